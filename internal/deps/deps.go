@@ -1,0 +1,28 @@
+package deps
+
+import (
+	_ "github.com/anacrolix/dht/v2"
+	_ "github.com/anacrolix/dht/v2/krpc"
+	_ "github.com/anacrolix/torrent/bencode"
+	_ "github.com/anacrolix/torrent/metainfo"
+	_ "github.com/anacrolix/torrent/mse"
+	_ "github.com/anacrolix/torrent/peer_protocol"
+	_ "github.com/anacrolix/torrent/tracker"
+	_ "github.com/zeebo/blake3"
+	_ "github.com/charmbracelet/bubbletea"
+	_ "github.com/charmbracelet/lipgloss"
+	_ "github.com/charmbracelet/bubbles/key"
+	_ "github.com/charmbracelet/bubbles/help"
+	_ "github.com/charmbracelet/bubbles/table"
+	_ "github.com/charmbracelet/bubbles/textinput"
+	_ "github.com/charmbracelet/bubbles/progress"
+	_ "github.com/charmbracelet/x/exp/teatest"
+	_ "github.com/muesli/termenv"
+	_ "github.com/spf13/cobra"
+	_ "github.com/dustin/go-humanize"
+	_ "github.com/adrg/xdg"
+	_ "go.uber.org/goleak"
+	_ "golang.org/x/sync/errgroup"
+	_ "golang.org/x/time/rate"
+	_ "github.com/mdp/qrterminal/v3"
+)
