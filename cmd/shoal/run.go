@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// app is what every subcommand gets: the streams and the root flags. It is
+// built once per run so tests can call run many times in one process.
+type app struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+
+	logLevel string
+	logFile  string
+	log      *slog.Logger
+}
+
+// subcommands are added by the cmd_*.go files' init functions, so each
+// subcommand lives in a file of its own and nobody edits a shared list.
+var subcommands []func(*app) *cobra.Command
+
+func register(newCmd func(*app) *cobra.Command) { subcommands = append(subcommands, newCmd) }
+
+// run is main without the process: it parses args, runs one subcommand and
+// returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{ctx: ctx, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "shoal",
+		Short:         "A BitTorrent client with a DHT, a LAN tracker and a terminal UI",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setupLogging()
+		},
+	}
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetContext(ctx)
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&a.logFile, "log-file", "", "write logs to this file instead of stderr")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%w", err) })
+	for _, newCmd := range subcommands {
+		root.AddCommand(newCmd(a))
+	}
+	err := root.Execute()
+	if err != nil {
+		fmt.Fprintf(stderr, "shoal: %v\n", err)
+		if code := codeOf(ctx, err); code == exitUsage {
+			fmt.Fprintln(stderr, "Run 'shoal --help' for usage.")
+		}
+	}
+	return codeOf(ctx, err)
+}
+
+func (a *app) setupLogging() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return usageErrorf("--log-level %q: want debug, info, warn or error", a.logLevel)
+	}
+	w := a.stderr
+	if a.logFile != "" {
+		// Append: a log file is the user's, and earlier runs' lines are worth keeping.
+		f, err := os.OpenFile(a.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return usageErrorf("--log-file: %w", err)
+		}
+		w = f
+	}
+	a.log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return nil
+}
