@@ -41,8 +41,8 @@ func (s State) String() string {
 type Source int
 
 const (
-	SourceManual  Source = iota // --peer, x.pe in a magnet
-	SourceIncoming              // it connected to us
+	SourceManual   Source = iota // --peer, x.pe in a magnet
+	SourceIncoming               // it connected to us
 	SourceTracker
 	SourceDHT
 	SourcePEX
@@ -105,9 +105,9 @@ type TorrentSnapshot struct {
 	DoneBytes   int64 // verified and wanted
 	DownBps     int64
 	UpBps       int64
-	Downloaded  int64 // payload bytes received this session
-	Uploaded    int64 // payload bytes sent this session
-	Wasted      int64 // bytes discarded: failed hashes, duplicates, unrequested
+	Downloaded  int64         // payload bytes received this session
+	Uploaded    int64         // payload bytes sent this session
+	Wasted      int64         // bytes discarded: failed hashes, duplicates, unrequested
 	ETA         time.Duration // -1 when unknown
 
 	PeersConnected int
@@ -224,10 +224,10 @@ type DHTSnapshot struct {
 type EventKind int
 
 const (
-	EventAdded EventKind = iota
-	EventMetadata        // a magnet's info dict arrived and checked out
-	EventCompleted       // every wanted piece verified
-	EventVerified        // BLAKE3 file digests matched after download
+	EventAdded     EventKind = iota
+	EventMetadata            // a magnet's info dict arrived and checked out
+	EventCompleted           // every wanted piece verified
+	EventVerified            // BLAKE3 file digests matched after download
 	EventTrackerError
 	EventPeerBanned
 	EventDiskFull
