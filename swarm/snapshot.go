@@ -103,6 +103,10 @@ type TorrentSnapshot struct {
 	SizeBytes   int64 // total; 0 until metadata is known
 	WantedBytes int64 // in files not skipped
 	DoneBytes   int64 // verified and wanted
+	// Verified is set once every wanted piece passed its SHA-1 and, when the
+	// torrent carries them, every wanted file its BLAKE3 digest: the moment
+	// `shoal get` may exit 0.
+	Verified bool
 	DownBps     int64
 	UpBps       int64
 	Downloaded  int64         // payload bytes received this session
