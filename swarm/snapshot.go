@@ -106,13 +106,13 @@ type TorrentSnapshot struct {
 	// Verified is set once every wanted piece passed its SHA-1 and, when the
 	// torrent carries them, every wanted file its BLAKE3 digest: the moment
 	// `shoal get` may exit 0.
-	Verified bool
-	DownBps     int64
-	UpBps       int64
-	Downloaded  int64         // payload bytes received this session
-	Uploaded    int64         // payload bytes sent this session
-	Wasted      int64         // bytes discarded: failed hashes, duplicates, unrequested
-	ETA         time.Duration // -1 when unknown
+	Verified   bool
+	DownBps    int64
+	UpBps      int64
+	Downloaded int64         // payload bytes received this session
+	Uploaded   int64         // payload bytes sent this session
+	Wasted     int64         // bytes discarded: failed hashes, duplicates, unrequested
+	ETA        time.Duration // -1 when unknown
 
 	PeersConnected int
 	PeersKnown     int // addresses we could try
