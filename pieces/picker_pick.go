@@ -1,0 +1,217 @@
+package pieces
+
+import "slices"
+
+func (p *Picker) dropPartial(i Index) {
+	pc := p.partial[i]
+	if pc == nil {
+		return
+	}
+	for b := range pc.blocks {
+		for _, a := range pc.blocks[b].askers {
+			if pp := p.peers[a]; pp != nil {
+				delete(pp.reqs, p.block(i, b))
+			}
+		}
+	}
+	delete(p.partial, i)
+	if k := slices.Index(p.order, i); k >= 0 {
+		p.order = slices.Delete(p.order, k, k+1)
+	}
+}
+
+func (p *Picker) startPartial(i Index) *partialPiece {
+	n := p.numBlocks(i)
+	pc := &partialPiece{blocks: make([]blockState, n), unrequested: n}
+	p.partial[i] = pc
+	p.order = append(p.order, i)
+	return pc
+}
+
+// canAsk reports whether peer may be asked for blocks of piece i now.
+func (pp *pickPeer) canAsk(i Index) bool {
+	if !pp.all && !pp.has[i] {
+		return false
+	}
+	return !pp.choked || pp.fast[i]
+}
+
+// PickFor returns up to n new blocks to request from peer and records them
+// as requested. It returns nil when the peer has nothing we can use.
+func (p *Picker) PickFor(pr Peer, n int) []Block {
+	pp := p.peers[pr]
+	if pp == nil || n <= 0 || p.missing == 0 {
+		return nil
+	}
+	var out []Block
+	ask := func(i Index, pc *partialPiece, b int) {
+		bs := &pc.blocks[b]
+		if len(bs.askers) == 0 {
+			pc.unrequested--
+		}
+		bs.askers = append(bs.askers, pr)
+		blk := p.block(i, b)
+		pp.reqs[blk] = struct{}{}
+		out = append(out, blk)
+	}
+	takeFrom := func(i Index, pc *partialPiece) {
+		for b := 0; b < len(pc.blocks) && len(out) < n && pc.unrequested > 0; b++ {
+			if bs := &pc.blocks[b]; !bs.received && len(bs.askers) == 0 {
+				ask(i, pc, b)
+			}
+		}
+	}
+	// Finish what is started: fewer half-written pieces, sooner HAVEs.
+	for _, i := range p.order {
+		if len(out) >= n {
+			return out
+		}
+		if pc := p.partial[i]; pc.unrequested > 0 && p.wanted(i) && pp.canAsk(i) {
+			takeFrom(i, pc)
+		}
+	}
+	for len(out) < n {
+		i := p.pickNew(pp)
+		if i < 0 {
+			break
+		}
+		takeFrom(i, p.startPartial(i))
+	}
+	if len(out) < n && p.endgame() {
+		for _, i := range p.order {
+			pc := p.partial[i]
+			if !p.wanted(i) || !pp.canAsk(i) {
+				continue
+			}
+			for b := range pc.blocks {
+				if len(out) >= n {
+					return out
+				}
+				bs := &pc.blocks[b]
+				if bs.received || len(bs.askers) >= maxDup || slices.Contains(bs.askers, pr) {
+					continue
+				}
+				ask(i, pc, b)
+			}
+		}
+	}
+	return out
+}
+
+// pickNew chooses a wanted piece not yet started that the peer can give:
+// highest priority, then rarest, ties broken at random.
+func (p *Picker) pickNew(pp *pickPeer) Index {
+	best, bestPrio, bestAvail, ties := -1, int8(0), 0, 0
+	start := 0
+	if p.numPieces > 0 {
+		start = p.rnd.IntN(p.numPieces)
+	}
+	for k := range p.numPieces {
+		i := start + k
+		if i >= p.numPieces {
+			i -= p.numPieces
+		}
+		if !p.wanted(i) || p.partial[i] != nil || !pp.canAsk(i) {
+			continue
+		}
+		pr, av := p.prio[i], p.avail[i]
+		switch {
+		case best < 0 || pr > bestPrio || (pr == bestPrio && av < bestAvail):
+			best, bestPrio, bestAvail, ties = i, pr, av, 1
+		case pr == bestPrio && av == bestAvail:
+			// Reservoir sampling keeps the tie-break uniform.
+			ties++
+			if p.rnd.IntN(ties) == 0 {
+				best = i
+			}
+		}
+	}
+	return best
+}
+
+// endgame reports whether every missing wanted block has been asked of
+// someone: only then do duplicate requests help more than they waste.
+func (p *Picker) endgame() bool {
+	started := 0
+	for _, i := range p.order {
+		if !p.wanted(i) {
+			continue
+		}
+		if p.partial[i].unrequested > 0 {
+			return false
+		}
+		started++
+	}
+	return started == p.missing
+}
+
+// Endgame reports whether the picker is duplicating requests.
+func (p *Picker) Endgame() bool { return p.missing > 0 && p.endgame() }
+
+// HandleBlock records block b received from peer. useful is false for a
+// block we did not want (already held or never requested); cancels are the
+// duplicate requests to withdraw; complete says the piece now has every
+// block and should be hashed.
+func (p *Picker) HandleBlock(pr Peer, b Block) (useful bool, cancels []Cancel, complete bool) {
+	if pp := p.peers[pr]; pp != nil {
+		delete(pp.reqs, b)
+	}
+	pc := p.partial[b.Piece]
+	if pc == nil || b.Begin%BlockSize != 0 || b.Begin/BlockSize >= len(pc.blocks) {
+		return false, nil, false
+	}
+	if b != p.block(b.Piece, b.Begin/BlockSize) {
+		return false, nil, false
+	}
+	bs := &pc.blocks[b.Begin/BlockSize]
+	if bs.received {
+		p.unaskOnly(pr, bs)
+		return false, nil, false
+	}
+	if len(bs.askers) == 0 {
+		pc.unrequested-- // arrived unasked (e.g. after a choke): still use it
+	}
+	bs.received = true
+	bs.from = pr
+	for _, a := range bs.askers {
+		if a == pr {
+			continue
+		}
+		if op := p.peers[a]; op != nil {
+			delete(op.reqs, b)
+		}
+		cancels = append(cancels, Cancel{Peer: a, Block: b})
+	}
+	bs.askers = bs.askers[:0]
+	pc.received++
+	return true, cancels, pc.received == len(pc.blocks)
+}
+
+func (p *Picker) unaskOnly(pr Peer, bs *blockState) {
+	if k := slices.Index(bs.askers, pr); k >= 0 {
+		bs.askers = slices.Delete(bs.askers, k, k+1)
+	}
+}
+
+// Senders returns the distinct peers that sent blocks of piece i, for
+// blaming them if the piece fails its hash.
+func (p *Picker) Senders(i Index) []Peer {
+	pc := p.partial[i]
+	if pc == nil {
+		return nil
+	}
+	var out []Peer
+	for _, bs := range pc.blocks {
+		if bs.received && !slices.Contains(out, bs.from) {
+			out = append(out, bs.from)
+		}
+	}
+	return out
+}
+
+// HandleVerified records that piece i passed its hash.
+func (p *Picker) HandleVerified(i Index) { p.SetHave(i) }
+
+// HandleFailed records that piece i failed its hash: every block is wanted
+// again.
+func (p *Picker) HandleFailed(i Index) { p.dropPartial(i) }

@@ -1,0 +1,188 @@
+package pieces
+
+import (
+	"slices"
+	"testing"
+)
+
+func blocksOf(bs []Block) map[Index]int {
+	m := map[Index]int{}
+	for _, b := range bs {
+		m[b.Piece]++
+	}
+	return m
+}
+
+func TestPicker_RarestFirst(t *testing.T) {
+	// 4 pieces of one block each. Peer 1 has all, peer 2 has 0..2, peer 3 has 0,1.
+	p := NewPicker(4, BlockSize, 4*BlockSize, 1)
+	p.HandleBitfield(1, func(Index) bool { return true })
+	p.HandleBitfield(2, func(i Index) bool { return i <= 2 })
+	p.HandleBitfield(3, func(i Index) bool { return i <= 1 })
+	p.HandleUnchoke(1)
+	got := p.PickFor(1, 4)
+	var order []Index
+	for _, b := range got {
+		order = append(order, b.Piece)
+	}
+	if len(order) != 4 || order[0] != 3 || order[1] != 2 {
+		t.Fatalf("pick order = %v, want 3, 2 then {0,1}", order)
+	}
+	if p.Availability(3) != 1 || p.Availability(0) != 3 {
+		t.Fatalf("availability = %d, %d", p.Availability(3), p.Availability(0))
+	}
+}
+
+func TestPicker_ChokedPeerGetsNothingButFast(t *testing.T) {
+	p := NewPicker(4, BlockSize, 4*BlockSize, 1)
+	p.HandleHaveAll(1)
+	if got := p.PickFor(1, 10); got != nil {
+		t.Fatalf("choked peer picked %v", got)
+	}
+	p.HandleAllowedFast(1, 2)
+	got := p.PickFor(1, 10)
+	if len(got) != 1 || got[0].Piece != 2 {
+		t.Fatalf("allowed-fast pick = %v, want piece 2", got)
+	}
+}
+
+func TestPicker_FinishesPartialFirst(t *testing.T) {
+	// 3 pieces of 4 blocks.
+	p := NewPicker(3, 4*BlockSize, 12*BlockSize, 7)
+	p.HandleHaveAll(1)
+	p.HandleHaveAll(2)
+	p.HandleUnchoke(1)
+	p.HandleUnchoke(2)
+	first := p.PickFor(1, 2)
+	if len(first) != 2 || first[0].Piece != first[1].Piece {
+		t.Fatalf("first picks = %v", first)
+	}
+	second := p.PickFor(2, 2)
+	if len(second) != 2 || second[0].Piece != first[0].Piece {
+		t.Fatalf("second peer should finish piece %d, got %v", first[0].Piece, second)
+	}
+}
+
+func TestPicker_SkipAndDone(t *testing.T) {
+	p := NewPicker(3, BlockSize, 3*BlockSize-100, 1)
+	p.SetPriority(1, -1)
+	p.HandleHaveAll(1)
+	p.HandleUnchoke(1)
+	got := p.PickFor(1, 10)
+	if m := blocksOf(got); m[1] != 0 || m[0] != 1 || m[2] != 1 {
+		t.Fatalf("picked %v; piece 1 is skipped", got)
+	}
+	if got[len(got)-1].Piece == 2 && got[len(got)-1].Length != BlockSize-100 {
+		t.Fatalf("last block length = %d", got[len(got)-1].Length)
+	}
+	for _, b := range got {
+		useful, _, complete := p.HandleBlock(1, b)
+		if !useful || !complete {
+			t.Fatalf("block %v: useful %v complete %v", b, useful, complete)
+		}
+		p.HandleVerified(b.Piece)
+	}
+	if !p.Done() || p.Interesting(1) {
+		t.Fatalf("done = %v, interesting = %v", p.Done(), p.Interesting(1))
+	}
+}
+
+func TestPicker_EndgameDuplicatesAndCancels(t *testing.T) {
+	p := NewPicker(1, 2*BlockSize, 2*BlockSize, 1)
+	for _, pr := range []Peer{1, 2} {
+		p.HandleHaveAll(pr)
+		p.HandleUnchoke(pr)
+	}
+	a := p.PickFor(1, 10)
+	if len(a) != 2 || !p.Endgame() {
+		t.Fatalf("peer 1 picks %v, endgame %v", a, p.Endgame())
+	}
+	b := p.PickFor(2, 10)
+	if len(b) != 2 {
+		t.Fatalf("endgame duplicates = %v", b)
+	}
+	_, cancels, complete := p.HandleBlock(2, a[0])
+	if complete || len(cancels) != 1 || cancels[0].Peer != 1 || cancels[0].Block != a[0] {
+		t.Fatalf("cancels = %v complete %v", cancels, complete)
+	}
+	if p.Requested(1, a[0]) || !p.Requested(1, a[1]) {
+		t.Fatal("request bookkeeping wrong after cancel")
+	}
+	useful, _, _ := p.HandleBlock(1, a[0])
+	if useful {
+		t.Fatal("late duplicate counted as useful")
+	}
+	_, _, complete = p.HandleBlock(1, a[1])
+	if !complete {
+		t.Fatal("piece not complete")
+	}
+	if got := p.Senders(0); !slices.Equal(got, []Peer{2, 1}) {
+		t.Fatalf("senders = %v", got)
+	}
+	p.HandleFailed(0)
+	if p.InFlight(0) || p.Outstanding(2) != 0 {
+		t.Fatalf("failed piece still in flight: %v, outstanding %d", p.InFlight(0), p.Outstanding(2))
+	}
+	if got := p.PickFor(1, 10); len(got) != 2 {
+		t.Fatalf("failed piece not re-picked: %v", got)
+	}
+}
+
+func TestPicker_DisconnectAndChokeReleaseRequests(t *testing.T) {
+	p := NewPicker(2, BlockSize, 2*BlockSize, 3)
+	p.HandleHaveAll(1)
+	p.HandleUnchoke(1)
+	got := p.PickFor(1, 1)
+	if dropped := p.HandleChoke(1, false); len(dropped) != 1 || dropped[0] != got[0] {
+		t.Fatalf("choke dropped %v, want %v", dropped, got)
+	}
+	p.HandleHave(2, 0)
+	p.HandleHave(2, 1)
+	p.HandleUnchoke(2)
+	if again := p.PickFor(2, 2); len(again) != 2 || p.Endgame() != true {
+		t.Fatalf("after choke, peer 2 picks %v", again)
+	}
+	if dropped := p.HandleDisconnect(2); len(dropped) != 2 {
+		t.Fatalf("disconnect dropped %v", dropped)
+	}
+	if p.Availability(0) != 1 {
+		t.Fatalf("availability after disconnect = %d", p.Availability(0))
+	}
+}
+
+// FuzzPicker drives random event sequences and checks the invariants: never
+// a held, skipped or unheld piece, never a duplicate request to one peer.
+func FuzzPicker(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		const n = 5
+		p := NewPicker(n, 2*BlockSize, (2*n-1)*BlockSize, 1)
+		for k := 0; k+1 < len(ops); k += 2 {
+			pr := Peer(ops[k+1] % 3)
+			i := Index(ops[k+1]/3) % n
+			switch ops[k] % 8 {
+			case 0:
+				p.HandleHave(pr, i)
+			case 1:
+				p.HandleUnchoke(pr)
+			case 2:
+				p.HandleChoke(pr, false)
+			case 3:
+				p.HandleDisconnect(pr)
+			case 4:
+				p.SetPriority(i, int8(ops[k]%3)-1)
+			case 5, 6:
+				for _, b := range p.PickFor(pr, int(ops[k+1]%7)) {
+					if p.Have(b.Piece) || p.Priority(b.Piece) < 0 || !p.PeerHas(pr, b.Piece) {
+						t.Fatalf("bad pick %v", b)
+					}
+					if _, _, complete := p.HandleBlock(pr, b); complete {
+						p.HandleVerified(b.Piece)
+					}
+				}
+			case 7:
+				p.HandleHaveAll(pr)
+			}
+		}
+	})
+}
