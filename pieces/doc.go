@@ -1,0 +1,43 @@
+// Package pieces is shoal's content layer: metainfo (BEP 3 .torrent files and
+// info dicts, BEP 9 magnet links, BEP 12 announce-list, BEP 27 private flag),
+// the BEP 3 bitfield, on-disk storage, parallel hashing and torrent creation,
+// BLAKE3 file digests and fast-resume state. It imports no other shoal package.
+//
+// # Validation
+//
+// Everything that arrives from outside (a .torrent file, an info dict fetched
+// from peers over ut_metadata, a magnet link, a resume file) is treated as
+// hostile. ParseInfo rejects, with an error that wraps ErrBadTorrent (and
+// ErrUnsafePath for path problems) and names the offending field:
+//
+//   - names and path components that are empty, "." or "..", contain '/',
+//     '\\', NUL or other control characters, are not valid UTF-8, are longer
+//     than 255 bytes, start with a Windows drive letter ("C:") or are a
+//     Windows device name (CON, NUL, COM1, ...; with or without extension).
+//     The same rules apply on every OS so that a torrent is valid everywhere
+//     or nowhere;
+//   - duplicate file paths, and a file whose path is also a directory of
+//     another file;
+//   - negative lengths, a total that overflows int64, a total of zero bytes;
+//   - a piece length that is not a positive multiple of 16 KiB or exceeds
+//     64 MiB (power of two is conventional, but any multiple of the block
+//     size splits cleanly into requests, so we accept it);
+//   - a pieces string whose length is not 20 × ceil(total/pieceLength);
+//   - more than MaxInfoBytes of info dict, MaxPieces pieces, MaxFiles files,
+//     MaxPathDepth components per path; bencode nested deeper than
+//     maxBencodeDepth or with duplicate dict keys (which would let two
+//     clients read different files out of one infohash);
+//   - v2-only torrents (no v1 "pieces"): hybrid torrents are read as v1.
+//
+// Storage checks again at open time (defence in depth): every file is opened
+// through an os.Root rooted at the download directory, so no path, and no
+// symlink planted inside the directory, can reach outside it.
+//
+// # BLAKE3
+//
+// Torrents made by Create carry a BLAKE3-256 digest of each file under the
+// key "blake3" (32 raw bytes): in each entry of "files" for a multi-file
+// torrent, and in the info dict itself for a single-file torrent. Other
+// clients ignore unknown keys, and since the digest is inside the info dict
+// it is covered by the infohash. VerifyBlake3 checks them end to end.
+package pieces

@@ -1,0 +1,193 @@
+package pieces
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+)
+
+// ErrClosed is returned by Storage methods after Close.
+var ErrClosed = errors.New("storage closed")
+
+// acquire returns an open handle for file k, opening (and for writes,
+// creating) it if needed. The caller must release it.
+func (s *Storage) acquire(k int, write bool) (*handle, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	s.tick++
+	if h := s.open[k]; h != nil && (h.writable || !write) {
+		h.refs++
+		h.used = s.tick
+		return h, nil
+	}
+	f, err := s.openFile(k, write)
+	if err != nil {
+		return nil, err
+	}
+	if old := s.open[k]; old != nil {
+		old.stale = true
+		if old.refs == 0 {
+			old.f.Close()
+		}
+	}
+	h := &handle{f: f, writable: write, refs: 1, used: s.tick}
+	s.open[k] = h
+	s.evict()
+	return h, nil
+}
+
+func (s *Storage) release(h *handle) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h.refs--
+	if h.refs == 0 && (h.stale || s.closed) {
+		h.f.Close()
+	}
+}
+
+// evict closes least recently used idle handles past maxOpenFiles. Busy
+// ones are left alone, so the cap can be exceeded briefly.
+func (s *Storage) evict() {
+	for len(s.open) > maxOpenFiles {
+		victim := -1
+		for k, h := range s.open {
+			if h.refs == 0 && (victim < 0 || h.used < s.open[victim].used) {
+				victim = k
+			}
+		}
+		if victim < 0 {
+			return
+		}
+		s.open[victim].f.Close()
+		delete(s.open, victim)
+	}
+}
+
+// openFile opens file k through the root. Writes create parents and the file,
+// sized to its full length. Called with s.mu held.
+func (s *Storage) openFile(k int, write bool) (*os.File, error) {
+	rel := s.rel[k]
+	if s.root == nil {
+		if !write {
+			return nil, fmt.Errorf("%s: %w", rel, fs.ErrNotExist)
+		}
+		if err := os.MkdirAll(s.dir, 0o755); err != nil {
+			return nil, err
+		}
+		root, err := os.OpenRoot(s.dir)
+		if err != nil {
+			return nil, err
+		}
+		s.root = root
+	}
+	if st, err := s.root.Stat(rel); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%v)", rel, st.Mode().Type())
+	}
+	flag := os.O_RDONLY
+	if write {
+		flag = os.O_RDWR | os.O_CREATE
+		if dir := path.Dir(rel); dir != "." {
+			if err := s.root.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("create %s: %w", dir, err)
+			}
+		}
+	}
+	f, err := s.root.OpenFile(rel, flag, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file (%v)", rel, st.Mode().Type())
+	}
+	if want := s.info.Files[k].Length; write && st.Size() != want {
+		// Truncate makes a sparse file; a file that is too long belongs to
+		// this torrent's name and is cut to the declared size.
+		if err := f.Truncate(want); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("size %s: %w", rel, err)
+		}
+	}
+	return f, nil
+}
+
+// createEmpty creates the zero-length files whose offset lies in [from, to]:
+// no write ever lands inside them, so the writes around them make them.
+func (s *Storage) createEmpty(from, to int64) error {
+	files := s.info.Files
+	for k := sort.Search(len(files), func(k int) bool { return files[k].Offset >= from }); k < len(files) && files[k].Offset <= to; k++ {
+		if files[k].Length != 0 {
+			continue
+		}
+		s.mu.Lock()
+		if s.created[k] {
+			s.mu.Unlock()
+			continue
+		}
+		file, err := s.openFile(k, true)
+		if err == nil {
+			s.created[k] = true
+			err = file.Close()
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sync flushes every file opened for writing to stable storage.
+func (s *Storage) Sync() error {
+	s.mu.Lock()
+	var hs []*handle
+	for _, h := range s.open {
+		if h.writable {
+			h.refs++
+			hs = append(hs, h)
+		}
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, h := range hs {
+		if err := h.f.Sync(); err != nil {
+			errs = append(errs, err)
+		}
+		s.release(h)
+	}
+	return errors.Join(errs...)
+}
+
+// Close closes every file; handles in use close when released.
+func (s *Storage) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for k, h := range s.open {
+		if h.refs == 0 {
+			if err := h.f.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		delete(s.open, k)
+	}
+	if s.root != nil {
+		errs = append(errs, s.root.Close())
+	}
+	return errors.Join(errs...)
+}

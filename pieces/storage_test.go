@@ -1,0 +1,169 @@
+package pieces
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var multiFiles = []testFile{
+	{"a.bin", 20000}, {"empty0", 0}, {"sub/b.bin", 16384}, {"sub/deeper/c.bin", 1}, {"sub/empty1", 0}, {"z.bin", 30000}, {"zend", 0},
+}
+
+func TestStorage_WriteReadHash(t *testing.T) {
+	info, stream := makeInfo(t, "root", 16384, multiFiles)
+	dir := filepath.Join(t.TempDir(), "dl") // does not exist yet
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.ReadAt(make([]byte, 10), 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("read before any write: %v, want ErrNotExist", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("OpenStorage or a read created the directory")
+	}
+	// Write pieces out of order, in two halves each.
+	for _, p := range []int{4, 0, 2, 1, 3} {
+		off := info.PieceOffset(p)
+		piece := stream[off : off+info.PieceSize(p)]
+		half := len(piece) / 2
+		if _, err := s.WriteAt(piece[half:], off+int64(half)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.WriteAt(piece[:half], off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for p := range info.NumPieces() {
+		h, err := s.HashPiece(p)
+		if err != nil || h != info.Hashes[p] {
+			t.Fatalf("piece %d: %x, %v", p, h, err)
+		}
+	}
+	got := make([]byte, len(stream))
+	if _, err := s.ReadAt(got, 0); err != nil || !bytes.Equal(got, stream) {
+		t.Fatalf("ReadAt whole: %v", err)
+	}
+	if n, err := s.ReadAt(make([]byte, 10), info.Length-5); n != 5 || err != io.EOF {
+		t.Errorf("read past end: %d, %v", n, err)
+	}
+	if _, err := s.WriteAt([]byte{1}, info.Length); err == nil {
+		t.Error("write past end accepted")
+	}
+	for _, f := range info.Files {
+		p := filepath.Join(append([]string{dir, "root"}, f.Path...)...)
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Equal(b, stream[f.Offset:f.Offset+f.Length]) {
+			t.Errorf("%s on disk: %v", p, err)
+		}
+	}
+}
+
+func TestStorage_ShortFile(t *testing.T) {
+	info, stream := makeInfo(t, "root", 16384, multiFiles)
+	dir := t.TempDir()
+	writeTree(t, dir, info, stream)
+	if err := os.Truncate(filepath.Join(dir, "root", "z.bin"), 100); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.HashPiece(info.NumPieces() - 1); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("short file: %v", err)
+	}
+}
+
+func TestStorage_RefusesSymlinkEscape(t *testing.T) {
+	info, stream := makeInfo(t, "root", 16384, multiFiles)
+	dir, outside := t.TempDir(), t.TempDir()
+	// dir/root/sub -> outside: writes to sub/b.bin must not land there.
+	if err := os.MkdirAll(filepath.Join(dir, "root"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "root", "sub")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	off := info.Files[2].Offset
+	if _, err := s.WriteAt(stream[off:off+100], off); err == nil {
+		t.Fatal("write through a symlink to outside succeeded")
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Fatalf("wrote outside: %v", entries)
+	}
+	// Single-file torrent whose name is a symlink to a file outside.
+	one, data := makeInfo(t, "one.bin", 16384, []testFile{{"", 100}})
+	target := filepath.Join(outside, "victim")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, "one.bin")); err != nil {
+		t.Fatal(err)
+	}
+	s1, err := OpenStorage(dir, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.Close()
+	if _, err := s1.WriteAt(data, 0); err == nil {
+		t.Fatal("write through a file symlink to outside succeeded")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Fatalf("victim changed to %q", b)
+	}
+}
+
+func TestOpenStorage_RefusesHandBuiltEscape(t *testing.T) {
+	for _, info := range []*Info{
+		{Name: "..", PieceLength: 16384, Length: 1, Files: []File{{Length: 1}}},
+		{Name: "ok", PieceLength: 16384, Length: 1, Files: []File{{Path: []string{"..", "x"}, Length: 1}}},
+		{Name: "ok", PieceLength: 16384, Length: 1, Files: []File{{Path: []string{"/abs"}, Length: 1}}},
+	} {
+		if _, err := OpenStorage(t.TempDir(), info); !errors.Is(err, ErrUnsafePath) {
+			t.Errorf("OpenStorage(%q %v) = %v, want ErrUnsafePath", info.Name, info.Files[0].Path, err)
+		}
+	}
+}
+
+func TestStorage_FDCache(t *testing.T) {
+	var files []testFile
+	for i := range maxOpenFiles * 2 {
+		files = append(files, testFile{string(rune('a'+i/26)) + string(rune('a'+i%26)), 300})
+	}
+	info, stream := makeInfo(t, "many", 16384, files)
+	s, err := OpenStorage(t.TempDir(), info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.WriteAt(stream, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.open); n > maxOpenFiles {
+		t.Errorf("%d files open, cap %d", n, maxOpenFiles)
+	}
+	got := make([]byte, len(stream))
+	if _, err := s.ReadAt(got, 0); err != nil || !bytes.Equal(got, stream) {
+		t.Fatalf("read back: %v", err)
+	}
+	s.Close()
+	if _, err := s.ReadAt(got, 0); !errors.Is(err, ErrClosed) {
+		t.Errorf("read after Close: %v", err)
+	}
+}

@@ -1,0 +1,165 @@
+package pieces
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+)
+
+// maxTorrentBytes bounds a whole .torrent: the info dict plus generous room
+// for trackers and comments.
+const maxTorrentBytes = 2 * MaxInfoBytes
+
+// Torrent is a whole .torrent (or a magnet's info once fetched).
+type Torrent struct {
+	InfoHash     [20]byte // SHA-1 of InfoBytes
+	InfoBytes    []byte   // the bencoded info dict exactly as hashed (served over ut_metadata)
+	Info         *Info
+	Announce     [][]string // tiers (announce + announce-list)
+	Comment      string
+	CreatedBy    string
+	CreationDate time.Time // zero when absent
+}
+
+// rawTorrent is a .torrent as bencoded. Fields outside info are advisory, so
+// a value of the wrong type is dropped rather than failing the file.
+type rawTorrent struct {
+	Announce     string        `bencode:"announce,omitempty,ignore_unmarshal_type_error"`
+	AnnounceList [][]string    `bencode:"announce-list,omitempty,ignore_unmarshal_type_error"`
+	Comment      string        `bencode:"comment,omitempty,ignore_unmarshal_type_error"`
+	CreatedBy    string        `bencode:"created by,omitempty,ignore_unmarshal_type_error"`
+	CreationDate int64         `bencode:"creation date,omitempty,ignore_unmarshal_type_error"`
+	Info         bencode.Bytes `bencode:"info"`
+}
+
+// Load reads and parses a .torrent file.
+func Load(path string) (*Torrent, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxTorrentBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	t, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Parse decodes and validates a .torrent. Errors wrap ErrBadTorrent, and
+// ErrUnsafePath for paths that could escape the download directory.
+func Parse(data []byte) (*Torrent, error) {
+	if len(data) > maxTorrentBytes {
+		return nil, badf("file is over %d bytes", maxTorrentBytes)
+	}
+	if len(data) == 0 || data[0] != 'd' {
+		return nil, badf("not a bencoded dict")
+	}
+	if err := checkBencode(data, maxBencodeDepth); err != nil {
+		return nil, badf("%v", err)
+	}
+	var rt rawTorrent
+	dec := bencode.NewDecoder(bytes.NewReader(data))
+	dec.MaxDepth = maxBencodeDepth
+	dec.MaxStrLen = maxTorrentBytes
+	if err := dec.Decode(&rt); err != nil {
+		return nil, badf("%v", err)
+	}
+	if len(rt.Info) == 0 {
+		return nil, badf("no info dict")
+	}
+	info, err := ParseInfo(rt.Info)
+	if err != nil {
+		return nil, err
+	}
+	t := &Torrent{
+		InfoHash:  sha1.Sum(rt.Info),
+		InfoBytes: rt.Info,
+		Info:      info,
+		Announce:  tiers(rt.Announce, rt.AnnounceList),
+		Comment:   rt.Comment,
+		CreatedBy: rt.CreatedBy,
+	}
+	if rt.CreationDate > 0 {
+		t.CreationDate = time.Unix(rt.CreationDate, 0).UTC()
+	}
+	return t, nil
+}
+
+// tiers follows BEP 12: announce-list, when present, replaces announce.
+// Empty URLs and tiers are dropped.
+func tiers(announce string, list [][]string) [][]string {
+	var out [][]string
+	for _, tier := range list {
+		var kept []string
+		for _, u := range tier {
+			if u != "" {
+				kept = append(kept, u)
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, kept)
+		}
+	}
+	if len(out) == 0 && announce != "" {
+		out = [][]string{{announce}}
+	}
+	return out
+}
+
+// Bytes encodes t as a .torrent. InfoBytes is embedded verbatim, so the
+// infohash survives a Parse/Bytes roundtrip even for non-canonical input.
+func (t *Torrent) Bytes() []byte {
+	var rt rawTorrent
+	rt.Info = t.InfoBytes
+	if tt := tiers("", t.Announce); len(tt) > 0 {
+		rt.Announce = tt[0][0]
+		if len(tt) > 1 || len(tt[0]) > 1 {
+			rt.AnnounceList = tt
+		}
+	}
+	rt.Comment, rt.CreatedBy = t.Comment, t.CreatedBy
+	if !t.CreationDate.IsZero() && t.CreationDate.Unix() > 0 {
+		rt.CreationDate = t.CreationDate.Unix()
+	}
+	b, err := bencode.Marshal(rt)
+	if err != nil {
+		// Only strings, ints and pre-encoded bytes are involved.
+		panic(fmt.Sprintf("pieces: encode torrent: %v", err))
+	}
+	return b
+}
+
+// Trackers flattens the announce tiers, first tier first, without repeats.
+func (t *Torrent) Trackers() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, tier := range t.Announce {
+		for _, u := range tier {
+			if !seen[u] {
+				seen[u] = true
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// Magnet renders a BEP 9 magnet link with the name, every tracker and the
+// given peers (host:port) as x.pe.
+func (t *Torrent) Magnet(peers ...string) string {
+	m := Magnet{InfoHash: t.InfoHash, Trackers: t.Trackers(), Peers: peers}
+	if t.Info != nil {
+		m.Name = t.Info.Name
+	}
+	return m.String()
+}
