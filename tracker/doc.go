@@ -1,0 +1,22 @@
+// Package tracker is shoal's LAN tracker: a private BitTorrent tracker that a
+// lab or office runs with no internet, independent of the engine.
+//
+// It speaks
+//   - BEP 3 HTTP announce at exactly /announce and scrape at /scrape (BEP 48),
+//     with compact peers (BEP 23) and IPv6 peers in "peers6" (BEP 7);
+//   - BEP 15 UDP announce, connect, scrape and error packets, with connection
+//     ids that are an HMAC of the client address and a time bucket, and BEP 41
+//     URL data so a passkey can travel over UDP too.
+//
+// Access is open (any infohash), an allow-list (a file of infohashes or a
+// folder of .torrent files, reloaded when they change) and/or passkeys
+// (/announce/<key> or /announce?passkey=<key>). Whatever a peer gets wrong,
+// it gets a bencoded "failure reason" (or a UDP error packet), never a silent
+// drop, except when it floods us past its per-IP budget.
+//
+// Layers run one way, as in chihaya: the parsers (announce.go, udp_parse.go)
+// and writers (response.go) know only the wire; store.go keeps swarms in
+// sharded maps of compact peers; logic.go applies access, limits and the
+// min-interval cache; http.go and udp.go are the frontends; server.go wires
+// them to listeners and Run.
+package tracker

@@ -1,0 +1,187 @@
+package tracker
+
+import (
+	"cmp"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// statusPage renders the swarms for people (/, readable on a phone) and
+// for Prometheus (/metrics).
+type statusPage struct {
+	l       *logic
+	started time.Time
+}
+
+// maxStatusRows bounds the page for trackers with many torrents; the
+// totals still count everything.
+const maxStatusRows = 500
+
+type statusRow struct {
+	Name, InfoHash               string
+	Seeders, Leechers, Completed int64
+	LastAnnounce                 string
+	last                         time.Time
+}
+
+type statusData struct {
+	Host                                string
+	Mode                                string
+	Swarms, Seeders, Leechers           int64
+	Completed                           uint64
+	Rows                                []statusRow
+	Hidden                              int
+	Uptime                              string
+	AnnouncesHTTP, AnnouncesUDP, Scrape uint64
+}
+
+var statusTmpl = template.Must(template.New("status").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="30">
+<title>shoal tracker</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1em;color:#222}
+h1{font-size:1.3em}
+.totals{display:flex;flex-wrap:wrap;gap:.5em 1.5em;margin:.5em 0 1em}
+.totals div{font-size:.9em}.totals b{font-size:1.3em;display:block}
+table{border-collapse:collapse;width:100%;font-size:.9em}
+th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #ddd}
+td.n,th.n{text-align:right}
+code{font-size:.85em;word-break:break-all}
+@media (max-width:600px){.ih{display:none}}
+</style></head><body>
+<h1>shoal tracker</h1>
+<p>Announce URL: <code id="announce">http://{{.Host}}/announce</code> · mode: <span id="mode">{{.Mode}}</span> · up {{.Uptime}}</p>
+<div class="totals">
+<div><b id="total-swarms">{{.Swarms}}</b>swarms</div>
+<div><b id="total-seeders">{{.Seeders}}</b>seeders</div>
+<div><b id="total-leechers">{{.Leechers}}</b>leechers</div>
+<div><b id="total-completed">{{.Completed}}</b>completed</div>
+<div><b>{{.AnnouncesHTTP}}/{{.AnnouncesUDP}}</b>announces HTTP/UDP</div>
+</div>
+{{if .Rows}}<table id="swarms">
+<thead><tr><th>Name</th><th class="ih">Infohash</th><th class="n">Seeders</th><th class="n">Leechers</th><th class="n">Completed</th><th>Last announce</th></tr></thead>
+<tbody>{{range .Rows}}
+<tr class="swarm" data-infohash="{{.InfoHash}}"><td class="name">{{.Name}}</td><td class="ih"><code>{{.InfoHash}}</code></td><td class="n seeders">{{.Seeders}}</td><td class="n leechers">{{.Leechers}}</td><td class="n completed">{{.Completed}}</td><td class="last">{{.LastAnnounce}}</td></tr>{{end}}
+</tbody></table>
+{{if .Hidden}}<p>and {{.Hidden}} more swarms not shown.</p>{{end}}
+{{else}}<p id="empty">No swarms yet. Add the announce URL above to a torrent and start it.</p>{{end}}
+</body></html>
+`))
+
+func (p *statusPage) mode() string {
+	l := p.l.access.list()
+	var modes []string
+	if l.restricted {
+		modes = append(modes, fmt.Sprintf("allow-list (%d torrents)", len(l.allowed)))
+	}
+	if l.passkeys != nil {
+		modes = append(modes, fmt.Sprintf("passkeys (%d)", len(l.passkeys)))
+	}
+	if len(modes) == 0 {
+		return "open"
+	}
+	return strings.Join(modes, ", ")
+}
+
+func (p *statusPage) serveHTML(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	list := p.l.access.list()
+	tot := p.l.store.totals()
+	d := statusData{
+		Host: r.Host, Mode: p.mode(), Swarms: tot.Swarms, Seeders: tot.Seeders, Leechers: tot.Leechers,
+		Uptime:        ago(now.Sub(p.started)),
+		AnnouncesHTTP: p.l.stats.announcesHTTP.Load(), AnnouncesUDP: p.l.stats.announcesUDP.Load(),
+	}
+	seen := make(map[InfoHash]bool)
+	var rows []statusRow
+	p.l.store.swarmStats(func(st SwarmStats) {
+		d.Completed += st.Completed
+		if list.restricted {
+			seen[st.InfoHash] = true
+		}
+		rows = append(rows, statusRow{
+			Name: list.allowed[st.InfoHash], InfoHash: st.InfoHash.String(),
+			Seeders: int64(st.Seeders), Leechers: int64(st.Leechers), Completed: int64(st.Completed),
+			last: st.LastAnnounce,
+		})
+	})
+	// Listed torrents nobody has announced yet are worth seeing too.
+	for ih, name := range list.allowed {
+		if !seen[ih] {
+			rows = append(rows, statusRow{Name: name, InfoHash: ih.String()})
+		}
+	}
+	slices.SortFunc(rows, func(a, b statusRow) int {
+		return cmp.Or(b.last.Compare(a.last), cmp.Compare(b.Seeders+b.Leechers, a.Seeders+a.Leechers),
+			strings.Compare(a.Name, b.Name), strings.Compare(a.InfoHash, b.InfoHash))
+	})
+	if len(rows) > maxStatusRows {
+		d.Hidden = len(rows) - maxStatusRows
+		rows = rows[:maxStatusRows]
+	}
+	for i := range rows {
+		if rows[i].Name == "" {
+			rows[i].Name = rows[i].InfoHash[:12] + "…"
+		}
+		rows[i].LastAnnounce = "never"
+		if !rows[i].last.IsZero() {
+			rows[i].LastAnnounce = ago(now.Sub(rows[i].last)) + " ago"
+		}
+	}
+	d.Rows = rows
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := statusTmpl.Execute(w, d); err != nil {
+		p.l.cfg.Logger.Debug("Status page write", "err", err)
+	}
+}
+
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}
+
+func (p *statusPage) serveMetrics(w http.ResponseWriter, _ *http.Request) {
+	tot := p.l.store.totals()
+	m := p.l.stats
+	var b strings.Builder
+	metric := func(name, typ, help string, samples ...string) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+		for _, s := range samples {
+			fmt.Fprintf(&b, "%s%s\n", name, s)
+		}
+	}
+	metric("shoal_tracker_swarms", "gauge", "Torrents with peers or a completed count.", fmt.Sprintf(" %d", tot.Swarms))
+	metric("shoal_tracker_peers", "gauge", "Peers currently in swarms.",
+		fmt.Sprintf(`{state="seeder"} %d`, tot.Seeders), fmt.Sprintf(`{state="leecher"} %d`, tot.Leechers))
+	metric("shoal_tracker_announces_total", "counter", "Announce requests received.",
+		fmt.Sprintf(`{proto="http"} %d`, m.announcesHTTP.Load()), fmt.Sprintf(`{proto="udp"} %d`, m.announcesUDP.Load()))
+	metric("shoal_tracker_scrapes_total", "counter", "Scrape requests received.",
+		fmt.Sprintf(`{proto="http"} %d`, m.scrapesHTTP.Load()), fmt.Sprintf(`{proto="udp"} %d`, m.scrapesUDP.Load()))
+	metric("shoal_tracker_udp_connects_total", "counter", "UDP connect requests answered.", fmt.Sprintf(" %d", m.connectsUDP.Load()))
+	metric("shoal_tracker_cached_answers_total", "counter", "Announces sooner than min interval answered from cache.", fmt.Sprintf(" %d", m.cacheHits.Load()))
+	metric("shoal_tracker_refused_total", "counter", "Requests refused, by reason.",
+		fmt.Sprintf(`{reason="bad_request"} %d`, m.badRequests.Load()),
+		fmt.Sprintf(`{reason="unregistered"} %d`, m.unregistered.Load()),
+		fmt.Sprintf(`{reason="passkey"} %d`, m.badPasskey.Load()),
+		fmt.Sprintf(`{reason="rate_limited"} %d`, m.rateLimited.Load()),
+		fmt.Sprintf(`{reason="full"} %d`, m.full.Load()),
+		fmt.Sprintf(`{reason="bad_connection_id"} %d`, m.badConnID.Load()))
+	metric("shoal_tracker_uptime_seconds", "gauge", "Seconds since the tracker started.",
+		fmt.Sprintf(" %d", int64(time.Since(p.started)/time.Second)))
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	_, _ = w.Write([]byte(b.String()))
+}
