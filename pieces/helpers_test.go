@@ -1,6 +1,7 @@
 package pieces
 
 import (
+	"context"
 	"crypto/sha1"
 	"math/rand/v2"
 	"os"
@@ -63,4 +64,8 @@ func writeTree(t testing.TB, dir string, info *Info, stream []byte) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func contextWithCancel(t testing.TB) (context.Context, context.CancelFunc) {
+	return context.WithCancel(t.Context())
 }

@@ -191,3 +191,21 @@ func (s *Storage) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// statFile reports whether file k exists as a regular file inside the root.
+func (s *Storage) statFile(k int) error {
+	s.mu.Lock()
+	root := s.root
+	s.mu.Unlock()
+	if root == nil {
+		return fmt.Errorf("%s: %w", s.rel[k], fs.ErrNotExist)
+	}
+	st, err := root.Stat(s.rel[k])
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file (%v)", s.rel[k], st.Mode().Type())
+	}
+	return nil
+}

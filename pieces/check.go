@@ -1,0 +1,65 @@
+package pieces
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Check verifies what is on disk, hashing pieces on workers goroutines
+// (GOMAXPROCS when 0). Pieces in missing or short files are simply not set;
+// other I/O errors (permissions, EIO) stop the check and are returned.
+// progress, if set, is called after each piece, never concurrently.
+func Check(ctx context.Context, s *Storage, info *Info, workers int, progress func(done, total int)) (Bitfield, error) {
+	n := info.NumPieces()
+	have := NewBitfield(n)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var next atomic.Int64
+	var mu sync.Mutex
+	done := 0
+	g, ctx := errgroup.WithContext(ctx)
+	for range min(workers, max(n, 1)) {
+		g.Go(func() error {
+			for {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				p := Index(next.Add(1) - 1)
+				if p >= n {
+					return nil
+				}
+				h, err := s.HashPiece(p)
+				if err != nil && !isAbsent(err) {
+					return err
+				}
+				mu.Lock()
+				if err == nil && h == info.Hashes[p] {
+					have.Set(p)
+				}
+				done++
+				if progress != nil {
+					progress(done, n)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Bitfield{}, err
+	}
+	return have, nil
+}
+
+// isAbsent reports errors that mean "the data is not there (yet)" rather
+// than "the disk is failing".
+func isAbsent(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}

@@ -1,0 +1,206 @@
+package pieces
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+)
+
+// CreateOptions tune Create. The zero value makes a public torrent with no
+// trackers, automatic piece length and one hashing worker per CPU.
+type CreateOptions struct {
+	Trackers     []string // each becomes its own tier, in order
+	Private      bool
+	PieceLength  int64 // 0 = AutoPieceLength
+	Comment      string
+	CreatedBy    string
+	CreationDate time.Time // zero = omitted, which keeps output reproducible
+	Workers      int       // SHA-1 workers; 0 = GOMAXPROCS
+	// Progress, if set, is called after each hashed chunk, never
+	// concurrently, with bytes hashed so far.
+	Progress func(doneBytes, totalBytes int64)
+}
+
+// AutoPieceLength picks the piece length for total bytes: the smallest power
+// of two from 16 KiB to 16 MiB that keeps the piece count at or under 2000,
+// which lands it between about 1000 and 2000 (fewer for tiny torrents, more
+// past 32 GiB where 16 MiB caps it). That keeps the info dict and bitfields
+// small without making a single bad piece expensive to refetch.
+func AutoPieceLength(total int64) int64 {
+	const maxAuto = 16 << 20
+	pl := int64(minPieceLength)
+	for pl < maxAuto && (total+pl-1)/pl > 2000 {
+		pl *= 2
+	}
+	return pl
+}
+
+// Create makes a v1 torrent of the file or folder at path, hashing with
+// SHA-1 on all cores and adding a BLAKE3 digest per file (see the package
+// doc). Output is deterministic for the same content and options.
+//
+// Folder rules: files are ordered by path, compared component by component
+// in byte order; symlinks and special files (devices, FIFOs, sockets) are
+// skipped, since following links could share files from outside the folder
+// or loop; hidden files are included; empty files are included; empty
+// directories vanish (BEP 3 cannot express them). A name that a downloader
+// would refuse (see ParseInfo) fails Create instead of being skipped. An
+// empty folder, or one with only empty files, fails with ErrNothingToShare.
+// path itself may be a symlink; it is followed.
+func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, err
+	}
+	name := filepath.Base(abs)
+	if err := checkComponent(name); err != nil {
+		return nil, fmt.Errorf("create %s: name: %w", path, err)
+	}
+	var files []srcFile
+	switch {
+	case st.Mode().IsRegular():
+		files = []srcFile{{abs: abs, size: st.Size()}}
+	case st.IsDir():
+		if files, err = walkFolder(abs); err != nil {
+			return nil, fmt.Errorf("create %s: %w", path, err)
+		}
+	default:
+		return nil, fmt.Errorf("create %s: not a regular file or folder (%v)", path, st.Mode().Type())
+	}
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("create %s: %w: the folder has no regular files", path, ErrNothingToShare)
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("create %s: %w: every file is empty", path, ErrNothingToShare)
+	}
+	pl := opts.PieceLength
+	if pl == 0 {
+		pl = AutoPieceLength(total)
+	}
+	if pl <= 0 || pl > MaxPieceLength || pl%minPieceLength != 0 {
+		return nil, fmt.Errorf("create %s: piece length %d: want a multiple of %d up to %d", path, pl, minPieceLength, MaxPieceLength)
+	}
+	if n := (total + pl - 1) / pl; n > MaxPieces {
+		return nil, fmt.Errorf("create %s: %d pieces, limit %d: use a larger piece length", path, n, MaxPieces)
+	}
+	h, err := hashFiles(ctx, files, total, pl, opts.Workers, opts.Progress)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	raw, err := encodeInfo(name, st.IsDir(), files, pl, opts.Private, h)
+	if err != nil {
+		return nil, err
+	}
+	info, err := ParseInfo(raw)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: made an invalid torrent: %w", path, err)
+	}
+	t := &Torrent{InfoBytes: raw, Info: info, Comment: opts.Comment, CreatedBy: opts.CreatedBy}
+	t.InfoHash = sha1Sum(raw)
+	for _, tr := range opts.Trackers {
+		if tr != "" {
+			t.Announce = append(t.Announce, []string{tr})
+		}
+	}
+	if !opts.CreationDate.IsZero() {
+		t.CreationDate = opts.CreationDate.Truncate(time.Second).UTC()
+	}
+	return t, nil
+}
+
+// srcFile is one file to share.
+type srcFile struct {
+	abs  string
+	rel  []string // components under the folder; nil for a single file
+	size int64
+}
+
+func walkFolder(root string) ([]srcFile, error) {
+	var files []srcFile
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == root {
+			return nil
+		}
+		if !d.IsDir() && !d.Type().IsRegular() {
+			return nil // symlinks and special files: see Create
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		comps := strings.Split(filepath.ToSlash(rel), "/")
+		if err := checkComponent(comps[len(comps)-1]); err != nil {
+			return fmt.Errorf("%s: %w", rel, err)
+		}
+		if len(comps) > MaxPathDepth {
+			return fmt.Errorf("%s: nested deeper than %d", rel, MaxPathDepth)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if len(files) == MaxFiles {
+			return fmt.Errorf("more than %d files", MaxFiles)
+		}
+		files = append(files, srcFile{abs: p, rel: comps, size: info.Size()})
+		return nil
+	})
+	slices.SortFunc(files, func(a, b srcFile) int { return slices.Compare(a.rel, b.rel) })
+	return files, err
+}
+
+type createFile struct {
+	Blake3 []byte   `bencode:"blake3"`
+	Length int64    `bencode:"length"`
+	Path   []string `bencode:"path"`
+}
+
+type createInfo struct {
+	Blake3      []byte       `bencode:"blake3,omitempty"`
+	Files       []createFile `bencode:"files,omitempty"`
+	Length      int64        `bencode:"length,omitempty"`
+	Name        string       `bencode:"name"`
+	PieceLength int64        `bencode:"piece length"`
+	Pieces      []byte       `bencode:"pieces"`
+	Private     int64        `bencode:"private,omitempty"`
+}
+
+func encodeInfo(name string, folder bool, files []srcFile, pl int64, private bool, h *hashResult) ([]byte, error) {
+	ci := createInfo{Name: name, PieceLength: pl, Pieces: joinHashes(h.pieces)}
+	if private {
+		ci.Private = 1
+	}
+	if folder {
+		for k, f := range files {
+			ci.Files = append(ci.Files, createFile{Blake3: h.blake3[k][:], Length: f.size, Path: f.rel})
+		}
+	} else {
+		ci.Length, ci.Blake3 = files[0].size, h.blake3[0][:]
+	}
+	raw, err := bencode.Marshal(ci)
+	if err != nil {
+		return nil, fmt.Errorf("encode info: %w", err)
+	}
+	return raw, nil
+}
