@@ -8,13 +8,15 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 )
 
 // Check verifies what is on disk, hashing pieces on workers goroutines
 // (GOMAXPROCS when 0). Pieces in missing or short files are simply not set;
-// other I/O errors (permissions, EIO) stop the check and are returned.
+// so are pieces of a path that is a directory or special file. Other I/O
+// errors (permissions, EIO, a symlink leading outside dir) stop the check and are returned.
 // progress, if set, is called after each piece, never concurrently.
 func Check(ctx context.Context, s *Storage, info *Info, workers int, progress func(done, total int)) (Bitfield, error) {
 	n := info.NumPieces()
@@ -61,5 +63,6 @@ func Check(ctx context.Context, s *Storage, info *Info, workers int, progress fu
 // isAbsent reports errors that mean "the data is not there (yet)" rather
 // than "the disk is failing".
 func isAbsent(err error) bool {
-	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ENOTDIR) || errors.Is(err, errNotRegular)
 }

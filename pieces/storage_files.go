@@ -12,6 +12,10 @@ import (
 // ErrClosed is returned by Storage methods after Close.
 var ErrClosed = errors.New("storage closed")
 
+// errNotRegular marks a torrent path that exists but is a directory or a
+// special file, which Storage refuses to read or write.
+var errNotRegular = errors.New("not a regular file")
+
 // acquire returns an open handle for file k, opening (and for writes,
 // creating) it if needed. The caller must release it.
 func (s *Storage) acquire(k int, write bool) (*handle, error) {
@@ -87,7 +91,7 @@ func (s *Storage) openFile(k int, write bool) (*os.File, error) {
 		s.root = root
 	}
 	if st, err := s.root.Stat(rel); err == nil && !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%v)", rel, st.Mode().Type())
+		return nil, fmt.Errorf("%s: %w (%v)", rel, errNotRegular, st.Mode().Type())
 	}
 	flag := os.O_RDONLY
 	if write {
@@ -109,7 +113,7 @@ func (s *Storage) openFile(k int, write bool) (*os.File, error) {
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file (%v)", rel, st.Mode().Type())
+		return nil, fmt.Errorf("%s: %w (%v)", rel, errNotRegular, st.Mode().Type())
 	}
 	if want := s.info.Files[k].Length; write && st.Size() != want {
 		// Truncate makes a sparse file; a file that is too long belongs to
@@ -205,7 +209,7 @@ func (s *Storage) statFile(k int) error {
 		return err
 	}
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file (%v)", s.rel[k], st.Mode().Type())
+		return fmt.Errorf("%s: %w (%v)", s.rel[k], errNotRegular, st.Mode().Type())
 	}
 	return nil
 }

@@ -1,0 +1,206 @@
+package pieces
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Resume is what a restart needs to skip a full recheck: the pieces we had,
+// and each file's size and mtime when we had them. If Stamp now disagrees
+// for a file, its pieces must be rechecked.
+type Resume struct {
+	InfoHash [20]byte
+	Have     Bitfield
+	Files    []FileStamp
+}
+
+// FileStamp is a file's size and modification time as Stamp saw it; Size is
+// -1 (and ModTime zero) for a missing file. ModTime is UTC with nanoseconds
+// so stamps compare with ==.
+type FileStamp struct {
+	Size    int64
+	ModTime time.Time
+}
+
+// Resume file layout, big-endian:
+//
+//	magic "SHOALRES" | version u16 | reserved u16 | infohash [20] |
+//	pieces u32 | files u32 | bitfield ceil(pieces/8) |
+//	files × (size i64, mtime unix-nanoseconds i64) | CRC-32C u32 of all before
+//
+// The checksum catches torn writes (which the atomic rename should already
+// prevent) and disk garbage.
+const (
+	resumeMagic   = "SHOALRES"
+	resumeVersion = 1
+	resumeHeader  = 8 + 2 + 2 + 20 + 4 + 4
+	maxResume     = resumeHeader + MaxPieces/8 + 1 + MaxFiles*16 + 4
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// SaveResume writes r to path atomically: a temporary file in the same
+// directory, fsync, rename over path, fsync of the directory. A crash leaves
+// either the old file or the new one.
+func SaveResume(path string, r *Resume) error {
+	if r.Have.Len() > MaxPieces || len(r.Files) > MaxFiles {
+		return fmt.Errorf("save resume: %d pieces, %d files: over the limits", r.Have.Len(), len(r.Files))
+	}
+	b := make([]byte, 0, resumeHeader+len(r.Have.b)+16*len(r.Files)+4)
+	b = append(b, resumeMagic...)
+	b = binary.BigEndian.AppendUint16(b, resumeVersion)
+	b = binary.BigEndian.AppendUint16(b, 0)
+	b = append(b, r.InfoHash[:]...)
+	b = binary.BigEndian.AppendUint32(b, uint32(r.Have.Len()))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(r.Files)))
+	b = append(b, r.Have.b...)
+	for _, f := range r.Files {
+		var ns int64
+		if !f.ModTime.IsZero() {
+			ns = f.ModTime.UnixNano()
+		}
+		b = binary.BigEndian.AppendUint64(b, uint64(f.Size))
+		b = binary.BigEndian.AppendUint64(b, uint64(ns))
+	}
+	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	if err := writeAtomic(path, b); err != nil {
+		return fmt.Errorf("save resume: %w", err)
+	}
+	return nil
+}
+
+func writeAtomic(path string, b []byte) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(b); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	done = true
+	// The rename is durable only once the directory entry is.
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// LoadResume reads a resume file written by SaveResume for info. A file that
+// does not exist gives an error wrapping fs.ErrNotExist; one that is torn,
+// corrupt, of another version or for a different number of pieces or files
+// gives one wrapping ErrBadResume. Callers compare InfoHash themselves.
+func LoadResume(path string, info *Info) (*Resume, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxResume+1))
+	if err != nil {
+		return nil, fmt.Errorf("load resume: %w", err)
+	}
+	r, err := decodeResume(b, info.NumPieces(), len(info.Files))
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %v", ErrBadResume, path, err)
+	}
+	return r, nil
+}
+
+func decodeResume(b []byte, pieces, files int) (*Resume, error) {
+	if len(b) < resumeHeader+4 || string(b[:8]) != resumeMagic {
+		return nil, errors.New("not a shoal resume file")
+	}
+	if v := binary.BigEndian.Uint16(b[8:]); v != resumeVersion {
+		return nil, fmt.Errorf("version %d, want %d", v, resumeVersion)
+	}
+	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, castagnoli) != sum {
+		return nil, errors.New("checksum mismatch (torn or corrupt)")
+	}
+	r := &Resume{}
+	copy(r.InfoHash[:], b[12:32])
+	np, nf := int64(binary.BigEndian.Uint32(b[32:])), int64(binary.BigEndian.Uint32(b[36:]))
+	if np != int64(pieces) || nf != int64(files) {
+		return nil, fmt.Errorf("for %d pieces and %d files, torrent has %d and %d", np, nf, pieces, files)
+	}
+	bfLen := (np + 7) / 8
+	if int64(len(body)) != resumeHeader+bfLen+16*nf {
+		return nil, fmt.Errorf("%d bytes, want %d", len(b), resumeHeader+bfLen+16*nf+4)
+	}
+	have, err := BitfieldFromBytes(body[resumeHeader:resumeHeader+bfLen], pieces)
+	if err != nil {
+		return nil, err
+	}
+	r.Have = have
+	rest := body[resumeHeader+bfLen:]
+	r.Files = make([]FileStamp, nf)
+	for k := range r.Files {
+		size, ns := int64(binary.BigEndian.Uint64(rest)), int64(binary.BigEndian.Uint64(rest[8:]))
+		rest = rest[16:]
+		if size < -1 {
+			return nil, fmt.Errorf("file %d: size %d", k, size)
+		}
+		r.Files[k].Size = size
+		if ns != 0 {
+			r.Files[k].ModTime = time.Unix(0, ns).UTC()
+		}
+	}
+	return r, nil
+}
+
+// Stamp returns the current size and mtime of each of info's files under dir
+// (the directory that holds dir/Name), looked up through an os.Root like
+// Storage does. Missing files get Size -1.
+func Stamp(dir string, info *Info) ([]FileStamp, error) {
+	out := make([]FileStamp, len(info.Files))
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	for k := range info.Files {
+		out[k].Size = -1
+		if s.root == nil {
+			continue
+		}
+		st, err := s.root.Stat(s.rel[k])
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("stamp: %w", err)
+		}
+		out[k] = FileStamp{Size: st.Size(), ModTime: time.Unix(0, st.ModTime().UnixNano()).UTC()}
+	}
+	return out, nil
+}
