@@ -132,6 +132,9 @@ type TorrentSnapshot struct {
 	Banned   []BannedPeer
 	Trackers []TrackerSnapshot
 	Sources  SourceCounts
+	// PeerTotals covers every peer address connected this session, also
+	// those gone since, sorted by address.
+	PeerTotals []PeerTotal
 }
 
 // Progress is the verified fraction of the wanted bytes, 0 to 1.

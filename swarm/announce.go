@@ -1,0 +1,195 @@
+package swarm
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/anacrolix/torrent/tracker"
+	"github.com/anacrolix/torrent/types/infohash"
+)
+
+// Peer sources: one goroutine per tracker URL and one for the DHT. They
+// report to the torrent's goroutine over t.found and t.trackRes.
+
+const (
+	dhtAnnounceEvery = 5 * time.Minute // well inside the usual 30 min peer TTL of DHT stores
+	minInterval      = 10 * time.Second
+	stoppedTimeout   = time.Second
+)
+
+type trackerUpdate struct {
+	url   string
+	snap  TrackerSnapshot
+	peers []netip.AddrPort
+	err   error
+}
+
+func (t *torrent) startSources(ctx context.Context) {
+	for _, u := range t.trackers {
+		kick := make(chan struct{}, 1)
+		t.kicks = append(t.kicks, kick)
+		t.wg.Go(func() { t.announceLoop(ctx, u, kick) })
+	}
+	if t.s.cfg.DHT != nil {
+		t.wg.Go(func() { t.dhtLoop(ctx) })
+	}
+}
+
+// kickAnnouncers makes every tracker announce now (e.g. completed).
+func (t *torrent) kickAnnouncers(completed bool) {
+	if completed {
+		t.completedA.Store(true)
+	}
+	for _, k := range t.kicks {
+		select {
+		case k <- struct{}{}:
+		default:
+		}
+	}
+	t.wakeDHTNow()
+}
+
+func (t *torrent) wakeDHTNow() {
+	select {
+	case t.wakeDHT <- struct{}{}:
+	default:
+	}
+}
+
+func (t *torrent) announceRequest(ev tracker.AnnounceEvent) tracker.AnnounceRequest {
+	return tracker.AnnounceRequest{
+		InfoHash:   infohash.T(t.ih),
+		PeerId:     t.s.peerID,
+		Downloaded: t.downloaded.Load(),
+		Uploaded:   t.uploaded.Load(),
+		Left:       t.left.Load(),
+		Event:      ev,
+		NumWant:    200,
+		Port:       t.s.addr.Port(),
+		Key:        int32(t.s.peerID[19]) | int32(t.s.peerID[18])<<8,
+	}
+}
+
+func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct{}) {
+	cl, err := tracker.NewClient(url, tracker.NewClientOpts{Slogger: t.log})
+	if err != nil {
+		t.report(ctx, trackerUpdate{url: url, err: err, snap: TrackerSnapshot{URL: url, LastErr: err.Error(), Seeders: -1, Leechers: -1}})
+		return
+	}
+	defer cl.Close()
+	event := tracker.Started
+	started := false
+	sentCompleted := t.completedA.Load() // seeding from the start is not a completion
+	fails := 0
+	snap := TrackerSnapshot{URL: url, Seeders: -1, Leechers: -1}
+	for {
+		if !sentCompleted && t.completedA.Load() && started {
+			event = tracker.Completed
+		}
+		actx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		res, err := cl.Announce(actx, t.announceRequest(event), tracker.AnnounceOpt{UserAgent: "shoal/0.1"})
+		cancel()
+		if ctx.Err() != nil {
+			break
+		}
+		snap.LastAnnounce = time.Now()
+		wait := minInterval
+		var peers []netip.AddrPort
+		if err != nil {
+			fails++
+			wait = min(15*time.Second<<min(fails-1, 7), 30*time.Minute)
+			snap.LastErr = err.Error()
+			t.log.Debug("Announce failed", "tracker", url, "err", err)
+		} else {
+			fails = 0
+			snap.LastErr = ""
+			started = true
+			if event == tracker.Completed {
+				sentCompleted = true
+			}
+			event = tracker.None
+			snap.Seeders, snap.Leechers = int(res.Seeders), int(res.Leechers)
+			for _, p := range res.Peers {
+				if ap, ok := p.ToNetipAddrPort(); ok {
+					peers = append(peers, ap)
+				}
+			}
+			snap.PeersGot = len(peers)
+			wait = max(time.Duration(res.Interval)*time.Second, minInterval)
+		}
+		snap.NextAnnounce = time.Now().Add(wait)
+		t.report(ctx, trackerUpdate{url: url, snap: snap, peers: peers, err: err})
+		tm := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-tm.C:
+		case <-kick:
+		}
+		tm.Stop()
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if started {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stoppedTimeout)
+		_, err := cl.Announce(sctx, t.announceRequest(tracker.Stopped), tracker.AnnounceOpt{UserAgent: "shoal/0.1"})
+		cancel()
+		if err != nil {
+			t.log.Debug("Stopped announce failed", "tracker", url, "err", err)
+		}
+	}
+}
+
+func (t *torrent) report(ctx context.Context, u trackerUpdate) {
+	select {
+	case t.trackRes <- u:
+	case <-ctx.Done():
+	}
+}
+
+func (t *torrent) handleTrackerUpdate(u trackerUpdate) {
+	s := u.snap
+	t.trackerS[u.url] = &s
+	if u.err != nil {
+		t.trackerErr = u.err.Error()
+		t.s.emit(Event{Kind: EventTrackerError, InfoHash: t.ih, Name: t.name(), Msg: u.url + ": " + u.err.Error()})
+	} else {
+		t.trackerErr = ""
+	}
+	for _, a := range u.peers {
+		t.addKnown(a, SourceTracker)
+	}
+	t.dial()
+}
+
+func (t *torrent) dhtLoop(ctx context.Context) {
+	for {
+		if !t.private.Load() {
+			peers, err := t.s.cfg.DHT.Announce(ctx, t.ih, int(t.s.addr.Port()))
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				t.log.Debug("DHT announce failed", "err", err)
+			}
+			t.s.noteDHT(len(peers))
+			if len(peers) > 0 {
+				select {
+				case t.found <- foundPeers{addrs: peers, source: SourceDHT}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+		tm := time.NewTimer(dhtAnnounceEvery)
+		select {
+		case <-ctx.Done():
+			tm.Stop()
+			return
+		case <-tm.C:
+		case <-t.wakeDHT:
+			tm.Stop()
+		}
+	}
+}

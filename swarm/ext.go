@@ -1,0 +1,308 @@
+package swarm
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/anacrolix/dht/v2/krpc"
+	"github.com/anacrolix/torrent/bencode"
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// Our extension ids (BEP 10): peers address these messages to us.
+const (
+	extMetadata = 1
+	extPEX      = 2
+)
+
+var (
+	errBadIndex  = errors.New("piece index out of range")
+	errNotFast   = errors.New("fast extension message from a peer without it")
+	errBothSeeds = errors.New("both seeds")
+)
+
+func (t *torrent) pexAllowed() bool { return !t.s.cfg.NoPEX && !t.private.Load() }
+
+func (t *torrent) extHandshake() []byte {
+	m := pp.ExtendedHandshakeMessage{
+		M:    map[pp.ExtensionName]pp.ExtensionNumber{pp.ExtensionNameMetadata: extMetadata},
+		V:    "shoal 0.1",
+		Reqq: 2000,
+		Port: int(t.s.addr.Port()),
+	}
+	if t.pexAllowed() {
+		m.M[pp.ExtensionNamePex] = extPEX
+	}
+	if c := t.data.Load(); c != nil {
+		m.MetadataSize = len(c.tor.InfoBytes)
+	}
+	b, err := bencode.Marshal(m)
+	if err != nil {
+		panic(err) // a fixed struct always encodes
+	}
+	return b
+}
+
+func (t *torrent) handleExtended(p *peer, m message) error {
+	switch m.ExtID {
+	case 0:
+		var h pp.ExtendedHandshakeMessage
+		if err := bencode.Unmarshal(m.Payload, &h); err != nil {
+			return fmt.Errorf("extended handshake: %w", err)
+		}
+		p.extIDs = make(map[pp.ExtensionName]uint8, len(h.M))
+		for k, v := range h.M {
+			p.extIDs[k] = uint8(v)
+		}
+		if h.V != "" {
+			p.client = h.V
+		}
+		p.listenPort = h.Port
+		if h.MetadataSize > 0 {
+			p.metadataSize = h.MetadataSize
+		}
+		if t.meta != nil {
+			t.meta.requestFrom(t, p)
+		}
+	case extMetadata:
+		return t.handleMetadataMsg(p, m.Payload)
+	case extPEX:
+		if !t.pexAllowed() {
+			return nil
+		}
+		msg, err := pp.LoadPexMsg(m.Payload)
+		if err != nil {
+			return nil // a broken PEX message is not worth a disconnect
+		}
+		var addrs []netip.AddrPort
+		for _, na := range msg.Added {
+			addrs = append(addrs, nodeAddrPort(na))
+		}
+		for _, na := range msg.Added6 {
+			addrs = append(addrs, nodeAddrPort(na))
+		}
+		for _, a := range addrs {
+			t.addKnown(a, SourcePEX)
+		}
+		t.dial()
+	}
+	return nil
+}
+
+func nodeAddrPort(na krpc.NodeAddr) netip.AddrPort {
+	a, _ := netip.AddrFromSlice(na.IP)
+	return netip.AddrPortFrom(a.Unmap(), uint16(na.Port))
+}
+
+// sendPEX tells p which peers we are connected to, as changes since the
+// last message (BEP 11), at most once a minute.
+func (t *torrent) sendPEX(p *peer) {
+	id, ok := p.extIDs[pp.ExtensionNamePex]
+	if !ok || id == 0 || !t.pexAllowed() || time.Since(p.lastPEX) < time.Minute {
+		return
+	}
+	p.lastPEX = time.Now()
+	cur := map[netip.AddrPort]bool{}
+	for _, o := range t.peers {
+		if o == p {
+			continue
+		}
+		a := o.nc.addr
+		if o.nc.incoming {
+			if o.listenPort == 0 {
+				continue
+			}
+			a = netip.AddrPortFrom(a.Addr(), uint16(o.listenPort))
+		}
+		cur[a] = true
+	}
+	if p.pexSent == nil {
+		p.pexSent = map[netip.AddrPort]bool{}
+	}
+	var msg pp.PexMsg
+	for a := range cur {
+		if p.pexSent[a] || len(msg.Added)+len(msg.Added6) >= 50 {
+			continue
+		}
+		p.pexSent[a] = true
+		na := krpc.NodeAddr{IP: a.Addr().AsSlice(), Port: int(a.Port())}
+		if a.Addr().Is4() {
+			msg.Added = append(msg.Added, na)
+			msg.AddedFlags = append(msg.AddedFlags, 0)
+		} else {
+			msg.Added6 = append(msg.Added6, na)
+			msg.Added6Flags = append(msg.Added6Flags, 0)
+		}
+	}
+	for a := range p.pexSent {
+		if !cur[a] {
+			delete(p.pexSent, a)
+			na := krpc.NodeAddr{IP: a.Addr().AsSlice(), Port: int(a.Port())}
+			if a.Addr().Is4() {
+				msg.Dropped = append(msg.Dropped, na)
+			} else {
+				msg.Dropped6 = append(msg.Dropped6, na)
+			}
+		}
+	}
+	if msg.Len() == 0 {
+		return
+	}
+	b, err := bencode.Marshal(msg)
+	if err != nil {
+		return
+	}
+	p.send(func(buf []byte) []byte { return appendExtended(buf, id, b) })
+}
+
+// metadataFetch assembles a magnet's info dict from ut_metadata pieces.
+type metadataFetch struct {
+	size  int
+	data  []byte
+	got   []bool
+	asked map[int]time.Time
+	info  *pieces.Info
+}
+
+func (f *metadataFetch) have() int {
+	n := 0
+	for _, g := range f.got {
+		if g {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *metadataFetch) peerGone(*peer) {}
+
+func (f *metadataFetch) requestFrom(t *torrent, p *peer) {
+	id, ok := p.extIDs[pp.ExtensionNameMetadata]
+	if !ok || id == 0 || p.metadataSize <= 0 || p.metadataSize > maxMetadataLen {
+		return
+	}
+	if f.size == 0 {
+		f.size = p.metadataSize
+		f.data = make([]byte, f.size)
+		f.got = make([]bool, (f.size+metadataPiece-1)/metadataPiece)
+		f.asked = map[int]time.Time{}
+	}
+	if p.metadataSize != f.size {
+		return
+	}
+	for i, g := range f.got {
+		if g || time.Since(f.asked[i]) < 5*time.Second {
+			continue
+		}
+		f.asked[i] = time.Now()
+		req, _ := bencode.Marshal(pp.ExtendedMetadataRequestMsg{Piece: i, Type: pp.RequestMetadataExtensionMsgType})
+		p.send(func(b []byte) []byte { return appendExtended(b, id, req) })
+	}
+}
+
+func (t *torrent) handleMetadataMsg(p *peer, payload []byte) error {
+	var msg pp.ExtendedMetadataRequestMsg
+	d := bencode.NewDecoder(bytes.NewReader(payload))
+	if err := d.Decode(&msg); err != nil {
+		return fmt.Errorf("ut_metadata: %w", err)
+	}
+	rest := payload[d.Offset:]
+	id := p.extIDs[pp.ExtensionNameMetadata]
+	switch msg.Type {
+	case pp.RequestMetadataExtensionMsgType:
+		c := t.data.Load()
+		if id == 0 {
+			return nil
+		}
+		if c == nil || msg.Piece < 0 || msg.Piece*metadataPiece >= len(c.tor.InfoBytes) {
+			rej, _ := bencode.Marshal(pp.ExtendedMetadataRequestMsg{Piece: msg.Piece, Type: pp.RejectMetadataExtensionMsgType})
+			p.send(func(b []byte) []byte { return appendExtended(b, id, rej) })
+			return nil
+		}
+		raw := c.tor.InfoBytes
+		chunk := raw[msg.Piece*metadataPiece : min(len(raw), (msg.Piece+1)*metadataPiece)]
+		hdr, _ := bencode.Marshal(pp.ExtendedMetadataRequestMsg{Piece: msg.Piece, Type: pp.DataMetadataExtensionMsgType, TotalSize: len(raw)})
+		p.send(func(b []byte) []byte { return appendExtended(b, id, append(hdr, chunk...)) })
+	case pp.DataMetadataExtensionMsgType:
+		f := t.meta
+		if f == nil || f.size == 0 || msg.Piece < 0 || msg.Piece >= len(f.got) || f.got[msg.Piece] {
+			return nil
+		}
+		want := min(metadataPiece, f.size-msg.Piece*metadataPiece)
+		if len(rest) != want {
+			return fmt.Errorf("ut_metadata piece %d: %d bytes, want %d", msg.Piece, len(rest), want)
+		}
+		copy(f.data[msg.Piece*metadataPiece:], rest)
+		f.got[msg.Piece] = true
+		if f.have() == len(f.got) {
+			t.metadataDone(f)
+		}
+	case pp.RejectMetadataExtensionMsgType:
+		if t.meta != nil && t.meta.asked != nil {
+			delete(t.meta.asked, msg.Piece)
+		}
+	}
+	return nil
+}
+
+// metadataDone checks the assembled info dict against the infohash and,
+// if it matches, turns the magnet into a full torrent.
+func (t *torrent) metadataDone(f *metadataFetch) {
+	if sha1.Sum(f.data) != t.ih {
+		t.log.Warn("Metadata does not match the infohash; fetching again")
+		t.meta = &metadataFetch{}
+		for _, p := range t.peers {
+			t.meta.requestFrom(t, p)
+		}
+		return
+	}
+	info, err := pieces.ParseInfo(f.data)
+	if err != nil {
+		t.fail(fmt.Errorf("metadata: %w", err))
+		return
+	}
+	var tiers [][]string
+	for _, u := range t.trackers {
+		tiers = append(tiers, []string{u})
+	}
+	tor := &pieces.Torrent{InfoHash: t.ih, InfoBytes: f.data, Info: info, Announce: tiers}
+	t.meta = nil
+	if err := t.setContent(t.ctx, tor, t.opts.Force, false); err != nil {
+		t.fail(err)
+		return
+	}
+	t.magnet = tor.Magnet()
+	t.log.Info("Metadata received", "name", info.Name, "pieces", info.NumPieces())
+	t.s.emit(Event{Kind: EventMetadata, InfoHash: t.ih, Name: info.Name})
+	c := t.data.Load()
+	t.startHashers(t.ctx, c)
+	t.wakeDHTNow()
+	for _, p := range t.peers {
+		for i := range info.NumPieces() {
+			if c.has(i) {
+				p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })
+			}
+		}
+		t.applyPending(p)
+	}
+	if t.completed {
+		t.complete()
+	}
+}
+
+// fail stops the torrent with err (StateError) and disconnects its peers.
+func (t *torrent) fail(err error) {
+	t.log.Error("Torrent failed", "err", err)
+	t.err = err
+	t.state = StateError
+	for _, p := range t.peers {
+		p.close()
+	}
+	t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: err.Error()})
+}

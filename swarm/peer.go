@@ -1,0 +1,304 @@
+package swarm
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// newConn is a connection past the handshake, handed to a torrent.
+type newConn struct {
+	conn      io.ReadWriter // raw or MSE-wrapped
+	raw       net.Conn
+	addr      netip.AddrPort
+	incoming  bool
+	source    Source
+	reserved  [8]byte
+	peerID    [20]byte
+	encrypted bool
+}
+
+// peer is one connection. The actor owns the plain fields; the reader and
+// writer goroutines share only what is marked.
+type peer struct {
+	t  *torrent
+	id pieces.Peer
+	nc *newConn
+
+	// actor-owned
+	fast, ext      bool
+	amInterested   bool
+	peerInterested bool
+	peerChoking    bool
+	amChokingA     bool // actor's view, mirrored to amChoking
+	optimistic     bool
+	extIDs         map[pp.ExtensionName]uint8
+	metadataSize   int
+	client         string
+	haveCount      int
+	hasAll         bool
+	downRate       meter
+	upRate         meter
+	lastBlock      time.Time
+	connectedAt    time.Time
+	queueTarget    int
+	listenPort     int
+	metaAsked      map[int]time.Time
+	pexSent        map[netip.AddrPort]bool
+	lastPEX        time.Time
+	pendingBF      []byte // bitfield received before the metadata
+	pendingHave    []int
+
+	// shared with the reader and writer
+	amChoking  atomic.Bool
+	downloaded atomic.Int64
+	uploaded   atomic.Int64
+	mu         sync.Mutex
+	reqOut     map[pieces.Block]struct{} // our requests pending; the reader drops blocks not in it
+	ctl        []byte                    // encoded control messages for the writer
+	serve      []pieces.Block            // their requests to serve
+	wake       chan struct{}
+	closed     chan struct{}
+	closeOnce  sync.Once
+}
+
+func (p *peer) close() {
+	p.closeOnce.Do(func() {
+		close(p.closed)
+		p.nc.raw.Close()
+	})
+}
+
+func (p *peer) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// send queues encoded control messages: enc appends to the buffer.
+func (p *peer) send(enc func([]byte) []byte) {
+	p.mu.Lock()
+	p.ctl = enc(p.ctl)
+	p.mu.Unlock()
+	p.signal()
+}
+
+// peerEvent is what a reader tells the actor.
+type peerEvent struct {
+	p       *peer
+	msg     message // Payload copied
+	blocks  []pieces.Block
+	err     error // set when the connection ended
+	diskErr error
+}
+
+// readLoop reads messages until the connection fails. Piece payloads are
+// written to storage here, off the actor, and reported in batches.
+func (p *peer) readLoop(ctx context.Context) {
+	t := p.t
+	mr := newMsgReader(p.nc.conn)
+	var batch []pieces.Block
+	emit := func(ev peerEvent) bool {
+		select {
+		case t.events <- ev:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	flush := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		ok := emit(peerEvent{p: p, blocks: batch})
+		batch = nil
+		return ok
+	}
+	fail := func(err error) {
+		flush()
+		emit(peerEvent{p: p, err: err})
+	}
+	for {
+		if len(batch) > 0 && mr.r.Buffered() < 13 {
+			if !flush() {
+				return
+			}
+		}
+		p.nc.raw.SetReadDeadline(time.Now().Add(3 * time.Minute))
+		msg, err := mr.read()
+		if err != nil {
+			fail(err)
+			return
+		}
+		switch msg.Type {
+		case pp.Piece:
+			b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
+			data := (*msg.Block)[:msg.Length]
+			p.mu.Lock()
+			_, asked := p.reqOut[b]
+			delete(p.reqOut, b)
+			p.mu.Unlock()
+			c := t.data.Load()
+			if !asked || c == nil || c.has(b.Piece) {
+				putBlock(msg.Block)
+				t.wasted.Add(int64(len(data)))
+				continue
+			}
+			if lim := t.s.downLimit; lim != nil {
+				if err := lim.WaitN(ctx, len(data)); err != nil {
+					putBlock(msg.Block)
+					return
+				}
+			}
+			_, werr := c.storage.WriteAt(data, c.info.PieceOffset(b.Piece)+int64(b.Begin))
+			putBlock(msg.Block)
+			p.downloaded.Add(int64(len(data)))
+			t.downloaded.Add(int64(len(data)))
+			if werr != nil {
+				if !flush() || !emit(peerEvent{p: p, blocks: []pieces.Block{b}, diskErr: werr}) {
+					return
+				}
+				continue
+			}
+			batch = append(batch, b)
+			if len(batch) >= 64 && !flush() {
+				return
+			}
+			continue
+		case pp.Request:
+			p.handleRequest(msg)
+			continue
+		case pp.Cancel:
+			b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
+			p.mu.Lock()
+			if k := slices.Index(p.serve, b); k >= 0 {
+				p.serve = slices.Delete(p.serve, k, k+1)
+			}
+			p.mu.Unlock()
+			continue
+		}
+		if msg.Keepalive {
+			continue
+		}
+		if !flush() {
+			return
+		}
+		msg.Payload = slices.Clone(msg.Payload)
+		if !emit(peerEvent{p: p, msg: msg}) {
+			return
+		}
+	}
+}
+
+// handleRequest queues a block to serve, or rejects it (fast extension)
+// when we choke the peer or lack the piece.
+func (p *peer) handleRequest(msg message) {
+	b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
+	c := p.t.data.Load()
+	ok := !p.amChoking.Load() && c != nil && c.has(b.Piece) && b.Length > 0 && b.Length <= blockSize &&
+		int64(b.Begin)+int64(b.Length) <= c.info.PieceSize(b.Piece)
+	p.mu.Lock()
+	if ok && len(p.serve) < 2000 {
+		p.serve = append(p.serve, b)
+	} else if p.fast {
+		p.ctl = appendRequest(p.ctl, pp.Reject, msg.Index, msg.Begin, msg.Length)
+	}
+	p.mu.Unlock()
+	p.signal()
+}
+
+// writeLoop sends queued control messages and serves requested blocks,
+// flushing when there is nothing more to send.
+func (p *peer) writeLoop(ctx context.Context) {
+	defer p.close()
+	w := bufio.NewWriterSize(p.nc.conn, 256<<10)
+	var ctl []byte
+	keepalive := time.NewTicker(90 * time.Second)
+	defer keepalive.Stop()
+	for {
+		select {
+		case <-p.closed:
+			return
+		case <-ctx.Done():
+			return
+		case <-keepalive.C:
+			p.send(func(b []byte) []byte { return append(b, 0, 0, 0, 0) })
+			continue
+		case <-p.wake:
+		}
+		for {
+			p.mu.Lock()
+			ctl, p.ctl = p.ctl, ctl[:0]
+			var b pieces.Block
+			serving := len(p.serve) > 0
+			if serving {
+				b = p.serve[0]
+				p.serve = p.serve[1:]
+			}
+			p.mu.Unlock()
+			if len(ctl) == 0 && !serving {
+				break
+			}
+			p.nc.raw.SetWriteDeadline(time.Now().Add(2 * time.Minute))
+			if _, err := w.Write(ctl); err != nil {
+				return
+			}
+			if serving {
+				if err := p.serveBlock(ctx, w, b); err != nil {
+					return
+				}
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+func (p *peer) serveBlock(ctx context.Context, w *bufio.Writer, b pieces.Block) error {
+	t := p.t
+	c := t.data.Load()
+	if c == nil || p.amChoking.Load() {
+		return nil
+	}
+	if lim := t.s.upLimit; lim != nil {
+		if err := lim.WaitN(ctx, b.Length); err != nil {
+			return err
+		}
+	}
+	buf := getBlock()
+	defer putBlock(buf)
+	data := (*buf)[:b.Length]
+	if _, err := c.storage.ReadAt(data, c.info.PieceOffset(b.Piece)+int64(b.Begin)); err != nil {
+		t.log.Warn("Read for upload failed", "piece", b.Piece, "err", err)
+		return err
+	}
+	if t.s.hooks.corruptUploads {
+		for k := range data {
+			data[k] ^= 0x5a
+		}
+	}
+	var hdr [13]byte
+	w.Write(appendPieceHeader(hdr[:0], uint32(b.Piece), uint32(b.Begin), len(data)))
+	if _, err := w.Write(data); err != nil {
+		return err
+	}
+	p.uploaded.Add(int64(len(data)))
+	t.uploaded.Add(int64(len(data)))
+	return nil
+}
+
+func isDiskFull(err error) bool { return errors.Is(err, syscall.ENOSPC) }

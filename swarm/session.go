@@ -1,0 +1,392 @@
+package swarm
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Errors returned by Session methods, checked with errors.Is.
+var (
+	ErrUnknownTorrent = errors.New("swarm: unknown torrent")
+	ErrDuplicate      = errors.New("swarm: torrent already added")
+	// ErrExistingData means files already on disk, not written by shoal,
+	// differ from the torrent; AddOptions.Force overwrites them.
+	ErrExistingData = errors.New("swarm: existing files differ from the torrent")
+	ErrClosed       = errors.New("swarm: session closed")
+)
+
+// Encryption selects when the session uses MSE (message stream encryption).
+type Encryption int
+
+const (
+	EncryptionAllow   Encryption = iota // plaintext out, accept MSE in
+	EncryptionPrefer                    // MSE out, fall back to plaintext
+	EncryptionRequire                   // MSE only
+	EncryptionOff                       // plaintext only
+)
+
+// DHT is what the engine needs from a DHT node: find peers for an infohash
+// and announce that we have it on port.
+type DHT interface {
+	Announce(ctx context.Context, ih [20]byte, port int) ([]netip.AddrPort, error)
+}
+
+// Config configures a Session. Zero values mean defaults.
+type Config struct {
+	ListenAddr         string // default ":6881", trying the next ports if busy; tests use "127.0.0.1:0"
+	StateDir           string // resume files; "" keeps none
+	DHT                DHT    // nil: no DHT
+	NoPEX              bool
+	Encryption         Encryption
+	MaxPeersPerTorrent int           // default 80
+	UploadSlots        int           // default 6
+	DownLimitBps       int64         // 0 = unlimited
+	UpLimitBps         int64         // 0 = unlimited
+	SampleEvery        time.Duration // default 500ms
+	PeerIDPrefix       string        // default "-SH0010-"
+	Logger             *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.ListenAddr == "" {
+		c.ListenAddr = ":6881"
+	}
+	if c.MaxPeersPerTorrent <= 0 {
+		c.MaxPeersPerTorrent = 80
+	}
+	if c.UploadSlots <= 0 {
+		c.UploadSlots = 6
+	}
+	if c.SampleEvery <= 0 {
+		c.SampleEvery = 500 * time.Millisecond
+	}
+	if c.PeerIDPrefix == "" {
+		c.PeerIDPrefix = "-SH0010-"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// LogValue prints a Config as one log group.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("listen", c.ListenAddr), slog.String("stateDir", c.StateDir),
+		slog.Bool("dht", c.DHT != nil), slog.Bool("pex", !c.NoPEX), slog.Int("maxPeers", c.MaxPeersPerTorrent),
+		slog.Int("uploadSlots", c.UploadSlots), slog.Int64("downLimitBps", c.DownLimitBps), slog.Int64("upLimitBps", c.UpLimitBps))
+}
+
+// Session is a set of torrents sharing one listener, peer id, rate limits
+// and DHT node.
+type Session struct {
+	cfg    Config
+	log    *slog.Logger
+	ln     net.Listener
+	addr   netip.AddrPort
+	peerID [20]byte
+
+	downLimit, upLimit *rate.Limiter
+
+	mu       sync.Mutex
+	torrents map[InfoHash]*torrent
+	runCtx   context.Context // set by Run; nil before
+	closed   bool
+	wg       sync.WaitGroup
+
+	snap    atomic.Pointer[Snapshot]
+	events  chan Event
+	dropped atomic.Int64
+
+	dhtMu    sync.Mutex
+	dhtLast  time.Time
+	dhtPeers int
+
+	hashWorkers int
+	hooks       testHooks
+}
+
+// testHooks let tests build misbehaving peers; zero in production.
+type testHooks struct {
+	corruptUploads bool
+}
+
+// New binds the listener (so Addr works at once) and returns a Session
+// that starts moving when Run is called.
+func New(cfg Config) (*Session, error) {
+	cfg = cfg.withDefaults()
+	s := &Session{
+		cfg:         cfg,
+		log:         cfg.Logger.With("component", "swarm"),
+		torrents:    make(map[InfoHash]*torrent),
+		events:      make(chan Event, 256),
+		hashWorkers: runtime.GOMAXPROCS(0),
+	}
+	copy(s.peerID[:], cfg.PeerIDPrefix)
+	if _, err := rand.Read(s.peerID[len(cfg.PeerIDPrefix):]); err != nil {
+		return nil, err
+	}
+	s.downLimit = newLimiter(cfg.DownLimitBps)
+	s.upLimit = newLimiter(cfg.UpLimitBps)
+	ln, err := listen(cfg.ListenAddr)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	s.addr = ln.Addr().(*net.TCPAddr).AddrPort()
+	s.addr = netip.AddrPortFrom(s.addr.Addr().Unmap(), s.addr.Port())
+	s.snap.Store(&Snapshot{Taken: time.Now(), ListenAddr: s.addr.String()})
+	return s, nil
+}
+
+func newLimiter(bps int64) *rate.Limiter {
+	if bps <= 0 {
+		return nil
+	}
+	// The burst must hold one block; a little more smooths the steps.
+	return rate.NewLimiter(rate.Limit(bps), max(int(bps/4), 4*blockSize))
+}
+
+// listen binds addr; when the port is busy and was not 0, the next 20
+// ports are tried.
+func listen(addr string) (net.Listener, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %q: %w", addr, err)
+	}
+	var firstErr error
+	for try := 0; try < 20; try++ {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port+try)))
+		if err == nil {
+			return ln, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if port == 0 || !errors.Is(err, syscall.EADDRINUSE) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("listen %q: %w", addr, firstErr)
+}
+
+// Addr is the address peers connect to.
+func (s *Session) Addr() netip.AddrPort { return s.addr }
+
+// Events delivers discrete events. A slow reader misses events (they are
+// dropped and counted) rather than slow the engine.
+func (s *Session) Events() <-chan Event { return s.events }
+
+// Snapshot returns the last published state; it never blocks.
+func (s *Session) Snapshot() *Snapshot { return s.snap.Load() }
+
+func (s *Session) emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	select {
+	case s.events <- ev:
+	default:
+		s.dropped.Add(1)
+	}
+}
+
+// Run serves until ctx is done, then stops every torrent (announcing
+// stopped, saving resume state) and returns once all goroutines exited.
+func (s *Session) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.runCtx != nil || s.closed {
+		s.mu.Unlock()
+		return errors.New("swarm: Run called twice")
+	}
+	s.runCtx = ctx
+	for _, t := range s.torrents {
+		s.startTorrent(t)
+	}
+	s.mu.Unlock()
+	s.log.Info("Session started", "addr", s.addr.String(), "config", s.cfg)
+
+	s.wg.Go(func() { s.acceptLoop(ctx) })
+	s.wg.Go(func() { s.sampleLoop(ctx) })
+	<-ctx.Done()
+	s.ln.Close()
+	s.mu.Lock()
+	s.closed = true
+	ts := make([]*torrent, 0, len(s.torrents))
+	for _, t := range s.torrents {
+		ts = append(ts, t)
+	}
+	s.mu.Unlock()
+	for _, t := range ts {
+		t.stop()
+	}
+	s.wg.Wait()
+	s.publish()
+	return nil
+}
+
+// startTorrent launches t's goroutine; s.mu is held.
+func (s *Session) startTorrent(t *torrent) {
+	ctx, cancel := context.WithCancel(s.runCtx)
+	t.cancel = cancel
+	t.started = true
+	s.wg.Go(func() { t.run(ctx) })
+}
+
+func (s *Session) torrent(ih InfoHash) (*torrent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.torrents[ih]
+	if t == nil {
+		return nil, fmt.Errorf("%x: %w", ih[:], ErrUnknownTorrent)
+	}
+	return t, nil
+}
+
+// Pause stops a torrent's transfers, keeping its state.
+func (s *Session) Pause(ih InfoHash) error {
+	return s.command(ih, func(t *torrent) error { return t.pause() })
+}
+
+// Resume restarts a paused torrent.
+func (s *Session) Resume(ih InfoHash) error {
+	return s.command(ih, func(t *torrent) error { return t.resume() })
+}
+
+// SetFilePriority changes one file's priority.
+func (s *Session) SetFilePriority(ih InfoHash, file int, p Priority) error {
+	return s.command(ih, func(t *torrent) error { return t.setFilePriority(file, p) })
+}
+
+// command runs f on t's goroutine (or directly if t is not running).
+func (s *Session) command(ih InfoHash, f func(*torrent) error) error {
+	t, err := s.torrent(ih)
+	if err != nil {
+		return err
+	}
+	return t.do(f)
+}
+
+// Remove stops a torrent and forgets it; deleteData also deletes its files.
+func (s *Session) Remove(ih InfoHash, deleteData bool) error {
+	s.mu.Lock()
+	t := s.torrents[ih]
+	if t == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%x: %w", ih[:], ErrUnknownTorrent)
+	}
+	delete(s.torrents, ih)
+	s.mu.Unlock()
+	t.stop()
+	<-t.done
+	err := t.removeFiles(deleteData)
+	s.emit(Event{Kind: EventRemoved, InfoHash: ih, Name: t.name()})
+	return err
+}
+
+func (s *Session) acceptLoop(ctx context.Context) {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("Accept failed", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		s.wg.Go(func() { s.handleIncoming(ctx, c) })
+	}
+}
+
+func (s *Session) handleIncoming(ctx context.Context, c net.Conn) {
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	conn, h, enc, err := s.acceptHandshake(c)
+	if err != nil {
+		c.Close()
+		return
+	}
+	s.mu.Lock()
+	t := s.torrents[InfoHash(h.InfoHash)]
+	s.mu.Unlock()
+	if t == nil {
+		c.Close()
+		return
+	}
+	reply := handshake{Reserved: reservedBits(s.cfg.DHT != nil), InfoHash: h.InfoHash, PeerID: s.peerID}
+	if _, err := conn.Write(reply.bytes()); err != nil {
+		c.Close()
+		return
+	}
+	id, err := readPeerID(conn)
+	if err != nil || id == s.peerID {
+		c.Close()
+		return
+	}
+	c.SetDeadline(time.Time{})
+	addr := c.RemoteAddr().(*net.TCPAddr).AddrPort()
+	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	t.handoff(ctx, &newConn{conn: conn, raw: c, addr: addr, incoming: true, source: SourceIncoming,
+		reserved: h.Reserved, peerID: id, encrypted: enc})
+}
+
+// sampleLoop publishes a Snapshot every SampleEvery.
+func (s *Session) sampleLoop(ctx context.Context) {
+	tk := time.NewTicker(s.cfg.SampleEvery)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+			s.publish()
+		}
+	}
+}
+
+func (s *Session) noteDHT(peers int) {
+	s.dhtMu.Lock()
+	s.dhtLast, s.dhtPeers = time.Now(), peers
+	s.dhtMu.Unlock()
+}
+
+func (s *Session) publish() {
+	s.mu.Lock()
+	ts := make([]*torrent, 0, len(s.torrents))
+	for _, t := range s.torrents {
+		ts = append(ts, t)
+	}
+	s.mu.Unlock()
+	snap := &Snapshot{Taken: time.Now(), ListenAddr: s.addr.String(), DHT: DHTSnapshot{Enabled: s.cfg.DHT != nil}}
+	s.dhtMu.Lock()
+	snap.DHT.LastLookup, snap.DHT.LastLookupPeers = s.dhtLast, s.dhtPeers
+	s.dhtMu.Unlock()
+	for _, t := range ts {
+		ts := t.snapshot()
+		snap.DownBps += ts.DownBps
+		snap.UpBps += ts.UpBps
+		snap.Torrents = append(snap.Torrents, ts)
+	}
+	sortTorrents(snap.Torrents)
+	s.snap.Store(snap)
+}

@@ -1,0 +1,503 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// AddOptions describe a torrent to add.
+type AddOptions struct {
+	Torrent    *pieces.Torrent // either this
+	Magnet     *pieces.Magnet  // or this
+	Dir        string          // holds the torrent's top-level file or folder (Dir/Name)
+	Peers      []string        // host:port to connect to (x.pe, --peer)
+	Trackers   []string        // extra trackers
+	Force      bool            // overwrite existing files that differ
+	Trusted    bool            // data was just hashed by Create: every piece is done, no check
+	Priorities []Priority      // per file; nil = all normal
+	Paused     bool
+}
+
+// content is what peer goroutines may read without the actor: set once
+// when the metadata is known.
+type content struct {
+	tor     *pieces.Torrent
+	info    *pieces.Info
+	storage *pieces.Storage
+	have    []atomic.Uint64 // verified pieces, readable by peer goroutines
+}
+
+func (c *content) has(i int) bool {
+	if i < 0 || i >= c.info.NumPieces() {
+		return false
+	}
+	return c.have[i/64].Load()&(1<<(i%64)) != 0
+}
+
+func (c *content) setHave(i int) { c.have[i/64].Or(1 << (i % 64)) }
+
+// torrent is one torrent. Its fields are owned by the goroutine running
+// run, except those marked otherwise.
+type torrent struct {
+	s       *Session
+	ih      InfoHash
+	log     *slog.Logger
+	addedAt time.Time
+	dir     string
+	opts    AddOptions
+
+	data     atomic.Pointer[content] // nil until metadata is known
+	nameAt   atomic.Pointer[string]
+	magnet   string
+	private  atomic.Bool // read by the DHT goroutine
+	trackers []string
+	picker   *pieces.Picker
+	filePrio []Priority
+	meta     *metadataFetch // magnet only, until the info arrives
+
+	cmds     chan func()
+	conns    chan *newConn
+	events   chan peerEvent
+	hashed   chan hashResult
+	hashJobs chan int
+	found    chan foundPeers
+	trackRes chan trackerUpdate
+	wakeDHT  chan struct{}
+
+	peers    map[pieces.Peer]*peer
+	nextPeer pieces.Peer
+	known    map[netip.AddrPort]*knownPeer
+	dialing  int
+	banned   map[netip.AddrPort]BannedPeer
+	bannedID map[[20]byte]bool
+	blame    map[netip.AddrPort]*blameRec
+	totals   map[netip.AddrPort]*peerTotal
+	trackerS map[string]*TrackerSnapshot
+
+	state      State
+	err        error
+	paused     bool
+	diskFull   time.Time // when the last write failed with ENOSPC; zero otherwise
+	completed  bool
+	resumeDirt bool
+	checked    atomic.Int64 // pieces hashed by checks (tests assert resume skips them)
+	lastMove   time.Time
+	trackerErr string
+	failed     map[int]bool // pieces that failed their hash and are not yet re-verified
+	peerIDs    map[pieces.Peer]peerIdent
+	kicks      []chan struct{}
+	left       atomic.Int64 // bytes wanted and missing, for announces
+	completedA atomic.Bool  // completed, for announcers
+
+	lastOptimistic time.Time
+
+	downloaded, uploaded, wasted atomic.Int64
+	downRate, upRate             meter
+
+	snap    atomic.Pointer[TorrentSnapshot]
+	started bool // guarded by s.mu
+	cancel  context.CancelFunc
+	done    chan struct{}
+	wg      sync.WaitGroup // peers, dialers, hashers, announcers
+	ctx     context.Context
+}
+
+func (t *torrent) name() string {
+	if n := t.nameAt.Load(); n != nil {
+		return *n
+	}
+	return fmt.Sprintf("%x", t.ih[:])
+}
+
+// Add adds a torrent. With a .torrent it opens (and, when files exist that
+// shoal did not write, checks) the data before returning; with a magnet it
+// fetches the info from peers once running.
+func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
+	var ih InfoHash
+	switch {
+	case opts.Torrent != nil:
+		ih = opts.Torrent.InfoHash
+	case opts.Magnet != nil:
+		ih = opts.Magnet.InfoHash
+	default:
+		return ih, errors.New("swarm: add: neither torrent nor magnet")
+	}
+	if opts.Dir == "" {
+		return ih, errors.New("swarm: add: no directory")
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ih, ErrClosed
+	}
+	if s.torrents[ih] != nil {
+		s.mu.Unlock()
+		return ih, fmt.Errorf("%x: %w", ih[:], ErrDuplicate)
+	}
+	s.mu.Unlock()
+
+	t := &torrent{
+		s:        s,
+		ih:       ih,
+		log:      s.log.With("ih", fmt.Sprintf("%x", ih[:4])),
+		addedAt:  time.Now(),
+		dir:      opts.Dir,
+		opts:     opts,
+		cmds:     make(chan func()),
+		conns:    make(chan *newConn),
+		events:   make(chan peerEvent, 256),
+		found:    make(chan foundPeers, 16),
+		trackRes: make(chan trackerUpdate, 16),
+		wakeDHT:  make(chan struct{}, 1),
+		peers:    make(map[pieces.Peer]*peer),
+		known:    make(map[netip.AddrPort]*knownPeer),
+		banned:   make(map[netip.AddrPort]BannedPeer),
+		bannedID: make(map[[20]byte]bool),
+		blame:    make(map[netip.AddrPort]*blameRec),
+		totals:   make(map[netip.AddrPort]*peerTotal),
+		trackerS: make(map[string]*TrackerSnapshot),
+		failed:   make(map[int]bool),
+		peerIDs:  make(map[pieces.Peer]peerIdent),
+		done:     make(chan struct{}),
+		paused:   opts.Paused,
+		lastMove: time.Now(),
+	}
+	if opts.Torrent != nil {
+		for _, tier := range opts.Torrent.Announce {
+			t.trackers = append(t.trackers, tier...)
+		}
+		t.magnet = opts.Torrent.Magnet()
+	} else {
+		t.trackers = append(t.trackers, opts.Magnet.Trackers...)
+		opts.Peers = append(opts.Peers, opts.Magnet.Peers...)
+		t.magnet = fmt.Sprintf("magnet:?xt=urn:btih:%x", ih[:])
+		if opts.Magnet.Name != "" {
+			t.nameAt.Store(&opts.Magnet.Name)
+		}
+		t.meta = &metadataFetch{}
+		t.state = StateMetadata
+	}
+	t.trackers = dedupe(append(t.trackers, opts.Trackers...))
+	for _, p := range opts.Peers {
+		if ap, err := resolveAddr(ctx, p); err == nil {
+			t.addKnown(ap, SourceManual)
+		} else {
+			t.log.Warn("Bad peer address", "peer", p, "err", err)
+		}
+	}
+	if opts.Torrent != nil {
+		if err := t.setContent(ctx, opts.Torrent, opts.Force, opts.Trusted); err != nil {
+			return ih, err
+		}
+	}
+	t.publishSnapshot()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		t.closeContent()
+		return ih, ErrClosed
+	}
+	if s.torrents[ih] != nil {
+		t.closeContent()
+		return ih, fmt.Errorf("%x: %w", ih[:], ErrDuplicate)
+	}
+	s.torrents[ih] = t
+	if s.runCtx != nil {
+		s.startTorrent(t)
+	}
+	s.emit(Event{Kind: EventAdded, InfoHash: ih, Name: t.name()})
+	return ih, nil
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// setContent opens the storage of tor and decides which pieces we have:
+// all (trusted), from the resume file (stamps match), or by a check.
+// Existing files shoal did not write must match unless force.
+func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, trusted bool) error {
+	info := tor.Info
+	name := info.Name
+	t.nameAt.Store(&name)
+	t.private.Store(info.Private)
+	st, err := pieces.OpenStorage(t.dir, info)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", name, err)
+	}
+	c := &content{tor: tor, info: info, storage: st, have: make([]atomic.Uint64, (info.NumPieces()+63)/64)}
+	have, err := t.initialHave(ctx, st, info, force, trusted)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	t.picker = pieces.NewPicker(info.NumPieces(), info.PieceLength, info.Length, uint64(time.Now().UnixNano()))
+	t.filePrio = make([]Priority, len(info.Files))
+	copy(t.filePrio, t.opts.Priorities)
+	t.applyPriorities()
+	for i := range info.NumPieces() {
+		if have.Has(i) {
+			c.setHave(i)
+			t.picker.SetHave(i)
+		}
+	}
+	t.data.Store(c)
+	t.completed = t.picker.Done()
+	t.completedA.Store(t.completed)
+	t.state = StateDownloading
+	if t.completed {
+		t.state = StateSeeding
+	}
+	if t.paused {
+		t.state = StatePaused
+	}
+	t.resumeDirt = true
+	return nil
+}
+
+func (t *torrent) closeContent() {
+	if c := t.data.Load(); c != nil {
+		c.storage.Close()
+	}
+}
+
+func (t *torrent) resumePath() string {
+	if t.s.cfg.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(t.s.cfg.StateDir, fmt.Sprintf("%x.resume", t.ih[:]))
+}
+
+func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pieces.Info, force, trusted bool) (pieces.Bitfield, error) {
+	n := info.NumPieces()
+	if trusted {
+		bf := pieces.NewBitfield(n)
+		for i := range n {
+			bf.Set(i)
+		}
+		return bf, nil
+	}
+	stamps, err := pieces.Stamp(t.dir, info)
+	if err != nil {
+		return pieces.Bitfield{}, fmt.Errorf("stat files: %w", err)
+	}
+	if p := t.resumePath(); p != "" {
+		if r, err := pieces.LoadResume(p, info); err == nil {
+			if stampsEqual(r.Files, stamps) {
+				return r.Have, nil
+			}
+			// shoal wrote these files but they changed since: check, don't refuse.
+			t.log.Info("Resume stamps differ; checking", "torrent", info.Name)
+			return t.check(ctx, st, info)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			t.log.Warn("Resume state unusable; checking", "err", err)
+		}
+	}
+	anyExists := false
+	for _, fs := range stamps {
+		if fs.Size > 0 || !fs.ModTime.IsZero() {
+			anyExists = true
+		}
+	}
+	if !anyExists {
+		return pieces.NewBitfield(n), nil
+	}
+	have, err := t.check(ctx, st, info)
+	if err != nil || force {
+		return have, err
+	}
+	for f, fs := range stamps {
+		if fs.ModTime.IsZero() || info.Files[f].Length == 0 {
+			continue // missing: nothing to overwrite
+		}
+		first, end := info.PiecesOf(f)
+		for i := first; i < end; i++ {
+			if !have.Has(i) {
+				return have, fmt.Errorf("%s: %w (use force to overwrite)", filePath(info, f), ErrExistingData)
+			}
+		}
+	}
+	return have, nil
+}
+
+func (t *torrent) check(ctx context.Context, st *pieces.Storage, info *pieces.Info) (pieces.Bitfield, error) {
+	have, err := pieces.Check(ctx, st, info, 0, nil)
+	t.checked.Add(int64(info.NumPieces()))
+	if err != nil {
+		return have, fmt.Errorf("check %s: %w", info.Name, err)
+	}
+	return have, nil
+}
+
+func stampsEqual(a, b []pieces.FileStamp) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Size != b[i].Size || !a[i].ModTime.Equal(b[i].ModTime) {
+			return false
+		}
+	}
+	return true
+}
+
+func filePath(info *pieces.Info, f int) string {
+	p := info.Name
+	for _, c := range info.Files[f].Path {
+		p += "/" + c
+	}
+	return p
+}
+
+// applyPriorities maps file priorities onto pieces: a piece is skipped only
+// when every file it touches is skipped, and takes its highest priority.
+func (t *torrent) applyPriorities() {
+	info := t.data.Load()
+	var in *pieces.Info
+	if info != nil {
+		in = info.info
+	} else if t.opts.Torrent != nil {
+		in = t.opts.Torrent.Info
+	} else if t.meta != nil && t.meta.info != nil {
+		in = t.meta.info
+	}
+	if in == nil || t.picker == nil {
+		return
+	}
+	for i := range in.NumPieces() {
+		prio := int8(-1)
+		first, end := in.FilesOf(i)
+		for f := first; f < end; f++ {
+			prio = max(prio, int8(t.filePrio[f]))
+		}
+		if first == end {
+			prio = 0
+		}
+		t.picker.SetPriority(i, prio)
+	}
+}
+
+// do runs f on the torrent's goroutine and returns its error.
+func (t *torrent) do(f func(*torrent) error) error {
+	t.s.mu.Lock()
+	if !t.started {
+		defer t.s.mu.Unlock()
+		return f(t)
+	}
+	t.s.mu.Unlock()
+	res := make(chan error, 1)
+	select {
+	case t.cmds <- func() { res <- f(t) }:
+		return <-res
+	case <-t.done:
+		return ErrClosed
+	}
+}
+
+// stop cancels the torrent's goroutine (which cleans up) or, if it never
+// ran, closes its storage.
+func (t *torrent) stop() {
+	t.s.mu.Lock()
+	started := t.started
+	t.started = true // a later do() waits on done
+	t.s.mu.Unlock()
+	if started {
+		t.cancel()
+		return
+	}
+	t.closeContent()
+	close(t.done)
+}
+
+func (t *torrent) removeFiles(deleteData bool) error {
+	if p := t.resumePath(); p != "" {
+		os.Remove(p)
+	}
+	if !deleteData {
+		return nil
+	}
+	c := t.data.Load()
+	if c == nil {
+		return nil
+	}
+	// Name was validated by pieces (one safe path component).
+	return os.RemoveAll(filepath.Join(t.dir, c.info.Name))
+}
+
+func (t *torrent) pause() error {
+	if t.paused {
+		return nil
+	}
+	t.paused = true
+	for _, p := range t.peers {
+		p.close()
+	}
+	t.state = StatePaused
+	t.s.emit(Event{Kind: EventPaused, InfoHash: t.ih, Name: t.name()})
+	return nil
+}
+
+func (t *torrent) resume() error {
+	if !t.paused {
+		return nil
+	}
+	t.paused = false
+	t.updateState()
+	for _, k := range t.known {
+		k.nextTry = time.Time{}
+	}
+	t.s.emit(Event{Kind: EventResumed, InfoHash: t.ih, Name: t.name()})
+	return nil
+}
+
+func (t *torrent) setFilePriority(file int, p Priority) error {
+	c := t.data.Load()
+	if c == nil {
+		return errors.New("swarm: metadata not yet received")
+	}
+	if file < 0 || file >= len(t.filePrio) {
+		return fmt.Errorf("swarm: no file %d", file)
+	}
+	t.filePrio[file] = p
+	t.applyPriorities()
+	t.completed = t.picker.Done()
+	t.updateState()
+	for _, pr := range t.peers {
+		t.updateInterest(pr)
+	}
+	return nil
+}
+
+func (t *torrent) updateState() {
+	switch {
+	case t.err != nil:
+		t.state = StateError
+	case t.paused:
+		t.state = StatePaused
+	case t.data.Load() == nil:
+		t.state = StateMetadata
+	case t.picker.Done():
+		t.state = StateSeeding
+	default:
+		t.state = StateDownloading
+	}
+}

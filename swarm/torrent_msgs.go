@@ -1,0 +1,273 @@
+package swarm
+
+import (
+	"time"
+
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+func (t *torrent) handleEvent(ev peerEvent) {
+	p := ev.p
+	if _, live := t.peers[p.id]; !live {
+		return
+	}
+	if ev.err != nil {
+		t.removePeer(p, ev.err)
+		return
+	}
+	if ev.blocks != nil {
+		t.handleBlocks(p, ev)
+		return
+	}
+	if err := t.handleMessage(p, ev.msg); err != nil {
+		t.log.Debug("Peer protocol error", "addr", p.nc.addr.String(), "err", err)
+		t.removePeer(p, err)
+	}
+}
+
+func (t *torrent) handleBlocks(p *peer, ev peerEvent) {
+	pr := pieces.Peer(p.id)
+	if ev.diskErr != nil {
+		for _, b := range ev.blocks {
+			t.picker.HandleReject(pr, b)
+		}
+		if isDiskFull(ev.diskErr) {
+			if t.diskFull.IsZero() {
+				t.log.Warn("Disk full; pausing downloads", "err", ev.diskErr)
+				t.s.emit(Event{Kind: EventDiskFull, InfoHash: t.ih, Name: t.name(), Msg: ev.diskErr.Error()})
+			}
+			t.diskFull = time.Now()
+			return
+		}
+		t.log.Error("Write failed", "err", ev.diskErr)
+		t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: ev.diskErr.Error()})
+		t.diskFull = time.Now() // retry later like a full disk
+		return
+	}
+	if t.picker == nil {
+		return
+	}
+	now := time.Now()
+	p.lastBlock = now
+	t.lastMove = now
+	touched := false
+	for _, b := range ev.blocks {
+		useful, cancels, complete := t.picker.HandleBlock(pr, b)
+		if !useful {
+			t.wasted.Add(int64(b.Length))
+			continue
+		}
+		for _, c := range cancels {
+			t.cancelRequest(c.Peer, c.Block)
+			touched = true
+		}
+		if complete {
+			t.hashJobs <- b.Piece
+		}
+	}
+	t.request(p)
+	if touched {
+		t.fillRequests()
+	}
+}
+
+func (t *torrent) handleMessage(p *peer, m message) error {
+	pr := pieces.Peer(p.id)
+	c := t.data.Load()
+	switch m.Type {
+	case pp.Choke:
+		p.peerChoking = true
+		if t.picker != nil {
+			t.picker.HandleChoke(pr, false)
+		}
+		p.mu.Lock()
+		clear(p.reqOut)
+		p.mu.Unlock()
+	case pp.Unchoke:
+		p.peerChoking = false
+		if t.picker != nil {
+			t.picker.HandleUnchoke(pr)
+			t.request(p)
+		}
+	case pp.Interested:
+		p.peerInterested = true
+		if p.amChokingA && t.unchokedCount() < t.s.cfg.UploadSlots {
+			t.unchoke(p)
+		}
+	case pp.NotInterested:
+		p.peerInterested = false
+	case pp.Have:
+		i := int(m.Index)
+		if c != nil && i >= c.info.NumPieces() {
+			return errBadIndex
+		}
+		if p.hasAll {
+			return nil
+		}
+		p.haveCount++
+		if t.picker != nil {
+			t.picker.HandleHave(pr, i)
+			if !p.amInterested && t.picker.Priority(i) >= 0 && !t.picker.Have(i) {
+				t.setInterested(p, true)
+			}
+			t.request(p)
+		} else {
+			p.pendingHave = append(p.pendingHave, i)
+		}
+	case pp.Bitfield:
+		if c == nil {
+			p.pendingBF = m.Payload
+			return nil
+		}
+		return t.applyBitfield(p, m.Payload)
+	case pp.HaveAll:
+		if !p.fast {
+			return errNotFast
+		}
+		p.hasAll = true
+		if t.picker != nil {
+			t.picker.HandleHaveAll(pr)
+			t.updateInterest(p)
+			t.request(p)
+		}
+	case pp.HaveNone:
+		if !p.fast {
+			return errNotFast
+		}
+	case pp.Reject:
+		if !p.fast {
+			return errNotFast
+		}
+		b := pieces.Block{Piece: int(m.Index), Begin: int(m.Begin), Length: int(m.Length)}
+		p.mu.Lock()
+		delete(p.reqOut, b)
+		p.mu.Unlock()
+		if t.picker != nil {
+			t.picker.HandleReject(pr, b)
+		}
+	case pp.AllowedFast:
+		if t.picker != nil && c != nil && int(m.Index) < c.info.NumPieces() {
+			t.picker.HandleAllowedFast(pr, int(m.Index))
+			t.request(p)
+		}
+	case pp.Extended:
+		return t.handleExtended(p, m)
+	}
+	return nil
+}
+
+func (t *torrent) applyBitfield(p *peer, raw []byte) error {
+	c := t.data.Load()
+	bf, err := pieces.BitfieldFromBytes(raw, c.info.NumPieces())
+	if err != nil {
+		return err
+	}
+	p.haveCount = bf.Count()
+	if bf.All() {
+		p.hasAll = true
+		t.picker.HandleHaveAll(pieces.Peer(p.id))
+	} else {
+		t.picker.HandleBitfield(pieces.Peer(p.id), bf.Has)
+	}
+	t.updateInterest(p)
+	t.request(p)
+	return nil
+}
+
+// applyPending replays what a peer told us before we had the metadata.
+func (t *torrent) applyPending(p *peer) {
+	pr := pieces.Peer(p.id)
+	t.picker.HandleChoke(pr, false)
+	if !p.peerChoking {
+		t.picker.HandleUnchoke(pr)
+	}
+	switch {
+	case p.hasAll:
+		t.picker.HandleHaveAll(pr)
+	case p.pendingBF != nil:
+		if err := t.applyBitfield(p, p.pendingBF); err != nil {
+			t.removePeer(p, err)
+			return
+		}
+	}
+	for _, i := range p.pendingHave {
+		if i < t.data.Load().info.NumPieces() {
+			t.picker.HandleHave(pr, i)
+		}
+	}
+	p.pendingBF, p.pendingHave = nil, nil
+	t.updateInterest(p)
+	t.request(p)
+}
+
+func (t *torrent) setInterested(p *peer, v bool) {
+	if p.amInterested == v {
+		return
+	}
+	p.amInterested = v
+	typ := pp.NotInterested
+	if v {
+		typ = pp.Interested
+	}
+	p.send(func(b []byte) []byte { return appendSimple(b, typ) })
+}
+
+func (t *torrent) updateInterest(p *peer) {
+	if t.picker == nil {
+		return
+	}
+	t.setInterested(p, t.picker.Interesting(pieces.Peer(p.id)))
+}
+
+func (t *torrent) handleHashed(r hashResult) {
+	c := t.data.Load()
+	i := r.piece
+	senders := t.picker.Senders(i)
+	if r.err != nil {
+		t.log.Warn("Hashing failed", "piece", i, "err", r.err)
+	}
+	if !r.ok {
+		t.wasted.Add(c.info.PieceSize(i))
+		t.picker.HandleFailed(i)
+		t.failed[i] = true
+		t.blameFailed(i, senders)
+		t.fillRequests()
+		return
+	}
+	delete(t.failed, i)
+	t.picker.HandleVerified(i)
+	c.setHave(i)
+	t.resumeDirt = true
+	t.creditVerified(senders)
+	for _, p := range t.peers {
+		p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })
+	}
+	if t.picker.Done() && !t.completed {
+		t.complete()
+	}
+}
+
+func (t *torrent) complete() {
+	t.completed = true
+	t.updateState()
+	t.log.Info("Torrent complete", "name", t.name())
+	c := t.data.Load()
+	if err := c.storage.Sync(); err != nil {
+		t.log.Warn("Sync failed", "err", err)
+	}
+	t.saveResume()
+	t.s.emit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
+	t.kickAnnouncers(true)
+	for _, p := range t.peers {
+		t.setInterested(p, false)
+		if p.hasAll {
+			t.removePeer(p, errBothSeeds)
+		}
+	}
+	if hasBlake3(c.info) {
+		ctx := t.ctx
+		t.wg.Go(func() { t.verifyBlake3(ctx, c) })
+	}
+}

@@ -1,0 +1,406 @@
+package swarm
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+type hashResult struct {
+	piece int
+	ok    bool
+	err   error
+}
+
+type foundPeers struct {
+	addrs  []netip.AddrPort
+	source Source
+}
+
+type knownPeer struct {
+	source    Source
+	connected bool
+	dialing   bool
+	fails     int
+	nextTry   time.Time
+}
+
+// run is the torrent's goroutine: it owns the torrent's state and serves
+// peer events, commands and timers until ctx is done.
+func (t *torrent) run(ctx context.Context) {
+	t.ctx = ctx
+	defer close(t.done)
+	if c := t.data.Load(); c != nil {
+		t.startHashers(ctx, c)
+	}
+	t.startSources(ctx)
+	tick := time.NewTicker(t.s.cfg.SampleEvery)
+	defer tick.Stop()
+	rechoke := time.NewTicker(10 * time.Second)
+	defer rechoke.Stop()
+	slow := time.NewTicker(time.Second)
+	defer slow.Stop()
+	lastSave := time.Now()
+	t.dial()
+	for {
+		select {
+		case <-ctx.Done():
+			t.shutdown()
+			return
+		case f := <-t.cmds:
+			f()
+		case nc := <-t.conns:
+			t.addPeer(ctx, nc)
+		case ev := <-t.events:
+			t.handleEvent(ev)
+		case r := <-t.hashed:
+			t.handleHashed(r)
+		case f := <-t.found:
+			for _, a := range f.addrs {
+				t.addKnown(a, f.source)
+			}
+			t.dial()
+		case u := <-t.trackRes:
+			t.handleTrackerUpdate(u)
+		case <-tick.C:
+			t.sampleRates()
+			t.publishSnapshot()
+		case <-rechoke.C:
+			t.rechoke()
+		case <-slow.C:
+			t.housekeeping()
+			if t.resumeDirt && time.Since(lastSave) > 5*time.Second {
+				t.saveResume()
+				lastSave = time.Now()
+			}
+		}
+	}
+}
+
+func (t *torrent) startHashers(ctx context.Context, c *content) {
+	n := c.info.NumPieces()
+	t.hashJobs = make(chan int, n)
+	t.hashed = make(chan hashResult, n)
+	for range t.s.hashWorkers {
+		t.wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case i := <-t.hashJobs:
+					sum, err := c.storage.HashPiece(i)
+					t.checked.Add(0)
+					t.hashed <- hashResult{piece: i, ok: err == nil && sum == c.info.Hashes[i], err: err}
+				}
+			}
+		})
+	}
+}
+
+// shutdown runs when the torrent's context ends: close peers, announce
+// stopped (bounded), save resume state, wait for every goroutine.
+func (t *torrent) shutdown() {
+	for _, p := range t.peers {
+		p.close()
+	}
+	// Drain events so readers blocked on send can exit (they also watch ctx).
+	done := make(chan struct{})
+	go func() { t.wg.Wait(); close(done) }()
+	for {
+		select {
+		case <-done:
+			t.saveResume()
+			t.closeContent()
+			t.publishSnapshot()
+			return
+		case ev := <-t.events:
+			t.releaseEvent(ev)
+		case <-t.hashed:
+		case <-t.trackRes:
+		case <-t.found:
+		case nc := <-t.conns:
+			nc.raw.Close()
+		}
+	}
+}
+
+func (t *torrent) releaseEvent(peerEvent) {}
+
+// handoff passes an established connection to the torrent's goroutine.
+func (t *torrent) handoff(ctx context.Context, nc *newConn) {
+	select {
+	case t.conns <- nc:
+	case <-t.done:
+		nc.raw.Close()
+	case <-ctx.Done():
+		nc.raw.Close()
+	}
+}
+
+func (t *torrent) addKnown(a netip.AddrPort, src Source) {
+	a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+	if !a.IsValid() || a.Port() == 0 || a == t.s.addr {
+		return
+	}
+	if a.Addr().IsUnspecified() {
+		return
+	}
+	if _, ok := t.known[a]; ok {
+		return
+	}
+	if len(t.known) > 2000 {
+		return
+	}
+	t.known[a] = &knownPeer{source: src}
+}
+
+// dial starts connections to known peers while below the peer limit.
+func (t *torrent) dial() {
+	if t.paused || t.err != nil {
+		return
+	}
+	now := time.Now()
+	for a, k := range t.known {
+		if len(t.peers)+t.dialing >= t.s.cfg.MaxPeersPerTorrent || t.dialing >= 16 {
+			return
+		}
+		if k.connected || k.dialing || now.Before(k.nextTry) {
+			continue
+		}
+		if _, bad := t.banned[a]; bad {
+			continue
+		}
+		k.dialing = true
+		t.dialing++
+		t.wg.Go(func() { t.dialOne(t.ctx, a, k.source) })
+	}
+}
+
+type dialResult struct {
+	addr netip.AddrPort
+	err  error
+}
+
+func (t *torrent) dialOne(ctx context.Context, a netip.AddrPort, src Source) {
+	nc, err := t.s.dialPeer(ctx, a, t.ih)
+	if err != nil {
+		select {
+		case t.cmds <- func() { t.dialDone(a, err) }:
+		case <-ctx.Done():
+		}
+		return
+	}
+	nc.source = src
+	select {
+	case t.cmds <- func() { t.dialDone(a, nil); t.addPeer(ctx, nc) }:
+	case <-ctx.Done():
+		nc.raw.Close()
+	}
+}
+
+func (t *torrent) dialDone(a netip.AddrPort, err error) {
+	t.dialing--
+	k := t.known[a]
+	if k == nil {
+		return
+	}
+	k.dialing = false
+	if err != nil {
+		k.fails++
+		k.nextTry = time.Now().Add(time.Duration(min(k.fails*k.fails, 60)) * 5 * time.Second)
+		t.log.Debug("Dial failed", "addr", a.String(), "err", err)
+	}
+}
+
+// dialPeer connects and handshakes, retrying with MSE per Config.
+func (s *Session) dialPeer(ctx context.Context, a netip.AddrPort, ih InfoHash) (*newConn, error) {
+	d := net.Dialer{Timeout: 10 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", a.String())
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	conn, h, enc, err := s.initiateHandshake(c, ih)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.SetDeadline(time.Time{})
+	return &newConn{conn: conn, raw: c, addr: a, reserved: h.Reserved, peerID: h.PeerID, encrypted: enc}, nil
+}
+
+func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
+	if t.paused || t.err != nil || len(t.peers) >= t.s.cfg.MaxPeersPerTorrent ||
+		t.bannedID[nc.peerID] || t.isBanned(nc.addr) {
+		nc.raw.Close()
+		return
+	}
+	for _, p := range t.peers {
+		if p.nc.peerID == nc.peerID {
+			nc.raw.Close() // already connected (both sides dialled)
+			return
+		}
+	}
+	t.nextPeer++
+	p := &peer{
+		t:           t,
+		id:          t.nextPeer,
+		nc:          nc,
+		fast:        supportsFast(nc.reserved),
+		ext:         supportsExtended(nc.reserved),
+		peerChoking: true,
+		amChokingA:  true,
+		connectedAt: time.Now(),
+		queueTarget: 250,
+		reqOut:      make(map[pieces.Block]struct{}),
+		wake:        make(chan struct{}, 1),
+		closed:      make(chan struct{}),
+		client:      clientName(nc.peerID),
+	}
+	p.amChoking.Store(true)
+	t.peers[p.id] = p
+	t.peerIDs[p.id] = peerIdent{addr: nc.addr, peerID: nc.peerID}
+	if !nc.incoming {
+		if k := t.known[nc.addr]; k != nil {
+			k.connected = true
+			k.fails = 0
+		}
+	}
+	tot := t.totals[nc.addr]
+	if tot == nil {
+		tot = &peerTotal{}
+		t.totals[nc.addr] = tot
+	}
+	tot.live = p
+	t.sendInitial(p)
+	t.wg.Go(func() { p.readLoop(ctx) })
+	t.wg.Go(func() { p.writeLoop(ctx) })
+	t.log.Debug("Peer connected", "addr", nc.addr.String(), "incoming", nc.incoming, "client", p.client)
+	if t.picker != nil {
+		t.picker.HandleChoke(pieces.Peer(p.id), false)
+	}
+	// Unchoke at once when a slot is free rather than wait for the rechoke.
+}
+
+func (t *torrent) sendInitial(p *peer) {
+	c := t.data.Load()
+	p.send(func(b []byte) []byte {
+		switch {
+		case c == nil:
+			if p.fast {
+				b = appendSimple(b, pp.HaveNone)
+			}
+		case p.fast && t.picker.Missing() == 0 && allHave(c):
+			b = appendSimple(b, pp.HaveAll)
+		case p.fast && countHave(c) == 0:
+			b = appendSimple(b, pp.HaveNone)
+		default:
+			b = appendPayload(b, pp.Bitfield, haveBitfield(c).Bytes())
+		}
+		if p.ext {
+			b = appendExtended(b, 0, t.extHandshake())
+		}
+		return b
+	})
+}
+
+func haveBitfield(c *content) pieces.Bitfield {
+	n := c.info.NumPieces()
+	bf := pieces.NewBitfield(n)
+	for i := range n {
+		if c.has(i) {
+			bf.Set(i)
+		}
+	}
+	return bf
+}
+
+func countHave(c *content) int {
+	n := 0
+	for i := range c.info.NumPieces() {
+		if c.has(i) {
+			n++
+		}
+	}
+	return n
+}
+
+func allHave(c *content) bool { return countHave(c) == c.info.NumPieces() }
+
+func (t *torrent) removePeer(p *peer, why error) {
+	if _, ok := t.peers[p.id]; !ok {
+		return
+	}
+	p.close()
+	delete(t.peers, p.id)
+	if t.picker != nil {
+		t.picker.HandleDisconnect(pieces.Peer(p.id))
+	}
+	if k := t.known[p.nc.addr]; k != nil && !p.nc.incoming {
+		k.connected = false
+		k.nextTry = time.Now().Add(10 * time.Second)
+	}
+	if tot := t.totals[p.nc.addr]; tot != nil && tot.live == p {
+		tot.down += p.downloaded.Load()
+		tot.up += p.uploaded.Load()
+		tot.live = nil
+	}
+	if t.meta != nil {
+		t.meta.peerGone(p)
+	}
+	t.log.Debug("Peer disconnected", "addr", p.nc.addr.String(), "err", why)
+	t.fillRequests()
+	t.dial()
+}
+
+// fillRequests tops up every unchoked peer's request queue.
+func (t *torrent) fillRequests() {
+	for _, p := range t.peers {
+		t.request(p)
+	}
+}
+
+// request tops up p's pipeline to its target depth.
+func (t *torrent) request(p *peer) {
+	if t.picker == nil || t.paused || !t.diskFull.IsZero() || p.peerChoking && !p.fast {
+		return
+	}
+	pr := pieces.Peer(p.id)
+	want := p.queueTarget - t.picker.Outstanding(pr)
+	if want < p.queueTarget/4 && t.picker.Outstanding(pr) > 0 {
+		return // batch: wait until a quarter of the queue has drained
+	}
+	blocks := t.picker.PickFor(pr, want)
+	if len(blocks) == 0 {
+		return
+	}
+	p.mu.Lock()
+	for _, b := range blocks {
+		p.reqOut[b] = struct{}{}
+		p.ctl = appendRequest(p.ctl, pp.Request, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
+	}
+	p.mu.Unlock()
+	p.signal()
+}
+
+func (t *torrent) cancelRequest(pr pieces.Peer, b pieces.Block) {
+	p := t.peers[pr]
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	delete(p.reqOut, b)
+	p.ctl = appendRequest(p.ctl, pp.Cancel, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
+	p.mu.Unlock()
+	p.signal()
+}
+
+func (t *torrent) isBanned(a netip.AddrPort) bool {
+	_, ok := t.banned[a]
+	return ok
+}

@@ -1,0 +1,464 @@
+package swarm
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// PeerTotal is what one peer address sent and received over the whole
+// session, including peers no longer connected.
+type PeerTotal struct {
+	Addr       string
+	Downloaded int64 // payload received from it
+	Uploaded   int64 // payload sent to it
+	Banned     bool
+}
+
+type peerTotal struct {
+	down, up int64
+	live     *peer
+}
+
+// meter is an exponentially weighted rate with a ~3 s time constant.
+type meter struct {
+	last  int64
+	lastT time.Time
+	rate  float64
+}
+
+func (m *meter) update(total int64, now time.Time) {
+	if m.lastT.IsZero() {
+		m.last, m.lastT = total, now
+		return
+	}
+	dt := now.Sub(m.lastT).Seconds()
+	if dt <= 0 {
+		return
+	}
+	inst := float64(total-m.last) / dt
+	alpha := 1 - math.Exp(-dt/3)
+	m.rate += alpha * (inst - m.rate)
+	if m.rate < 1 {
+		m.rate = 0
+	}
+	m.last, m.lastT = total, now
+}
+
+func (t *torrent) sampleRates() {
+	now := time.Now()
+	t.downRate.update(t.downloaded.Load(), now)
+	t.upRate.update(t.uploaded.Load(), now)
+	for _, p := range t.peers {
+		p.downRate.update(p.downloaded.Load(), now)
+		p.upRate.update(p.uploaded.Load(), now)
+		if p.downRate.rate > 0 {
+			// About a second of data in flight keeps the pipe full at any
+			// latency; loopback needs hundreds of blocks.
+			p.queueTarget = min(max(int(p.downRate.rate/blockSize), 64), 1000)
+		}
+	}
+}
+
+// blameRec counts the pieces a peer contributed to, to spot corrupters.
+type blameRec struct {
+	good, bad int
+}
+
+// Ban rule: a peer that alone sent every block of a piece that failed its
+// hash is banned at once. A peer that shared in failed pieces with others
+// is banned when it has shared in at least 3 failures and they are more
+// than half of the pieces it contributed to, so honest peers that happened
+// to share a piece with a corrupter survive on their good record.
+func (t *torrent) blameFailed(i int, senders []pieces.Peer) {
+	for _, s := range senders {
+		info, ok := t.peerIDs[s]
+		if !ok {
+			continue
+		}
+		b := t.blame[info.addr]
+		if b == nil {
+			b = &blameRec{}
+			t.blame[info.addr] = b
+		}
+		b.bad++
+		switch {
+		case len(senders) == 1:
+			t.ban(info, fmt.Sprintf("sent piece %d alone and it failed its hash", i))
+		case b.bad >= 3 && b.bad*2 > b.good+b.bad:
+			t.ban(info, fmt.Sprintf("shared in %d pieces that failed their hash (%d good)", b.bad, b.good))
+		}
+	}
+}
+
+func (t *torrent) creditVerified(senders []pieces.Peer) {
+	for _, s := range senders {
+		if info, ok := t.peerIDs[s]; ok {
+			b := t.blame[info.addr]
+			if b == nil {
+				b = &blameRec{}
+				t.blame[info.addr] = b
+			}
+			b.good++
+		}
+	}
+}
+
+type peerIdent struct {
+	addr   netip.AddrPort
+	peerID [20]byte
+}
+
+func (t *torrent) ban(who peerIdent, reason string) {
+	if _, ok := t.banned[who.addr]; ok {
+		return
+	}
+	t.log.Warn("Peer banned", "addr", who.addr.String(), "reason", reason)
+	t.banned[who.addr] = BannedPeer{Addr: who.addr.String(), Reason: reason, At: time.Now()}
+	t.bannedID[who.peerID] = true
+	for _, p := range t.peers {
+		if p.nc.addr == who.addr || p.nc.peerID == who.peerID {
+			t.removePeer(p, fmt.Errorf("banned: %s", reason))
+		}
+	}
+	t.s.emit(Event{Kind: EventPeerBanned, InfoHash: t.ih, Name: t.name(), Peer: who.addr.String(), Msg: reason})
+}
+
+// housekeeping runs every second: retries after a full disk, PEX,
+// metadata re-requests, interest, dialling.
+func (t *torrent) housekeeping() {
+	if !t.diskFull.IsZero() && time.Since(t.diskFull) > 5*time.Second {
+		t.diskFull = time.Time{}
+		t.fillRequests()
+	}
+	for _, p := range t.peers {
+		if t.meta != nil {
+			t.meta.requestFrom(t, p)
+		}
+		if time.Since(p.connectedAt) > 2*time.Second {
+			t.sendPEX(p)
+		}
+		if t.picker != nil {
+			t.updateInterest(p)
+			t.request(p)
+		}
+	}
+	t.dial()
+}
+
+func (t *torrent) stalled() string {
+	switch {
+	case t.paused || t.err != nil:
+		return ""
+	case !t.diskFull.IsZero():
+		return "disk full"
+	case t.data.Load() == nil && len(t.peers) > 0:
+		return "metadata not yet received"
+	case t.completed && t.data.Load() != nil:
+		return ""
+	case time.Since(t.lastMove) < 5*time.Second:
+		return ""
+	}
+	if len(t.peers) == 0 {
+		if len(t.known) == 0 {
+			if t.trackerErr != "" {
+				return "tracker unreachable: " + t.trackerErr
+			}
+			return "no peers found"
+		}
+		return "peers found but none connect"
+	}
+	if t.data.Load() == nil {
+		return "metadata not yet received"
+	}
+	choked := true
+	for _, p := range t.peers {
+		if !p.peerChoking {
+			choked = false
+		}
+	}
+	if choked {
+		return "all peers choke us"
+	}
+	return "no peer has the missing pieces"
+}
+
+func (t *torrent) publishSnapshot() {
+	c := t.data.Load()
+	ts := TorrentSnapshot{
+		InfoHash:       t.ih,
+		Name:           t.name(),
+		Magnet:         t.magnet,
+		State:          t.state,
+		Stalled:        t.stalled(),
+		Private:        t.private.Load(),
+		AddedAt:        t.addedAt,
+		DataDir:        t.dir,
+		DownBps:        int64(t.downRate.rate),
+		UpBps:          int64(t.upRate.rate),
+		Downloaded:     t.downloaded.Load(),
+		Uploaded:       t.uploaded.Load(),
+		Wasted:         t.wasted.Load(),
+		ETA:            -1,
+		PeersConnected: len(t.peers),
+		PeersKnown:     len(t.known),
+	}
+	if t.err != nil {
+		ts.Err = t.err.Error()
+	}
+	if t.meta != nil {
+		ts.MetadataHave = t.meta.have()
+		ts.MetadataTotal = len(t.meta.got)
+	}
+	for _, k := range t.known {
+		switch k.source {
+		case SourceTracker:
+			ts.Sources.Tracker++
+		case SourceDHT:
+			ts.Sources.DHT++
+		case SourcePEX:
+			ts.Sources.PEX++
+		case SourceLSD:
+			ts.Sources.LSD++
+		case SourceManual:
+			ts.Sources.Manual++
+		}
+	}
+	for _, p := range t.peers {
+		if p.nc.incoming {
+			ts.Sources.Incoming++
+		}
+	}
+	t.left.Store(-1)
+	if c != nil {
+		t.fillContentSnapshot(&ts, c)
+		t.left.Store(ts.WantedBytes - ts.DoneBytes)
+	}
+	for _, p := range t.peers {
+		ts.Peers = append(ts.Peers, t.peerSnapshot(p, c))
+	}
+	slices.SortFunc(ts.Peers, func(a, b PeerSnapshot) int { return cmp.Compare(a.Addr, b.Addr) })
+	for _, b := range t.banned {
+		ts.Banned = append(ts.Banned, b)
+	}
+	slices.SortFunc(ts.Banned, func(a, b BannedPeer) int { return a.At.Compare(b.At) })
+	for a, tot := range t.totals {
+		pt := PeerTotal{Addr: a.String(), Downloaded: tot.down, Uploaded: tot.up}
+		if tot.live != nil {
+			pt.Downloaded += tot.live.downloaded.Load()
+			pt.Uploaded += tot.live.uploaded.Load()
+		}
+		_, pt.Banned = t.banned[a]
+		ts.PeerTotals = append(ts.PeerTotals, pt)
+	}
+	slices.SortFunc(ts.PeerTotals, func(a, b PeerTotal) int { return cmp.Compare(a.Addr, b.Addr) })
+	for _, u := range t.trackers {
+		if tr := t.trackerS[u]; tr != nil {
+			ts.Trackers = append(ts.Trackers, *tr)
+		} else {
+			ts.Trackers = append(ts.Trackers, TrackerSnapshot{URL: u, Seeders: -1, Leechers: -1})
+		}
+	}
+	t.snap.Store(&ts)
+}
+
+func (t *torrent) fillContentSnapshot(ts *TorrentSnapshot, c *content) {
+	info := c.info
+	n := info.NumPieces()
+	ts.SizeBytes = info.Length
+	ts.PieceLength = info.PieceLength
+	ts.Pieces = make([]PieceState, n)
+	ts.Availability = make([]uint8, n)
+	for i := range n {
+		size := info.PieceSize(i)
+		wanted := t.picker.Priority(i) >= 0
+		switch {
+		case c.has(i):
+			ts.Pieces[i] = PieceDone
+		case !wanted:
+			ts.Pieces[i] = PieceSkipped
+		case t.failed[i]:
+			ts.Pieces[i] = PieceFailed
+		case t.picker.InFlight(i):
+			ts.Pieces[i] = PieceInFlight
+		}
+		if wanted {
+			ts.WantedBytes += size
+			if c.has(i) {
+				ts.DoneBytes += size
+			}
+		}
+		ts.Availability[i] = uint8(min(t.picker.Availability(i), 255))
+	}
+	for f, fi := range info.Files {
+		fs := FileSnapshot{Path: filePath(info, f), SizeBytes: fi.Length, Priority: t.filePrio[f]}
+		first, end := info.PiecesOf(f)
+		for i := first; i < end; i++ {
+			if !c.has(i) {
+				continue
+			}
+			lo := max(info.PieceOffset(i), fi.Offset)
+			hi := min(info.PieceOffset(i)+info.PieceSize(i), fi.Offset+fi.Length)
+			fs.DoneBytes += max(hi-lo, 0)
+		}
+		ts.Files = append(ts.Files, fs)
+	}
+	if left := ts.WantedBytes - ts.DoneBytes; left == 0 {
+		ts.ETA = 0
+	} else if ts.DownBps > 0 {
+		ts.ETA = time.Duration(float64(left) / float64(ts.DownBps) * float64(time.Second))
+	}
+	for _, p := range t.peers {
+		if p.hasAll || p.haveCount == n {
+			ts.Seeds++
+		}
+	}
+}
+
+func (t *torrent) peerSnapshot(p *peer, c *content) PeerSnapshot {
+	ps := PeerSnapshot{
+		Addr:           p.nc.addr.String(),
+		Client:         p.client,
+		Source:         p.nc.source,
+		Incoming:       p.nc.incoming,
+		Encrypted:      p.nc.encrypted,
+		AmChoking:      p.amChokingA,
+		AmInterested:   p.amInterested,
+		PeerChoking:    p.peerChoking,
+		PeerInterested: p.peerInterested,
+		Snubbed:        p.amInterested && !p.peerChoking && time.Since(latest(p.lastBlock, p.connectedAt)) > 30*time.Second,
+		DownBps:        int64(p.downRate.rate),
+		UpBps:          int64(p.upRate.rate),
+		Downloaded:     p.downloaded.Load(),
+		Uploaded:       p.uploaded.Load(),
+		ConnectedAt:    p.connectedAt,
+	}
+	if t.picker != nil {
+		ps.RequestsOut = t.picker.Outstanding(pieces.Peer(p.id))
+	}
+	p.mu.Lock()
+	ps.RequestsIn = len(p.serve)
+	p.mu.Unlock()
+	switch {
+	case p.hasAll:
+		ps.Progress = 1
+	case c != nil:
+		ps.Progress = float64(p.haveCount) / float64(c.info.NumPieces())
+	}
+	return ps
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func (t *torrent) snapshot() TorrentSnapshot {
+	if s := t.snap.Load(); s != nil {
+		return *s
+	}
+	return TorrentSnapshot{InfoHash: t.ih, Name: t.name()}
+}
+
+func sortTorrents(ts []TorrentSnapshot) {
+	slices.SortFunc(ts, func(a, b TorrentSnapshot) int {
+		if c := a.AddedAt.Compare(b.AddedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+}
+
+func (t *torrent) saveResume() {
+	c := t.data.Load()
+	p := t.resumePath()
+	if c == nil || p == "" {
+		return
+	}
+	if err := c.storage.Sync(); err != nil {
+		t.log.Warn("Sync failed", "err", err)
+	}
+	stamps, err := pieces.Stamp(t.dir, c.info)
+	if err != nil {
+		t.log.Warn("Stat files failed", "err", err)
+		return
+	}
+	r := &pieces.Resume{InfoHash: t.ih, Have: haveBitfield(c), Files: stamps}
+	if err := pieces.SaveResume(p, r); err != nil {
+		t.log.Warn("Saving resume state failed", "err", err)
+		return
+	}
+	t.resumeDirt = false
+}
+
+func hasBlake3(info *pieces.Info) bool {
+	for _, f := range info.Files {
+		if f.Blake3 != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
+	for i := range c.info.NumPieces() {
+		if !c.has(i) {
+			return // files skipped: nothing to verify end to end
+		}
+	}
+	res, err := pieces.VerifyBlake3(ctx, c.storage, c.info)
+	if err != nil {
+		if ctx.Err() == nil {
+			t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: "blake3: " + err.Error()})
+		}
+		return
+	}
+	for _, r := range res {
+		if !r.OK {
+			msg := "blake3 mismatch: " + r.Path
+			if r.Err != nil {
+				msg += ": " + r.Err.Error()
+			}
+			t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: msg})
+			return
+		}
+	}
+	t.s.emit(Event{Kind: EventVerified, InfoHash: t.ih, Name: t.name(), Msg: fmt.Sprintf("%d files match their BLAKE3 digests", len(res))})
+}
+
+// clientName decodes Azureus-style peer ids ("-SH0010-...").
+func clientName(id [20]byte) string {
+	if id[0] == '-' && id[7] == '-' {
+		return string(id[1:7])
+	}
+	return ""
+}
+
+func resolveAddr(ctx context.Context, hostport string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(hostport); err == nil {
+		return ap, nil
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(addrs) == 0 {
+		return netip.AddrPort{}, fmt.Errorf("resolve %s: %w", host, err)
+	}
+	pn, err := net.LookupPort("tcp", port)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return netip.AddrPortFrom(addrs[0].Unmap(), uint16(pn)), nil
+}

@@ -1,0 +1,239 @@
+package swarm
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	pp "github.com/anacrolix/torrent/peer_protocol"
+)
+
+// The wire codec is hand-rolled for the hot path: a Piece message is read
+// straight from the connection's bufio.Reader into a pooled 16 KiB buffer,
+// with no per-message allocation. peer_protocol supplies the constants and
+// the bencoded extension messages.
+
+const (
+	protocolName   = "\x13BitTorrent protocol"
+	handshakeLen   = 68
+	maxMessageLen  = 1<<20 + 64 // bitfield of ~8M pieces or a metadata piece; more is abuse
+	maxMetadataLen = 16 << 20
+	metadataPiece  = 16 * 1024
+)
+
+// Reserved bits we set and read (BEP 10: byte 5 0x10; BEP 6: byte 7 0x04;
+// BEP 5: byte 7 0x01).
+func reservedBits(dht bool) [8]byte {
+	var r [8]byte
+	r[5] |= 0x10
+	r[7] |= 0x04
+	if dht {
+		r[7] |= 0x01
+	}
+	return r
+}
+
+func supportsExtended(r [8]byte) bool { return r[5]&0x10 != 0 }
+func supportsFast(r [8]byte) bool     { return r[7]&0x04 != 0 }
+
+var errBadHandshake = errors.New("bad handshake")
+
+type handshake struct {
+	Reserved [8]byte
+	InfoHash [20]byte
+	PeerID   [20]byte
+}
+
+func (h handshake) bytes() []byte {
+	b := make([]byte, 0, handshakeLen)
+	b = append(b, protocolName...)
+	b = append(b, h.Reserved[:]...)
+	b = append(b, h.InfoHash[:]...)
+	return append(b, h.PeerID[:]...)
+}
+
+// readHandshakeStart reads the protocol string, reserved bits and infohash
+// (the first 48 bytes), so an acceptor can pick the torrent before answering.
+func readHandshakeStart(r io.Reader) (h handshake, err error) {
+	var b [48]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return h, err
+	}
+	if string(b[:20]) != protocolName {
+		return h, errBadHandshake
+	}
+	copy(h.Reserved[:], b[20:28])
+	copy(h.InfoHash[:], b[28:48])
+	return h, nil
+}
+
+func readPeerID(r io.Reader) (id [20]byte, err error) {
+	_, err = io.ReadFull(r, id[:])
+	return id, err
+}
+
+// blockPool holds 16 KiB buffers for Piece payloads in both directions.
+var blockPool = sync.Pool{New: func() any { b := make([]byte, blockSize); return &b }}
+
+const blockSize = 16 * 1024
+
+func getBlock() *[]byte  { return blockPool.Get().(*[]byte) }
+func putBlock(b *[]byte) { blockPool.Put(b) }
+
+// message is one decoded peer message. For Piece, Data is a pooled buffer
+// (Block) the consumer must return with putBlock; for other messages
+// Payload aliases the reader's scratch space and is valid until the next
+// read.
+type message struct {
+	Type                 pp.MessageType
+	Keepalive            bool
+	Index, Begin, Length uint32
+	Block                *[]byte // Piece
+	Payload              []byte  // Bitfield, Extended (after the id byte)
+	ExtID                uint8
+	Port                 uint16
+}
+
+type msgReader struct {
+	r       *bufio.Reader
+	scratch []byte
+}
+
+func newMsgReader(r io.Reader) *msgReader {
+	return &msgReader{r: bufio.NewReaderSize(r, 256<<10)}
+}
+
+var errMessageTooLong = errors.New("message too long")
+
+func (m *msgReader) read() (message, error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(m.r, hdr[:4]); err != nil {
+		return message{}, err
+	}
+	n := binary.BigEndian.Uint32(hdr[:4])
+	if n == 0 {
+		return message{Keepalive: true}, nil
+	}
+	if n > maxMessageLen {
+		return message{}, fmt.Errorf("%w: %d bytes", errMessageTooLong, n)
+	}
+	t, err := m.r.ReadByte()
+	if err != nil {
+		return message{}, err
+	}
+	msg := message{Type: pp.MessageType(t)}
+	n--
+	fixed := func(want uint32) error {
+		if n != want {
+			return fmt.Errorf("%v message of %d bytes", msg.Type, n)
+		}
+		return nil
+	}
+	var buf [12]byte
+	switch msg.Type {
+	case pp.Choke, pp.Unchoke, pp.Interested, pp.NotInterested, pp.HaveAll, pp.HaveNone:
+		return msg, fixed(0)
+	case pp.Have, pp.Suggest, pp.AllowedFast:
+		if err := fixed(4); err != nil {
+			return msg, err
+		}
+		if _, err := io.ReadFull(m.r, buf[:4]); err != nil {
+			return msg, err
+		}
+		msg.Index = binary.BigEndian.Uint32(buf[:4])
+		return msg, nil
+	case pp.Request, pp.Cancel, pp.Reject:
+		if err := fixed(12); err != nil {
+			return msg, err
+		}
+		if _, err := io.ReadFull(m.r, buf[:12]); err != nil {
+			return msg, err
+		}
+		msg.Index = binary.BigEndian.Uint32(buf[:4])
+		msg.Begin = binary.BigEndian.Uint32(buf[4:8])
+		msg.Length = binary.BigEndian.Uint32(buf[8:12])
+		return msg, nil
+	case pp.Piece:
+		if n < 8 || n-8 > blockSize {
+			return msg, fmt.Errorf("piece message of %d bytes", n)
+		}
+		if _, err := io.ReadFull(m.r, buf[:8]); err != nil {
+			return msg, err
+		}
+		msg.Index = binary.BigEndian.Uint32(buf[:4])
+		msg.Begin = binary.BigEndian.Uint32(buf[4:8])
+		msg.Length = n - 8
+		b := getBlock()
+		if _, err := io.ReadFull(m.r, (*b)[:msg.Length]); err != nil {
+			putBlock(b)
+			return msg, err
+		}
+		msg.Block = b
+		return msg, nil
+	case pp.Port:
+		if err := fixed(2); err != nil {
+			return msg, err
+		}
+		if _, err := io.ReadFull(m.r, buf[:2]); err != nil {
+			return msg, err
+		}
+		msg.Port = binary.BigEndian.Uint16(buf[:2])
+		return msg, nil
+	}
+	// Bitfield, Extended and anything unknown: read the whole payload.
+	if cap(m.scratch) < int(n) {
+		m.scratch = make([]byte, n)
+	}
+	p := m.scratch[:n]
+	if _, err := io.ReadFull(m.r, p); err != nil {
+		return msg, err
+	}
+	if msg.Type == pp.Extended {
+		if len(p) < 1 {
+			return msg, errors.New("empty extended message")
+		}
+		msg.ExtID, p = p[0], p[1:]
+	}
+	msg.Payload = p
+	return msg, nil
+}
+
+// Encoders append to b and return it.
+
+func appendSimple(b []byte, t pp.MessageType) []byte {
+	return append(b, 0, 0, 0, 1, byte(t))
+}
+
+func appendIndex(b []byte, t pp.MessageType, i uint32) []byte {
+	b = append(b, 0, 0, 0, 5, byte(t))
+	return binary.BigEndian.AppendUint32(b, i)
+}
+
+func appendRequest(b []byte, t pp.MessageType, i, begin, length uint32) []byte {
+	b = append(b, 0, 0, 0, 13, byte(t))
+	b = binary.BigEndian.AppendUint32(b, i)
+	b = binary.BigEndian.AppendUint32(b, begin)
+	return binary.BigEndian.AppendUint32(b, length)
+}
+
+func appendPieceHeader(b []byte, i, begin uint32, n int) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(9+n))
+	b = append(b, byte(pp.Piece))
+	b = binary.BigEndian.AppendUint32(b, i)
+	return binary.BigEndian.AppendUint32(b, begin)
+}
+
+func appendPayload(b []byte, t pp.MessageType, payload []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(1+len(payload)))
+	b = append(b, byte(t))
+	return append(b, payload...)
+}
+
+func appendExtended(b []byte, id uint8, payload []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(2+len(payload)))
+	b = append(b, byte(pp.Extended), id)
+	return append(b, payload...)
+}
