@@ -306,4 +306,3 @@ func TestServer_NumWantAndMinInterval(t *testing.T) {
 		t.Error("no cached answers counted")
 	}
 }
-

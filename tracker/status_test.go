@@ -1,0 +1,86 @@
+package tracker
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStatus_Metrics(t *testing.T) {
+	s := startServer(t, Config{})
+	q := AnnounceRequest{InfoHash: ihOf("m"), PeerID: peerIDOf(1), Port: 8001, Left: 1, NumWant: -1, Compact: true}.Query()
+	getBencode(t, httpURL(s, "/announce?"+q))
+	body := getBody(t, httpURL(s, "/metrics"))
+	for _, want := range []string{
+		"# TYPE shoal_tracker_announces_total counter",
+		`shoal_tracker_announces_total{proto="http"} 1`,
+		`shoal_tracker_peers{state="leecher"} 1`,
+		"shoal_tracker_swarms 1",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+}
+
+// TestStatus_Chromium loads the status page in a real headless browser and
+// checks what it shows.
+func TestStatus_Chromium(t *testing.T) {
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not installed (apt-get install -y chromium): skipping the browser test of the status page")
+	}
+	dir := t.TempDir()
+	ih := writeTorrent(t, dir+"/t/lab.torrent", "lab-image.iso")
+	s := startServer(t, Config{TorrentsDir: dir + "/t"})
+	for port, left := range map[uint16]uint64{9001: 0, 9002: 5, 9003: 5} {
+		ev := EventStarted
+		if port == 9001 {
+			ev = EventCompleted
+		}
+		q := AnnounceRequest{InfoHash: ih, PeerID: peerIDOf(int(port)), Port: port, Left: left, Event: ev, NumWant: -1, Compact: true}.Query()
+		if r := getBencode(t, httpURL(s, "/announce?"+q)); r.FailureReason != "" {
+			t.Fatal(r.FailureReason)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+		"--disable-dev-shm-usage", "--window-size=390,844", // a phone's viewport
+		"--user-data-dir="+dir+"/profile", "--dump-dom", httpURL(s, "/"))
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	dom := string(out)
+	row := regexp.MustCompile(`(?s)<tr class="swarm" data-infohash="` + ih.String() + `">(.*?)</tr>`).FindStringSubmatch(dom)
+	if row == nil {
+		t.Fatalf("no row for the swarm in the DOM:\n%s", dom)
+	}
+	for _, want := range []string{
+		`<td class="name">lab-image.iso</td>`,
+		`<td class="n seeders">1</td>`,
+		`<td class="n leechers">2</td>`,
+		`<td class="n completed">1</td>`,
+	} {
+		if !strings.Contains(row[1], want) {
+			t.Errorf("swarm row lacks %s:\n%s", want, row[1])
+		}
+	}
+	if !regexp.MustCompile(`<td class="last">\d+s ago</td>`).MatchString(row[1]) {
+		t.Errorf("swarm row lacks a last announce seconds ago:\n%s", row[1])
+	}
+	for _, want := range []string{`<b id="total-seeders">1</b>`, `<b id="total-leechers">2</b>`, `<span id="mode">allow-list (1 torrents)</span>`, `name="viewport"`} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}
