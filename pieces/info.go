@@ -247,3 +247,38 @@ func checkBlake3(b []byte) error {
 	}
 	return nil
 }
+
+// encode renders info canonically (sorted keys, BLAKE3 digests kept). It is
+// how tests check that a parsed Info carries everything its bytes meant.
+func (i *Info) encode() []byte {
+	type file struct {
+		Blake3 []byte   `bencode:"blake3,omitempty"`
+		Length int64    `bencode:"length"`
+		Path   []string `bencode:"path"`
+	}
+	type dict struct {
+		Blake3      []byte `bencode:"blake3,omitempty"`
+		Files       []file `bencode:"files,omitempty"`
+		Length      *int64 `bencode:"length,omitempty"`
+		Name        string `bencode:"name"`
+		PieceLength int64  `bencode:"piece length"`
+		Pieces      []byte `bencode:"pieces"`
+		Private     int64  `bencode:"private,omitempty"`
+	}
+	d := dict{Name: i.Name, PieceLength: i.PieceLength, Pieces: joinHashes(i.Hashes)}
+	if i.Private {
+		d.Private = 1
+	}
+	if len(i.Files) == 1 && i.Files[0].Path == nil {
+		d.Length, d.Blake3 = &i.Files[0].Length, i.Files[0].Blake3
+	} else {
+		for _, f := range i.Files {
+			d.Files = append(d.Files, file{Blake3: f.Blake3, Length: f.Length, Path: f.Path})
+		}
+	}
+	b, err := bencode.Marshal(d)
+	if err != nil {
+		panic(fmt.Sprintf("pieces: encode info: %v", err))
+	}
+	return b
+}

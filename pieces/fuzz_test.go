@@ -1,0 +1,127 @@
+package pieces
+
+import (
+	"bytes"
+	"math/bits"
+	"reflect"
+	"testing"
+)
+
+// checkInfoInvariants fails t if a validated Info breaks a promise callers
+// rely on: safe names, consistent offsets, piece arithmetic, and that the
+// canonical encoding parses back to the same Info.
+func checkInfoInvariants(t *testing.T, info *Info) {
+	t.Helper()
+	if checkComponent(info.Name) != nil || len(info.Files) == 0 || info.Length <= 0 {
+		t.Fatalf("accepted bad name/files/length: %q %d %d", info.Name, len(info.Files), info.Length)
+	}
+	var off int64
+	for k, f := range info.Files {
+		if f.Offset != off || f.Length < 0 {
+			t.Fatalf("file %d offset %d length %d, running total %d", k, f.Offset, f.Length, off)
+		}
+		if f.Path == nil && len(info.Files) != 1 || f.Path != nil && checkPath(f.Path) != nil {
+			t.Fatalf("file %d accepted with path %q", k, f.Path)
+		}
+		off += f.Length
+	}
+	if off != info.Length || int64(info.NumPieces()) != (info.Length+info.PieceLength-1)/info.PieceLength {
+		t.Fatalf("length %d (files say %d), %d pieces of %d", info.Length, off, info.NumPieces(), info.PieceLength)
+	}
+	for p := range min(info.NumPieces(), 64) {
+		first, end := info.FilesOf(p)
+		var covered int64
+		for k := first; k < end; k++ {
+			f := info.Files[k]
+			lo, hi := max(f.Offset, info.PieceOffset(p)), min(f.Offset+f.Length, info.PieceOffset(p)+info.PieceSize(p))
+			covered += max(0, hi-lo)
+		}
+		if covered != info.PieceSize(p) {
+			t.Fatalf("piece %d: files [%d,%d) cover %d of %d bytes", p, first, end, covered, info.PieceSize(p))
+		}
+	}
+	again, err := ParseInfo(info.encode())
+	if err != nil {
+		t.Fatalf("canonical re-encoding rejected: %v", err)
+	}
+	if !reflect.DeepEqual(again, info) {
+		t.Fatalf("canonical re-encoding changed the info:\n%+v\n%+v", again, info)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("d8:announce21:http://127.0.0.1:1/a4:infod6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee"))
+	f.Add([]byte("d4:infod5:filesld6:lengthi1e4:pathl2:..1:xeee4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tor, err := Parse(data)
+		if err != nil {
+			return
+		}
+		checkInfoInvariants(t, tor.Info)
+		again, err := Parse(tor.Bytes())
+		if err != nil {
+			t.Fatalf("Parse(Bytes()) failed: %v", err)
+		}
+		if again.InfoHash != tor.InfoHash || !reflect.DeepEqual(again.Announce, tor.Announce) ||
+			again.Comment != tor.Comment || !again.CreationDate.Equal(tor.CreationDate) {
+			t.Fatalf("roundtrip changed the torrent:\n%+v\n%+v", again, tor)
+		}
+		if m, err := ParseMagnet(tor.Magnet("127.0.0.1:6881")); err != nil || m.InfoHash != tor.InfoHash {
+			t.Fatalf("magnet of a parsed torrent: %+v, %v", m, err)
+		}
+	})
+}
+
+func FuzzParseInfo(f *testing.F) {
+	f.Add([]byte("d6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae"))
+	f.Add([]byte("d5:filesld6:lengthi0e4:pathl1:eeed6:lengthi9e4:pathl1:d1:feee4:name1:a12:piece lengthi32768e6:pieces20:aaaaaaaaaaaaaaaaaaaae"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		info, err := ParseInfo(raw)
+		if err != nil {
+			return
+		}
+		checkInfoInvariants(t, info)
+	})
+}
+
+func FuzzParseMagnet(f *testing.F) {
+	f.Add("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x&tr=http%3A%2F%2F127.0.0.1%3A1%2Fa&x.pe=127.0.0.1:6881")
+	f.Add("magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH&x.pe=[::1]:1")
+	f.Fuzz(func(t *testing.T, uri string) {
+		m, err := ParseMagnet(uri)
+		if err != nil {
+			return
+		}
+		again, err := ParseMagnet(m.String())
+		if err != nil || !reflect.DeepEqual(again, m) {
+			t.Fatalf("roundtrip of %q via %q: %+v, %v; want %+v", uri, m.String(), again, err, m)
+		}
+	})
+}
+
+func FuzzBitfieldFromBytes(f *testing.F) {
+	f.Add([]byte{0xff, 0xc0}, 10)
+	f.Add([]byte{0xff, 0xe0}, 10)
+	f.Add([]byte{}, 0)
+	f.Fuzz(func(t *testing.T, b []byte, n int) {
+		bf, err := BitfieldFromBytes(b, n)
+		if err != nil {
+			return
+		}
+		ones := 0
+		for _, x := range b {
+			ones += bits.OnesCount8(x)
+		}
+		if bf.Len() != n || bf.Count() != ones || !bytes.Equal(bf.Bytes(), b) || bf.All() != (ones == n) {
+			t.Fatalf("BitfieldFromBytes(%x, %d) = len %d count %d bytes %x", b, n, bf.Len(), bf.Count(), bf.Bytes())
+		}
+		for i := range n {
+			if bf.Has(i) != (b[i/8]&(0x80>>(i%8)) != 0) {
+				t.Fatalf("Has(%d) disagrees with the wire bytes", i)
+			}
+		}
+		if again, err := BitfieldFromBytes(bf.Bytes(), n); err != nil || !bytes.Equal(again.Bytes(), b) {
+			t.Fatalf("roundtrip: %v", err)
+		}
+	})
+}
