@@ -146,9 +146,14 @@ func Run(ctx context.Context, engine Engine, opts Options) error {
 	if os.Getenv("NO_COLOR") != "" {
 		lipgloss.SetColorProfile(termenv.Ascii)
 	}
+	return run(ctx, engine, opts, tea.WithAltScreen())
+}
+
+// run is Run with the terminal swappable, for tests.
+func run(ctx context.Context, engine Engine, opts Options, popts ...tea.ProgramOption) error {
 	m := New(engine, opts)
 	m.ctx = ctx
-	_, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithAltScreen()).Run()
+	_, err := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, popts...)...).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil // ctx ended the UI, which is how the caller stops it
 	}

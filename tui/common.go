@@ -165,8 +165,14 @@ func (m *Model) bar(f float64, w int, plain bool) string {
 	if plain {
 		return strings.Repeat("█", n) + strings.Repeat("░", w-n)
 	}
-	return m.styles.BarDone.Render(strings.Repeat("█", n)) +
-		m.styles.BarTodo.Render(strings.Repeat("░", w-n))
+	var done, todo string
+	if n > 0 {
+		done = m.styles.BarDone.Render(strings.Repeat("█", n))
+	}
+	if n < w {
+		todo = m.styles.BarTodo.Render(strings.Repeat("░", w-n))
+	}
+	return done + todo
 }
 
 // column is one column of a table. Columns with a higher drop number go

@@ -124,8 +124,8 @@ func fixtureSnapshot() *swarm.Snapshot {
 	photoPieces, photoAvail := fixturePieces(150, 1, 3)
 	photos := swarm.TorrentSnapshot{
 		InfoHash: hash(0x20), Name: "photos-2025",
-		Magnet:  "magnet:?xt=urn:btih:202122232425262728292a2b2c2d2e2f30313233&dn=photos-2025",
-		State:   swarm.StateSeeding, AddedAt: t0.Add(-3 * time.Hour), DataDir: "/srv/share",
+		Magnet: "magnet:?xt=urn:btih:202122232425262728292a2b2c2d2e2f30313233&dn=photos-2025",
+		State:  swarm.StateSeeding, AddedAt: t0.Add(-3 * time.Hour), DataDir: "/srv/share",
 		SizeBytes: 1_269_511_224, WantedBytes: 69_511_224, DoneBytes: 69_511_224,
 		UpBps: 512_000, Uploaded: 140_000_000, ETA: 0,
 		PeersConnected: 3, PeersKnown: 5, Seeds: 0,
@@ -134,8 +134,8 @@ func fixtureSnapshot() *swarm.Snapshot {
 	}
 	meta := swarm.TorrentSnapshot{
 		InfoHash: hash(0x30), Name: "debian-13.2.0-amd64-netinst.iso",
-		Magnet:  "magnet:?xt=urn:btih:303132333435363738393a3b3c3d3e3f40414243&dn=debian-13.2.0-amd64-netinst.iso",
-		State:   swarm.StateMetadata, AddedAt: t0.Add(-2 * time.Minute), ETA: -1,
+		Magnet: "magnet:?xt=urn:btih:303132333435363738393a3b3c3d3e3f40414243&dn=debian-13.2.0-amd64-netinst.iso",
+		State:  swarm.StateMetadata, AddedAt: t0.Add(-2 * time.Minute), ETA: -1,
 		Stalled:      "no peers found yet: the DHT lookup returned nobody and there is no tracker",
 		MetadataHave: 0, MetadataTotal: 0,
 	}

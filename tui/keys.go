@@ -6,8 +6,8 @@ import "github.com/charmbracelet/bubbles/key"
 // the page and mode; helpKeys picks the ones the help bar shows.
 type keyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
-	Open, Back, NextTab, PrevTab           key.Binding
-	Tabs                                   [numTabs]key.Binding
+	Open, Back, NextTab, PrevTab            key.Binding
+	Tabs                                    [numTabs]key.Binding
 	Pause, Remove, Add, Filter, Sort, SortReverse,
 	StateFilter key.Binding
 	Magnet, QR                     key.Binding

@@ -141,11 +141,12 @@ func (m *Model) viewPieces(t *swarm.TorrentSnapshot, w, h int) []string {
 				j++
 			}
 			c := rowCells[i]
-			st := s.Cell[c.kind]
-			if c.kind == cellMissing {
-				st = s.Shade[c.shade]
+			p := s.cellPaint[c.kind][c.shade]
+			b.WriteString(p.pre)
+			for range j - i {
+				b.WriteString(cellGlyphs[c.kind])
 			}
-			b.WriteString(st.Render(strings.Repeat(cellGlyphs[c.kind], j-i)))
+			b.WriteString(p.post)
 			i = j
 		}
 		lines = append(lines, b.String())

@@ -1,6 +1,10 @@
 package tui
 
-import "github.com/charmbracelet/lipgloss"
+import (
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+)
 
 // styles is built once in New and shared by every view: lipgloss styles
 // are cheap to use but not free to build, and View runs every second.
@@ -20,19 +24,32 @@ type styles struct {
 	// availability shade (cellStyle picks).
 	Cell  [numCellKinds]lipgloss.Style
 	Shade [numShades]lipgloss.Style
+	// cellPaint holds each cell style as raw escape codes around the glyphs:
+	// a 200×60 map has thousands of runs, and Render costs microseconds.
+	cellPaint [numCellKinds][numShades]paint
+}
+
+// paint is a style taken apart into what goes before and after the text.
+type paint struct{ pre, post string }
+
+func paintOf(st lipgloss.Style) paint {
+	pre, post, _ := strings.Cut(st.Render("\x00"), "\x00")
+	return paint{pre, post}
 }
 
 func newStyles() *styles {
 	c := func(s string) lipgloss.Color { return lipgloss.Color(s) }
 	s := &styles{
-		Title:       lipgloss.NewStyle().Bold(true),
-		Dim:         lipgloss.NewStyle().Foreground(c("8")),
-		Bold:        lipgloss.NewStyle().Bold(true),
-		Err:         lipgloss.NewStyle().Foreground(c("9")),
-		Warn:        lipgloss.NewStyle().Foreground(c("11")),
-		OK:          lipgloss.NewStyle().Foreground(c("10")),
-		Header:      lipgloss.NewStyle().Bold(true).Foreground(c("14")),
-		ColHeader:   lipgloss.NewStyle().Foreground(c("8")).Underline(true),
+		Title:  lipgloss.NewStyle().Bold(true),
+		Dim:    lipgloss.NewStyle().Foreground(c("8")),
+		Bold:   lipgloss.NewStyle().Bold(true),
+		Err:    lipgloss.NewStyle().Foreground(c("9")),
+		Warn:   lipgloss.NewStyle().Foreground(c("11")),
+		OK:     lipgloss.NewStyle().Foreground(c("10")),
+		Header: lipgloss.NewStyle().Bold(true).Foreground(c("14")),
+		// Not underlined: lipgloss underlines rune by rune, which bloats
+		// every frame.
+		ColHeader:   lipgloss.NewStyle().Bold(true).Foreground(c("245")),
 		Selected:    lipgloss.NewStyle().Bold(true).Background(c("236")),
 		TabActive:   lipgloss.NewStyle().Bold(true).Foreground(c("14")),
 		TabInactive: lipgloss.NewStyle().Foreground(c("8")),
@@ -66,6 +83,15 @@ func newStyles() *styles {
 		lipgloss.NewStyle().Foreground(c("67")),
 		lipgloss.NewStyle().Foreground(c("75")),
 		lipgloss.NewStyle().Foreground(c("117")),
+	}
+	for k := range numCellKinds {
+		for sh := range numShades {
+			st := s.Cell[k]
+			if k == cellMissing {
+				st = s.Shade[sh]
+			}
+			s.cellPaint[k][sh] = paintOf(st)
+		}
 	}
 	return s
 }
