@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -165,5 +166,39 @@ func TestStorage_FDCache(t *testing.T) {
 	s.Close()
 	if _, err := s.ReadAt(got, 0); !errors.Is(err, ErrClosed) {
 		t.Errorf("read after Close: %v", err)
+	}
+}
+
+// TestStorage_Concurrent writes every block from several goroutines while
+// others hash pieces, as the engine does; run it under -race.
+func TestStorage_Concurrent(t *testing.T) {
+	info, stream := makeInfo(t, "root", 16384, multiFiles)
+	s, err := OpenStorage(t.TempDir(), info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const block = 4096
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for off := int64(w * block); off < info.Length; off += 4 * block {
+				end := min(off+block, info.Length)
+				if _, err := s.WriteAt(stream[off:end], off); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			for p := range info.NumPieces() {
+				s.HashPiece(p) // may see partial data; must not race
+			}
+		})
+	}
+	wg.Wait()
+	have, err := Check(t.Context(), s, info, 4, nil)
+	if err != nil || !have.All() {
+		t.Fatalf("after concurrent writes: %d/%d, %v", have.Count(), have.Len(), err)
 	}
 }
