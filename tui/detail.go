@@ -16,6 +16,9 @@ import (
 func (m *Model) detailHeader(t *swarm.TorrentSnapshot) []string {
 	s, w := m.styles, m.width
 	title := s.Title.Render(t.Name) + "  " + s.state(int(t.State)).Render(t.State.String())
+	if t.Verified {
+		title += s.OK.Render("  ✓ verified")
+	}
 	if t.Private {
 		title += s.Dim.Render("  private")
 	}

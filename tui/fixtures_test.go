@@ -125,7 +125,7 @@ func fixtureSnapshot() *swarm.Snapshot {
 	photos := swarm.TorrentSnapshot{
 		InfoHash: hash(0x20), Name: "photos-2025",
 		Magnet: "magnet:?xt=urn:btih:202122232425262728292a2b2c2d2e2f30313233&dn=photos-2025",
-		State:  swarm.StateSeeding, AddedAt: t0.Add(-3 * time.Hour), DataDir: "/srv/share",
+		State:  swarm.StateSeeding, AddedAt: t0.Add(-3 * time.Hour), DataDir: "/srv/share", Verified: true,
 		SizeBytes: 1_269_511_224, WantedBytes: 69_511_224, DoneBytes: 69_511_224,
 		UpBps: 512_000, Uploaded: 140_000_000, ETA: 0,
 		PeersConnected: 3, PeersKnown: 5, Seeds: 0,

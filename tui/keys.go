@@ -38,9 +38,9 @@ func defaultKeys() *keyMap {
 		StateFilter: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "show only…")),
 		Magnet:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "magnet")),
 		QR:          key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "magnet QR")),
-		PrioUp:      key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "priority up")),
-		PrioDown:    key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "priority down")),
-		Skip:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip/unskip")),
+		PrioUp:      key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "prio up")),
+		PrioDown:    key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "prio down")),
+		Skip:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip")),
 		Submit:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ok")),
 		Cancel:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		ConfirmKeep: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "remove, keep data")),
@@ -90,13 +90,13 @@ func (m Model) helpFor() helpKeys {
 	}
 	tabs := []key.Binding{k.NextTab, k.PrevTab, k.Back}
 	tabs = append(tabs, k.Tabs[:]...)
-	short := []key.Binding{k.NextTab, k.Back, k.Up, k.Down, k.Pause}
+	short := []key.Binding{k.NextTab, k.Back}
 	full := [][]key.Binding{nav, tabs, act, app}
 	if m.tab == tabFiles {
 		files := []key.Binding{k.PrioUp, k.PrioDown, k.Skip}
 		short = append(short, files...)
 		full = append(full, files)
 	}
-	short = append(short, k.Remove, k.Magnet, k.Help, k.Quit)
+	short = append(short, k.Up, k.Down, k.Pause, k.Remove, k.Magnet, k.Help, k.Quit)
 	return helpKeys{short: short, full: full}
 }

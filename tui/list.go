@@ -214,9 +214,10 @@ func (m *Model) viewList(h int) []string {
 	w := m.width
 	lines := make([]string, 0, h)
 	if m.mode == modeFilter || m.filter != "" || m.stateFilter != filterAll {
-		info := fmt.Sprintf("show %s", stateFilterNames[m.stateFilter])
+		info := fmt.Sprintf(" show %s (f)", stateFilterNames[m.stateFilter])
 		if m.mode == modeFilter {
-			info += " · filter " + m.input.View()
+			// Not m.input.View(): that pads to the add dialog's width.
+			info += " · filter: " + m.filter + "█"
 		} else if m.filter != "" {
 			info += fmt.Sprintf(" · filter %q · esc clears", m.filter)
 		}

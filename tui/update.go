@@ -58,7 +58,7 @@ func (m *Model) setSnapshot(s *swarm.Snapshot) {
 	if s == nil {
 		return
 	}
-	if m.snap == nil || !s.Taken.Equal(m.snap.Taken) || s != m.snap {
+	if s != m.snap { // the engine hands out the same pointer until it samples again
 		m.hist.record(s)
 	}
 	m.snap = s

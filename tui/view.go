@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shoal-bt/shoal/swarm"
@@ -70,16 +71,37 @@ func (m Model) View() string {
 // useful first. (bubbles/help overflows when even its "…" does not fit.)
 func (m *Model) shortHelp() string {
 	s := m.styles
+	all := m.helpFor().ShortHelp()
+	// "? help" and "q quit" always show: they lead to everything else.
+	var keep, tail []key.Binding
+	for _, kb := range all {
+		if kb.Help() == m.keys.Help.Help() || kb.Help() == m.keys.Quit.Help() {
+			tail = append(tail, kb)
+		} else {
+			keep = append(keep, kb)
+		}
+	}
+	tailW := 0
+	for _, kb := range tail {
+		tailW += ansi.StringWidth(kb.Help().Key+" "+kb.Help().Desc) + 3
+	}
 	var b strings.Builder
 	used := 0
-	for _, kb := range m.helpFor().ShortHelp() {
+	for i, kb := range append(keep, tail...) {
 		h := kb.Help()
 		item := h.Key + " " + h.Desc
 		w := ansi.StringWidth(item)
 		if used > 0 {
 			w += 3
 		}
-		if used+w > m.width-1 {
+		budget := m.width - 1
+		if i < len(keep) {
+			budget -= tailW
+		}
+		if used+w > budget {
+			if i < len(keep) {
+				continue
+			}
 			break
 		}
 		if used > 0 {
