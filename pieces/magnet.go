@@ -60,14 +60,27 @@ func ParseMagnet(uri string) (*Magnet, error) {
 		if !utf8.ValidString(dn[0]) {
 			return nil, fmt.Errorf("%w: dn is not valid UTF-8", ErrBadMagnet)
 		}
-		m.Name = dn[0]
+		// dn is only shown, never used as a path; control characters could
+		// rewrite the terminal that shows it, so they are dropped.
+		m.Name = strings.Map(func(r rune) rune {
+			if isControl(r) {
+				return -1
+			}
+			return r
+		}, dn[0])
 	}
 	for _, tr := range q["tr"] {
+		if strings.ContainsFunc(tr, isControl) {
+			return nil, fmt.Errorf("%w: tr %q has control characters", ErrBadMagnet, tr)
+		}
 		if tr != "" {
 			m.Trackers = append(m.Trackers, tr)
 		}
 	}
 	for _, pe := range q["x.pe"] {
+		if strings.ContainsFunc(pe, isControl) {
+			return nil, fmt.Errorf("%w: x.pe %q has control characters", ErrBadMagnet, pe)
+		}
 		if err := checkHostPort(pe); err != nil {
 			return nil, fmt.Errorf("%w: x.pe %q: %v", ErrBadMagnet, pe, err)
 		}
@@ -75,6 +88,9 @@ func ParseMagnet(uri string) (*Magnet, error) {
 	}
 	return m, nil
 }
+
+// isControl is C0, DEL and C1.
+func isControl(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }
 
 func parseBTIH(s string) ([20]byte, error) {
 	var ih [20]byte

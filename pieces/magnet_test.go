@@ -30,6 +30,13 @@ func TestParseMagnet(t *testing.T) {
 	}
 }
 
+func TestParseMagnet_StripsControlsFromName(t *testing.T) {
+	m, err := ParseMagnet("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=a%1b%5B2Jb%C2%9Bc")
+	if err != nil || m.Name != "a[2Jbc" {
+		t.Fatalf("%+v, %v", m, err)
+	}
+}
+
 func TestParseMagnet_Bad(t *testing.T) {
 	ih := "0123456789abcdef0123456789abcdef01234567"
 	for _, uri := range []string{
@@ -47,6 +54,8 @@ func TestParseMagnet_Bad(t *testing.T) {
 		"magnet:?xt=urn:btih:" + ih + "&dn=%ff",
 		"magnet:?xt=urn:btih:" + ih + "&dn=%zz",
 		"magnet:?xt=urn:btih:" + ih + strings.Repeat("&tr=x", 20000),
+		"magnet:?xt=urn:btih:" + ih + "&tr=http://a%1b[2J",
+		"magnet:?xt=urn:btih:" + ih + "&x.pe=a%00b:1",
 	} {
 		if _, err := ParseMagnet(uri); !errors.Is(err, ErrBadMagnet) {
 			t.Errorf("ParseMagnet(%.80q) = %v, want ErrBadMagnet", uri, err)
