@@ -202,3 +202,20 @@ func TestStorage_Concurrent(t *testing.T) {
 		t.Fatalf("after concurrent writes: %d/%d, %v", have.Count(), have.Len(), err)
 	}
 }
+
+func TestStorage_SparseFullLengthOnFirstWrite(t *testing.T) {
+	info, _ := makeInfo(t, "big.bin", 16384, []testFile{{"", 8 << 20}})
+	dir := t.TempDir()
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.WriteAt([]byte("x"), 5<<20); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "big.bin"))
+	if err != nil || st.Size() != 8<<20 {
+		t.Fatalf("after one write: %v, %v", st, err)
+	}
+}
