@@ -36,7 +36,7 @@ type CreateOptions struct {
 func AutoPieceLength(total int64) int64 {
 	const maxAuto = 16 << 20
 	pl := int64(minPieceLength)
-	for pl < maxAuto && (total+pl-1)/pl > 2000 {
+	for pl < maxAuto && ceilDiv(total, pl) > 2000 {
 		pl *= 2
 	}
 	return pl
@@ -95,7 +95,7 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	if pl <= 0 || pl > MaxPieceLength || pl%minPieceLength != 0 {
 		return nil, fmt.Errorf("create %s: piece length %d: want a multiple of %d up to %d", path, pl, minPieceLength, MaxPieceLength)
 	}
-	if n := (total + pl - 1) / pl; n > MaxPieces {
+	if n := ceilDiv(total, pl); n > MaxPieces {
 		return nil, fmt.Errorf("create %s: %d pieces, limit %d: use a larger piece length", path, n, MaxPieces)
 	}
 	h, err := hashFiles(ctx, files, total, pl, opts.Workers, opts.Progress)

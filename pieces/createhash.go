@@ -49,7 +49,7 @@ func hashFiles(ctx context.Context, files []srcFile, total, pl int64, workers in
 		workers = runtime.GOMAXPROCS(0)
 	}
 	res := &hashResult{
-		pieces: make([][20]byte, (total+pl-1)/pl),
+		pieces: make([][20]byte, ceilDiv(total, pl)),
 		blake3: make([][32]byte, len(files)),
 	}
 	perChunk := max(1, chunkBytes/pl)

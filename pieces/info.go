@@ -81,7 +81,7 @@ func (i *Info) PiecesOf(f int) (first, end Index) {
 		return p, p
 	}
 	first = Index(file.Offset / i.PieceLength)
-	end = Index((file.Offset + file.Length + i.PieceLength - 1) / i.PieceLength)
+	end = Index(ceilDiv(file.Offset+file.Length, i.PieceLength))
 	return first, end
 }
 
@@ -173,7 +173,7 @@ func (ri *rawInfo) validate() (*Info, error) {
 	if info.Length == 0 {
 		return nil, badf("torrent is empty (0 bytes)")
 	}
-	want := (info.Length + pl - 1) / pl
+	want := ceilDiv(info.Length, pl)
 	if want > MaxPieces {
 		return nil, badf("%d pieces, limit %d", want, MaxPieces)
 	}
@@ -281,4 +281,13 @@ func (i *Info) encode() []byte {
 		panic(fmt.Sprintf("pieces: encode info: %v", err))
 	}
 	return b
+}
+
+// ceilDiv is ⌈a/b⌉ for a >= 0, b > 0, without the overflow of (a+b-1)/b.
+func ceilDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 {
+		q++
+	}
+	return q
 }

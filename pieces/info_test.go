@@ -99,6 +99,9 @@ func TestParseInfo_Hostile(t *testing.T) {
 			map[string]any{"length": int64(1 << 62), "path": []any{"b"}},
 			map[string]any{"length": int64(1 << 62), "path": []any{"c"}},
 		})), false, `overflows`},
+		{"near max total", encode(t, set("files", []any{
+			map[string]any{"length": int64(1<<63 - 1 - 5), "path": []any{"a"}},
+		})), false, `pieces, limit 2000000`},
 		{"no files", encode(t, set("files", []any{})), false, `files is empty`},
 		{"length and files", encode(t, set("length", int64(5))), false, `both length and files`},
 		{"neither", encode(t, del("files")), false, `neither length nor files`},
