@@ -282,6 +282,7 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 	t.s.emit(Event{Kind: EventMetadata, InfoHash: t.ih, Name: info.Name})
 	c := t.data.Load()
 	t.startHashers(t.ctx, c)
+	t.startDisk(t.ctx, c)
 	t.wakeDHTNow()
 	for _, p := range t.peers {
 		for i := range info.NumPieces() {

@@ -163,18 +163,12 @@ func (p *peer) readLoop(ctx context.Context) {
 					return
 				}
 			}
-			_, werr := c.storage.WriteAt(data, c.info.PieceOffset(b.Piece)+int64(b.Begin))
-			putBlock(msg.Block)
 			p.downloaded.Add(int64(len(data)))
 			t.downloaded.Add(int64(len(data)))
-			if werr != nil {
-				if !flush() || !emit(peerEvent{p: p, blocks: []pieces.Block{b}, diskErr: werr}) {
-					return
-				}
-				continue
-			}
-			batch = append(batch, b)
-			if len(batch) >= 64 && !flush() {
+			select {
+			case c.diskShard(b.Piece) <- diskBlock{p: p, b: b, buf: msg.Block}:
+			case <-ctx.Done():
+				putBlock(msg.Block)
 				return
 			}
 			continue

@@ -35,6 +35,8 @@ type content struct {
 	info    *pieces.Info
 	storage *pieces.Storage
 	have    []atomic.Uint64 // verified pieces, readable by peer goroutines
+	disk    [diskShards]chan diskBlock
+	hashReq [diskShards]chan int // holds every piece at once: the actor never blocks on it
 }
 
 func (c *content) has(i int) bool {
@@ -245,6 +247,10 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 		return fmt.Errorf("open %s: %w", name, err)
 	}
 	c := &content{tor: tor, info: info, storage: st, have: make([]atomic.Uint64, (info.NumPieces()+63)/64)}
+	for k := range diskShards {
+		c.disk[k] = make(chan diskBlock, 256)
+		c.hashReq[k] = make(chan int, info.NumPieces())
+	}
 	have, err := t.initialHave(ctx, st, info, force, trusted)
 	if err != nil {
 		st.Close()

@@ -64,7 +64,7 @@ func (t *torrent) handleBlocks(p *peer, ev peerEvent) {
 			touched = true
 		}
 		if complete {
-			t.hashJobs <- b.Piece
+			t.verify(b.Piece)
 		}
 	}
 	t.request(p)
@@ -254,11 +254,8 @@ func (t *torrent) complete() {
 	t.updateState()
 	t.log.Info("Torrent complete", "name", t.name())
 	c := t.data.Load()
-	if err := c.storage.Sync(); err != nil {
-		t.log.Warn("Sync failed", "err", err)
-	}
-	t.saveResume()
 	t.s.emit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
+	t.saveResume() // syncs the data first, so the record never claims what a crash could lose
 	t.kickAnnouncers(true)
 	for _, p := range t.peers {
 		t.setInterested(p, false)

@@ -37,6 +37,7 @@ func (t *torrent) run(ctx context.Context) {
 	defer close(t.done)
 	if c := t.data.Load(); c != nil {
 		t.startHashers(ctx, c)
+		t.startDisk(ctx, c)
 	}
 	t.startSources(ctx)
 	tick := time.NewTicker(t.s.cfg.SampleEvery)

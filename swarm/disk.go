@@ -1,0 +1,128 @@
+package swarm
+
+import (
+	"context"
+	"crypto/sha1"
+	"hash"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// The block write path, off the torrent's goroutine. Readers hand
+// received blocks to a few disk goroutines (sharded by piece, so one
+// piece's blocks stay in order); each writes with pwrite and feeds the
+// block into the piece's running SHA-1 when it is the next in order, so a
+// piece downloaded in order is verified without reading it back. Notes of
+// written blocks go to the torrent's goroutine in batches.
+
+const diskShards = 1
+
+type diskBlock struct {
+	p   *peer
+	b   pieces.Block
+	buf *[]byte
+}
+
+
+type runningHash struct {
+	h      hash.Hash
+	next   int  // bytes hashed so far
+	broken bool // a block came out of order: verify by reading back
+}
+
+func (t *torrent) startDisk(ctx context.Context, c *content) {
+	for k := range diskShards {
+		ch, req := c.disk[k], c.hashReq[k]
+		t.wg.Go(func() { t.diskLoop(ctx, c, ch, req) })
+	}
+}
+
+func (c *content) diskShard(piece int) chan diskBlock { return c.disk[piece%diskShards] }
+
+// verify asks for piece i to be hashed; the actor calls it once it has
+// noted every block, which the disk goroutine has therefore written.
+func (t *torrent) verify(i int) { t.data.Load().hashReq[i%diskShards] <- i }
+
+func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, req chan int) {
+	running := map[int]*runningHash{}
+	var batch map[*peer][]pieces.Block
+	flush := func() bool {
+		for p, bs := range batch {
+			select {
+			case t.events <- peerEvent{p: p, blocks: bs}:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		clear(batch)
+		return true
+	}
+	for {
+		var d diskBlock
+		select {
+		case <-ctx.Done():
+			return
+		case i := <-req:
+			rh := running[i]
+			delete(running, i)
+			if rh != nil && !rh.broken && int64(rh.next) == c.info.PieceSize(i) {
+				var sum [20]byte
+				rh.h.Sum(sum[:0])
+				select {
+				case t.hashed <- hashResult{piece: i, ok: sum == c.info.Hashes[i]}:
+				case <-ctx.Done():
+					return
+				}
+			} else {
+				t.hashJobs <- i // read back on the hashing pool
+			}
+			continue
+		case d = <-in:
+		}
+		data := (*d.buf)[:d.b.Length]
+		rh := running[d.b.Piece]
+		if rh == nil {
+			rh = &runningHash{h: sha1.New()}
+			running[d.b.Piece] = rh
+		}
+		skip := false
+		switch {
+		case rh.broken:
+		case d.b.Begin == rh.next:
+			rh.h.Write(data)
+			rh.next += len(data)
+		case d.b.Begin < rh.next:
+			// An endgame duplicate of a block already hashed: keep the
+			// bytes that were hashed.
+			skip = true
+		default:
+			rh.broken = true
+		}
+		var err error
+		if !skip {
+			_, err = c.storage.WriteAt(data, c.info.PieceOffset(d.b.Piece)+int64(d.b.Begin))
+		}
+		putBlock(d.buf)
+		if err != nil {
+			rh.broken = true
+			if !flush() {
+				return
+			}
+			select {
+			case t.events <- peerEvent{p: d.p, blocks: []pieces.Block{d.b}, diskErr: err}:
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		if batch == nil {
+			batch = map[*peer][]pieces.Block{}
+		}
+		batch[d.p] = append(batch[d.p], d.b)
+		if len(in) == 0 || len(batch[d.p]) >= 64 {
+			if !flush() {
+				return
+			}
+		}
+	}
+}
