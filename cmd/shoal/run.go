@@ -52,11 +52,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		root.AddCommand(newCmd(a))
 	}
 	err := root.Execute()
-	if err != nil {
+	switch code := codeOf(ctx, err); code {
+	case exitOK:
+	case exitInterrupted:
+		fmt.Fprintln(stderr, "shoal: interrupted; run the same command again to resume")
+	case exitUsage:
+		fmt.Fprintf(stderr, "shoal: %v\nRun 'shoal --help' for usage.\n", err)
+	default:
 		fmt.Fprintf(stderr, "shoal: %v\n", err)
-		if code := codeOf(ctx, err); code == exitUsage {
-			fmt.Fprintln(stderr, "Run 'shoal --help' for usage.")
-		}
 	}
 	return codeOf(ctx, err)
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/dustin/go-humanize"
+	"github.com/spf13/cobra"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+func init() { register(newCreateCmd) }
+
+type createFlags struct {
+	out         string
+	trackers    []string
+	private     bool
+	pieceLength string
+	comment     string
+	force       bool
+}
+
+func (f *createFlags) add(cmd *cobra.Command, withOut bool) {
+	fs := cmd.Flags()
+	if withOut {
+		fs.StringVarP(&f.out, "output", "o", "", "write the torrent here (default: NAME.torrent in the current directory)")
+		fs.BoolVar(&f.force, "force", false, "overwrite the output file if it exists")
+	}
+	fs.StringArrayVar(&f.trackers, "tracker", nil, "announce URL to put in the torrent (repeatable; one tier each)")
+	fs.BoolVar(&f.private, "private", false, "mark the torrent private (BEP 27): trackers only, no DHT, PEX or LSD")
+	fs.StringVar(&f.pieceLength, "piece-length", "", "piece length such as 256KiB (default: chosen from the total size)")
+	fs.StringVar(&f.comment, "comment", "", "comment to put in the torrent")
+}
+
+func (f *createFlags) options(a *app) (pieces.CreateOptions, error) {
+	opts := pieces.CreateOptions{
+		Trackers:  f.trackers,
+		Private:   f.private,
+		Comment:   f.comment,
+		CreatedBy: "shoal",
+	}
+	if f.pieceLength != "" {
+		n, err := parseSize("--piece-length", f.pieceLength)
+		if err != nil {
+			return opts, err
+		}
+		if n < 16<<10 || n&(n-1) != 0 {
+			return opts, usageErrorf("--piece-length %s: want a power of two of at least 16KiB", f.pieceLength)
+		}
+		opts.PieceLength = n
+	}
+	return opts, nil
+}
+
+func newCreateCmd(a *app) *cobra.Command {
+	var f createFlags
+	cmd := &cobra.Command{
+		Use:   "create DIR|FILE",
+		Short: "Hash a folder or file into a .torrent",
+		Long: `Create hashes a folder or file on all cores and writes a v1 .torrent.
+Each file entry also carries a BLAKE3 digest of the file, which shoal checks
+after a download and in 'shoal verify' (other clients ignore it).`,
+		Args: exactArgs("DIR|FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.options(a)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(args[0]); errors.Is(err, fs.ErrNotExist) {
+				return withCode(exitNotFound, fmt.Errorf("%s: no such file or folder", args[0]))
+			}
+			out := f.out
+			if out == "" {
+				out = filepath.Base(filepath.Clean(args[0])) + ".torrent"
+			}
+			if !f.force {
+				if _, err := os.Stat(out); err == nil {
+					return withCode(exitConflict, fmt.Errorf("%s exists; pass --force to overwrite it or -o to write elsewhere", out))
+				}
+			}
+			opts.Progress = newHashProgress(a, "Hashing")
+			t, err := pieces.Create(a.ctx, args[0], opts)
+			if err != nil {
+				return classifyCreateErr(args[0], err)
+			}
+			if err := writeFileAtomic(out, t.Bytes()); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Torrent: %s\nName:    %s\nSize:    %s in %d file(s), %d pieces of %s\nMagnet:  %s\n",
+				out, t.Info.Name, humanize.IBytes(uint64(t.Info.Length)), len(t.Info.Files),
+				t.Info.NumPieces(), humanize.IBytes(uint64(t.Info.PieceLength)), t.Magnet())
+			return nil
+		},
+	}
+	f.add(cmd, true)
+	return cmd
+}
+
+func classifyCreateErr(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return withCode(exitNotFound, err)
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return usageErrorf("%w", err)
+	}
+	return err
+}
+
+// writeFileAtomic writes data so that a crash leaves either the old file or
+// the new one, never half of it.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoal-bt/shoal/swarm"
+)
+
+func init() { register(newGetCmd) }
+
+func newGetCmd(a *app) *cobra.Command {
+	var (
+		sf       sessionFlags
+		out      string
+		seed     bool
+		force    bool
+		peers    []string
+		trackers []string
+	)
+	cmd := &cobra.Command{
+		Use:   "get FILE.torrent|MAGNET",
+		Short: "Download a torrent or magnet link, verifying every piece",
+		Long: `Get downloads into -o DIR (the torrent's top-level file or folder is
+created inside it), checks every piece against its SHA-1 before it counts and
+every file against its BLAKE3 digest when the torrent carries one, and exits 0
+once everything is verified; with --seed it keeps serving afterwards.
+Existing files that differ from the torrent are never overwritten without
+--force; a partial download resumes.`,
+		Args: exactArgs("FILE.torrent|MAGNET"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := sf.config(a)
+			if err != nil {
+				return err
+			}
+			src, err := loadSource(args[0])
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return usageErrorf("-o %s: %w", out, err)
+			}
+			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: out,
+				Peers: peers, Trackers: trackers, Force: force}
+			return runSession(a, cfg, func(ctx context.Context, s *swarm.Session) error {
+				ih, err := s.Add(ctx, add)
+				if err != nil {
+					return addError(err)
+				}
+				fmt.Fprintf(a.stdout, "Downloading %x into %s (listening on %s)\n", ih, out, s.Addr())
+				return follow(ctx, a, &sf, s, ih, out, !seed)
+			})
+		},
+	}
+	sf.add(cmd)
+	fs := cmd.Flags()
+	fs.StringVarP(&out, "output", "o", ".", "directory to download into")
+	fs.BoolVar(&seed, "seed", false, "keep seeding after the download is verified, until interrupted")
+	fs.BoolVar(&force, "force", false, "overwrite existing files that differ from the torrent")
+	fs.StringArrayVar(&peers, "peer", nil, "a peer to connect to, HOST:PORT (repeatable)")
+	fs.StringArrayVar(&trackers, "tracker", nil, "an extra tracker announce URL (repeatable)")
+	return cmd
+}
+
+// follow shows a torrent until it is done (when stopWhenDone) or the user
+// stops it: in the terminal UI when a person is watching, else as lines.
+func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, ih swarm.InfoHash, dir string, stopWhenDone bool) error {
+	r := newReporter(a, sf, ih)
+	var diskFull bool
+	done := func(ev *swarm.Event, t *swarm.TorrentSnapshot) (bool, error) {
+		if ev != nil {
+			switch ev.Kind {
+			case swarm.EventError:
+				return true, fmt.Errorf("%s: %s", t.Name, ev.Msg)
+			case swarm.EventDiskFull:
+				diskFull = true
+			}
+		}
+		if t.State == swarm.StateError {
+			return true, fmt.Errorf("%s: %s", t.Name, t.Err)
+		}
+		if t.Stalled == "" {
+			diskFull = false
+		}
+		return stopWhenDone && t.Verified, nil
+	}
+	var err error
+	if !sf.noTUI && !sf.json && isTerminal(a.stdout) {
+		err = runUI(ctx, a, s, ih, dir, stopWhenDone)
+	} else {
+		err = r.watch(ctx, s, done)
+	}
+	r.summary(s.Snapshot(), err)
+	if errors.Is(err, context.Canceled) && diskFull {
+		return withCode(exitDiskFull, errors.New("stopped while the disk was full"))
+	}
+	return err
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoal-bt/shoal/pieces"
+	"github.com/shoal-bt/shoal/swarm"
+)
+
+func init() { register(newSeedCmd) }
+
+func newSeedCmd(a *app) *cobra.Command {
+	var (
+		sf   sessionFlags
+		cf   createFlags
+		data string
+	)
+	cmd := &cobra.Command{
+		Use:   "seed DIR|FILE|FILE.torrent",
+		Short: "Share a folder or file (or the data of a .torrent) until interrupted",
+		Long: `Seed hashes a folder or file, prints its magnet link and the path of its
+.torrent, and serves it until interrupted. Seeding the same unchanged folder
+again starts at once: the torrent and the verified pieces are remembered.
+Given a .torrent, seed checks the data in --data and serves what is there.`,
+		Args: exactArgs("DIR|FILE|FILE.torrent"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := sf.config(a)
+			if err != nil {
+				return err
+			}
+			opts, err := cf.options(a)
+			if err != nil {
+				return err
+			}
+			add, torrentPath, err := seedSource(a, cfg.StateDir, args[0], data, opts)
+			if err != nil {
+				return err
+			}
+			err = runSession(a, cfg, func(ctx context.Context, s *swarm.Session) error {
+				ih, err := s.Add(ctx, add)
+				if err != nil {
+					return addError(err)
+				}
+				t := add.Torrent
+				fmt.Fprintf(a.stdout, "Seeding %s (%d file(s)) from %s\n", t.Info.Name, len(t.Info.Files), add.Dir)
+				fmt.Fprintf(a.stdout, "Torrent: %s\n", torrentPath)
+				fmt.Fprintf(a.stdout, "Magnet:  %s\n", t.Magnet())
+				if peer := reachableAddr(s.Addr()); peer != "" {
+					fmt.Fprintf(a.stdout, "Magnet with this peer: %s\n", t.Magnet(peer))
+				}
+				fmt.Fprintf(a.stdout, "Listening on %s; press Ctrl-C to stop.\n", s.Addr())
+				return follow(ctx, a, &sf, s, ih, add.Dir, false)
+			})
+			// Seeding ends when the user stops it; that is success.
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		},
+	}
+	sf.add(cmd)
+	cf.add(cmd, false)
+	cmd.Flags().StringVar(&data, "data", ".", "for a .torrent: the directory that holds its top-level file or folder")
+	return cmd
+}
+
+// seedSource turns the argument into what the engine adds: a .torrent and
+// its data, or a folder hashed now (or remembered from last time).
+func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions) (swarm.AddOptions, string, error) {
+	if _, err := os.Stat(arg); errors.Is(err, fs.ErrNotExist) {
+		return swarm.AddOptions{}, "", withCode(exitNotFound, fmt.Errorf("%s: no such file or folder", arg))
+	}
+	if !isDir(arg) && filepath.Ext(arg) == ".torrent" {
+		src, err := loadSource(arg)
+		if err != nil {
+			return swarm.AddOptions{}, "", err
+		}
+		dir, err := dataDir(dataArg, src.torrent.Info.Name)
+		if err != nil {
+			return swarm.AddOptions{}, "", err
+		}
+		return swarm.AddOptions{Torrent: src.torrent, Dir: dir}, arg, nil
+	}
+	abs, err := filepath.Abs(arg)
+	if err != nil {
+		return swarm.AddOptions{}, "", err
+	}
+	cache := seedCache{dir: stateDir}
+	if t := cache.lookup(abs, opts); t != nil {
+		a.log.Info("Folder unchanged since it was hashed", "path", abs)
+		// Not Trusted: the engine's resume state decides, and re-checks a
+		// file that changed in a way size and mtime cannot show.
+		return swarm.AddOptions{Torrent: t, Dir: filepath.Dir(abs)}, cache.torrentPath(t.InfoHash), nil
+	}
+	opts.Progress = newHashProgress(a, "Hashing")
+	t, err := pieces.Create(a.ctx, abs, opts)
+	if err != nil {
+		return swarm.AddOptions{}, "", classifyCreateErr(abs, err)
+	}
+	path, err := cache.store(abs, opts, t)
+	if err != nil {
+		return swarm.AddOptions{}, "", fmt.Errorf("save torrent: %w", err)
+	}
+	return swarm.AddOptions{Torrent: t, Dir: filepath.Dir(abs), Trusted: true}, path, nil
+}
+
+// reachableAddr names an address other machines can reach us on: the listen
+// address if it is specific, else the first non-loopback interface address.
+func reachableAddr(ap netip.AddrPort) string {
+	if ap.Addr().IsValid() && !ap.Addr().IsUnspecified() {
+		return ap.String()
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && ipn.IP.To4() != nil {
+			return net.JoinHostPort(ipn.IP.String(), fmt.Sprint(ap.Port()))
+		}
+	}
+	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), ap.Port()).String()
+}
+
+// addError maps the engine's refusals to exit codes.
+func addError(err error) error {
+	switch {
+	case errors.Is(err, swarm.ErrExistingData):
+		return withCode(exitConflict, fmt.Errorf("%w; pass --force to overwrite, or -o to download elsewhere", err))
+	case errors.Is(err, pieces.ErrUnsafePath), errors.Is(err, pieces.ErrBadTorrent):
+		return usageErrorf("%w", err)
+	}
+	return err
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"github.com/shoal-bt/shoal/swarm"
+)
+
+// reporter prints one torrent's progress without the UI: plain lines for a
+// person reading a log, or JSON lines for a program.
+type reporter struct {
+	a     *app
+	json  bool
+	every time.Duration
+	ih    swarm.InfoHash
+	start time.Time
+}
+
+func newReporter(a *app, f *sessionFlags, ih swarm.InfoHash) *reporter {
+	every := f.progressEvery
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	return &reporter{a: a, json: f.json, every: every, ih: ih, start: time.Now()}
+}
+
+// watch prints events and progress until done says to stop, or ctx ends.
+// done sees every event of this torrent (and a nil event on each tick).
+func (r *reporter) watch(ctx context.Context, s *swarm.Session, done func(ev *swarm.Event, t *swarm.TorrentSnapshot) (bool, error)) error {
+	tick := time.NewTicker(r.every)
+	defer tick.Stop()
+	// A first check catches torrents that were complete before we looked.
+	check := time.NewTimer(200 * time.Millisecond)
+	defer check.Stop()
+	for {
+		var ev *swarm.Event
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e := <-s.Events():
+			if e.InfoHash != r.ih {
+				continue
+			}
+			r.event(e)
+			ev = &e
+		case <-tick.C:
+			r.progress(s.Snapshot())
+		case <-check.C:
+			check.Reset(time.Second)
+		}
+		t := torrentOf(s.Snapshot(), r.ih)
+		if t == nil {
+			continue
+		}
+		if stop, err := done(ev, t); stop || err != nil {
+			return err
+		}
+	}
+}
+
+func torrentOf(snap *swarm.Snapshot, ih swarm.InfoHash) *swarm.TorrentSnapshot {
+	if snap == nil {
+		return nil
+	}
+	for i := range snap.Torrents {
+		if snap.Torrents[i].InfoHash == ih {
+			return &snap.Torrents[i]
+		}
+	}
+	return nil
+}
+
+type jsonEvent struct {
+	Type     string `json:"type"`
+	Time     string `json:"time"`
+	Event    string `json:"event,omitempty"`
+	InfoHash string `json:"infohash"`
+	Name     string `json:"name,omitempty"`
+	Peer     string `json:"peer,omitempty"`
+	Msg      string `json:"msg,omitempty"`
+}
+
+func (r *reporter) event(e swarm.Event) {
+	if r.json {
+		r.emit(jsonEvent{Type: "event", Time: e.Time.UTC().Format(time.RFC3339Nano), Event: e.Kind.String(),
+			InfoHash: hex.EncodeToString(e.InfoHash[:]), Name: e.Name, Peer: e.Peer, Msg: e.Msg})
+		return
+	}
+	line := fmt.Sprintf("%s %-13s %s", e.Time.Format("15:04:05"), e.Kind, e.Name)
+	if e.Peer != "" {
+		line += " peer " + e.Peer
+	}
+	if e.Msg != "" {
+		line += ": " + e.Msg
+	}
+	fmt.Fprintln(r.a.stdout, line)
+}
+
+type jsonProgress struct {
+	Type       string  `json:"type"`
+	Time       string  `json:"time"`
+	InfoHash   string  `json:"infohash"`
+	Name       string  `json:"name"`
+	State      string  `json:"state"`
+	Progress   float64 `json:"progress"`
+	DoneBytes  int64   `json:"doneBytes"`
+	Wanted     int64   `json:"wantedBytes"`
+	DownBps    int64   `json:"downBps"`
+	UpBps      int64   `json:"upBps"`
+	Peers      int     `json:"peers"`
+	Seeds      int     `json:"seeds"`
+	Stalled    string  `json:"stalled,omitempty"`
+	Downloaded int64   `json:"downloaded"`
+	Uploaded   int64   `json:"uploaded"`
+}
+
+func (r *reporter) progress(snap *swarm.Snapshot) {
+	t := torrentOf(snap, r.ih)
+	if t == nil {
+		return
+	}
+	if r.json {
+		r.emit(jsonProgress{Type: "progress", Time: snap.Taken.UTC().Format(time.RFC3339Nano),
+			InfoHash: hex.EncodeToString(t.InfoHash[:]), Name: t.Name, State: t.State.String(),
+			Progress: t.Progress(), DoneBytes: t.DoneBytes, Wanted: t.WantedBytes, DownBps: t.DownBps,
+			UpBps: t.UpBps, Peers: t.PeersConnected, Seeds: t.Seeds, Stalled: t.Stalled,
+			Downloaded: t.Downloaded, Uploaded: t.Uploaded})
+		return
+	}
+	line := fmt.Sprintf("%s %-11s %5.1f%%  %s/%s  down %s/s  up %s/s  peers %d (%d seeds)",
+		snap.Taken.Format("15:04:05"), t.State, 100*t.Progress(),
+		humanize.IBytes(uint64(t.DoneBytes)), humanize.IBytes(uint64(t.WantedBytes)),
+		humanize.IBytes(uint64(t.DownBps)), humanize.IBytes(uint64(t.UpBps)), t.PeersConnected, t.Seeds)
+	if t.Stalled != "" {
+		line += "  stalled: " + t.Stalled
+	}
+	fmt.Fprintln(r.a.stdout, line)
+}
+
+type jsonPeer struct {
+	Addr       string `json:"addr"`
+	Downloaded int64  `json:"downloaded"`
+	Uploaded   int64  `json:"uploaded"`
+	Banned     bool   `json:"banned,omitempty"`
+}
+
+type jsonSummary struct {
+	Type       string     `json:"type"`
+	InfoHash   string     `json:"infohash"`
+	Name       string     `json:"name"`
+	State      string     `json:"state"`
+	Complete   bool       `json:"complete"`
+	Size       int64      `json:"size"`
+	Downloaded int64      `json:"downloaded"`
+	Uploaded   int64      `json:"uploaded"`
+	Wasted     int64      `json:"wasted"`
+	Seconds    float64    `json:"seconds"`
+	AvgDownBps int64      `json:"avgDownBps"`
+	Peers      []jsonPeer `json:"peers"`
+	Err        string     `json:"error,omitempty"`
+}
+
+// summary prints the final account: totals and, per peer, the bytes
+// received from it and sent to it.
+func (r *reporter) summary(snap *swarm.Snapshot, runErr error) {
+	t := torrentOf(snap, r.ih)
+	if t == nil {
+		return
+	}
+	secs := time.Since(r.start).Seconds()
+	s := jsonSummary{Type: "summary", InfoHash: hex.EncodeToString(t.InfoHash[:]), Name: t.Name,
+		State: t.State.String(), Complete: t.WantedBytes > 0 && t.DoneBytes == t.WantedBytes, Size: t.SizeBytes,
+		Downloaded: t.Downloaded, Uploaded: t.Uploaded, Wasted: t.Wasted, Seconds: secs,
+		AvgDownBps: int64(float64(t.Downloaded) / max(secs, 1e-3)), Peers: []jsonPeer{}}
+	for _, p := range t.PeerTotals {
+		s.Peers = append(s.Peers, jsonPeer{Addr: p.Addr, Downloaded: p.Downloaded, Uploaded: p.Uploaded, Banned: p.Banned})
+	}
+	if runErr != nil {
+		s.Err = runErr.Error()
+	}
+	if r.json {
+		r.emit(s)
+		return
+	}
+	fmt.Fprintf(r.a.stdout, "%s: %s, received %s, sent %s in %.1fs (%s/s)\n", t.Name, t.State,
+		humanize.IBytes(uint64(t.Downloaded)), humanize.IBytes(uint64(t.Uploaded)), secs,
+		humanize.IBytes(uint64(s.AvgDownBps)))
+	for _, p := range s.Peers {
+		flag := ""
+		if p.Banned {
+			flag = "  (banned)"
+		}
+		fmt.Fprintf(r.a.stdout, "  peer %-22s received %10s  sent %10s%s\n", p.Addr,
+			humanize.IBytes(uint64(p.Downloaded)), humanize.IBytes(uint64(p.Uploaded)), flag)
+	}
+}
+
+func (r *reporter) emit(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(r.a.stdout, "%s\n", b)
+}

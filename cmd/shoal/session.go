@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/adrg/xdg"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shoal-bt/shoal/swarm"
+)
+
+// sessionFlags are the flags of every command that runs the engine.
+type sessionFlags struct {
+	listen        string
+	stateDir      string
+	noTUI         bool
+	json          bool
+	progressEvery time.Duration
+	downLimit     string
+	upLimit       string
+	encryption    string
+}
+
+func (f *sessionFlags) add(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.listen, "listen", ":6881", "address for peer connections; the next free port is used if it is taken")
+	fs.StringVar(&f.stateDir, "state-dir", "", "where resume state lives (default: $XDG_DATA_HOME/shoal)")
+	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of opening the terminal UI")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object per line for each event and progress tick, then a summary")
+	fs.DurationVar(&f.progressEvery, "progress-every", 10*time.Second, "how often to print a progress line without the UI")
+	fs.StringVar(&f.downLimit, "down-limit", "", "download rate limit such as 10MiB (per second; default unlimited)")
+	fs.StringVar(&f.upLimit, "up-limit", "", "upload rate limit such as 10MiB (per second; default unlimited)")
+	fs.StringVar(&f.encryption, "encryption", "allow", "peer encryption (MSE): allow, prefer, require or off")
+}
+
+func defaultStateDir() string { return filepath.Join(xdg.DataHome, "shoal") }
+
+func (f *sessionFlags) config(a *app) (swarm.Config, error) {
+	cfg := swarm.Config{ListenAddr: f.listen, StateDir: f.stateDir, Logger: a.log}
+	if cfg.StateDir == "" {
+		cfg.StateDir = defaultStateDir()
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		return cfg, usageErrorf("--state-dir: %w", err)
+	}
+	var err error
+	if f.downLimit != "" {
+		if cfg.DownLimitBps, err = parseSize("--down-limit", f.downLimit); err != nil {
+			return cfg, err
+		}
+	}
+	if f.upLimit != "" {
+		if cfg.UpLimitBps, err = parseSize("--up-limit", f.upLimit); err != nil {
+			return cfg, err
+		}
+	}
+	switch f.encryption {
+	case "allow":
+		cfg.Encryption = swarm.EncryptionAllow
+	case "prefer":
+		cfg.Encryption = swarm.EncryptionPrefer
+	case "require":
+		cfg.Encryption = swarm.EncryptionRequire
+	case "off":
+		cfg.Encryption = swarm.EncryptionOff
+	default:
+		return cfg, usageErrorf("--encryption %q: want allow, prefer, require or off", f.encryption)
+	}
+	return cfg, nil
+}
+
+// runSession runs a Session until work says it is done or the user stops
+// it. work runs alongside the engine; when it returns, the engine shuts down
+// (announcing stopped and flushing resume state) before runSession returns.
+func runSession(a *app, cfg swarm.Config, work func(ctx context.Context, s *swarm.Session) error) error {
+	s, err := swarm.New(cfg)
+	if err != nil {
+		return fmt.Errorf("start engine: %w", err)
+	}
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(a.ctx))
+	defer stopEngine()
+	var g errgroup.Group
+	g.Go(func() error { return s.Run(engineCtx) })
+	workErr := work(a.ctx, s)
+	stopEngine()
+	runErr := g.Wait()
+	if runErr != nil && !errors.Is(runErr, context.Canceled) && workErr == nil {
+		return runErr
+	}
+	return workErr
+}

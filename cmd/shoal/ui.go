@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/shoal-bt/shoal/swarm"
+	"github.com/shoal-bt/shoal/tui"
+)
+
+// engine adapts a Session to what the UI needs: the UI hands over what the
+// user typed, and this turns it into a torrent to add.
+type engine struct {
+	*swarm.Session
+	dir string // where torrents added from the UI download to
+}
+
+var _ tui.Engine = engine{}
+
+func (e engine) AddSource(ctx context.Context, arg string) error {
+	src, err := loadSource(arg)
+	if err != nil {
+		return err
+	}
+	_, err = e.Add(ctx, swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: e.dir})
+	return addError(err)
+}
+
+// runUI shows the session in the terminal UI, opened on ih. With
+// stopWhenDone it closes itself shortly after ih is verified, as the
+// line-printing mode would exit.
+func runUI(ctx context.Context, a *app, s *swarm.Session, ih swarm.InfoHash, dir string, stopWhenDone bool) error {
+	uiCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if stopWhenDone {
+		go func() {
+			tick := time.NewTicker(250 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-uiCtx.Done():
+					return
+				case <-tick.C:
+				}
+				if t := torrentOf(s.Snapshot(), ih); t != nil && t.Verified {
+					// Long enough to see the finished state before the UI goes.
+					time.Sleep(1500 * time.Millisecond)
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	err := tui.Run(uiCtx, engine{Session: s, dir: dir}, tui.Options{Open: ih})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if t := torrentOf(s.Snapshot(), ih); stopWhenDone && (t == nil || !t.Verified) && err == nil {
+		// The user quit before the download finished.
+		return context.Canceled
+	}
+	return err
+}
