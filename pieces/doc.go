@@ -17,7 +17,7 @@
 //     The same rules apply on every OS so that a torrent is valid everywhere
 //     or nowhere;
 //   - duplicate file paths, and a file whose path is also a directory of
-//     another file;
+//     another file (BEP 47 pad files are exempt: they never touch the disk);
 //   - negative lengths, a total that overflows int64, a total of zero bytes;
 //   - a piece length that is not a positive multiple of 16 KiB or exceeds
 //     64 MiB (power of two is conventional, but any multiple of the block

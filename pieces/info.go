@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/anacrolix/torrent/bencode"
 )
@@ -39,6 +40,11 @@ type File struct {
 	Length int64
 	Offset int64  // start in the torrent's byte stream
 	Blake3 []byte // 32 bytes, or nil when the torrent does not carry it
+	// Padding marks a BEP 47 pad file (attr "p"): zeros that align the next
+	// file to a piece. Storage never puts it on disk: reads give zeros and
+	// writes are dropped. Pad files are left out of the duplicate-path check
+	// because libtorrent names them ".pad/<size>", which repeats.
+	Padding bool
 }
 
 // NumPieces is the number of pieces.
@@ -101,6 +107,7 @@ type rawFile struct {
 	Length *int64    `bencode:"length"`
 	Path   *[]string `bencode:"path"`
 	Blake3 []byte    `bencode:"blake3,omitempty"`
+	Attr   string    `bencode:"attr,omitempty,ignore_unmarshal_type_error"`
 }
 
 // ParseInfo decodes and validates a bencoded info dict, such as one fetched
@@ -221,6 +228,12 @@ func validateFiles(raw []rawFile) ([]File, int64, error) {
 		if err := checkBlake3(rf.Blake3); err != nil {
 			return nil, 0, badf("file %d %q: blake3: %v", k, shown, err)
 		}
+		pad := strings.Contains(rf.Attr, "p")
+		files[k] = File{Path: comps, Length: length, Offset: total, Blake3: rf.Blake3, Padding: pad}
+		total += length
+		if pad {
+			continue
+		}
 		for d := 1; d < len(comps); d++ {
 			dir := joinPath(comps[:d])
 			if paths[dir] {
@@ -235,8 +248,6 @@ func validateFiles(raw []rawFile) ([]File, int64, error) {
 			return nil, 0, badf("file %d path %q: is also a directory", k, shown)
 		}
 		paths[shown] = true
-		files[k] = File{Path: comps, Length: length, Offset: total, Blake3: rf.Blake3}
-		total += length
 	}
 	return files, total, nil
 }
@@ -255,6 +266,7 @@ func (i *Info) encode() []byte {
 		Blake3 []byte   `bencode:"blake3,omitempty"`
 		Length int64    `bencode:"length"`
 		Path   []string `bencode:"path"`
+		Attr   string   `bencode:"attr,omitempty"`
 	}
 	type dict struct {
 		Blake3      []byte `bencode:"blake3,omitempty"`
@@ -273,7 +285,11 @@ func (i *Info) encode() []byte {
 		d.Length, d.Blake3 = &i.Files[0].Length, i.Files[0].Blake3
 	} else {
 		for _, f := range i.Files {
-			d.Files = append(d.Files, file{Blake3: f.Blake3, Length: f.Length, Path: f.Path})
+			fe := file{Blake3: f.Blake3, Length: f.Length, Path: f.Path}
+			if f.Padding {
+				fe.Attr = "p"
+			}
+			d.Files = append(d.Files, fe)
 		}
 	}
 	b, err := bencode.Marshal(d)

@@ -180,7 +180,7 @@ func decodeResume(b []byte, pieces, files int) (*Resume, error) {
 
 // Stamp returns the current size and mtime of each of info's files under dir
 // (the directory that holds dir/Name), looked up through an os.Root like
-// Storage does. Missing files get Size -1.
+// Storage does. Missing files, and pad files, get Size -1.
 func Stamp(dir string, info *Info) ([]FileStamp, error) {
 	out := make([]FileStamp, len(info.Files))
 	s, err := OpenStorage(dir, info)
@@ -190,7 +190,7 @@ func Stamp(dir string, info *Info) ([]FileStamp, error) {
 	defer s.Close()
 	for k := range info.Files {
 		out[k].Size = -1
-		if s.root == nil {
+		if s.root == nil || info.Files[k].Padding {
 			continue
 		}
 		st, err := s.root.Stat(s.rel[k])

@@ -121,6 +121,13 @@ func (s *Storage) span(p []byte, off int64, write bool) (int, error) {
 		}
 		at := off + int64(done) - f.Offset
 		chunk := p[done:min(len(p), done+int(min(f.Length-at, int64(len(p)))))]
+		if f.Padding {
+			if !write {
+				clear(chunk)
+			}
+			done += len(chunk)
+			continue
+		}
 		n, err := s.fileIO(k, chunk, at, write)
 		done += n
 		if err != nil {

@@ -131,7 +131,7 @@ func (s *Storage) openFile(k int, write bool) (*os.File, error) {
 func (s *Storage) createEmpty(from, to int64) error {
 	files := s.info.Files
 	for k := sort.Search(len(files), func(k int) bool { return files[k].Offset >= from }); k < len(files) && files[k].Offset <= to; k++ {
-		if files[k].Length != 0 {
+		if files[k].Length != 0 || files[k].Padding {
 			continue
 		}
 		s.mu.Lock()
@@ -197,7 +197,11 @@ func (s *Storage) Close() error {
 }
 
 // statFile reports whether file k exists as a regular file inside the root.
+// Pad files always do.
 func (s *Storage) statFile(k int) error {
+	if s.info.Files[k].Padding {
+		return nil
+	}
 	s.mu.Lock()
 	root := s.root
 	s.mu.Unlock()

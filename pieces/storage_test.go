@@ -2,6 +2,7 @@ package pieces
 
 import (
 	"bytes"
+	"crypto/sha1"
 	"errors"
 	"io"
 	"io/fs"
@@ -217,5 +218,62 @@ func TestStorage_SparseFullLengthOnFirstWrite(t *testing.T) {
 	st, err := os.Stat(filepath.Join(dir, "big.bin"))
 	if err != nil || st.Size() != 8<<20 {
 		t.Fatalf("after one write: %v, %v", st, err)
+	}
+}
+
+// TestStorage_PadFiles: BEP 47 pad files (libtorrent names equal-sized ones
+// identically) are accepted, read as zeros and never created on disk.
+func TestStorage_PadFiles(t *testing.T) {
+	stream := make([]byte, 3*16384)
+	for i := range stream {
+		if i < 10000 || i >= 16384 && i < 26384 || i >= 32768 {
+			stream[i] = byte(i*7 + 1)
+		}
+	}
+	var hashes []byte
+	for off := 0; off < len(stream); off += 16384 {
+		h := sha1.Sum(stream[off : off+16384])
+		hashes = append(hashes, h[:]...)
+	}
+	file := func(n int64, attr string, path ...any) map[string]any {
+		m := map[string]any{"length": n, "path": path}
+		if attr != "" {
+			m["attr"] = attr
+		}
+		return m
+	}
+	info, err := ParseInfo(encode(t, map[string]any{
+		"name": "padded", "piece length": int64(16384), "pieces": string(hashes),
+		"files": []any{
+			file(10000, "", "a"), file(6384, "p", ".pad", "6384"),
+			file(10000, "", "b"), file(6384, "p", ".pad", "6384"),
+			file(16384, "x", "c"),
+		},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.Files[1].Padding || info.Files[4].Padding {
+		t.Fatalf("padding flags %+v", info.Files)
+	}
+	dir := t.TempDir()
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.WriteAt(stream, 0); err != nil {
+		t.Fatal(err)
+	}
+	have, err := Check(t.Context(), s, info, 0, nil)
+	if err != nil || !have.All() {
+		t.Fatalf("Check: %d/%d, %v", have.Count(), have.Len(), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "padded", ".pad")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("pad files reached the disk: %v", err)
+	}
+	st, err := Stamp(dir, info)
+	if err != nil || st[1].Size != -1 || st[0].Size != 10000 {
+		t.Errorf("stamps %+v, %v", st, err)
 	}
 }
