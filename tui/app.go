@@ -82,6 +82,8 @@ type Model struct {
 	selected swarm.InfoHash // the list's cursor and the detail's torrent
 	pending  swarm.InfoHash // Options.Open, until it appears
 	removing swarm.InfoHash // the torrent modeConfirm asks about
+	jumpTo   swarm.InfoHash // select this one once a snapshot has it
+	adding   int            // adds done whose EventAdded has not come yet
 
 	listTop          int
 	peerTop          int

@@ -183,6 +183,7 @@ type column struct {
 	right bool
 	drop  int // 0: never dropped
 	flex  bool
+	maxW  int // for the flex column: wider than this only wastes space
 }
 
 // layout returns each column's width for a table w cells wide (0 for a
@@ -211,6 +212,9 @@ func layout(cols []column, w, minFlex int) []int {
 		if flex < 0 || w-used >= minFlex || worst < 0 {
 			if flex >= 0 {
 				widths[flex] = max(w-used, 1)
+				if mw := cols[flex].maxW; mw > 0 {
+					widths[flex] = min(widths[flex], mw)
+				}
 			}
 			for i, c := range cols {
 				if c.drop < 0 {

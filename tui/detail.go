@@ -115,7 +115,7 @@ func (m *Model) viewDetail(t *swarm.TorrentSnapshot, h int) []string {
 }
 
 var peerCols = []column{
-	{title: "Address", flex: true},
+	{title: "Address", flex: true, maxW: 47}, // "[v6 address]:port"
 	{title: "Client", width: 18, drop: 3},
 	{title: "Flags", width: 5},
 	{title: "Source", width: 8, drop: 4},

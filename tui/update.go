@@ -29,6 +29,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			at = m.now()
 		}
 		m.addNote(note{at: at, text: text, bad: bad})
+		if ev.Kind == swarm.EventAdded && m.adding > 0 {
+			// Most likely the one the user just added: put the cursor on it.
+			m.adding--
+			m.jumpTo = ev.InfoHash
+			m.jump()
+		}
 		return m, waitEvent(m.ctx, m.engine.Events())
 	case eventsClosedMsg:
 		m.eventsClosed = true
@@ -37,6 +43,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.addNote(note{at: m.now(), text: fmt.Sprintf("cannot %s %s: %v", msg.what, msg.name, msg.err), bad: true})
 		} else if msg.what == "add" {
+			m.adding++
 			m.addNote(note{at: m.now(), text: "adding " + msg.name})
 		}
 		// Success of the rest shows as an Event and in the next snapshot.
@@ -62,6 +69,7 @@ func (m *Model) setSnapshot(s *swarm.Snapshot) {
 		m.hist.record(s)
 	}
 	m.snap = s
+	m.jump()
 	if m.pending != (swarm.InfoHash{}) {
 		if m.torrent(m.pending) != nil {
 			m.selected, m.page, m.pending = m.pending, pageDetail, swarm.InfoHash{}
@@ -71,6 +79,14 @@ func (m *Model) setSnapshot(s *swarm.Snapshot) {
 		m.page = pageList // removed under us
 	}
 	m.clamp()
+}
+
+// jump moves the list cursor to m.jumpTo once the snapshot has it.
+func (m *Model) jump() {
+	if m.jumpTo != (swarm.InfoHash{}) && m.torrent(m.jumpTo) != nil {
+		m.selected, m.jumpTo = m.jumpTo, swarm.InfoHash{}
+		m.clamp()
+	}
 }
 
 // torrent finds ih in the current snapshot.
@@ -104,6 +120,19 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	if msg.String() == "ctrl+c" {
 		return m, tea.Quit
+	}
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.mode != modeAdd && m.mode != modeFilter {
+		// Bubble Tea v1 delivers runes read together (fast typing, tmux
+		// send-keys) as one KeyMsg; as commands they are separate keys.
+		var cmds []tea.Cmd
+		for _, r := range msg.Runes {
+			var tm tea.Model
+			var cmd tea.Cmd
+			tm, cmd = m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+			m = tm.(Model)
+			cmds = append(cmds, cmd)
+		}
+		return m, tea.Batch(cmds...)
 	}
 	switch m.mode {
 	case modeAdd:

@@ -282,3 +282,32 @@ func TestUpdate_OpError(t *testing.T) {
 		t.Fatalf("note %+v", n)
 	}
 }
+
+func TestUpdate_RunesTogetherAreSeparateKeys(t *testing.T) {
+	m := fixtureModel(t, newFakeEngine(fixtureSnapshot()), 80, 24)
+	m, _ = send(t, m, typeText("G2"))
+	if m.page != pageList {
+		t.Fatal("2 is not a list key")
+	}
+	m, _ = send(t, m, typeText("gj"), tea.KeyMsg{Type: tea.KeyEnter}, typeText("3"))
+	if m.page != pageDetail || m.tab != tabFiles || m.current().Name != "photos-2025" {
+		t.Fatalf("page %v tab %v on %q", m.page, m.tab, m.current().Name)
+	}
+}
+
+func TestUpdate_SelectsWhatTheUserAdded(t *testing.T) {
+	e := newFakeEngine(fixtureSnapshot())
+	m := fixtureModel(t, e, 80, 24)
+	m, cmd := send(t, m, typeText("a"), typeText("magnet:?xt=urn:btih:7071727374757677787970717273747576777879&dn=new"), tea.KeyMsg{Type: tea.KeyEnter})
+	m = runCmd(t, m, cmd)
+	m, _ = send(t, m, eventMsg(<-e.events), snapshotMsg{e.Snapshot()})
+	if cur := m.current(); cur == nil || cur.Name != "new" {
+		t.Fatalf("cursor on %+v, want the new torrent", cur)
+	}
+	// Someone else's add (no add pending) leaves the cursor alone.
+	m, _ = press(t, m, "g")
+	m, _ = send(t, m, eventMsg{Kind: swarm.EventAdded, InfoHash: hash(0x20)})
+	if cur := m.current(); cur.Name != "ubuntu-24.04.1-desktop-amd64.iso" {
+		t.Fatalf("cursor moved to %q", cur.Name)
+	}
+}
