@@ -145,10 +145,16 @@ func (m Model) Init() tea.Cmd {
 // Run shows the UI on the terminal until the user quits or ctx is done.
 // NO_COLOR (https://no-color.org) turns colours off.
 func Run(ctx context.Context, engine Engine, opts Options) error {
+	honourNoColor()
+	return run(ctx, engine, opts, tea.WithAltScreen())
+}
+
+// honourNoColor drops colours when NO_COLOR is set to anything but "". The
+// views never depend on colour alone, so nothing is lost but the colour.
+func honourNoColor() {
 	if os.Getenv("NO_COLOR") != "" {
 		lipgloss.SetColorProfile(termenv.Ascii)
 	}
-	return run(ctx, engine, opts, tea.WithAltScreen())
 }
 
 // run is Run with the terminal swappable, for tests.

@@ -117,6 +117,7 @@ func TestView(t *testing.T) {
 		{name: "metadata_pieces", keys: "G enter 2"},
 		{name: "error_detail", keys: "G up enter"},
 		{name: "help", keys: "?"},
+		{name: "help_files", keys: "enter 3 ?"},
 		{name: "add", keys: "a m a g"},
 		{name: "remove_confirm", keys: "d"},
 		{name: "magnet", keys: "m"},
@@ -158,5 +159,32 @@ func TestView_Sizes(t *testing.T) {
 				checkScreen(t, m.View(), sz.w, sz.h)
 			})
 		}
+	}
+}
+
+func TestNoColor(t *testing.T) {
+	t.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
+	for _, tt := range []struct {
+		env  string
+		want termenv.Profile
+	}{
+		{"", termenv.ANSI256}, // NO_COLOR="" means unset, per no-color.org
+		{"1", termenv.Ascii},
+	} {
+		lipgloss.SetColorProfile(termenv.ANSI256)
+		t.Setenv("NO_COLOR", tt.env)
+		honourNoColor()
+		if got := lipgloss.ColorProfile(); got != tt.want {
+			t.Errorf("NO_COLOR=%q: profile %v, want %v", tt.env, got, tt.want)
+		}
+	}
+	// Without colour the cursor and the active tab still show.
+	m := fixtureModel(t, newFakeEngine(fixtureSnapshot()), 80, 24)
+	if v := m.View(); !strings.Contains(v, "▸ ubuntu") || strings.Contains(v, "\x1b[") {
+		t.Fatalf("list without colour lacks the cursor glyph or has escapes:\n%s", v)
+	}
+	m, _ = press(t, m, "enter 2")
+	if v := m.View(); !strings.Contains(v, "[2 Pieces]") {
+		t.Fatalf("active tab not marked without colour:\n%s", v)
 	}
 }
