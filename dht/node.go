@@ -1,0 +1,353 @@
+package dht
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	adht "github.com/anacrolix/dht/v2"
+	"github.com/anacrolix/dht/v2/krpc"
+	"golang.org/x/time/rate"
+)
+
+// ErrNoNodes means a lookup had nobody to ask: the routing table is empty
+// and no bootstrap node answered (or none was configured).
+var ErrNoNodes = errors.New("dht: no nodes to query")
+
+// Node is one DHT node: it answers queries, stores announced peers, and runs
+// lookups for the engine. Create it with New and serve it with Run.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	conn  net.PacketConn
+	srv   atomic.Pointer[adht.Server] // set once New has it; onQuery may run earlier
+	store *peerStore
+	id    [20]byte
+
+	fallbacks atomic.Int64 // times the table was empty and Bootstrap was consulted
+	closeOnce sync.Once
+	saveMu    sync.Mutex
+
+	pingMu    sync.Mutex
+	closing   bool
+	pinged    map[netip.AddrPort]time.Time
+	pingSlots chan struct{}
+	pings     sync.WaitGroup
+}
+
+// Stats is a point-in-time view of a node, cheap enough for every snapshot.
+type Stats struct {
+	Nodes     int // contacts in the routing table
+	GoodNodes int // of which recently heard from (BEP 5 "good")
+
+	PeersStored          int   // peers held for others, over all infohashes
+	Hashes               int   // infohashes with stored peers
+	AnnouncesAccepted    int64 // announce_peer stored (valid token, within limits)
+	AnnouncesRateLimited int64 // announce_peer dropped by the per-IP limit
+	PeersEvicted         int64 // stored peers dropped to respect a cap
+
+	QueriesSent        int64 // outbound queries since start
+	OutstandingQueries int
+	BootstrapFallbacks int64 // lookups that found the table empty and used Config.Bootstrap
+}
+
+// New opens the socket (unless Config.Conn is given), loads the state file
+// and starts answering queries. Call Run to bootstrap, maintain the table
+// and persist it, and Close (or end Run) to stop.
+func New(cfg Config) (*Node, error) {
+	cfg = cfg.withDefaults()
+	for _, hp := range cfg.Bootstrap {
+		if _, err := splitBootstrap(hp); err != nil {
+			return nil, err
+		}
+	}
+	n := &Node{
+		cfg:       cfg,
+		store:     newPeerStore(cfg),
+		pinged:    make(map[netip.AddrPort]time.Time),
+		pingSlots: make(chan struct{}, maxPingsInFlight),
+	}
+	n.log = cfg.Logger.With("component", "dht")
+
+	var saved state
+	if cfg.StateFile != "" {
+		st, ok, err := loadState(cfg.StateFile)
+		switch {
+		case err != nil:
+			// A damaged file costs a cold bootstrap, not the run.
+			n.log.Warn("Ignoring DHT state file", "file", cfg.StateFile, "err", err)
+		case ok:
+			saved = st
+		}
+	}
+
+	n.conn = cfg.Conn
+	if n.conn == nil {
+		c, err := net.ListenPacket("udp", cfg.ListenAddr)
+		if err != nil {
+			return nil, fmt.Errorf("dht listen: %w", err)
+		}
+		n.conn = c
+	}
+	localIP := localAddr(n.conn).Addr()
+	n.id = chooseID(cfg.NodeID, saved.ID, cfg.StateReadOnly, localIP)
+
+	sc := adht.ServerConfig{
+		NodeId: n.id,
+		Conn:   n.conn,
+		// BEP 42 on: the library exempts loopback and private addresses, so
+		// it bites only on public nodes with ids that don't match their IP.
+		NoSecurity:       false,
+		StartingNodes:    n.startingNodes,
+		PeerStore:        n.store,
+		OnQuery:          n.onQuery,
+		QueryResendDelay: func() time.Duration { return cfg.QueryTimeout },
+		Logger:           libLogger(n.log),
+		DefaultWant:      []krpc.Want{krpc.WantNodes, krpc.WantNodes6},
+		// Per node: the library's default limiter is a package global that
+		// every Server in the process would share.
+		SendLimiter: rate.NewLimiter(1000, 200),
+	}
+	if isPublic(localIP) {
+		sc.PublicIP = net.IP(localIP.AsSlice())
+	}
+	srv, err := adht.NewServer(&sc)
+	if err != nil {
+		n.conn.Close()
+		return nil, fmt.Errorf("dht server: %w", err)
+	}
+	n.srv.Store(srv)
+	added := 0
+	for _, c := range saved.Nodes {
+		ni := krpc.NodeInfo{ID: c.ID, Addr: krpc.NodeAddr{IP: net.IP(c.Addr.Addr().AsSlice()), Port: int(c.Addr.Port())}}
+		if srv.AddNode(ni) == nil {
+			added++
+		}
+	}
+	if len(saved.Nodes) > 0 {
+		n.log.Info("Loaded DHT routing table", "file", cfg.StateFile, "nodes", added, "saved", saved.Saved)
+	}
+	return n, nil
+}
+
+func chooseID(fixed, saved [20]byte, readOnly bool, ip netip.Addr) [20]byte {
+	if fixed != ([20]byte{}) {
+		return fixed
+	}
+	if !readOnly && saved != ([20]byte{}) && (!isPublic(ip) || adht.NodeIdSecure(saved, net.IP(ip.AsSlice()))) {
+		return saved
+	}
+	var id krpc.ID
+	rand.Read(id[:])
+	if isPublic(ip) {
+		adht.SecureNodeId(&id, net.IP(ip.AsSlice()))
+	}
+	return id
+}
+
+// isPublic reports whether ip is one that BEP 42 binds node ids to.
+func isPublic(ip netip.Addr) bool {
+	return ip.IsValid() && ip.IsGlobalUnicast() && !ip.IsPrivate()
+}
+
+func localAddr(c net.PacketConn) netip.AddrPort {
+	if ua, ok := c.LocalAddr().(*net.UDPAddr); ok {
+		ap := ua.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(c.LocalAddr().String())
+	return ap
+}
+
+func splitBootstrap(hp string) ([2]string, error) {
+	host, port, err := net.SplitHostPort(hp)
+	if err == nil {
+		var p uint64
+		p, err = strconv.ParseUint(port, 10, 16)
+		if err == nil && (p == 0 || host == "") {
+			err = errors.New("want host:port with a nonzero port")
+		}
+	}
+	if err != nil {
+		return [2]string{}, fmt.Errorf("dht bootstrap %q: %w", hp, err)
+	}
+	return [2]string{host, port}, nil
+}
+
+// startingNodes is the library's fallback when the routing table is empty.
+func (n *Node) startingNodes() ([]adht.Addr, error) {
+	n.fallbacks.Add(1)
+	if len(n.cfg.Bootstrap) == 0 {
+		return nil, errors.New("no bootstrap nodes configured")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v4only := localAddr(n.conn).Addr().Is4()
+	var addrs []adht.Addr
+	for _, hp := range n.cfg.Bootstrap {
+		hostPort, _ := splitBootstrap(hp)
+		port, _ := strconv.ParseUint(hostPort[1], 10, 16)
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", hostPort[0])
+		if err != nil {
+			n.log.Debug("Resolving DHT bootstrap node", "node", hp, "err", err)
+			continue
+		}
+		for _, ip := range ips {
+			ip = ip.Unmap()
+			if v4only && !ip.Is4() {
+				continue
+			}
+			addrs = append(addrs, adht.NewAddr(net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port)))))
+		}
+	}
+	if len(addrs) == 0 {
+		return nil, errors.New("no bootstrap node resolved")
+	}
+	return addrs, nil
+}
+
+// Run bootstraps, keeps the routing table fresh, expires stored peers and
+// saves the state file every Config.SaveEvery. It returns once ctx is done,
+// the state is saved and the node is closed; the error is the final save's.
+func (n *Node) Run(ctx context.Context) error {
+	n.log.Info("DHT node started", "addr", n.Addr(), "id", hex.EncodeToString(n.id[:]), "config", n.cfg)
+	// Before the maintainer starts, which would otherwise bootstrap too.
+	n.bootstrap(ctx, true)
+	var wg sync.WaitGroup
+	// The library's maintainer pings questionable nodes, refreshes
+	// buckets and re-bootstraps every 30 minutes; it returns on Close.
+	wg.Go(n.srv.Load().TableMaintainer)
+	wg.Go(func() { n.bootstrapLoop(ctx) })
+	tick := time.NewTicker(n.cfg.SaveEvery)
+	defer tick.Stop()
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case now := <-tick.C:
+			n.store.expire(now)
+			if err := n.save(); err != nil {
+				n.log.Warn("Saving DHT state", "file", n.cfg.StateFile, "err", err)
+			}
+		}
+	}
+	err := n.save()
+	n.Close()
+	wg.Wait()
+	return err
+}
+
+// wantGoodNodes is when the table counts as healthy: one full bucket.
+const wantGoodNodes = 8
+
+// bootstrapLoop bootstraps again, with backoff, while the table is thin.
+// The library's maintainer re-bootstraps only every 30 minutes, so a node
+// whose first attempt went unanswered (the bootstrap node was busy or not
+// up yet) would otherwise stay alone for that long.
+func (n *Node) bootstrapLoop(ctx context.Context) {
+	delay := time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		n.bootstrap(ctx, false)
+		if n.srv.Load().Stats().GoodNodes >= wantGoodNodes {
+			delay = time.Minute
+		} else {
+			// Gently: a thin table in a young network fills up as
+			// others join, and a retry costs only a handful of queries.
+			delay = min(delay*3/2, time.Minute)
+		}
+	}
+}
+
+// bootstrap fills a thin table from its contacts or Config.Bootstrap.
+func (n *Node) bootstrap(ctx context.Context, first bool) {
+	srv := n.srv.Load()
+	if srv.Stats().GoodNodes >= wantGoodNodes || (srv.NumNodes() == 0 && len(n.cfg.Bootstrap) == 0) {
+		return
+	}
+	ts, err := srv.BootstrapContext(ctx)
+	switch {
+	case ctx.Err() != nil:
+	case err != nil && first:
+		n.log.Warn("DHT bootstrap failed", "err", err)
+	case err != nil:
+		// Includes the maintainer's own periodic bootstrap running now.
+		n.log.Debug("DHT bootstrap failed", "err", err)
+	default:
+		n.log.Info("DHT bootstrapped", "contacted", ts.NumAddrsTried, "responded", ts.NumResponses, "nodes", srv.NumNodes())
+	}
+}
+
+// save writes the state file, if this node keeps one.
+func (n *Node) save() error {
+	if n.cfg.StateFile == "" || n.cfg.StateReadOnly {
+		return nil
+	}
+	st := state{ID: n.id, Saved: time.Now().Truncate(time.Second)}
+	for _, ni := range n.srv.Load().Nodes() {
+		ap, ok := addrPort(ni.Addr)
+		if !ok || len(st.Nodes) >= maxStateNodes {
+			continue
+		}
+		st.Nodes = append(st.Nodes, contact{ID: ni.ID, Addr: ap})
+	}
+	n.saveMu.Lock()
+	defer n.saveMu.Unlock()
+	return saveState(n.cfg.StateFile, st)
+}
+
+// Addr is the UDP address the node listens on.
+func (n *Node) Addr() netip.AddrPort { return localAddr(n.conn) }
+
+// ID is the node's 160-bit id.
+func (n *Node) ID() [20]byte { return n.id }
+
+// Stats reports the routing table and peer store; safe from any goroutine.
+func (n *Node) Stats() Stats {
+	ss := n.srv.Load().Stats()
+	ps := n.store.stats()
+	return Stats{
+		Nodes:                ss.Nodes,
+		GoodNodes:            ss.GoodNodes,
+		PeersStored:          ps.peers,
+		Hashes:               ps.hashes,
+		AnnouncesAccepted:    ps.counts.accepted,
+		AnnouncesRateLimited: ps.counts.rateLimited,
+		PeersEvicted:         ps.counts.evicted,
+		QueriesSent:          ss.OutboundQueriesAttempted,
+		OutstandingQueries:   ss.OutstandingTransactions,
+		BootstrapFallbacks:   n.fallbacks.Load(),
+	}
+}
+
+// Close stops the node and closes its socket without saving state (Run
+// saves on its way out). It is safe to call more than once.
+func (n *Node) Close() error {
+	var err error
+	n.closeOnce.Do(func() {
+		n.pingMu.Lock()
+		n.closing = true
+		n.pingMu.Unlock()
+		n.srv.Load().Close()
+		// The library closes the socket asynchronously; close it here too
+		// so the port is free when Close returns.
+		if cerr := n.conn.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = cerr
+		}
+		n.pings.Wait()
+	})
+	return err
+}

@@ -1,0 +1,62 @@
+package dht
+
+import (
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/anacrolix/dht/v2/krpc"
+)
+
+// The library adds a node that queries us to the routing table, but hands
+// it out to others only once it has answered one of our queries (BEP 5
+// "good"), and otherwise pings it only from the once-a-minute maintainer.
+// A fresh bootstrap node would then return no nodes to the first minute of
+// newcomers, so we ping each new querier once, as libtorrent does.
+const (
+	repingAfter      = 15 * time.Minute // BEP 5: good for 15 minutes
+	maxPingedMemory  = 4096
+	maxPingsInFlight = 32
+)
+
+// onQuery runs under the library's server lock: it must not block or call
+// back into the server.
+func (n *Node) onQuery(m *krpc.Msg, source net.Addr) bool {
+	ua, ok := source.(*net.UDPAddr)
+	if !ok || m.ReadOnly { // BEP 43 read-only nodes ask not to be added
+		return true
+	}
+	ap := ua.AddrPort()
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	now := time.Now()
+	n.pingMu.Lock()
+	defer n.pingMu.Unlock()
+	srv := n.srv.Load()
+	if n.closing || srv == nil {
+		return true
+	}
+	if at, ok := n.pinged[ap]; ok && now.Sub(at) < repingAfter {
+		return true
+	}
+	if len(n.pinged) >= maxPingedMemory {
+		for k, at := range n.pinged {
+			if now.Sub(at) >= repingAfter {
+				delete(n.pinged, k)
+			}
+		}
+		if len(n.pinged) >= maxPingedMemory {
+			return true
+		}
+	}
+	select {
+	case n.pingSlots <- struct{}{}:
+	default:
+		return true // busy: the maintainer will get to it
+	}
+	n.pinged[ap] = now
+	n.pings.Go(func() {
+		defer func() { <-n.pingSlots }()
+		srv.Ping(ua)
+	})
+	return true
+}
