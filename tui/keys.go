@@ -68,9 +68,12 @@ func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
 
 // helpFor lists the bindings that do something right now, most useful first
 // so that the short help bar, which drops what does not fit, keeps them.
-func (m Model) helpFor() helpKeys {
+func (m Model) helpFor() helpKeys { return m.helpIn(m.mode) }
+
+// helpIn is helpFor as if the UI were in mode md.
+func (m Model) helpIn(md mode) helpKeys {
 	k := m.keys
-	switch m.mode {
+	switch md {
 	case modeAdd, modeFilter:
 		return helpKeys{short: []key.Binding{k.Submit, k.Cancel}}
 	case modeConfirm:

@@ -230,11 +230,7 @@ func wrapHard(s string, w int) string {
 func (m *Model) viewHelp(h int) []string {
 	s := m.styles
 	lines := []string{s.Title.Render(" Keys"), ""}
-	hk := m.helpFor()
-	m.mode = modeNormal
-	full := m.helpFor().FullHelp()
-	m.mode = modeHelp
-	_ = hk
+	full := m.helpIn(modeNormal).FullHelp() // the page's keys, not the help screen's
 	for l := range strings.SplitSeq(m.help.FullHelpView(full), "\n") {
 		lines = append(lines, " "+l)
 	}
