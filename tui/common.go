@@ -252,3 +252,12 @@ func headerRow(cols []column) []string {
 	}
 	return cells
 }
+
+// displayName is the torrent's name, or its short infohash until a magnet
+// without dn= has its metadata.
+func displayName(t *swarm.TorrentSnapshot) string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return shortHash(t.InfoHash) + "…"
+}

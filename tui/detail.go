@@ -15,7 +15,7 @@ import (
 // for a torrent that is not moving, why.
 func (m *Model) detailHeader(t *swarm.TorrentSnapshot) []string {
 	s, w := m.styles, m.width
-	title := s.Title.Render(t.Name) + "  " + s.state(int(t.State)).Render(t.State.String())
+	title := s.Title.Render(displayName(t)) + "  " + s.state(int(t.State)).Render(t.State.String())
 	if t.Verified {
 		title += s.OK.Render("  ✓ verified")
 	}

@@ -84,7 +84,7 @@ func (m *Model) visible() []int {
 		if !m.stateFilter.keep(&ts[i]) {
 			continue
 		}
-		if needle != "" && !strings.Contains(strings.ToLower(ts[i].Name), needle) {
+		if needle != "" && !strings.Contains(strings.ToLower(displayName(&ts[i])), needle) {
 			continue
 		}
 		out = append(out, i)
@@ -261,7 +261,7 @@ func (m *Model) viewList(h int) []string {
 			return st.Render(v)
 		}
 		cells := []string{
-			t.Name,
+			displayName(t),
 			size(t.SizeBytes),
 			m.progressCell(t, widths[2], sel),
 			paint(s.state(int(t.State)), stateLabel(t.State)),

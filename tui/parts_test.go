@@ -127,6 +127,7 @@ func TestFormat(t *testing.T) {
 		{ago(t0, time.Time{}), "never"},
 		{until(t0, t0.Add(time.Minute)), "in 1m00s"},
 		{joinFit(12, "aaaa", "bbbb", "cccc"), "aaaa · bbbb"},
+		{displayName(&swarm.TorrentSnapshot{InfoHash: hash(1)}), "01020304…"},
 		{shortMagnet("magnet:?xt=urn:btih:ab&dn=a+b&tr=http%3A%2F%2Fx", true), "magnet:?xt=urn:btih:ab&dn=a+b"},
 		{shortMagnet("magnet:?xt=urn:btih:ab&dn=a+b&tr=http%3A%2F%2Fx", false), "magnet:?xt=urn:btih:ab"},
 	} {

@@ -46,7 +46,7 @@ func shortMagnet(magnet string, withName bool) string {
 
 func (m *Model) viewQR(t *swarm.TorrentSnapshot, h int) []string {
 	s := m.styles
-	title := s.Title.Render(" Magnet link of " + t.Name)
+	title := s.Title.Render(" Magnet link of " + displayName(t))
 	if t.Magnet == "" {
 		return []string{title, "", s.Dim.Render(" No magnet link yet.")}
 	}

@@ -184,7 +184,7 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			if m.page == pageDetail {
 				m.page = pageList
 			}
-			return m, removeTorrent(m.engine, t.InfoHash, t.Name, key.Matches(msg, k.ConfirmDelete))
+			return m, removeTorrent(m.engine, t.InfoHash, displayName(t), key.Matches(msg, k.ConfirmDelete))
 		case key.Matches(msg, k.No):
 			m.mode = modeNormal
 		}
@@ -221,9 +221,9 @@ func (m Model) handleNormalKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		if t.State == swarm.StatePaused {
-			return m, resumeTorrent(m.engine, t.InfoHash, t.Name)
+			return m, resumeTorrent(m.engine, t.InfoHash, displayName(t))
 		}
-		return m, pauseTorrent(m.engine, t.InfoHash, t.Name)
+		return m, pauseTorrent(m.engine, t.InfoHash, displayName(t))
 	case key.Matches(msg, k.Remove):
 		if t := m.current(); t != nil {
 			m.removing = t.InfoHash

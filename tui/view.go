@@ -120,7 +120,7 @@ func (m *Model) titleLine() string {
 	s := m.styles
 	left := " shoal"
 	if t := m.torrent(m.selected); m.page == pageDetail && t != nil {
-		left += " › " + t.Name
+		left += " › " + displayName(t)
 	}
 	if m.snap == nil {
 		return s.Header.Render(clip(left, m.width))
@@ -190,7 +190,7 @@ func (m *Model) viewConfirm(h int) []string {
 		dir = "its directory"
 	}
 	return m.dialog(h,
-		m.styles.Title.Render("Remove "+t.Name+"?"),
+		m.styles.Title.Render("Remove "+displayName(t)+"?"),
 		"",
 		"y  remove it; its data stays in "+dir,
 		"D  remove it and "+m.styles.Err.Render("delete its data"),
@@ -199,7 +199,7 @@ func (m *Model) viewConfirm(h int) []string {
 
 func (m *Model) viewMagnet(t *swarm.TorrentSnapshot, h int) []string {
 	s := m.styles
-	lines := []string{s.Title.Render(" Magnet link of " + t.Name), ""}
+	lines := []string{s.Title.Render(" Magnet link of " + displayName(t)), ""}
 	if t.Magnet == "" {
 		return append(lines, s.Dim.Render(" No magnet link yet."))
 	}
