@@ -25,10 +25,6 @@ type opDoneMsg struct {
 	err  error
 }
 
-// addTimeout bounds AddSource: reading a .torrent or parsing a magnet is
-// quick, and the UI must not wait forever on a wedged engine.
-const addTimeout = 30 * time.Second
-
 func fetchSnapshot(e Engine) tea.Cmd {
 	return func() tea.Msg { return snapshotMsg{e.Snapshot()} }
 }
@@ -57,10 +53,11 @@ func waitEvent(ctx context.Context, ch <-chan swarm.Event) tea.Cmd {
 	}
 }
 
+// addSource has no deadline of its own: adding a .torrent whose data is
+// already on disk checks that data first, which takes as long as it takes.
+// It runs in the Cmd's goroutine, so the UI stays live meanwhile.
 func addSource(ctx context.Context, e Engine, src string) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, addTimeout)
-		defer cancel()
 		return opDoneMsg{what: "add", name: src, err: e.AddSource(ctx, src)}
 	}
 }
