@@ -41,7 +41,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case opDoneMsg:
 		if msg.err != nil {
-			m.addNote(note{at: m.now(), text: fmt.Sprintf("cannot %s %s: %v", msg.what, msg.name, msg.err), bad: true})
+			text := fmt.Sprintf("cannot %s %s: %v", msg.what, msg.name, msg.err)
+			if msg.what == "add" {
+				// The error first: a magnet link would push it off the line.
+				text = fmt.Sprintf("cannot add: %v: %s", msg.err, msg.name)
+			}
+			m.addNote(note{at: m.now(), text: text, bad: true})
 		} else if msg.what == "add" {
 			m.adding++
 			m.addNote(note{at: m.now(), text: "adding " + msg.name})

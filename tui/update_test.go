@@ -115,7 +115,7 @@ func TestUpdate_Add(t *testing.T) {
 	m, cmd := press(t, m, "enter")
 	m = runCmd(t, m, cmd)
 	last := m.notes[len(m.notes)-1]
-	if !last.bad || !strings.Contains(last.text, "cannot add not a magnet") {
+	if !last.bad || last.text != "cannot add: not a magnet link: not a magnet" {
 		t.Fatalf("status %+v, want the add error", last)
 	}
 	m, _ = press(t, m, "a")
