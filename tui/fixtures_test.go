@@ -182,6 +182,11 @@ func withRates(s *swarm.Snapshot, n int) []*swarm.Snapshot {
 			ramp := int64(min(i, 60))
 			tt.DownBps = ramp*150_000 + int64(r.next(2_000_000))
 			tt.UpBps = ramp*20_000 + int64(r.next(300_000))
+			c.DownBps, c.UpBps = 0, 0
+			for _, t := range c.Torrents {
+				c.DownBps += t.DownBps
+				c.UpBps += t.UpBps
+			}
 		}
 		out[i] = &c
 	}

@@ -290,6 +290,16 @@ func (m *Model) viewList(h int) []string {
 			lines = append(lines, st.Render(clip("    ↳ "+d, w)))
 		}
 	}
+	// Spare lines at the bottom show the session's rates: the list then
+	// answers "is anything moving?" at a glance.
+	if free := h - len(lines); free >= 9 {
+		if charts := m.rateCharts(m.hist.session, "all ", w, min((free-3)/2, 4)); len(charts) > 1 {
+			for len(lines) < h-len(charts) {
+				lines = append(lines, "")
+			}
+			lines = append(lines, charts...)
+		}
+	}
 	return lines
 }
 

@@ -109,8 +109,13 @@ func sparkRows(vals []int64, peak int64, h int) []string {
 }
 
 func (m *Model) viewRates(t *swarm.TorrentSnapshot, w, h int) []string {
+	return m.rateCharts(m.hist.of(t.InfoHash), "", w, (h-3)/2)
+}
+
+// rateCharts draws the down and up rates in r as two charts chartH rows
+// tall, newest on the right, each under a line of figures.
+func (m *Model) rateCharts(r *ring, prefix string, w, chartH int) []string {
 	s := m.styles
-	r := m.hist.of(t.InfoHash)
 	chartW := max(w-2, 1)
 	var samples []sample
 	if r != nil {
@@ -120,8 +125,8 @@ func (m *Model) viewRates(t *swarm.TorrentSnapshot, w, h int) []string {
 		return []string{s.Dim.Render(clip(" Collecting rates; the graph fills in as the seconds pass.", w))}
 	}
 	span := samples[len(samples)-1].at.Sub(samples[0].at)
-	chartH := max((h-3)/2, 1)
-	lines := make([]string, 0, h)
+	chartH = max(chartH, 1)
+	lines := make([]string, 0, 2*chartH+2)
 	for _, dir := range []struct {
 		name string
 		st   func(string) string
@@ -137,11 +142,11 @@ func (m *Model) viewRates(t *swarm.TorrentSnapshot, w, h int) []string {
 			peak = max(peak, vals[i])
 			sum += vals[i]
 		}
-		label := fmt.Sprintf(" %-4s now %s · peak %s · mean %s · last %s", dir.name,
-			rate(vals[len(vals)-1]), rate(peak), rate(sum/int64(len(vals))), dur(span))
+		label := fmt.Sprintf(" %s%-4s now %s · peak %s · mean %s · last %s", prefix, dir.name, rate(vals[len(vals)-1]), rate(peak), rate(sum/int64(len(vals))), dur(span))
 		lines = append(lines, s.Bold.Render(clip(label, w)))
+		pad := " " + strings.Repeat(" ", chartW-len(vals)) // newest on the right
 		for _, l := range sparkRows(vals, peak, chartH) {
-			lines = append(lines, " "+dir.st(l))
+			lines = append(lines, pad+dir.st(l))
 		}
 	}
 	return lines
