@@ -159,6 +159,10 @@ func honourNoColor() {
 
 // run is Run with the terminal swappable, for tests.
 func run(ctx context.Context, engine Engine, opts Options, popts ...tea.ProgramOption) error {
+	// Cancelled when the user quits, so the event reader stops reading
+	// Engine.Events, which the caller may go on using.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	m := New(engine, opts)
 	m.ctx = ctx
 	_, err := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, popts...)...).Run()

@@ -19,6 +19,7 @@ import (
 func TestFlow_AddOpenPause(t *testing.T) {
 	e := newFakeEngine(&swarm.Snapshot{Taken: t0})
 	m := New(e, Options{Now: fixedNow, Refresh: 10 * time.Millisecond})
+	m.ctx = t.Context() // what Run does: the event reader ends with the test
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
 	waitFor := func(what string, cond func(out []byte) bool) {
 		t.Helper()

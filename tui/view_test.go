@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -12,12 +11,15 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 	"github.com/shoal-bt/shoal/swarm"
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	// Goldens are plain text: the same bytes on every terminal and CI.
 	lipgloss.SetColorProfile(termenv.Ascii)
-	os.Exit(m.Run())
+	// The event reader and the program's goroutines end with the UI.
+	// teatest leaves its SIGINT watcher behind by design.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/charmbracelet/x/exp/teatest.NewTestModel.func2"))
 }
 
 // keys turns "j j enter" into key messages; a word of one rune is that
