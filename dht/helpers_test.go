@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	mrand "math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -114,3 +115,5 @@ func randomHash() (ih [20]byte) {
 	rand.Read(ih[:])
 	return ih
 }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

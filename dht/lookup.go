@@ -14,6 +14,7 @@ import (
 	k_nearest_nodes "github.com/anacrolix/dht/v2/k-nearest-nodes"
 	"github.com/anacrolix/dht/v2/krpc"
 	"github.com/anacrolix/dht/v2/traversal"
+	"github.com/anacrolix/dht/v2/types"
 )
 
 // The library's Server.AnnounceTraversal keeps the 8 closest responders
@@ -66,6 +67,21 @@ func (n *Node) AnnounceStats(ctx context.Context, ih [20]byte, port int) ([]neti
 	return n.lookup(ctx, ih, true, port)
 }
 
+// nodeFilter is the library's filter (BEP 42, blocklist) plus: never query
+// ourselves, and skip v4-mapped addresses, which anacrolix nodes list in
+// nodes6 next to the same node in nodes; querying both would ask every node
+// twice and announce to it twice.
+func (n *Node) nodeFilter(node types.AddrMaybeId) bool {
+	ap := node.Addr.AddrPort
+	if ap.Addr().Is4In6() || ap == n.Addr() {
+		return false
+	}
+	if node.Id.Ok && node.Id.Value.AsByteArray() == n.id {
+		return false
+	}
+	return n.srv.Load().TraversalNodeFilter(node)
+}
+
 // peerSet collects peers from concurrent query goroutines.
 type peerSet struct {
 	start time.Time
@@ -110,7 +126,7 @@ func (n *Node) lookup(ctx context.Context, ih [20]byte, announce bool, port int)
 			}
 			return res.TraversalQueryResult(addr)
 		},
-		NodeFilter: srv.TraversalNodeFilter,
+		NodeFilter: n.nodeFilter,
 		// Only nodes that gave a token can be announced to.
 		DataFilter: func(data any) bool { _, ok := data.(string); return ok },
 	})

@@ -112,7 +112,7 @@ func New(cfg Config) (*Node, error) {
 		OnQuery:          n.onQuery,
 		QueryResendDelay: func() time.Duration { return cfg.QueryTimeout },
 		Logger:           libLogger(n.log),
-		DefaultWant:      []krpc.Want{krpc.WantNodes, krpc.WantNodes6},
+		DefaultWant:      wantsFor(localIP),
 		// Per node: the library's default limiter is a package global that
 		// every Server in the process would share.
 		SendLimiter: rate.NewLimiter(1000, 200),
@@ -128,6 +128,9 @@ func New(cfg Config) (*Node, error) {
 	n.srv.Store(srv)
 	added := 0
 	for _, c := range saved.Nodes {
+		if !reachable(localIP, c.Addr.Addr()) {
+			continue
+		}
 		ni := krpc.NodeInfo{ID: c.ID, Addr: krpc.NodeAddr{IP: net.IP(c.Addr.Addr().AsSlice()), Port: int(c.Addr.Port())}}
 		if srv.AddNode(ni) == nil {
 			added++
@@ -152,6 +155,28 @@ func chooseID(fixed, saved [20]byte, readOnly bool, ip netip.Addr) [20]byte {
 		adht.SecureNodeId(&id, net.IP(ip.AsSlice()))
 	}
 	return id
+}
+
+// wantsFor asks only for the node lists our socket can reach (BEP 32).
+func wantsFor(local netip.Addr) []krpc.Want {
+	switch {
+	case local.Is4():
+		return []krpc.Want{krpc.WantNodes}
+	case local.Is6() && !local.IsUnspecified():
+		return []krpc.Want{krpc.WantNodes6}
+	}
+	return []krpc.Want{krpc.WantNodes, krpc.WantNodes6}
+}
+
+// reachable reports whether a socket bound to local can send to ip.
+func reachable(local, ip netip.Addr) bool {
+	switch {
+	case local.Is4():
+		return ip.Is4()
+	case local.IsUnspecified():
+		return true
+	}
+	return ip.Is6()
 }
 
 // isPublic reports whether ip is one that BEP 42 binds node ids to.

@@ -1,0 +1,125 @@
+package dht
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	adht "github.com/anacrolix/dht/v2"
+	"github.com/anacrolix/dht/v2/krpc"
+	"github.com/anacrolix/dht/v2/types"
+	"github.com/anacrolix/generics"
+)
+
+func waitContacts(t *testing.T, n *Node, want int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for n.Stats().Nodes < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("node %v knows %d nodes after 20s, want %d", n.Addr(), n.Stats().Nodes, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestNode_ImpliedPort: with a shared socket (Config.Conn) an announce with
+// port 0 stores the socket's port, which is what sharing the peer port is for.
+func TestNode_ImpliedPort(t *testing.T) {
+	a, _ := runNode(t, Config{})
+	b, _ := runNode(t, Config{Bootstrap: []string{a.Addr().String()}})
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := runNode(t, Config{Conn: conn, Bootstrap: []string{a.Addr().String()}})
+	if seed.Addr().String() != conn.LocalAddr().String() {
+		t.Fatalf("Addr %v, want the given conn's %v", seed.Addr(), conn.LocalAddr())
+	}
+	waitContacts(t, b, 2)
+	waitContacts(t, seed, 2)
+	ih := randomHash()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, st, err := seed.AnnounceStats(ctx, ih, 0); err != nil || st.Announced == 0 {
+		t.Fatalf("announce: %+v, %v", st, err)
+	}
+	peers, _, err := b.GetPeers(ctx, ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(peers, seed.Addr()) {
+		t.Fatalf("peers %v, want the seed's socket %v", peers, seed.Addr())
+	}
+	if st := a.Stats(); st.PeersStored != 1 || st.AnnouncesAccepted != 1 {
+		t.Errorf("bootstrap node stats %+v, want the one announce stored", st)
+	}
+}
+
+func TestNode_NoBootstrapMeansNoContact(t *testing.T) {
+	n := newNode(t, Config{})
+	_, _, err := n.GetPeers(t.Context(), randomHash())
+	if !errors.Is(err, ErrNoNodes) {
+		t.Fatalf("GetPeers on an empty node: %v, want ErrNoNodes", err)
+	}
+	if st := n.Stats(); st.QueriesSent != 0 || st.BootstrapFallbacks != 1 {
+		t.Errorf("stats %+v, want no queries and one fallback", st)
+	}
+}
+
+func TestNode_ConfigErrors(t *testing.T) {
+	for _, bad := range []string{"nohost", "host:0", ":6881", "host:port", "host:70000"} {
+		if _, err := New(Config{ListenAddr: "127.0.0.1:0", Bootstrap: []string{bad}}); err == nil {
+			t.Errorf("bootstrap %q accepted", bad)
+		}
+	}
+	if _, err := New(Config{ListenAddr: "127.0.0.1:-1"}); err == nil {
+		t.Error("bad listen address accepted")
+	}
+	n := newNode(t, Config{})
+	if _, err := n.Announce(t.Context(), randomHash(), 70000); err == nil {
+		t.Error("announce with port 70000 accepted")
+	}
+}
+
+// TestNode_BEP42: ids that don't match a public address are not contacted;
+// loopback and private addresses are exempt (that is what lets tests and
+// LANs work).
+func TestNode_BEP42(t *testing.T) {
+	n := newNode(t, Config{})
+	filter := n.srv.Load().TraversalNodeFilter
+	public := netip.MustParseAddr("203.0.113.9")
+	secure := krpc.ID(randomHash())
+	adht.SecureNodeId(&secure, net.IP(public.AsSlice()))
+	insecure := secure
+	insecure[0] ^= 0xff
+	for _, tt := range []struct {
+		ip   string
+		id   krpc.ID
+		want bool
+	}{
+		{"203.0.113.9", secure, true},
+		{"203.0.113.9", insecure, false},
+		{"127.0.0.1", insecure, true},
+		{"192.168.1.9", insecure, true},
+	} {
+		node := types.AddrMaybeId{
+			Addr: krpc.NodeAddrPort{AddrPort: netip.AddrPortFrom(netip.MustParseAddr(tt.ip), 6881)},
+			Id:   generics.Some(tt.id.Int160()),
+		}
+		if got := filter(node); got != tt.want {
+			t.Errorf("%s with id %x: contacted = %v, want %v", tt.ip, tt.id[:3], got, tt.want)
+		}
+	}
+}
+
+func TestNode_KeepsFixedID(t *testing.T) {
+	id := randomHash()
+	n := newNode(t, Config{NodeID: id})
+	if n.ID() != id {
+		t.Fatalf("id %x, want %x", n.ID(), id)
+	}
+}

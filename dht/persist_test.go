@@ -1,0 +1,137 @@
+package dht
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingListener is a UDP socket that only counts what reaches it.
+func countingListener(t *testing.T) (netip.AddrPort, *atomic.Int64) {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 2048)
+		for {
+			if _, _, err := c.ReadFrom(buf); err != nil {
+				return
+			}
+			n.Add(1)
+		}
+	}()
+	t.Cleanup(func() { c.Close(); <-done })
+	return netip.MustParseAddrPort(c.LocalAddr().String()), &n
+}
+
+// TestPersistence_RestartWithoutBootstrap: a node saves its table on exit;
+// restarted while its bootstrap node is gone, with a bootstrap entry that
+// only counts packets, it keeps its id, finds the seed, and never touches
+// the bootstrap list.
+func TestPersistence_RestartWithoutBootstrap(t *testing.T) {
+	nodes := startNetwork(t, 30, Config{})
+	boot := nodes[0]
+	stateFile := filepath.Join(t.TempDir(), "state", "dht.dat")
+
+	x, stopX := runNode(t, Config{Bootstrap: []string{boot.Addr().String()}, StateFile: stateFile})
+	waitContacts(t, x, 8)
+	ih := randomHash()
+	seed := nodes[len(nodes)-1]
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := seed.Announce(ctx, ih, 7000); err != nil {
+		t.Fatal(err)
+	}
+	if err := stopX(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	saved, ok, err := loadState(stateFile)
+	if err != nil || !ok || len(saved.Nodes) < 8 || saved.ID != x.ID() {
+		t.Fatalf("state after first run: %d nodes, id %x (node %x), ok %v, err %v", len(saved.Nodes), saved.ID[:4], x.ID(), ok, err)
+	}
+
+	boot.Close() // the bootstrap node is gone for good
+	trap, trapped := countingListener(t)
+	y := newNode(t, Config{Bootstrap: []string{trap.String()}, StateFile: stateFile})
+	if y.ID() != x.ID() {
+		t.Errorf("restarted with id %x, want the saved %x", y.ID(), x.ID())
+	}
+	if got := y.Stats().Nodes; got < 8 {
+		t.Fatalf("restarted with %d nodes in the table, want the %d saved", got, len(saved.Nodes))
+	}
+	peers, st, err := y.GetPeers(ctx, ih)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), 7000)
+	if !slices.Contains(peers, want) {
+		t.Fatalf("after restart: peers %v, want %v (%+v)", peers, want, st)
+	}
+	t.Logf("after restart: found the seed in %v, %d contacted", st.Duration, st.NodesContacted)
+	if got := y.Stats().BootstrapFallbacks; got != 0 {
+		t.Errorf("bootstrap list consulted %d times, want 0", got)
+	}
+	if got := trapped.Load(); got != 0 {
+		t.Errorf("%d packets reached the bootstrap address, want 0", got)
+	}
+}
+
+// TestPersistence_ReadOnly: a read-only user of the state file gets the
+// contacts but not the id, and never writes the file.
+func TestPersistence_ReadOnly(t *testing.T) {
+	stateFile := filepath.Join(t.TempDir(), "dht.dat")
+	// Loopback only: Run bootstraps from these. The IPv6 one is skipped
+	// by an IPv4 node.
+	st := state{ID: randomHash(), Nodes: []contact{
+		{ID: randomHash(), Addr: netip.MustParseAddrPort("127.0.0.1:9")},
+		{ID: randomHash(), Addr: netip.MustParseAddrPort("127.0.0.2:9")},
+		{ID: randomHash(), Addr: netip.MustParseAddrPort("[::1]:9")},
+	}}
+	if err := saveState(stateFile, st); err != nil {
+		t.Fatal(err)
+	}
+	n, stop := runNode(t, Config{StateFile: stateFile, StateReadOnly: true})
+	if n.ID() == st.ID {
+		t.Error("read-only node took the saved id")
+	}
+	if got := n.Stats().Nodes; got != 2 {
+		t.Errorf("loaded %d nodes, want the 2 IPv4 ones", got)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := loadState(stateFile)
+	if err != nil || !again.equal(st) {
+		t.Errorf("state file changed: %+v, %v", again, err)
+	}
+}
+
+// TestPersistence_CorruptFileIgnored: a damaged file costs a cold start, not
+// the run, and is replaced on the next save.
+func TestPersistence_CorruptFileIgnored(t *testing.T) {
+	stateFile := filepath.Join(t.TempDir(), "dht.dat")
+	if err := saveState(stateFile, state{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(stateFile, "garbage"); err != nil {
+		t.Fatal(err)
+	}
+	n, stop := runNode(t, Config{StateFile: stateFile})
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	st, ok, err := loadState(stateFile)
+	if err != nil || !ok || st.ID != n.ID() {
+		t.Fatalf("after run: %+v, %v, %v; want a fresh state with id %x", st, ok, err, n.ID())
+	}
+}
