@@ -57,7 +57,10 @@ type Picker struct {
 	rnd     *rand.Rand
 }
 
-const maxDup = 2 // askers per block in endgame
+const (
+	maxDup       = 2 // askers per block in endgame
+	endgameQueue = 8 // requests per peer in endgame
+)
 
 type pickPeer struct {
 	has    []bool

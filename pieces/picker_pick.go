@@ -78,6 +78,9 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 		takeFrom(i, p.startPartial(i))
 	}
 	if len(out) < n && p.endgame() {
+		// Duplicates only to keep an idle peer busy: a deep queue of them
+		// would fetch the tail once per peer.
+		n = min(n, len(out)+endgameQueue-len(pp.reqs))
 		for _, i := range p.order {
 			pc := p.partial[i]
 			if !p.wanted(i) || !pp.canAsk(i) {

@@ -23,11 +23,19 @@ type diskBlock struct {
 	buf *[]byte
 }
 
-
 type runningHash struct {
-	h      hash.Hash
-	next   int  // bytes hashed so far
-	broken bool // a block came out of order: verify by reading back
+	h       hash.Hash
+	next    int    // bytes hashed so far
+	broken  bool   // a block came out of order: verify by reading back
+	written []bool // blocks on disk in this attempt: the first copy wins
+}
+
+// blockNote tells the actor a block from p is on disk (or, for an endgame
+// duplicate, was discarded); notes keep the order of the writes, so the
+// actor credits the copy that was kept.
+type blockNote struct {
+	p *peer
+	b pieces.Block
 }
 
 func (t *torrent) startDisk(ctx context.Context, c *content) {
@@ -45,16 +53,17 @@ func (t *torrent) verify(i int) { t.data.Load().hashReq[i%diskShards] <- i }
 
 func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, req chan int) {
 	running := map[int]*runningHash{}
-	var batch map[*peer][]pieces.Block
+	var batch []blockNote
 	flush := func() bool {
-		for p, bs := range batch {
-			select {
-			case t.events <- peerEvent{p: p, blocks: bs}:
-			case <-ctx.Done():
-				return false
-			}
+		if len(batch) == 0 {
+			return true
 		}
-		clear(batch)
+		select {
+		case t.events <- peerEvent{notes: batch}:
+		case <-ctx.Done():
+			return false
+		}
+		batch = nil
 		return true
 	}
 	for {
@@ -80,31 +89,41 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 		case d = <-in:
 		}
 		data := (*d.buf)[:d.b.Length]
+		if d.p.dead.Load() {
+			// Its requests went to other peers, whose blocks the actor
+			// expects; this one must not overwrite them.
+			putBlock(d.buf)
+			t.wasted.Add(int64(len(data)))
+			continue
+		}
 		rh := running[d.b.Piece]
 		if rh == nil {
-			rh = &runningHash{h: sha1.New()}
+			nb := (c.info.PieceSize(d.b.Piece) + blockSize - 1) / blockSize
+			rh = &runningHash{h: sha1.New(), written: make([]bool, nb)}
 			running[d.b.Piece] = rh
 		}
-		skip := false
+		k := d.b.Begin / blockSize
+		if k >= len(rh.written) || rh.written[k] || c.has(d.b.Piece) {
+			putBlock(d.buf)
+			batch = append(batch, blockNote{p: d.p, b: d.b}) // the actor counts it as wasted
+			continue
+		}
+		rh.written[k] = true
 		switch {
 		case rh.broken:
 		case d.b.Begin == rh.next:
 			rh.h.Write(data)
 			rh.next += len(data)
-		case d.b.Begin < rh.next:
-			// An endgame duplicate of a block already hashed: keep the
-			// bytes that were hashed.
-			skip = true
 		default:
+			// Out of order, or a duplicate overwriting hashed bytes: only
+			// reading the piece back tells what the disk holds.
 			rh.broken = true
 		}
-		var err error
-		if !skip {
-			_, err = c.storage.WriteAt(data, c.info.PieceOffset(d.b.Piece)+int64(d.b.Begin))
-		}
+		_, err := c.storage.WriteAt(data, c.info.PieceOffset(d.b.Piece)+int64(d.b.Begin))
 		putBlock(d.buf)
 		if err != nil {
 			rh.broken = true
+			rh.written[k] = false
 			if !flush() {
 				return
 			}
@@ -115,11 +134,8 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 			}
 			continue
 		}
-		if batch == nil {
-			batch = map[*peer][]pieces.Block{}
-		}
-		batch[d.p] = append(batch[d.p], d.b)
-		if len(in) == 0 || len(batch[d.p]) >= 64 {
+		batch = append(batch, blockNote{p: d.p, b: d.b})
+		if len(in) == 0 || len(batch) >= 64 {
 			if !flush() {
 				return
 			}

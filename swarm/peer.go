@@ -63,6 +63,7 @@ type peer struct {
 
 	// shared with the reader and writer
 	amChoking  atomic.Bool
+	dead       atomic.Bool // removed by the actor: its blocks are no longer expected
 	downloaded atomic.Int64
 	uploaded   atomic.Int64
 	mu         sync.Mutex
@@ -99,9 +100,10 @@ func (p *peer) send(enc func([]byte) []byte) {
 // peerEvent is what a reader tells the actor.
 type peerEvent struct {
 	p       *peer
-	msg     message // Payload copied
-	blocks  []pieces.Block
-	err     error // set when the connection ended
+	msg     message        // Payload copied
+	blocks  []pieces.Block // with diskErr: blocks that could not be written
+	notes   []blockNote    // blocks on disk, from the disk goroutine
+	err     error          // set when the connection ended
 	diskErr error
 }
 
@@ -281,6 +283,7 @@ func (p *peer) serveBlock(ctx context.Context, w *bufio.Writer, b pieces.Block) 
 		return err
 	}
 	if t.s.hooks.corruptUploads {
+		data = append([]byte(nil), data...)
 		for k := range data {
 			data[k] ^= 0x5a
 		}

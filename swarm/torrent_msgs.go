@@ -9,6 +9,10 @@ import (
 )
 
 func (t *torrent) handleEvent(ev peerEvent) {
+	if ev.notes != nil {
+		t.handleNotes(ev.notes)
+		return
+	}
 	p := ev.p
 	if _, live := t.peers[p.id]; !live {
 		return
@@ -27,50 +31,61 @@ func (t *torrent) handleEvent(ev peerEvent) {
 	}
 }
 
-func (t *torrent) handleBlocks(p *peer, ev peerEvent) {
-	pr := pieces.Peer(p.id)
-	if ev.diskErr != nil {
-		for _, b := range ev.blocks {
-			t.picker.HandleReject(pr, b)
-		}
-		if isDiskFull(ev.diskErr) {
-			if t.diskFull.IsZero() {
-				t.log.Warn("Disk full; pausing downloads", "err", ev.diskErr)
-				t.s.emit(Event{Kind: EventDiskFull, InfoHash: t.ih, Name: t.name(), Msg: ev.diskErr.Error()})
-			}
-			t.diskFull = time.Now()
-			return
-		}
-		t.log.Error("Write failed", "err", ev.diskErr)
-		t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: ev.diskErr.Error()})
-		t.diskFull = time.Now() // retry later like a full disk
-		return
-	}
+// handleNotes takes written blocks in disk order. Blocks of peers gone
+// since count too: their bytes are what the disk holds.
+func (t *torrent) handleNotes(notes []blockNote) {
 	if t.picker == nil {
 		return
 	}
 	now := time.Now()
-	p.lastBlock = now
 	t.lastMove = now
-	touched := false
-	for _, b := range ev.blocks {
-		useful, cancels, complete := t.picker.HandleBlock(pr, b)
+	var touched []*peer
+	cancelled := false
+	for _, n := range notes {
+		useful, cancels, complete := t.picker.HandleBlock(pieces.Peer(n.p.id), n.b)
 		if !useful {
-			t.wasted.Add(int64(b.Length))
+			t.wasted.Add(int64(n.b.Length))
 			continue
+		}
+		n.p.lastBlock = now
+		if len(touched) == 0 || touched[len(touched)-1] != n.p {
+			touched = append(touched, n.p)
 		}
 		for _, c := range cancels {
 			t.cancelRequest(c.Peer, c.Block)
-			touched = true
+			cancelled = true
 		}
 		if complete {
-			t.verify(b.Piece)
+			t.verify(n.b.Piece)
 		}
 	}
-	t.request(p)
-	if touched {
+	if cancelled {
 		t.fillRequests()
+		return
 	}
+	for _, p := range touched {
+		if _, live := t.peers[p.id]; live {
+			t.request(p)
+		}
+	}
+}
+
+func (t *torrent) handleBlocks(p *peer, ev peerEvent) {
+	pr := pieces.Peer(p.id)
+	for _, b := range ev.blocks {
+		t.picker.HandleReject(pr, b)
+	}
+	if isDiskFull(ev.diskErr) {
+		if t.diskFull.IsZero() {
+			t.log.Warn("Disk full; pausing downloads", "err", ev.diskErr)
+			t.s.emit(Event{Kind: EventDiskFull, InfoHash: t.ih, Name: t.name(), Msg: ev.diskErr.Error()})
+		}
+		t.diskFull = time.Now()
+		return
+	}
+	t.log.Error("Write failed", "err", ev.diskErr)
+	t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: ev.diskErr.Error()})
+	t.diskFull = time.Now() // retry later, as for a full disk
 }
 
 func (t *torrent) handleMessage(p *peer, m message) error {
@@ -229,6 +244,7 @@ func (t *torrent) handleHashed(r hashResult) {
 		t.log.Warn("Hashing failed", "piece", i, "err", r.err)
 	}
 	if !r.ok {
+		t.log.Debug("Piece failed its hash", "piece", i, "senders", senders, "readback", r.readback)
 		t.wasted.Add(c.info.PieceSize(i))
 		t.picker.HandleFailed(i)
 		t.failed[i] = true

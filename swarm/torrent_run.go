@@ -12,9 +12,10 @@ import (
 )
 
 type hashResult struct {
-	piece int
-	ok    bool
-	err   error
+	piece    int
+	ok       bool
+	err      error
+	readback bool
 }
 
 type foundPeers struct {
@@ -96,7 +97,7 @@ func (t *torrent) startHashers(ctx context.Context, c *content) {
 				case i := <-t.hashJobs:
 					sum, err := c.storage.HashPiece(i)
 					t.checked.Add(0)
-					t.hashed <- hashResult{piece: i, ok: err == nil && sum == c.info.Hashes[i], err: err}
+					t.hashed <- hashResult{piece: i, ok: err == nil && sum == c.info.Hashes[i], err: err, readback: true}
 				}
 			}
 		})
@@ -281,7 +282,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	t.sendInitial(p)
 	t.wg.Go(func() { p.readLoop(ctx) })
 	t.wg.Go(func() { p.writeLoop(ctx) })
-	t.log.Debug("Peer connected", "addr", nc.addr.String(), "incoming", nc.incoming, "client", p.client)
+	t.log.Debug("Peer connected", "addr", nc.addr.String(), "id", p.id, "incoming", nc.incoming, "client", p.client)
 	if t.picker != nil {
 		t.picker.HandleChoke(pieces.Peer(p.id), false)
 	}
@@ -337,6 +338,7 @@ func (t *torrent) removePeer(p *peer, why error) {
 	if _, ok := t.peers[p.id]; !ok {
 		return
 	}
+	p.dead.Store(true) // before its requests go to others
 	p.close()
 	delete(t.peers, p.id)
 	if t.picker != nil {

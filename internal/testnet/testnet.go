@@ -27,6 +27,14 @@ func Logger(t testing.TB) *slog.Logger {
 // ends; cleanup waits for Run to return.
 func StartSession(t testing.TB, cfg swarm.Config) *swarm.Session {
 	t.Helper()
+	s, _ := StartStoppable(t, cfg)
+	return s
+}
+
+// StartStoppable is StartSession plus a stop func that ends the session
+// and waits for Run to return (as a restart test needs).
+func StartStoppable(t testing.TB, cfg swarm.Config) (*swarm.Session, func()) {
+	t.Helper()
 	if cfg.ListenAddr == "" {
 		cfg.ListenAddr = "127.0.0.1:0"
 	}
@@ -47,8 +55,9 @@ func StartSession(t testing.TB, cfg swarm.Config) *swarm.Session {
 			t.Errorf("session: %v", err)
 		}
 	})
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return s
+	stop := func() { cancel(); wg.Wait() }
+	t.Cleanup(stop)
+	return s, stop
 }
 
 // File is one file of a payload: a slash-separated path under the root

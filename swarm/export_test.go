@@ -1,0 +1,15 @@
+package swarm
+
+// SetCorruptUploads makes s flip the bits of every block it uploads: a
+// lying seed for ban tests.
+func SetCorruptUploads(s *Session) { s.hooks.corruptUploads = true }
+
+// PiecesChecked is how many pieces of torrent ih were hashed by checks of
+// existing data (not downloads) since it was added.
+func PiecesChecked(s *Session, ih InfoHash) int64 {
+	t, err := s.torrent(ih)
+	if err != nil {
+		return -1
+	}
+	return t.checked.Load()
+}
