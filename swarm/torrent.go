@@ -205,12 +205,13 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	t.publishSnapshot()
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		t.closeContent()
 		return ih, ErrClosed
 	}
 	if s.torrents[ih] != nil {
+		s.mu.Unlock()
 		t.closeContent()
 		return ih, fmt.Errorf("%x: %w", ih[:], ErrDuplicate)
 	}
@@ -218,7 +219,9 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	if s.runCtx != nil {
 		s.startTorrent(t)
 	}
+	s.mu.Unlock()
 	s.emit(Event{Kind: EventAdded, InfoHash: ih, Name: t.name()})
+	s.publish() // so Snapshot shows the torrent at once
 	return ih, nil
 }
 
