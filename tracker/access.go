@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
@@ -192,7 +191,6 @@ func (a *access) loadTorrents(into map[InfoHash]string) error {
 	})
 }
 
-var errBadLine = errors.New("bad line")
 
 // ParseAllowList reads an allow-list: one 40-hex-digit infohash per line,
 // optionally followed by a name; blank lines and #-comments are skipped.
@@ -210,10 +208,10 @@ func parseAllowList(b []byte, into map[InfoHash]string) error {
 		}
 		var ih InfoHash
 		if len(field) != 40 {
-			return fmt.Errorf("line %d: %w: want a 40-digit hex infohash", n, errBadLine)
+			return fmt.Errorf("line %d: %w: want a 40-digit hex infohash", n, ErrSyntax)
 		}
 		if _, err := hex.Decode(ih[:], []byte(field)); err != nil {
-			return fmt.Errorf("line %d: %w: %w", n, errBadLine, err)
+			return fmt.Errorf("line %d: %w: %w", n, ErrSyntax, err)
 		}
 		into[ih] = name
 		return nil
@@ -227,7 +225,7 @@ func ParsePasskeys(b []byte) (map[string]string, error) {
 	err := eachLine(b, func(n int, line string) error {
 		key, owner, _ := strings.Cut(line, " ")
 		if key == "" || len(key) > maxPasskeyLen || string(escape(nil, []byte(key))) != key {
-			return fmt.Errorf("line %d: %w: a passkey is 1-64 of A-Z a-z 0-9 - _ . ~", n, errBadLine)
+			return fmt.Errorf("line %d: %w: a passkey is 1-64 of A-Z a-z 0-9 - _ . ~", n, ErrSyntax)
 		}
 		m[key] = strings.TrimSpace(owner)
 		return nil

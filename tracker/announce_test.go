@@ -94,7 +94,7 @@ func TestParseAllowListAndPasskeys(t *testing.T) {
 		t.Errorf("ParseAllowList = %v, %v", m, err)
 	}
 	for _, bad := range []string{"abc\n", strings.Repeat("z", 40) + "\n"} {
-		if _, err := ParseAllowList([]byte(bad)); !errors.Is(err, errBadLine) {
+		if _, err := ParseAllowList([]byte(bad)); !errors.Is(err, ErrSyntax) {
 			t.Errorf("ParseAllowList(%q) err = %v", bad, err)
 		}
 	}

@@ -48,7 +48,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.UDPAddr = ":6969"
 	}
 	if c.HTTPAddr == Off && c.UDPAddr == Off {
-		return c, fmt.Errorf("tracker config: both HTTP and UDP are off")
+		return c, fmt.Errorf("%w: both HTTP and UDP are off", ErrConfig)
 	}
 	if c.Interval == 0 {
 		c.Interval = 2 * time.Minute
@@ -88,17 +88,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case c.Interval < time.Second || c.MinInterval < 0 || c.PeerTTL < time.Second:
-		return c, fmt.Errorf("tracker config: interval %v, min interval %v, peer TTL %v: want at least a second", c.Interval, c.MinInterval, c.PeerTTL)
+		return c, fmt.Errorf("%w: interval %v, min interval %v, peer TTL %v: want at least a second", ErrConfig, c.Interval, c.MinInterval, c.PeerTTL)
 	case c.MinInterval > c.Interval:
-		return c, fmt.Errorf("tracker config: min interval %v is longer than interval %v", c.MinInterval, c.Interval)
+		return c, fmt.Errorf("%w: min interval %v is longer than interval %v", ErrConfig, c.MinInterval, c.Interval)
 	case c.PeerTTL < c.Interval:
-		return c, fmt.Errorf("tracker config: peer TTL %v is shorter than interval %v: peers would vanish between announces", c.PeerTTL, c.Interval)
+		return c, fmt.Errorf("%w: peer TTL %v is shorter than interval %v: peers would vanish between announces", ErrConfig, c.PeerTTL, c.Interval)
 	case c.DefaultNumWant < 0 || c.MaxNumWant < 0 || c.RatePerIP < 0 || c.BurstPerIP < 0 || c.MaxSwarms < 0 || c.MaxHTTPConns < 0:
-		return c, fmt.Errorf("tracker config: negative limit")
+		return c, fmt.Errorf("%w: negative limit", ErrConfig)
 	}
 	c.DefaultNumWant = min(c.DefaultNumWant, c.MaxNumWant)
 	if c.Interval > time.Duration(1<<31-1)*time.Second {
-		return c, fmt.Errorf("tracker config: interval %v too long", c.Interval)
+		return c, fmt.Errorf("%w: interval %v too long", ErrConfig, c.Interval)
 	}
 	return c, nil
 }

@@ -13,6 +13,11 @@ var (
 	ErrRateLimited    = errors.New("tracker: rate limited")
 	ErrFull           = errors.New("tracker: too many torrents")
 	ErrFullScrape     = errors.New("tracker: full scrape not supported")
+
+	// ErrConfig and ErrSyntax are the user's to fix: a bad Config, or a bad
+	// line in an allow-list, passkeys or state file.
+	ErrConfig = errors.New("tracker: bad config")
+	ErrSyntax = errors.New("syntax error")
 )
 
 // RequestError is a malformed request; Reason is safe to send to the peer.

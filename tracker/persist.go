@@ -38,14 +38,14 @@ func ParseState(b []byte) (map[InfoHash]uint64, error) {
 		h, c, ok := strings.Cut(line, " ")
 		var ih InfoHash
 		if !ok || len(h) != 40 {
-			return fmt.Errorf("line %d: %w", n, errBadLine)
+			return fmt.Errorf("line %d: %w", n, ErrSyntax)
 		}
 		if _, err := hex.Decode(ih[:], []byte(h)); err != nil {
-			return fmt.Errorf("line %d: %w: %w", n, errBadLine, err)
+			return fmt.Errorf("line %d: %w: %w", n, ErrSyntax, err)
 		}
 		count, err := strconv.ParseUint(strings.TrimSpace(c), 10, 64)
 		if err != nil {
-			return fmt.Errorf("line %d: %w: %w", n, errBadLine, err)
+			return fmt.Errorf("line %d: %w: %w", n, ErrSyntax, err)
 		}
 		out[ih] = count
 		return nil
