@@ -191,7 +191,6 @@ func (a *access) loadTorrents(into map[InfoHash]string) error {
 	})
 }
 
-
 // ParseAllowList reads an allow-list: one 40-hex-digit infohash per line,
 // optionally followed by a name; blank lines and #-comments are skipped.
 func ParseAllowList(b []byte) (map[InfoHash]string, error) {
