@@ -297,6 +297,7 @@ func (s *Session) Remove(ih InfoHash, deleteData bool) error {
 	<-t.done
 	err := t.removeFiles(deleteData)
 	s.emit(Event{Kind: EventRemoved, InfoHash: ih, Name: t.name()})
+	s.publish()
 	return err
 }
 

@@ -258,7 +258,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 		peerChoking: true,
 		amChokingA:  true,
 		connectedAt: time.Now(),
-		queueTarget: 250,
+		queueTarget: 64,
 		reqOut:      make(map[pieces.Block]struct{}),
 		wake:        make(chan struct{}, 1),
 		closed:      make(chan struct{}),
