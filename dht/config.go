@@ -37,6 +37,11 @@ type Config struct {
 	// and never takes its node id, so a one-shot lookup can reuse a running
 	// node's table without fighting over the file or cloning its id.
 	StateReadOnly bool
+	// ReadOnly makes a node that only asks (BEP 43): it answers no queries
+	// and tells others not to add it to their routing tables. For one-shot
+	// lookups, which would otherwise leave a dead contact in every table
+	// they touched.
+	ReadOnly bool
 	// NodeID fixes the node id. Zero means the id from StateFile, else a
 	// fresh random one (made BEP 42 secure when the listen IP is public).
 	NodeID [20]byte

@@ -107,6 +107,7 @@ func New(cfg Config) (*Node, error) {
 		// BEP 42 on: the library exempts loopback and private addresses, so
 		// it bites only on public nodes with ids that don't match their IP.
 		NoSecurity:       false,
+		Passive:          cfg.ReadOnly,
 		StartingNodes:    n.startingNodes,
 		PeerStore:        n.store,
 		OnQuery:          n.onQuery,

@@ -22,6 +22,13 @@ const (
 // onQuery runs under the library's server lock: it must not block or call
 // back into the server.
 func (n *Node) onQuery(m *krpc.Msg, source net.Addr) bool {
+	// The library answers find_node with the nodes closest to the query's
+	// info_hash, which find_node does not carry, so every answer was for
+	// target zero and joining nodes learned almost nobody. Give it the
+	// target where it looks.
+	if m.Q == "find_node" && m.A != nil {
+		m.A.InfoHash = m.A.Target
+	}
 	ua, ok := source.(*net.UDPAddr)
 	if !ok || m.ReadOnly { // BEP 43 read-only nodes ask not to be added
 		return true
