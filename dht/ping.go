@@ -30,7 +30,9 @@ func (n *Node) onQuery(m *krpc.Msg, source net.Addr) bool {
 		m.A.InfoHash = m.A.Target
 	}
 	ua, ok := source.(*net.UDPAddr)
-	if !ok || m.ReadOnly { // BEP 43 read-only nodes ask not to be added
+	// BEP 43: read-only queriers ask not to be added, and a read-only node
+	// keeps no table worth filling.
+	if !ok || m.ReadOnly || n.cfg.ReadOnly {
 		return true
 	}
 	ap := ua.AddrPort()
