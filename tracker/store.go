@@ -114,8 +114,8 @@ func (s *Store) announce(ih InfoHash, addr netip.AddrPort, seeder bool, ev Event
 		list, other, otherStride = &sw.v6, &sw.v4, stride4
 	}
 	i := list.find(key, stride)
-	wasSeeder := false
-	if i >= 0 {
+	wasSeeder, known := false, i >= 0
+	if known {
 		m := list.meta(i, stride)
 		res.prevSeen = m & seenMask
 		wasSeeder = m&seederBit != 0
@@ -138,7 +138,10 @@ func (s *Store) announce(ih InfoHash, addr netip.AddrPort, seeder bool, ev Event
 			s.count(sw, seeder, 1)
 		}
 	}
-	if ev == EventCompleted && !wasSeeder {
+	// A download completed when a peer says so, or when a peer we knew as a
+	// leecher comes back with nothing left: aria2 and others skip the
+	// completed event when they stop right after finishing.
+	if !wasSeeder && (ev == EventCompleted || known && seeder) {
 		sw.completed++
 	}
 	res.Complete, res.Incomplete, res.Downloaded = int(sw.seeders), int(sw.leechers), sw.completed

@@ -95,7 +95,7 @@ func TestStore_RandomAnnounces(t *testing.T) {
 			t.Fatal(err)
 		}
 		was, known := model[p]
-		if ev == EventCompleted && !(known && was) {
+		if !(known && was) && (ev == EventCompleted || known && seeder) {
 			completed[p.ih]++
 		}
 		if ev == EventStopped {
