@@ -1,41 +1,166 @@
 package swarm
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
+	"net/netip"
+	"time"
+
+	"github.com/anacrolix/torrent/mse"
 )
 
-var errSelf = errors.New("connected to ourselves")
+// Handshakes, plaintext or MSE (message stream encryption, the "BitTorrent
+// protocol encryption" that some peers require). Outgoing: EncryptionAllow
+// and EncryptionOff try plaintext; Allow retries with MSE when the peer
+// drops the plaintext attempt; Prefer tries MSE first and falls back;
+// Require uses MSE with RC4 only. Incoming: an MSE handshake is told from
+// a plaintext one by its first bytes and accepted unless EncryptionOff;
+// plaintext is refused under EncryptionRequire.
 
-// initiateHandshake sends our handshake for ih and reads the peer's.
-func (s *Session) initiateHandshake(c net.Conn, ih InfoHash) (io.ReadWriter, handshake, bool, error) {
+var (
+	errSelf         = errors.New("connected to ourselves")
+	errNeedEncrypt  = errors.New("plaintext refused: encryption required")
+	errNoEncryption = errors.New("encrypted handshake refused: encryption off")
+)
+
+func (s *Session) dialPeer(ctx context.Context, a netip.AddrPort, ih InfoHash) (*newConn, error) {
+	var tries []bool // encrypt?
+	switch s.cfg.Encryption {
+	case EncryptionOff:
+		tries = []bool{false}
+	case EncryptionAllow:
+		tries = []bool{false, true}
+	case EncryptionPrefer:
+		tries = []bool{true, false}
+	case EncryptionRequire:
+		tries = []bool{true}
+	}
+	var firstErr error
+	for _, enc := range tries {
+		nc, err := s.dialOnce(ctx, a, ih, enc)
+		if err == nil {
+			return nc, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if ctx.Err() != nil || errors.Is(err, errSelf) || isRefused(err) {
+			break
+		}
+	}
+	return nil, firstErr
+}
+
+func isRefused(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func (s *Session) dialOnce(ctx context.Context, a netip.AddrPort, ih InfoHash, encrypt bool) (*newConn, error) {
+	d := net.Dialer{Timeout: 10 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", a.String())
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	conn, h, enc, err := s.initiateHandshake(c, ih, encrypt)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.SetDeadline(time.Time{})
+	return &newConn{conn: conn, raw: c, addr: a, reserved: h.Reserved, peerID: h.PeerID, encrypted: enc}, nil
+}
+
+// initiateHandshake sends our handshake for ih (inside MSE when encrypt)
+// and reads the peer's.
+func (s *Session) initiateHandshake(c net.Conn, ih InfoHash, encrypt bool) (io.ReadWriter, handshake, bool, error) {
 	out := handshake{Reserved: reservedBits(s.cfg.DHT != nil), InfoHash: ih, PeerID: s.peerID}
-	if _, err := c.Write(out.bytes()); err != nil {
+	var rw io.ReadWriter = c
+	enc := false
+	if encrypt {
+		provides := mse.AllSupportedCrypto
+		if s.cfg.Encryption == EncryptionRequire {
+			provides = mse.CryptoMethodRC4
+		}
+		var method mse.CryptoMethod
+		var err error
+		rw, method, err = mse.InitiateHandshake(c, ih[:], out.bytes(), provides)
+		if err != nil {
+			return nil, handshake{}, false, err
+		}
+		enc = method == mse.CryptoMethodRC4
+	} else if _, err := c.Write(out.bytes()); err != nil {
 		return nil, handshake{}, false, err
 	}
-	h, err := readHandshakeStart(c)
+	h, err := readHandshakeStart(rw)
 	if err != nil {
 		return nil, h, false, err
 	}
 	if h.InfoHash != ih {
 		return nil, h, false, errBadHandshake
 	}
-	if h.PeerID, err = readPeerID(c); err != nil {
+	if h.PeerID, err = readPeerID(rw); err != nil {
 		return nil, h, false, err
 	}
 	if h.PeerID == s.peerID {
 		return nil, h, false, errSelf
 	}
-	return c, h, false, nil
+	return rw, h, enc, nil
 }
 
-// acceptHandshake reads the start of an incoming handshake (up to the
-// infohash), so the caller can find the torrent and answer.
+// acceptHandshake reads an incoming handshake up to the infohash (after
+// MSE if the peer speaks it), so the caller can pick the torrent.
 func (s *Session) acceptHandshake(c net.Conn) (io.ReadWriter, handshake, bool, error) {
-	h, err := readHandshakeStart(c)
-	if err != nil {
-		return nil, h, false, err
+	first := make([]byte, len(protocolName))
+	if _, err := io.ReadFull(c, first); err != nil {
+		return nil, handshake{}, false, err
 	}
-	return c, h, false, nil
+	if string(first) == protocolName {
+		if s.cfg.Encryption == EncryptionRequire {
+			return nil, handshake{}, false, errNeedEncrypt
+		}
+		h, err := readHandshakeStart(io.MultiReader(bytes.NewReader(first), c))
+		return c, h, false, err
+	}
+	if s.cfg.Encryption == EncryptionOff {
+		return nil, handshake{}, false, errNoEncryption
+	}
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{io.MultiReader(bytes.NewReader(first), c), c}
+	skeys := func(yield func([]byte) bool) {
+		s.mu.Lock()
+		keys := make([][]byte, 0, len(s.torrents))
+		for ih := range s.torrents {
+			keys = append(keys, append([]byte(nil), ih[:]...))
+		}
+		s.mu.Unlock()
+		for _, k := range keys {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+	sel := func(provided mse.CryptoMethod) mse.CryptoMethod {
+		if provided&mse.CryptoMethodRC4 != 0 {
+			return mse.CryptoMethodRC4
+		}
+		if s.cfg.Encryption == EncryptionRequire {
+			return 0
+		}
+		return mse.CryptoMethodPlaintext
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, method, err := mse.ReceiveHandshake(ctx, rw, skeys, sel)
+	if err != nil {
+		return nil, handshake{}, false, err
+	}
+	h, err := readHandshakeStart(conn)
+	return conn, h, method == mse.CryptoMethodRC4, err
 }

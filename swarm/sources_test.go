@@ -174,3 +174,40 @@ func TestSession_StalledDiagnosis(t *testing.T) {
 	}
 	testnet.WaitFor(t, l, ih, 10*time.Second, "stalled: no peers", func(ts swarm.TorrentSnapshot) bool { return ts.Stalled == "no peers found" })
 }
+
+func TestMSE_Encryption(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		seed, leech swarm.Encryption
+		encrypted   bool
+	}{
+		{"require-prefer", swarm.EncryptionRequire, swarm.EncryptionPrefer, true},
+		{"require-allow-retries", swarm.EncryptionRequire, swarm.EncryptionAllow, true},
+		{"allow-allow-plain", swarm.EncryptionAllow, swarm.EncryptionAllow, false},
+		{"prefer-to-allow-seed", swarm.EncryptionAllow, swarm.EncryptionRequire, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src, root := payload(t, 17, testnet.File{Path: "e.bin", Size: 2 << 20})
+			tor := testnet.Create(t, root, 16<<10)
+			s1, ih := seed(t, src, tor, swarm.Config{Encryption: tc.seed})
+			l := testnet.StartSession(t, swarm.Config{Encryption: tc.leech, DownLimitBps: 2 << 20})
+			dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s1.Addr().String()}})
+			var enc, seen bool
+			testnet.WaitFor(t, l, ih, 30*time.Second, "complete", func(ts swarm.TorrentSnapshot) bool {
+				for _, p := range ts.Peers {
+					enc, seen = p.Encrypted, true
+				}
+				return ts.State == swarm.StateSeeding
+			})
+			if !seen {
+				t.Fatal("never saw the peer in a snapshot")
+			}
+			testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+			if enc != tc.encrypted {
+				t.Errorf("encrypted = %v, want %v", enc, tc.encrypted)
+			}
+		})
+	}
+}

@@ -143,6 +143,10 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		}
 		p.hasAll = true
 		if t.picker != nil {
+			if t.completed {
+				t.removePeer(p, errBothSeeds)
+				return nil
+			}
 			t.picker.HandleHaveAll(pr)
 			t.updateInterest(p)
 			t.request(p)
@@ -182,6 +186,10 @@ func (t *torrent) applyBitfield(p *peer, raw []byte) error {
 	p.haveCount = bf.Count()
 	if bf.All() {
 		p.hasAll = true
+		if t.completed {
+			t.removePeer(p, errBothSeeds)
+			return nil
+		}
 		t.picker.HandleHaveAll(pieces.Peer(p.id))
 	} else {
 		t.picker.HandleBitfield(pieces.Peer(p.id), bf.Has)

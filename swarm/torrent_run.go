@@ -2,7 +2,6 @@ package swarm
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"time"
 
@@ -219,23 +218,6 @@ func (t *torrent) dialDone(a netip.AddrPort, err error) {
 	}
 }
 
-// dialPeer connects and handshakes, retrying with MSE per Config.
-func (s *Session) dialPeer(ctx context.Context, a netip.AddrPort, ih InfoHash) (*newConn, error) {
-	d := net.Dialer{Timeout: 10 * time.Second}
-	c, err := d.DialContext(ctx, "tcp", a.String())
-	if err != nil {
-		return nil, err
-	}
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	conn, h, enc, err := s.initiateHandshake(c, ih)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	c.SetDeadline(time.Time{})
-	return &newConn{conn: conn, raw: c, addr: a, reserved: h.Reserved, peerID: h.PeerID, encrypted: enc}, nil
-}
-
 func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	if t.paused || t.err != nil || len(t.peers) >= t.s.cfg.MaxPeersPerTorrent ||
 		t.bannedID[nc.peerID] || t.isBanned(nc.addr) {
@@ -347,6 +329,9 @@ func (t *torrent) removePeer(p *peer, why error) {
 	if k := t.known[p.nc.addr]; k != nil && !p.nc.incoming {
 		k.connected = false
 		k.nextTry = time.Now().Add(10 * time.Second)
+		if why == errBothSeeds {
+			k.nextTry = time.Now().Add(5 * time.Minute)
+		}
 	}
 	if tot := t.totals[p.nc.addr]; tot != nil && tot.live == p {
 		tot.down += p.downloaded.Load()
