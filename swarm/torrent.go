@@ -100,6 +100,9 @@ type torrent struct {
 	kicks      []chan struct{}
 	left       atomic.Int64 // bytes wanted and missing, for announces
 	completedA atomic.Bool  // completed, for announcers
+	// verified is completed plus, when the torrent has them, BLAKE3 file
+	// digests checked; set from the BLAKE3 goroutine, hence atomic.
+	verified atomic.Bool
 
 	lastOptimistic time.Time
 
@@ -272,6 +275,7 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 	t.data.Store(c)
 	t.completed = t.picker.Done()
 	t.completedA.Store(t.completed)
+	t.verified.Store(t.completed) // pieces on disk passed their hashes before
 	t.state = StateDownloading
 	if t.completed {
 		t.state = StateSeeding
@@ -489,6 +493,9 @@ func (t *torrent) setFilePriority(file int, p Priority) error {
 	t.filePrio[file] = p
 	t.applyPriorities()
 	t.completed = t.picker.Done()
+	if !t.completed {
+		t.verified.Store(false)
+	}
 	t.updateState()
 	for _, pr := range t.peers {
 		t.updateInterest(pr)

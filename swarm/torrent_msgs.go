@@ -290,5 +290,7 @@ func (t *torrent) complete() {
 	if hasBlake3(c.info) {
 		ctx := t.ctx
 		t.wg.Go(func() { t.verifyBlake3(ctx, c) })
+	} else {
+		t.verified.Store(true)
 	}
 }

@@ -199,6 +199,7 @@ func (t *torrent) publishSnapshot() {
 		Magnet:         t.magnet,
 		State:          t.state,
 		Stalled:        t.stalled(),
+		Verified:       t.verified.Load(),
 		Private:        t.private.Load(),
 		AddedAt:        t.addedAt,
 		DataDir:        t.dir,
@@ -433,6 +434,7 @@ func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
 			return
 		}
 	}
+	t.verified.Store(true)
 	t.s.emit(Event{Kind: EventVerified, InfoHash: t.ih, Name: t.name(), Msg: fmt.Sprintf("%d files match their BLAKE3 digests", len(res))})
 }
 
