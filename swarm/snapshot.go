@@ -93,6 +93,9 @@ type TorrentSnapshot struct {
 	Magnet   string
 	State    State
 	Err      string // set in StateError
+	// Cause is the error behind Err, for errors.Is (ErrExistingData,
+	// pieces.ErrUnsafePath, ...); nil when there is none.
+	Cause error
 	// Stalled is empty while the torrent moves; otherwise one line saying
 	// why it does not ("no peers found", "all peers choke us", ...).
 	Stalled string

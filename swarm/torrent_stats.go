@@ -214,6 +214,7 @@ func (t *torrent) publishSnapshot() {
 	}
 	if t.err != nil {
 		ts.Err = t.err.Error()
+		ts.Cause = t.err
 	}
 	if t.meta != nil {
 		ts.MetadataHave = t.meta.have()
