@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -51,7 +52,7 @@ Existing files that differ from the torrent are never overwritten without
 				if err != nil {
 					return addError(err)
 				}
-				fmt.Fprintf(a.stdout, "Downloading %x into %s (listening on %s)\n", ih, out, s.Addr())
+				a.say(&sf, "start", "Downloading %x into %s (listening on %s)", ih, out, s.Addr())
 				return follow(ctx, a, &sf, s, ih, out, !seed)
 			})
 		},
@@ -70,17 +71,29 @@ Existing files that differ from the torrent are never overwritten without
 // stops it: in the terminal UI when a person is watching, else as lines.
 func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, ih swarm.InfoHash, dir string, stopWhenDone bool) error {
 	r := newReporter(a, sf, ih)
-	var diskFull bool
+	var (
+		diskFull   bool
+		errMsg     string // from an error event, until a snapshot shows it
+		errPending time.Time
+	)
 	done := func(ev *swarm.Event, t *swarm.TorrentSnapshot) (bool, error) {
 		if ev != nil {
 			switch ev.Kind {
 			case swarm.EventError:
-				return true, fmt.Errorf("%s: %s", t.Name, ev.Msg)
+				// The snapshot with the error's value may be a moment behind
+				// the event; it decides the exit code.
+				errMsg, errPending = ev.Msg, time.Now()
 			case swarm.EventDiskFull:
 				diskFull = true
 			}
 		}
+		if errMsg != "" && t.State != swarm.StateError && time.Since(errPending) > 3*time.Second {
+			return true, fmt.Errorf("%s: %s", t.Name, errMsg)
+		}
 		if t.State == swarm.StateError {
+			if t.Cause != nil {
+				return true, addError(t.Cause)
+			}
 			return true, fmt.Errorf("%s: %s", t.Name, t.Err)
 		}
 		if t.Stalled == "" {

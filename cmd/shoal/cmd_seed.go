@@ -51,13 +51,13 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 					return addError(err)
 				}
 				t := add.Torrent
-				fmt.Fprintf(a.stdout, "Seeding %s (%d file(s)) from %s\n", t.Info.Name, len(t.Info.Files), add.Dir)
-				fmt.Fprintf(a.stdout, "Torrent: %s\n", torrentPath)
-				fmt.Fprintf(a.stdout, "Magnet:  %s\n", t.Magnet())
+				a.say(&sf, "start", "Seeding %s (%d file(s)) from %s", t.Info.Name, len(t.Info.Files), add.Dir)
+				a.say(&sf, "torrent", "Torrent: %s", torrentPath)
+				a.say(&sf, "magnet", "Magnet:  %s", t.Magnet())
 				if peer := reachableAddr(s.Addr()); peer != "" {
-					fmt.Fprintf(a.stdout, "Magnet with this peer: %s\n", t.Magnet(peer))
+					a.say(&sf, "magnet", "Magnet with this peer: %s", t.Magnet(peer))
 				}
-				fmt.Fprintf(a.stdout, "Listening on %s; press Ctrl-C to stop.\n", s.Addr())
+				a.say(&sf, "listen", "Listening on %s; press Ctrl-C to stop.", s.Addr())
 				return follow(ctx, a, &sf, s, ih, add.Dir, false)
 			})
 			// Seeding ends when the user stops it; that is success.
@@ -91,6 +91,11 @@ func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions
 		return swarm.AddOptions{Torrent: src.torrent, Dir: dir}, arg, nil
 	}
 	abs, err := filepath.Abs(arg)
+	if err == nil {
+		// Storage refuses to follow links out of the data directory, so
+		// name the folder by where it really is.
+		abs, err = filepath.EvalSymlinks(abs)
+	}
 	if err != nil {
 		return swarm.AddOptions{}, "", err
 	}

@@ -201,6 +201,21 @@ func (r *reporter) summary(snap *swarm.Snapshot, runErr error) {
 	}
 }
 
+// say prints a line for people, or with --json a {"type":kind,"msg":...}
+// object, so that --json output stays one JSON object per line.
+func (a *app) say(f *sessionFlags, kind, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if !f.json {
+		fmt.Fprintln(a.stdout, msg)
+		return
+	}
+	b, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		Msg  string `json:"msg"`
+	}{kind, msg})
+	fmt.Fprintf(a.stdout, "%s\n", b)
+}
+
 func (r *reporter) emit(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {

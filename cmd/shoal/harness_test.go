@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer that a running command writes to while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// shoalRun runs one command to its end, as a user would from a shell.
+func shoalRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb syncBuffer
+	code = run(t.Context(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// proc is a command running in the background, such as a seed.
+type proc struct {
+	out, err syncBuffer
+	code     int
+	done     chan struct{}
+	stop     context.CancelFunc
+}
+
+// shoalStart starts a long-running command; the test's cleanup stops it
+// as Ctrl-C would and waits for it.
+func shoalStart(t *testing.T, args ...string) *proc {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &proc{done: make(chan struct{}), stop: cancel}
+	go func() {
+		defer close(p.done)
+		p.code = run(ctx, args, &p.out, &p.err)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("shoal %v did not stop within 10s of Ctrl-C", args)
+		}
+	})
+	return p
+}
+
+// waitFor waits for a line of stdout matching re and returns its groups.
+func (p *proc) waitFor(t *testing.T, re string, timeout time.Duration) []string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if m := rx.FindStringSubmatch(p.out.String()); m != nil {
+			return m
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("command exited with %d before printing %q\nstdout:\n%s\nstderr:\n%s", p.code, re, p.out.String(), p.err.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no line matching %q within %v\nstdout:\n%s\nstderr:\n%s", re, timeout, p.out.String(), p.err.String())
+	return nil
+}
+
+// writeTree writes files of the given sizes with deterministic random
+// content under dir.
+func writeTree(t *testing.T, dir string, sizes map[string]int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(len(sizes)), 7))
+	for name, n := range sizes {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// sameTree fails the test unless every file under want is byte-for-byte
+// the same under got.
+func sameTree(t *testing.T, want, got string) {
+	t.Helper()
+	n := 0
+	err := filepath.Walk(want, func(path string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(want, path)
+		a, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join(got, rel))
+		if err != nil {
+			t.Errorf("%s: %v", rel, err)
+			return nil
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs from the original", rel)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatalf("no files under %s", want)
+	}
+}
