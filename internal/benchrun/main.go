@@ -61,10 +61,10 @@ func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
 	var peers []string
 	var seeds []*exec.Cmd
 	for i := range count {
-		data := filepath.Join(b.dir, fmt.Sprintf("seed%d", i))
+		data := filepath.Join(b.dir, fmt.Sprintf("seed%d-%d", count, i))
 		check(linkTree(payload, filepath.Join(data, "payload")))
 		cmd := exec.Command(b.shoal, "seed", torrent, "--data", data, "--listen", "127.0.0.1:0",
-			"--no-tui", "--progress-every", "500ms", "--state-dir", filepath.Join(b.dir, fmt.Sprintf("seed%d-state", i)))
+			"--no-tui", "--progress-every", "500ms", "--state-dir", filepath.Join(b.dir, fmt.Sprintf("seed%d-%d-state", count, i)))
 		// Wait for the seed to finish checking its data, so the leecher's
 		// time is transfer time.
 		addr := startAndFind(cmd, regexp.MustCompile(`Listening on (\S+);`), regexp.MustCompile(` seeding `))
