@@ -78,16 +78,7 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 		if len(run) == 0 {
 			return true
 		}
-		var err error
-		if len(run) == 1 {
-			_, err = c.storage.WriteAt((*run[0].buf)[:run[0].b.Length], runOff)
-		} else {
-			staging = staging[:0]
-			for _, d := range run {
-				staging = append(staging, (*d.buf)[:d.b.Length]...)
-			}
-			_, err = c.storage.WriteAt(staging, runOff)
-		}
+		err := t.writeRun(c, run, runOff, &staging)
 		for _, d := range run {
 			putBlock(d.buf)
 			if err == nil {
@@ -185,4 +176,22 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 			return
 		}
 	}
+}
+
+func (t *torrent) writeRun(c *content, run []diskBlock, off int64, staging *[]byte) error {
+	if hook := t.s.hooks.writeErr; hook != nil {
+		if err := hook(); err != nil {
+			return err
+		}
+	}
+	if len(run) == 1 {
+		_, err := c.storage.WriteAt((*run[0].buf)[:run[0].b.Length], off)
+		return err
+	}
+	*staging = (*staging)[:0]
+	for _, d := range run {
+		*staging = append(*staging, (*d.buf)[:d.b.Length]...)
+	}
+	_, err := c.storage.WriteAt(*staging, off)
+	return err
 }

@@ -13,3 +13,6 @@ func PiecesChecked(s *Session, ih InfoHash) int64 {
 	}
 	return t.checked.Load()
 }
+
+// SetWriteErr makes block writes fail while f returns an error.
+func SetWriteErr(s *Session, f func() error) { s.hooks.writeErr = f }

@@ -106,9 +106,11 @@ type Session struct {
 	closed   bool
 	wg       sync.WaitGroup
 
-	snap    atomic.Pointer[Snapshot]
-	events  chan Event
-	dropped atomic.Int64
+	snap     atomic.Pointer[Snapshot]
+	events   chan Event
+	evMu     sync.RWMutex
+	evClosed bool // Run returned: Events is closed
+	dropped  atomic.Int64
 
 	dhtMu    sync.Mutex
 	dhtLast  time.Time
@@ -121,6 +123,7 @@ type Session struct {
 // testHooks let tests build misbehaving peers; zero in production.
 type testHooks struct {
 	corruptUploads bool
+	writeErr       func() error // when set and non-nil, fails a block write
 }
 
 // New binds the listener (so Addr works at once) and returns a Session
@@ -190,7 +193,8 @@ func listen(addr string) (net.Listener, error) {
 func (s *Session) Addr() netip.AddrPort { return s.addr }
 
 // Events delivers discrete events. A slow reader misses events (they are
-// dropped and counted) rather than slow the engine.
+// dropped and counted) rather than slow the engine. The channel is closed
+// when Run returns.
 func (s *Session) Events() <-chan Event { return s.events }
 
 // Snapshot returns the last published state; it never blocks.
@@ -200,12 +204,20 @@ func (s *Session) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
+	s.evMu.RLock()
+	defer s.evMu.RUnlock()
+	if s.evClosed {
+		return
+	}
 	select {
 	case s.events <- ev:
 	default:
 		s.dropped.Add(1)
 	}
 }
+
+// DroppedEvents counts events a slow reader missed.
+func (s *Session) DroppedEvents() int64 { return s.dropped.Load() }
 
 // Run serves until ctx is done, then stops every torrent (announcing
 // stopped, saving resume state) and returns once all goroutines exited.
@@ -238,6 +250,10 @@ func (s *Session) Run(ctx context.Context) error {
 	}
 	s.wg.Wait()
 	s.publish()
+	s.evMu.Lock()
+	s.evClosed = true
+	close(s.events)
+	s.evMu.Unlock()
 	return nil
 }
 

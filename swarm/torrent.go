@@ -492,14 +492,25 @@ func (t *torrent) setFilePriority(file int, p Priority) error {
 	}
 	t.filePrio[file] = p
 	t.applyPriorities()
+	wasDone := t.completed
 	t.completed = t.picker.Done()
+	t.completedA.Store(t.completed)
 	if !t.completed {
 		t.verified.Store(false)
 	}
 	t.updateState()
+	if wasDone && !t.completed {
+		// Seeds were dropped on completion; they are useful again.
+		for _, k := range t.known {
+			k.nextTry = time.Time{}
+		}
+		t.dial()
+	}
 	for _, pr := range t.peers {
 		t.updateInterest(pr)
+		t.request(pr)
 	}
+	t.publishSnapshot()
 	return nil
 }
 
