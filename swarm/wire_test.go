@@ -26,8 +26,12 @@ func TestWire_RoundTrip(t *testing.T) {
 	want := []func(m message) bool{
 		func(m message) bool { return m.Type == pp.Unchoke },
 		func(m message) bool { return m.Type == pp.Have && m.Index == 7 },
-		func(m message) bool { return m.Type == pp.Request && m.Index == 1 && m.Begin == 16384 && m.Length == 16384 },
-		func(m message) bool { return m.Type == pp.Piece && m.Index == 2 && string((*m.Block)[:m.Length]) == "abc" },
+		func(m message) bool {
+			return m.Type == pp.Request && m.Index == 1 && m.Begin == 16384 && m.Length == 16384
+		},
+		func(m message) bool {
+			return m.Type == pp.Piece && m.Index == 2 && string((*m.Block)[:m.Length]) == "abc"
+		},
 		func(m message) bool { return m.Type == pp.Bitfield && bytes.Equal(m.Payload, []byte{0xf0}) },
 		func(m message) bool { return m.Type == pp.Extended && m.ExtID == 3 && string(m.Payload) == "d1:ai1ee" },
 		func(m message) bool { return m.Keepalive },
