@@ -66,6 +66,8 @@ func New(cfg Config) (*Server, error) {
 			var c *net.UDPConn
 			c, err = net.ListenUDP("udp", ua)
 			if err == nil {
+				// Room for bursts: a full socket buffer drops announces.
+				_ = c.SetReadBuffer(4 << 20)
 				secret := make([]byte, 32)
 				_, _ = rand.Read(secret)
 				s.udp = &udpFrontend{l: s.l, conn: c, ids: newConnIDs(secret), log: log}

@@ -2,12 +2,11 @@ package tracker
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
-	"hash"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -18,34 +17,38 @@ import (
 )
 
 // connIDs makes BEP 15 connection ids that need no table: the first four
-// bytes are the issue time in seconds, the last four an HMAC of that time
-// and the client's IP under a per-process secret. A client cannot forge one
+// bytes are the issue time in seconds, the last four a MAC of that time and
+// the client's IP under a per-process secret key. A client cannot forge one
 // for an address it does not receive packets at, so announces cannot be
 // spoofed from other hosts' addresses, and the id expires after connIDTTL.
+//
+// The MAC is CBC-MAC over AES of two fixed-length blocks (IP, then time),
+// which for fixed-length input is a PRF like HMAC; it costs two AES-NI block
+// encryptions instead of an HMAC-SHA256 per packet.
 type connIDs struct {
-	secret []byte
-	pool   sync.Pool // of hash.Hash
+	block cipher.Block // safe for concurrent use
 }
 
 const connIDTTL = 2 * time.Minute
 
 func newConnIDs(secret []byte) *connIDs {
-	c := &connIDs{secret: secret}
-	c.pool.New = func() any { return hmac.New(sha256.New, c.secret) }
-	return c
+	var key [32]byte
+	copy(key[:], secret)
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic(err) // a 32-byte key is always valid
+	}
+	return &connIDs{block: block}
 }
 
 func (c *connIDs) mac(ip netip.Addr, ts uint32) uint32 {
-	h := c.pool.Get().(hash.Hash)
-	defer c.pool.Put(h)
-	h.Reset()
-	var b [20]byte
-	binary.BigEndian.PutUint32(b[:4], ts)
-	a := ip.Unmap().As16()
-	copy(b[4:], a[:])
-	h.Write(b[:])
-	var sum [sha256.Size]byte
-	return binary.BigEndian.Uint32(h.Sum(sum[:0]))
+	b := ip.Unmap().As16()
+	c.block.Encrypt(b[:], b[:])
+	var t [16]byte
+	binary.BigEndian.PutUint32(t[:], ts)
+	subtle.XORBytes(b[:], b[:], t[:])
+	c.block.Encrypt(b[:], b[:])
+	return binary.BigEndian.Uint32(b[:])
 }
 
 func (c *connIDs) issue(ip netip.Addr, now time.Time) uint64 {
