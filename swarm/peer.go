@@ -52,6 +52,7 @@ type peer struct {
 	downRate       meter
 	upRate         meter
 	lastBlock      time.Time
+	unchokedAt     time.Time
 	connectedAt    time.Time
 	queueTarget    int
 	listenPort     int

@@ -102,6 +102,7 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		p.mu.Unlock()
 	case pp.Unchoke:
 		p.peerChoking = false
+		p.unchokedAt = time.Now()
 		if t.picker != nil {
 			t.picker.HandleUnchoke(pr)
 			t.request(p)
@@ -122,6 +123,10 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 			return nil
 		}
 		p.haveCount++
+		if c != nil && t.completed && p.haveCount == c.info.NumPieces() {
+			t.removePeer(p, errBothSeeds)
+			return nil
+		}
 		if t.picker != nil {
 			t.picker.HandleHave(pr, i)
 			if !p.amInterested && t.picker.Priority(i) >= 0 && !t.picker.Have(i) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
 	"github.com/shoal-bt/shoal/pieces"
 )
 
@@ -60,7 +62,7 @@ func (t *torrent) sampleRates() {
 	for _, p := range t.peers {
 		p.downRate.update(p.downloaded.Load(), now)
 		p.upRate.update(p.uploaded.Load(), now)
-		if p.downRate.rate > 0 {
+		if p.downRate.rate > blockSize {
 			// About a second of data in flight keeps the pipe full at any
 			// latency; loopback needs hundreds of blocks.
 			p.queueTarget = min(max(int(p.downRate.rate/blockSize), 64), 1000)
@@ -147,11 +149,36 @@ func (t *torrent) housekeeping() {
 			t.sendPEX(p)
 		}
 		if t.picker != nil {
+			t.releaseIfSnubbed(p)
 			t.updateInterest(p)
 			t.request(p)
 		}
 	}
 	t.dial()
+}
+
+const snubAfter = 20 * time.Second
+
+// releaseIfSnubbed gives the requests of a peer that unchoked us but sent
+// nothing for a while back to the picker, so others can serve them, and
+// shrinks its pipeline until it delivers again.
+func (t *torrent) releaseIfSnubbed(p *peer) {
+	pr := pieces.Peer(p.id)
+	if p.peerChoking || t.picker.Outstanding(pr) == 0 || time.Since(latest(p.lastBlock, p.unchokedAt)) < snubAfter {
+		return
+	}
+	dropped := t.picker.HandleChoke(pr, false)
+	t.picker.HandleUnchoke(pr)
+	p.mu.Lock()
+	for _, b := range dropped {
+		delete(p.reqOut, b)
+		p.ctl = appendRequest(p.ctl, pp.Cancel, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
+	}
+	p.mu.Unlock()
+	p.signal()
+	p.queueTarget = 2
+	p.unchokedAt = time.Now() // another chance after snubAfter
+	t.fillRequests()
 }
 
 func (t *torrent) stalled() string {

@@ -3,6 +3,7 @@ package swarm_test
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,19 @@ func TestTransfer_CorruptSeedIsBanned(t *testing.T) {
 	}
 	if !slices.ContainsFunc(ts.PeerTotals, func(p swarm.PeerTotal) bool { return p.Addr == badAddr && p.Banned }) {
 		t.Errorf("peer totals do not mark the liar banned: %+v", ts.PeerTotals)
+	}
+}
+
+func TestTransfer_IPv6(t *testing.T) {
+	t.Parallel()
+	src, root := payload(t, 21, testnet.File{Path: "six.bin", Size: 500_000})
+	tor := testnet.Create(t, root, 16<<10)
+	s1, ih := seed(t, src, tor, swarm.Config{ListenAddr: "[::1]:0"})
+	l := testnet.StartSession(t, swarm.Config{ListenAddr: "[::1]:0"})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s1.Addr().String()}})
+	ts := testnet.WaitComplete(t, l, ih, 30*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+	if len(ts.PeerTotals) != 1 || !strings.HasPrefix(ts.PeerTotals[0].Addr, "[::1]:") {
+		t.Errorf("peer totals = %+v", ts.PeerTotals)
 	}
 }
