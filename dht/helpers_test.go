@@ -108,7 +108,34 @@ func startNetwork(t testing.TB, size int, cfg Config) []*Node {
 	// Registered last, so it runs first: all nodes shut down in parallel
 	// before each node's own cleanup waits for its Run.
 	t.Cleanup(stopAll)
+	settle(t, nodes)
 	return nodes
+}
+
+// settle waits until the joining burst is over: every node's table
+// maintainer refreshes its buckets right after its first bootstrap, which
+// on a loaded machine under the race detector can starve replies past the
+// query timeout. Lookups are measured in the calm that follows, as on a
+// real network.
+func settle(t testing.TB, nodes []*Node) {
+	t.Helper()
+	start := time.Now()
+	queries := func() (sum int64) {
+		for _, n := range nodes {
+			sum += n.Stats().QueriesSent
+		}
+		return sum
+	}
+	last := queries()
+	for time.Since(start) < 30*time.Second {
+		time.Sleep(250 * time.Millisecond)
+		q := queries()
+		if q-last < int64(len(nodes)) { // under 4 queries per node per second
+			break
+		}
+		last = q
+	}
+	t.Logf("%d nodes settled after %v, %d queries sent", len(nodes), time.Since(start).Round(time.Millisecond), queries())
 }
 
 func randomHash() (ih [20]byte) {

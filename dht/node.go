@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/netip"
 	"strconv"
@@ -41,6 +42,7 @@ type Node struct {
 	closing   bool
 	pinged    map[netip.AddrPort]time.Time
 	pingSlots chan struct{}
+	goodNodes atomic.Int64 // refreshed by Run; onQuery can't ask the server
 	pings     sync.WaitGroup
 }
 
@@ -250,15 +252,29 @@ func (n *Node) Run(ctx context.Context) error {
 	n.bootstrap(ctx, true)
 	var wg sync.WaitGroup
 	// The library's maintainer pings questionable nodes, refreshes
-	// buckets and re-bootstraps every 30 minutes; it returns on Close.
-	wg.Go(n.srv.Load().TableMaintainer)
+	// buckets and re-bootstraps every 30 minutes; it returns on Close. Its
+	// first round is a burst of ~100 queries, so it starts after a random
+	// 30-90s: nodes that start together (a LAN after a power cut, or a
+	// test) don't all burst at once, and bootstrapLoop covers the start.
+	wg.Go(func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(30*time.Second + mrand.N(time.Minute)):
+		}
+		n.srv.Load().TableMaintainer()
+	})
 	wg.Go(func() { n.bootstrapLoop(ctx) })
 	tick := time.NewTicker(n.cfg.SaveEvery)
 	defer tick.Stop()
+	statTick := time.NewTicker(2 * time.Second)
+	defer statTick.Stop()
 	for done := false; !done; {
 		select {
 		case <-ctx.Done():
 			done = true
+		case <-statTick.C:
+			n.goodNodes.Store(int64(n.srv.Load().Stats().GoodNodes))
 		case now := <-tick.C:
 			n.store.expire(now)
 			if err := n.save(); err != nil {

@@ -12,11 +12,14 @@ import (
 // it out to others only once it has answered one of our queries (BEP 5
 // "good"), and otherwise pings it only from the once-a-minute maintainer.
 // A fresh bootstrap node would then return no nodes to the first minute of
-// newcomers, so we ping each new querier once, as libtorrent does.
+// newcomers, so we ping each new querier once, as libtorrent does, while
+// our table is small. Past that the maintainer's pings suffice, and pinging
+// every querier back would double the traffic of a busy node.
 const (
-	repingAfter      = 15 * time.Minute // BEP 5: good for 15 minutes
-	maxPingedMemory  = 4096
-	maxPingsInFlight = 32
+	pingWhileGoodBelow = 32
+	repingAfter        = 15 * time.Minute // BEP 5: good for 15 minutes
+	maxPingedMemory    = 4096
+	maxPingsInFlight   = 32
 )
 
 // onQuery runs under the library's server lock: it must not block or call
@@ -32,7 +35,7 @@ func (n *Node) onQuery(m *krpc.Msg, source net.Addr) bool {
 	ua, ok := source.(*net.UDPAddr)
 	// BEP 43: read-only queriers ask not to be added, and a read-only node
 	// keeps no table worth filling.
-	if !ok || m.ReadOnly || n.cfg.ReadOnly {
+	if !ok || m.ReadOnly || n.cfg.ReadOnly || n.goodNodes.Load() >= pingWhileGoodBelow {
 		return true
 	}
 	ap := ua.AddrPort()
