@@ -28,8 +28,8 @@ type Config struct {
 	StateFile string        // completed counters survive restarts here; "" keeps them in memory only
 	SaveEvery time.Duration // 0 means 1m; the counters are also written when Run returns
 
-	RatePerIP   float64 // sustained requests per second per IP; 0 means 20
-	BurstPerIP  int     // requests an IP may send at once; 0 means 200
+	RatePerIP   float64 // sustained requests per second per IP (per /64 for IPv6); 0 means 50
+	BurstPerIP  int     // requests an IP may send at once, e.g. a client starting 1,000 torrents; 0 means 1000
 	NoRateLimit bool    // for load tests: no per-IP limit
 
 	MaxSwarms    int // torrents tracked at once; 0 means 1,000,000
@@ -72,10 +72,10 @@ func (c Config) withDefaults() (Config, error) {
 		c.SaveEvery = time.Minute
 	}
 	if c.RatePerIP == 0 {
-		c.RatePerIP = 20
+		c.RatePerIP = 50
 	}
 	if c.BurstPerIP == 0 {
-		c.BurstPerIP = 200
+		c.BurstPerIP = 1000
 	}
 	if c.MaxSwarms == 0 {
 		c.MaxSwarms = 1_000_000

@@ -116,7 +116,7 @@ type cacheShard struct {
 	cur, prev map[cacheKey]*cachedAnswer
 }
 
-const answersPerShard = 4096
+const answersPerShard = 1024 // bounds the cache near 16 shards × 2 × 1024 × ~400 B
 
 func newAnswerCache() *answerCache {
 	c := &answerCache{}

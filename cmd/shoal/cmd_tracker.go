@@ -75,8 +75,8 @@ Completed counts are kept in --state across restarts.`,
 	fs.DurationVar(&cfg.PeerTTL, "peer-ttl", 0, "drop peers silent this long (default twice --interval)")
 	fs.IntVar(&cfg.DefaultNumWant, "numwant", 50, "peers returned when a peer does not say how many it wants")
 	fs.IntVar(&cfg.MaxNumWant, "max-numwant", 200, "most peers returned in one answer")
-	fs.Float64Var(&rate, "rate", 20, "requests per second each IP may sustain (0: no limit)")
-	fs.IntVar(&cfg.BurstPerIP, "burst", 200, "requests an IP may send at once before --rate applies")
+	fs.Float64Var(&rate, "rate", 50, "requests per second each IP may sustain (0: no limit)")
+	fs.IntVar(&cfg.BurstPerIP, "burst", 1000, "requests an IP may send at once before --rate applies")
 	fs.IntVar(&cfg.MaxSwarms, "max-torrents", 1_000_000, "most torrents tracked at once")
 	fs.StringVar(&state, "state", "", `file for completed counts across restarts (default: $XDG_DATA_HOME/shoal/tracker-state.txt; "" to keep them in memory)`)
 	return cmd
