@@ -40,6 +40,9 @@ const (
 
 // DHT is what the engine needs from a DHT node: find peers for an infohash
 // and announce that we have it on port.
+//
+// A DHT that also has a DHTSnapshot() DHTSnapshot method describes itself
+// in the session's snapshots.
 type DHT interface {
 	Announce(ctx context.Context, ih [20]byte, port int) ([]netip.AddrPort, error)
 }
@@ -395,6 +398,9 @@ func (s *Session) publish() {
 	}
 	s.mu.Unlock()
 	snap := &Snapshot{Taken: time.Now(), ListenAddr: s.addr.String(), DHT: DHTSnapshot{Enabled: s.cfg.DHT != nil}}
+	if d, ok := s.cfg.DHT.(interface{ DHTSnapshot() DHTSnapshot }); ok {
+		snap.DHT = d.DHTSnapshot()
+	}
 	s.dhtMu.Lock()
 	snap.DHT.LastLookup, snap.DHT.LastLookupPeers = s.dhtLast, s.dhtPeers
 	s.dhtMu.Unlock()
