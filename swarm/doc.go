@@ -3,4 +3,38 @@
 // 11, 23) with peers found through trackers, the DHT, PEX and LSD.
 //
 // UIs read the engine through immutable Snapshots and the Events channel.
+//
+// # Shape
+//
+// A torrent's goroutine (torrent_run.go) owns its state and the pure
+// pieces.Picker. Each peer has a reader and a writer goroutine. The reader
+// hands Piece payloads, in pooled 16 KiB buffers, to a disk goroutine that
+// coalesces contiguous blocks into one pwrite and keeps a running SHA-1 of
+// each piece, so a piece that arrived in order is verified without being
+// read back; out-of-order pieces are re-read by a hashing pool. The disk
+// goroutine reports written blocks to the torrent goroutine in batches, in
+// write order, and the first copy of a block wins: an endgame duplicate
+// never overwrites bytes already on disk. Requests from peers are served
+// by the writer goroutine with pread, without the torrent goroutine.
+//
+// # Policy
+//
+// Pieces: partial pieces first, then priority, then rarest first with a
+// random tie-break; endgame duplicates at most 8 requests per peer and 2
+// askers per block, and cancels the rest when a block arrives. Pipelines
+// start at 64 requests and follow the peer's rate (about a second of data,
+// 64 to 1000 blocks). Choking: every 10 s the interested peers are ranked by
+// rate (from them while leeching, to them while seeding), UploadSlots-1 are
+// unchoked plus one optimistic unchoke rotated every 30 s.
+//
+// Bans: a peer that alone sent a piece failing its hash is banned at once; a
+// peer sharing in failed pieces is banned after 3 such failures when they
+// are more than half of the pieces it contributed to.
+//
+// Existing data: files on disk that no resume record says shoal wrote are
+// checked, and the torrent is refused with ErrExistingData if any of them
+// has a failing piece, unless AddOptions.Force. With a resume record whose
+// file sizes and mtimes match, nothing is re-hashed.
+//
+// Private torrents (BEP 27) never use the DHT or PEX.
 package swarm

@@ -1,0 +1,93 @@
+package swarm
+
+import (
+	"time"
+
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// housekeeping runs every second: retries after a full disk, PEX,
+// metadata re-requests, interest, dialling.
+func (t *torrent) housekeeping() {
+	if !t.diskFull.IsZero() && time.Since(t.diskFull) > 5*time.Second {
+		t.diskFull = time.Time{}
+		t.fillRequests()
+	}
+	for _, p := range t.peers {
+		if t.meta != nil {
+			t.meta.requestFrom(t, p)
+		}
+		if time.Since(p.connectedAt) > 2*time.Second {
+			t.sendPEX(p)
+		}
+		if t.picker != nil {
+			t.releaseIfSnubbed(p)
+			t.updateInterest(p)
+			t.request(p)
+		}
+	}
+	t.dial()
+}
+
+const snubAfter = 20 * time.Second
+
+// releaseIfSnubbed gives the requests of a peer that unchoked us but sent
+// nothing for a while back to the picker, so others can serve them, and
+// shrinks its pipeline until it delivers again.
+func (t *torrent) releaseIfSnubbed(p *peer) {
+	pr := pieces.Peer(p.id)
+	if p.peerChoking || t.picker.Outstanding(pr) == 0 || time.Since(latest(p.lastBlock, p.unchokedAt)) < snubAfter {
+		return
+	}
+	dropped := t.picker.HandleChoke(pr, false)
+	t.picker.HandleUnchoke(pr)
+	p.mu.Lock()
+	for _, b := range dropped {
+		delete(p.reqOut, b)
+		p.ctl = appendRequest(p.ctl, pp.Cancel, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
+	}
+	p.mu.Unlock()
+	p.signal()
+	p.queueTarget = 2
+	p.unchokedAt = time.Now() // another chance after snubAfter
+	t.fillRequests()
+}
+
+func (t *torrent) stalled() string {
+	switch {
+	case t.paused || t.err != nil:
+		return ""
+	case !t.diskFull.IsZero():
+		return "disk full"
+	case t.data.Load() == nil && len(t.peers) > 0:
+		return "metadata not yet received"
+	case t.completed && t.data.Load() != nil:
+		return ""
+	case time.Since(t.lastMove) < 5*time.Second:
+		return ""
+	}
+	if len(t.peers) == 0 {
+		if len(t.known) == 0 {
+			if t.trackerErr != "" {
+				return "tracker unreachable: " + t.trackerErr
+			}
+			return "no peers found"
+		}
+		return "peers found but none connect"
+	}
+	if t.data.Load() == nil {
+		return "metadata not yet received"
+	}
+	choked := true
+	for _, p := range t.peers {
+		if !p.peerChoking {
+			choked = false
+		}
+	}
+	if choked {
+		return "all peers choke us"
+	}
+	return "no peer has the missing pieces"
+}

@@ -1,0 +1,182 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// setContent opens the storage of tor and decides which pieces we have:
+// all (trusted), from the resume file (stamps match), or by a check.
+// Existing files shoal did not write must match unless force.
+func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, trusted bool) error {
+	info := tor.Info
+	name := info.Name
+	t.nameAt.Store(&name)
+	t.private.Store(info.Private)
+	st, err := pieces.OpenStorage(t.dir, info)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", name, err)
+	}
+	c := &content{tor: tor, info: info, storage: st, have: make([]atomic.Uint64, (info.NumPieces()+63)/64)}
+	for k := range diskShards {
+		c.disk[k] = make(chan diskBlock, 256)
+		c.hashReq[k] = make(chan int, info.NumPieces())
+	}
+	have, err := t.initialHave(ctx, st, info, force, trusted)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	t.picker = pieces.NewPicker(info.NumPieces(), info.PieceLength, info.Length, uint64(time.Now().UnixNano()))
+	t.filePrio = make([]Priority, len(info.Files))
+	copy(t.filePrio, t.opts.Priorities)
+	t.applyPriorities()
+	for i := range info.NumPieces() {
+		if have.Has(i) {
+			c.setHave(i)
+			t.picker.SetHave(i)
+		}
+	}
+	t.data.Store(c)
+	t.completed = t.picker.Done()
+	t.completedA.Store(t.completed)
+	t.verified.Store(t.completed) // pieces on disk passed their hashes before
+	t.state = StateDownloading
+	if t.completed {
+		t.state = StateSeeding
+	}
+	if t.paused {
+		t.state = StatePaused
+	}
+	t.resumeDirt = true
+	return nil
+}
+
+func (t *torrent) closeContent() {
+	if c := t.data.Load(); c != nil {
+		c.storage.Close()
+	}
+}
+
+func (t *torrent) resumePath() string {
+	if t.s.cfg.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(t.s.cfg.StateDir, fmt.Sprintf("%x.resume", t.ih[:]))
+}
+
+func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pieces.Info, force, trusted bool) (pieces.Bitfield, error) {
+	n := info.NumPieces()
+	if trusted {
+		bf := pieces.NewBitfield(n)
+		for i := range n {
+			bf.Set(i)
+		}
+		return bf, nil
+	}
+	stamps, err := pieces.Stamp(t.dir, info)
+	if err != nil {
+		return pieces.Bitfield{}, fmt.Errorf("stat files: %w", err)
+	}
+	if p := t.resumePath(); p != "" {
+		if r, err := pieces.LoadResume(p, info); err == nil {
+			if stampsEqual(r.Files, stamps) {
+				return r.Have, nil
+			}
+			// shoal wrote these files but they changed since: check, don't refuse.
+			t.log.Info("Resume stamps differ; checking", "torrent", info.Name)
+			return t.check(ctx, st, info)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			t.log.Warn("Resume state unusable; checking", "err", err)
+		}
+	}
+	anyExists := false
+	for _, fs := range stamps {
+		if fs.Size > 0 || !fs.ModTime.IsZero() {
+			anyExists = true
+		}
+	}
+	if !anyExists {
+		return pieces.NewBitfield(n), nil
+	}
+	have, err := t.check(ctx, st, info)
+	if err != nil || force {
+		return have, err
+	}
+	for f, fs := range stamps {
+		if fs.ModTime.IsZero() || info.Files[f].Length == 0 {
+			continue // missing: nothing to overwrite
+		}
+		first, end := info.PiecesOf(f)
+		for i := first; i < end; i++ {
+			if !have.Has(i) {
+				return have, fmt.Errorf("%s: %w (use force to overwrite)", filePath(info, f), ErrExistingData)
+			}
+		}
+	}
+	return have, nil
+}
+
+func (t *torrent) check(ctx context.Context, st *pieces.Storage, info *pieces.Info) (pieces.Bitfield, error) {
+	have, err := pieces.Check(ctx, st, info, 0, nil)
+	t.checked.Add(int64(info.NumPieces()))
+	if err != nil {
+		return have, fmt.Errorf("check %s: %w", info.Name, err)
+	}
+	return have, nil
+}
+
+func stampsEqual(a, b []pieces.FileStamp) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Size != b[i].Size || !a[i].ModTime.Equal(b[i].ModTime) {
+			return false
+		}
+	}
+	return true
+}
+
+func filePath(info *pieces.Info, f int) string {
+	p := info.Name
+	for _, c := range info.Files[f].Path {
+		p += "/" + c
+	}
+	return p
+}
+
+// applyPriorities maps file priorities onto pieces: a piece is skipped only
+// when every file it touches is skipped, and takes its highest priority.
+func (t *torrent) applyPriorities() {
+	info := t.data.Load()
+	var in *pieces.Info
+	if info != nil {
+		in = info.info
+	} else if t.opts.Torrent != nil {
+		in = t.opts.Torrent.Info
+	} else if t.meta != nil && t.meta.info != nil {
+		in = t.meta.info
+	}
+	if in == nil || t.picker == nil {
+		return
+	}
+	for i := range in.NumPieces() {
+		prio := int8(-1)
+		first, end := in.FilesOf(i)
+		for f := first; f < end; f++ {
+			prio = max(prio, int8(t.filePrio[f]))
+		}
+		if first == end {
+			prio = 0
+		}
+		t.picker.SetPriority(i, prio)
+	}
+}
