@@ -53,7 +53,8 @@ table{border-collapse:collapse;width:100%;font-size:.9em}
 th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #ddd}
 td.n,th.n{text-align:right}
 code{font-size:.85em;word-break:break-all}
-@media (max-width:600px){.ih{display:none}}
+.wrap{overflow-x:auto}
+@media (max-width:600px){.ih{display:none}body{margin:.6em}table{font-size:.8em}th,td{padding:.3em .25em}}
 </style></head><body>
 <h1>shoal tracker</h1>
 <p>Announce URL: <code id="announce">http://{{.Host}}/announce</code> · mode: <span id="mode">{{.Mode}}</span> · up {{.Uptime}}</p>
@@ -64,11 +65,11 @@ code{font-size:.85em;word-break:break-all}
 <div><b id="total-completed">{{.Completed}}</b>completed</div>
 <div><b>{{.AnnouncesHTTP}}/{{.AnnouncesUDP}}</b>announces HTTP/UDP</div>
 </div>
-{{if .Rows}}<table id="swarms">
-<thead><tr><th>Name</th><th class="ih">Infohash</th><th class="n">Seeders</th><th class="n">Leechers</th><th class="n">Completed</th><th>Last announce</th></tr></thead>
+{{if .Rows}}<div class="wrap"><table id="swarms">
+<thead><tr><th>Name</th><th class="ih">Infohash</th><th class="n" title="seeders">Seeds</th><th class="n" title="leechers">Leech</th><th class="n" title="completed downloads">Done</th><th title="last announce">Last</th></tr></thead>
 <tbody>{{range .Rows}}
 <tr class="swarm" data-infohash="{{.InfoHash}}"><td class="name">{{.Name}}</td><td class="ih"><code>{{.InfoHash}}</code></td><td class="n seeders">{{.Seeders}}</td><td class="n leechers">{{.Leechers}}</td><td class="n completed">{{.Completed}}</td><td class="last">{{.LastAnnounce}}</td></tr>{{end}}
-</tbody></table>
+</tbody></table></div>
 {{if .Hidden}}<p>and {{.Hidden}} more swarms not shown.</p>{{end}}
 {{else}}<p id="empty">No swarms yet. Add the announce URL above to a torrent and start it.</p>{{end}}
 </body></html>
