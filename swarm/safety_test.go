@@ -170,3 +170,25 @@ func TestTracker_DiscoveryAndEvents(t *testing.T) {
 	}
 	_ = s1
 }
+
+func TestTracker_UDP(t *testing.T) {
+	t.Parallel()
+	tr := testnet.StartUDPTracker(t)
+	src, root := payload(t, 22, testnet.File{Path: "u.bin", Size: 600_000})
+	tor := testnet.Create(t, root, 16<<10, tr.URL)
+	_, ih := seed(t, src, tor, swarm.Config{})
+	deadline := time.Now().Add(10 * time.Second)
+	for tr.Announces() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("seed never announced over UDP")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	l := testnet.StartSession(t, swarm.Config{})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor})
+	ts := testnet.WaitComplete(t, l, ih, 30*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+	if ts.Sources.Tracker == 0 {
+		t.Errorf("sources = %+v", ts.Sources)
+	}
+}

@@ -2,6 +2,7 @@ package swarm_test
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -172,7 +173,29 @@ func TestSession_StalledDiagnosis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A second torrent whose only peer refuses connections.
+	src2, root2 := payload(t, 23, testnet.File{Path: "s2.bin", Size: 50_000})
+	_ = src2
+	tor2 := testnet.Create(t, root2, 16<<10)
+	ih2, err := l.Add(t.Context(), swarm.AddOptions{Torrent: tor2, Dir: t.TempDir(), Peers: []string{deadAddr(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	testnet.WaitFor(t, l, ih, 10*time.Second, "stalled: no peers", func(ts swarm.TorrentSnapshot) bool { return ts.Stalled == "no peers found" })
+	testnet.WaitFor(t, l, ih2, 10*time.Second, "stalled: none connect", func(ts swarm.TorrentSnapshot) bool {
+		return ts.Stalled == "peers found but none connect"
+	})
+}
+
+// deadAddr is a loopback address nobody listens on.
+func deadAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ln.Addr().String()
+	ln.Close()
+	return a
 }
 
 func TestMSE_Encryption(t *testing.T) {
