@@ -53,6 +53,8 @@ type Config struct {
 	StateDir           string // resume files; "" keeps none
 	DHT                DHT    // nil: no DHT
 	NoPEX              bool
+	LSD                bool   // Local Service Discovery (BEP 14): multicast on the LAN, never for private torrents
+	LSDInterface       string // LSD's network interface; "" lets the routing table pick
 	Encryption         Encryption
 	MaxPeersPerTorrent int           // default 80
 	UploadSlots        int           // default 6
@@ -88,7 +90,7 @@ func (c Config) withDefaults() Config {
 // LogValue prints a Config as one log group.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("listen", c.ListenAddr), slog.String("stateDir", c.StateDir),
-		slog.Bool("dht", c.DHT != nil), slog.Bool("pex", !c.NoPEX), slog.Int("maxPeers", c.MaxPeersPerTorrent),
+		slog.Bool("dht", c.DHT != nil), slog.Bool("pex", !c.NoPEX), slog.Bool("lsd", c.LSD), slog.Int("maxPeers", c.MaxPeersPerTorrent),
 		slog.Int("uploadSlots", c.UploadSlots), slog.Int64("downLimitBps", c.DownLimitBps), slog.Int64("upLimitBps", c.UpLimitBps))
 }
 
@@ -239,6 +241,9 @@ func (s *Session) Run(ctx context.Context) error {
 
 	s.wg.Go(func() { s.acceptLoop(ctx) })
 	s.wg.Go(func() { s.sampleLoop(ctx) })
+	if s.cfg.LSD {
+		s.wg.Go(func() { s.runLSD(ctx) })
+	}
 	<-ctx.Done()
 	s.ln.Close()
 	s.mu.Lock()
