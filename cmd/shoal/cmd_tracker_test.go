@@ -109,3 +109,39 @@ func TestTracker_BadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestTracker_ShoalSeedAndGet has shoal's own engine find a seed through
+// `shoal tracker` alone: the torrent is private (no DHT, PEX or LSD) and the
+// downloader is given no peer.
+func TestTracker_ShoalSeedAndGet(t *testing.T) {
+	dir := t.TempDir()
+	tr := shoalStart(t, "tracker", "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--state", "", "--log-level", "error")
+	announce := tr.waitFor(t, `Tracker announce URL: (http://127\.0\.0\.1:\d+/announce)`, 10*time.Second)[1]
+
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, map[string]int{"a.bin": 300_000, "b/c.dat": 20_000})
+	seed := shoalStart(t, "seed", data, "--tracker", announce, "--private", "--listen", "127.0.0.1:0", "--no-tui",
+		"--state-dir", filepath.Join(dir, "seed-state"), "--piece-length", "16KiB")
+	torrent := seed.waitFor(t, `Torrent: (\S+)`, 30*time.Second)[1]
+	seed.waitFor(t, `Listening on`, 30*time.Second)
+
+	out := t.TempDir()
+	code, stdout, stderr := shoalRun(t, "get", torrent, "-o", out, "--listen", "127.0.0.1:0", "--no-tui",
+		"--state-dir", filepath.Join(dir, "get-state"))
+	if code != 0 {
+		t.Fatalf("get through the tracker: exit %d\n%s\n%s\ntracker:\n%s", code, stdout, stderr, tr.err.String())
+	}
+	sameTree(t, data, filepath.Join(out, "dataset"))
+
+	// Both peers announced to us; else they met some other way.
+	resp, err := http.Get(strings.TrimSuffix(announce, "/announce") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`shoal_tracker_announces_total\{proto="http"\} (\d+)`).FindSubmatch(metrics)
+	if m == nil || string(m[1]) == "0" || string(m[1]) == "1" || !strings.Contains(string(metrics), "shoal_tracker_swarms 1\n") {
+		t.Errorf("the tracker did not see both peers:\n%s", metrics)
+	}
+}
