@@ -135,3 +135,25 @@ func TestPersistence_CorruptFileIgnored(t *testing.T) {
 		t.Fatalf("after run: %+v, %v, %v; want a fresh state with id %x", st, ok, err, n.ID())
 	}
 }
+
+// TestPersistence_PeriodicSave: a running node writes its table every
+// SaveEvery, not only on exit, so a crash loses at most that much.
+func TestPersistence_PeriodicSave(t *testing.T) {
+	boot, _ := runNode(t, Config{})
+	stateFile := filepath.Join(t.TempDir(), "dht.dat")
+	n, _ := runNode(t, Config{Bootstrap: []string{boot.Addr().String()}, StateFile: stateFile, SaveEvery: 20 * time.Millisecond})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, ok, err := loadState(stateFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok && len(st.Nodes) > 0 && st.ID == n.ID() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no state with contacts saved while running: %+v, %v", st, ok)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

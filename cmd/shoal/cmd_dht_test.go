@@ -174,3 +174,25 @@ func TestDHTFlags(t *testing.T) {
 		t.Errorf("default bootstrap %v, want the public routers", cfg.Bootstrap)
 	}
 }
+
+// FuzzParseInfoHashArg: user input never panics, and an accepted infohash
+// reads back the same from its hex form.
+func FuzzParseInfoHashArg(f *testing.F) {
+	f.Add("deadbeef00000000000000000000000000000000")
+	f.Add("32W353YAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Add("magnet:?xt=urn:btih:deadbeef00000000000000000000000000000000&dn=x")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		ih, err := parseInfoHashArg(s)
+		if err != nil {
+			if codeOf(t.Context(), err) != exitUsage {
+				t.Fatalf("%q: error %v is not a usage error", s, err)
+			}
+			return
+		}
+		again, err := parseInfoHashArg(fmt.Sprintf("%x", ih))
+		if err != nil || again != ih {
+			t.Fatalf("%q: %x reads back as %x, %v", s, ih, again, err)
+		}
+	})
+}
