@@ -47,7 +47,7 @@ Existing files that differ from the torrent are never overwritten without
 			}
 			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: out,
 				Peers: peers, Trackers: trackers, Force: force}
-			return runSession(a, cfg, func(ctx context.Context, s *swarm.Session) error {
+			return runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				ih, err := s.Add(ctx, add)
 				if err != nil {
 					return addError(err)
@@ -57,7 +57,7 @@ Existing files that differ from the torrent are never overwritten without
 			})
 		},
 	}
-	sf.add(cmd)
+	sf.add(cmd, "dht-get")
 	fs := cmd.Flags()
 	fs.StringVarP(&out, "output", "o", ".", "directory to download into")
 	fs.BoolVar(&seed, "seed", false, "keep seeding after the download is verified, until interrupted")

@@ -45,7 +45,7 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 			if err != nil {
 				return err
 			}
-			err = runSession(a, cfg, func(ctx context.Context, s *swarm.Session) error {
+			err = runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				ih, err := s.Add(ctx, add)
 				if err != nil {
 					return addError(err)
@@ -67,7 +67,7 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 			return err
 		},
 	}
-	sf.add(cmd)
+	sf.add(cmd, "dht-seed")
 	cf.add(cmd, false)
 	cmd.Flags().StringVar(&data, "data", ".", "for a .torrent: the directory that holds its top-level file or folder")
 	return cmd

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -34,7 +35,7 @@ func needTool(t *testing.T, name string) string {
 func startTracker(t *testing.T) string {
 	t.Helper()
 	srv, err := tracker.New(tracker.Config{HTTPAddr: "127.0.0.1:0", UDPAddr: tracker.Off, Interval: 2 * time.Second,
-		MinInterval: time.Second})
+		MinInterval: time.Second, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/shoal-bt/shoal/dht"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -25,10 +26,19 @@ type sessionFlags struct {
 	downLimit     string
 	upLimit       string
 	encryption    string
+	dht           *dhtFlags
+	dhtState      string // names the routing-table file of this kind of command
+
+	cmd  *cobra.Command
+	file fileConfig
+	// dhtConfig is filled by config(); nil under --no-dht.
+	dhtConfig *dht.Config
 }
 
-func (f *sessionFlags) add(cmd *cobra.Command) {
+func (f *sessionFlags) add(cmd *cobra.Command, dhtState string) {
+	f.cmd, f.dhtState = cmd, dhtState
 	fs := cmd.Flags()
+	f.dht = addDHTFlags(fs)
 	fs.StringVar(&f.listen, "listen", ":6881", "address for peer connections; the next free port is used if it is taken")
 	fs.StringVar(&f.stateDir, "state-dir", "", "where resume state lives (default: $XDG_DATA_HOME/shoal)")
 	fs.BoolVar(&f.noTUI, "no-tui", false, "print progress lines instead of opening the terminal UI")
@@ -42,14 +52,35 @@ func (f *sessionFlags) add(cmd *cobra.Command) {
 func defaultStateDir() string { return filepath.Join(xdg.DataHome, "shoal") }
 
 func (f *sessionFlags) config(a *app) (swarm.Config, error) {
+	var err error
+	if f.file, err = loadConfig(); err != nil {
+		return swarm.Config{}, err
+	}
+	fl := f.cmd.Flags()
+	if !fl.Changed("listen") && f.file.Listen != "" {
+		f.listen = f.file.Listen
+	}
+	if f.stateDir == "" {
+		f.stateDir = f.file.StateDir
+	}
+	if !fl.Changed("encryption") && f.file.Encryption != "" {
+		f.encryption = f.file.Encryption
+	}
 	cfg := swarm.Config{ListenAddr: f.listen, StateDir: f.stateDir, Logger: a.log}
 	if cfg.StateDir == "" {
 		cfg.StateDir = defaultStateDir()
 	}
+	dcfg, enabled, err := f.dht.Config(f.file.DHTBootstrap, f.dhtState)
+	if err != nil {
+		return cfg, err
+	}
+	if enabled {
+		dcfg.Logger = a.log
+		f.dhtConfig = &dcfg
+	}
 	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
 		return cfg, usageErrorf("--state-dir: %w", err)
 	}
-	var err error
 	if f.downLimit != "" {
 		if cfg.DownLimitBps, err = parseSize("--down-limit", f.downLimit); err != nil {
 			return cfg, err
@@ -78,7 +109,12 @@ func (f *sessionFlags) config(a *app) (swarm.Config, error) {
 // runSession runs a Session until work says it is done or the user stops
 // it. work runs alongside the engine; when it returns, the engine shuts down
 // (announcing stopped and flushing resume state) before runSession returns.
-func runSession(a *app, cfg swarm.Config, work func(ctx context.Context, s *swarm.Session) error) error {
+func runSession(a *app, f *sessionFlags, cfg swarm.Config, work func(ctx context.Context, s *swarm.Session) error) error {
+	var d *sessionDHT
+	if f.dhtConfig != nil {
+		d = &sessionDHT{}
+		cfg.DHT = d
+	}
 	s, err := swarm.New(cfg)
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
@@ -86,6 +122,11 @@ func runSession(a *app, cfg swarm.Config, work func(ctx context.Context, s *swar
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(a.ctx))
 	defer stopEngine()
 	var g errgroup.Group
+	if d != nil {
+		if err := d.start(engineCtx, *f.dhtConfig, s.Addr(), g.Go); err != nil {
+			a.log.Warn("DHT not started", "err", err)
+		}
+	}
 	g.Go(func() error { return s.Run(engineCtx) })
 	workErr := work(a.ctx, s)
 	stopEngine()

@@ -64,7 +64,7 @@ func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
 		data := filepath.Join(b.dir, fmt.Sprintf("seed%d-%d", count, i))
 		check(linkTree(payload, filepath.Join(data, "payload")))
 		cmd := exec.Command(b.shoal, "seed", torrent, "--data", data, "--listen", "127.0.0.1:0",
-			"--no-tui", "--progress-every", "500ms", "--state-dir", filepath.Join(b.dir, fmt.Sprintf("seed%d-%d-state", count, i)))
+			"--no-tui", "--no-dht", "--progress-every", "500ms", "--state-dir", filepath.Join(b.dir, fmt.Sprintf("seed%d-%d-state", count, i)))
 		// Wait for the seed to finish checking its data, so the leecher's
 		// time is transfer time.
 		addr := startAndFind(cmd, regexp.MustCompile(`Listening on (\S+);`), regexp.MustCompile(` seeding `))
@@ -72,7 +72,7 @@ func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
 		seeds = append(seeds, cmd)
 	}
 	out := filepath.Join(b.dir, fmt.Sprintf("leech%d", count))
-	args := []string{"get", torrent, "-o", out, "--listen", "127.0.0.1:0", "--no-tui", "--json",
+	args := []string{"get", torrent, "-o", out, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht", "--json",
 		"--state-dir", filepath.Join(b.dir, fmt.Sprintf("leech%d-state", count))}
 	for _, p := range peers {
 		args = append(args, "--peer", p)

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/BurntSushi/toml"
+	"github.com/adrg/xdg"
+)
+
+// fileConfig is $XDG_CONFIG_HOME/shoal/config.toml (or $SHOAL_CONFIG).
+// Flags win over it; it wins over built-in defaults. Unknown keys are an
+// error, so a typo is not silently ignored.
+type fileConfig struct {
+	DHTBootstrap []string `toml:"dht_bootstrap"`
+	Listen       string   `toml:"listen"`
+	StateDir     string   `toml:"state_dir"`
+	Encryption   string   `toml:"encryption"`
+}
+
+func configPath() string {
+	if p := os.Getenv("SHOAL_CONFIG"); p != "" {
+		return p
+	}
+	return filepath.Join(xdg.ConfigHome, "shoal", "config.toml")
+}
+
+// loadConfig reads the config file; a missing file is an empty config.
+func loadConfig() (fileConfig, error) {
+	var c fileConfig
+	path := configPath()
+	md, err := toml.DecodeFile(path, &c)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fileConfig{}, nil
+	case err != nil:
+		return c, usageErrorf("config file %s: %w", path, err)
+	}
+	if un := md.Undecoded(); len(un) > 0 {
+		return c, usageErrorf("config file %s: unknown key %q (known: dht_bootstrap, listen, state_dir, encryption)", path, un[0].String())
+	}
+	return c, nil
+}
