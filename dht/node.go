@@ -280,6 +280,9 @@ func (n *Node) Run(ctx context.Context) error {
 			if err := n.save(); err != nil {
 				n.log.Warn("Saving DHT state", "file", n.cfg.StateFile, "err", err)
 			}
+			st := n.Stats()
+			n.log.Debug("DHT node status", "nodes", st.Nodes, "goodNodes", st.GoodNodes,
+				"peers", st.PeersStored, "hashes", st.Hashes, "rateLimited", st.AnnouncesRateLimited)
 		}
 	}
 	err := n.save()

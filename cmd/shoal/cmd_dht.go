@@ -108,6 +108,7 @@ func newDHTCmd(a *app) *cobra.Command {
 		listen    string
 		bootstrap []string
 		state     string
+		limits    dht.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "dht",
@@ -133,7 +134,12 @@ Give --bootstrap router.bittorrent.com:6881 to join the public DHT.`,
 			if !cmd.Flags().Changed("state") {
 				state = defaultDHTStateFile("dht")
 			}
-			n, err := dht.New(dht.Config{ListenAddr: listen, Bootstrap: boot, StateFile: state, Logger: a.log})
+			if limits.AnnouncesPerIPPerMinute < 0 || limits.MaxHashes < 0 || limits.PeerTTL < 0 {
+				return usageErrorf("--announces-per-ip, --max-torrents and --peer-ttl must not be negative")
+			}
+			cfg := limits
+			cfg.ListenAddr, cfg.Bootstrap, cfg.StateFile, cfg.Logger = listen, boot, state, a.log
+			n, err := dht.New(cfg)
 			if err != nil {
 				return dhtError("--listen", err)
 			}
@@ -151,6 +157,9 @@ Give --bootstrap router.bittorrent.com:6881 to join the public DHT.`,
 	fs.StringVar(&listen, "listen", ":6881", "UDP address to listen on")
 	fs.StringArrayVar(&bootstrap, "bootstrap", nil, "node to bootstrap from, HOST:PORT (repeatable; default $"+envDHTBootstrap+", else none)")
 	fs.StringVar(&state, "state", "", `routing table file (default: $XDG_STATE_HOME/shoal/dht.dat; "" to keep none)`)
+	fs.IntVar(&limits.AnnouncesPerIPPerMinute, "announces-per-ip", 0, "announces stored per source IP per minute (default 60; raise it for a small LAN DHT where one seedbox announces many torrents)")
+	fs.IntVar(&limits.MaxHashes, "max-torrents", 0, "most torrents to store peers for (default 5000)")
+	fs.DurationVar(&limits.PeerTTL, "peer-ttl", 0, "forget peers that have not re-announced for this long (default 30m)")
 	cmd.AddCommand(newDHTLookupCmd(a))
 	return cmd
 }
