@@ -123,6 +123,7 @@ func (n *Node) lookup(ctx context.Context, ih [20]byte, announce bool, port int)
 			res := srv.GetPeers(qctx, adht.NewAddr(addr.UDP()), target, false, adht.QueryRateLimiting{})
 			if r := res.Reply.R; r != nil {
 				ps.add(r.Values)
+				n.external.vote(res.Reply.IP)
 			}
 			return res.TraversalQueryResult(addr)
 		},

@@ -43,6 +43,10 @@ type Node struct {
 	pinged    map[netip.AddrPort]time.Time
 	pingSlots chan struct{}
 	goodNodes atomic.Int64 // refreshed by Run; onQuery can't ask the server
+
+	external   externalIP
+	nextIDOnce sync.Once
+	nextID     [20]byte
 	pings     sync.WaitGroup
 }
 
@@ -152,11 +156,15 @@ func chooseID(fixed, saved [20]byte, readOnly bool, ip netip.Addr) [20]byte {
 	if !readOnly && saved != ([20]byte{}) && (!isPublic(ip) || adht.NodeIdSecure(saved, net.IP(ip.AsSlice()))) {
 		return saved
 	}
-	var id krpc.ID
-	rand.Read(id[:])
+	id := krpc.ID(randomID())
 	if isPublic(ip) {
 		adht.SecureNodeId(&id, net.IP(ip.AsSlice()))
 	}
+	return id
+}
+
+func randomID() (id [20]byte) {
+	rand.Read(id[:])
 	return id
 }
 
@@ -341,7 +349,7 @@ func (n *Node) save() error {
 	if n.cfg.StateFile == "" || n.cfg.StateReadOnly {
 		return nil
 	}
-	st := state{ID: n.id, Saved: time.Now().Truncate(time.Second)}
+	st := state{ID: n.idToSave(), Saved: time.Now().Truncate(time.Second)}
 	for _, ni := range n.srv.Load().Nodes() {
 		ap, ok := addrPort(ni.Addr)
 		if !ok || len(st.Nodes) >= maxStateNodes {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -121,5 +122,42 @@ func TestNode_KeepsFixedID(t *testing.T) {
 	n := newNode(t, Config{NodeID: id})
 	if n.ID() != id {
 		t.Fatalf("id %x, want %x", n.ID(), id)
+	}
+}
+
+// TestNode_BEP42ExternalIP: once enough replies agree on a public address
+// our id is insecure for, the saved state carries a secure id for it.
+func TestNode_BEP42ExternalIP(t *testing.T) {
+	stateFile := filepath.Join(t.TempDir(), "dht.dat")
+	n := newNode(t, Config{StateFile: stateFile})
+	public := netip.MustParseAddr("203.0.113.9")
+	vote := func(ip netip.Addr, times int) {
+		for range times {
+			n.external.vote(krpc.NodeAddr{IP: net.IP(ip.AsSlice()), Port: 6881})
+		}
+	}
+	vote(public, minExternalIPVotes-1)
+	vote(netip.MustParseAddr("198.51.100.1"), 1)
+	if n.idToSave() != n.ID() {
+		t.Fatal("id changed on too few votes")
+	}
+	vote(public, 1)
+	id := n.idToSave()
+	if id == n.ID() || !adht.NodeIdSecure(id, net.IP(public.AsSlice())) {
+		t.Fatalf("id to save %x is not a new id secure for %v", id, public)
+	}
+	if err := n.save(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _, err := loadState(stateFile); err != nil || st.ID != id {
+		t.Fatalf("saved id %x, %v; want %x", st.ID, err, id)
+	}
+	// A private address never triggers it: BEP 42 exempts those.
+	m := newNode(t, Config{})
+	for range 10 {
+		m.external.vote(krpc.NodeAddr{IP: net.IPv4(192, 168, 1, 2), Port: 1})
+	}
+	if m.idToSave() != m.ID() {
+		t.Error("id changed for a private external address")
 	}
 }
