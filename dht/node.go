@@ -47,7 +47,7 @@ type Node struct {
 	external   externalIP
 	nextIDOnce sync.Once
 	nextID     [20]byte
-	pings     sync.WaitGroup
+	pings      sync.WaitGroup
 }
 
 // Stats is a point-in-time view of a node, cheap enough for every snapshot.
