@@ -168,11 +168,12 @@ func runDemo(a *app, f *demoFlags) error {
 	}
 
 	sf := &sessionFlags{noTUI: f.noTUI, progressEvery: f.every}
+	lib := &library{dir: filepath.Join(root, "leecher-state")}
 	var watchErr error
 	if !f.noTUI && isTerminal(a.stdout) {
-		watchErr = runUI(ctx, a, leech, ih, out, false)
+		watchErr = runUI(ctx, a, leech, lib, ih, out, false)
 	} else {
-		watchErr = follow(ctx, a, sf, leech, ih, out, true)
+		watchErr = follow(ctx, a, sf, leech, lib, ih, out, true)
 	}
 	stop()
 	if err := g.Wait(); err != nil && ctx.Err() == nil {

@@ -52,8 +52,12 @@ Existing files that differ from the torrent are never overwritten without
 				if err != nil {
 					return addError(err)
 				}
+				lib := &library{dir: cfg.StateDir}
+				if err := lib.remember(add); err != nil {
+					a.log.Warn("Could not remember the torrent for shoal ui", "err", err)
+				}
 				a.say(&sf, "start", "Downloading %x into %s (listening on %s)", ih, out, s.Addr())
-				return follow(ctx, a, &sf, s, ih, out, !seed)
+				return follow(ctx, a, &sf, s, lib, ih, out, !seed)
 			})
 		},
 	}
@@ -69,7 +73,7 @@ Existing files that differ from the torrent are never overwritten without
 
 // follow shows a torrent until it is done (when stopWhenDone) or the user
 // stops it: in the terminal UI when a person is watching, else as lines.
-func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, ih swarm.InfoHash, dir string, stopWhenDone bool) error {
+func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib *library, ih swarm.InfoHash, dir string, stopWhenDone bool) error {
 	r := newReporter(a, sf, ih)
 	var (
 		diskFull   bool
@@ -103,7 +107,7 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, ih 
 	}
 	var err error
 	if !sf.noTUI && !sf.json && isTerminal(a.stdout) {
-		err = runUI(ctx, a, s, ih, dir, stopWhenDone)
+		err = runUI(ctx, a, s, lib, ih, dir, stopWhenDone)
 	} else {
 		err = r.watch(ctx, s, done)
 	}

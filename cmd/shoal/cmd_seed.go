@@ -50,6 +50,10 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 				if err != nil {
 					return addError(err)
 				}
+				lib := &library{dir: cfg.StateDir}
+				if err := lib.remember(add); err != nil {
+					a.log.Warn("Could not remember the torrent for shoal ui", "err", err)
+				}
 				t := add.Torrent
 				a.say(&sf, "start", "Seeding %s (%d file(s)) from %s", t.Info.Name, len(t.Info.Files), add.Dir)
 				a.say(&sf, "torrent", "Torrent: %s", torrentPath)
@@ -58,7 +62,7 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 					a.say(&sf, "magnet", "Magnet with this peer: %s", t.Magnet(peer))
 				}
 				a.say(&sf, "listen", "Listening on %s; press Ctrl-C to stop.", s.Addr())
-				return follow(ctx, a, &sf, s, ih, add.Dir, false)
+				return follow(ctx, a, &sf, s, lib, ih, add.Dir, false)
 			})
 			// Seeding ends when the user stops it; that is success.
 			if errors.Is(err, context.Canceled) {

@@ -1,69 +1,140 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// TestTmux_DemoUI runs the real binary's demo in a real terminal (tmux),
-// presses keys as a person would and reads the screen.
-func TestTmux_DemoUI(t *testing.T) {
-	tmux := needTool(t, "tmux")
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// shoalBinary builds the real binary once per test run.
+func shoalBinary(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary; skipped in -short")
 	}
-	bin := filepath.Join(t.TempDir(), "shoal")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	sock := filepath.Join(t.TempDir(), "tmux.sock")
-	tm := func(args ...string) string {
-		out, err := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "shoal-bin-*")
 		if err != nil {
-			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+			buildErr = err
+			return
 		}
-		return string(out)
-	}
-	// A slow rate keeps the download going while the test looks at it.
-	tm("new-session", "-d", "-s", "demo", "-x", "100", "-y", "30",
-		bin+" demo --size 24MiB --rate 2MiB --piece-length 64KiB --dir "+t.TempDir()+" --log-file "+filepath.Join(t.TempDir(), "log"))
-	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
-
-	screen := func() string { return tm("capture-pane", "-t", "demo", "-p") }
-	waitScreen := func(want string) string {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		var s string
-		for time.Now().Before(deadline) {
-			if s = screen(); strings.Contains(s, want) {
-				return s
-			}
-			time.Sleep(100 * time.Millisecond)
+		builtBin = filepath.Join(dir, "shoal")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
-		t.Fatalf("screen never showed %q; last screen:\n%s", want, s)
-		return ""
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
+	return builtBin
+}
 
-	s := waitScreen("downloading")
-	if !strings.Contains(s, "shoal-sample") || !strings.Contains(s, "[1 Peers") {
-		t.Errorf("the leecher's detail view is not open:\n%s", s)
+// terminal is a tmux session running one command in a pane of fixed size.
+type terminal struct {
+	t    *testing.T
+	tmux string
+	sock string
+}
+
+func newTerminal(t *testing.T, cols, rows int, command string) *terminal {
+	t.Helper()
+	term := &terminal{t: t, tmux: needTool(t, "tmux"), sock: filepath.Join(t.TempDir(), "tmux.sock")}
+	term.run("new-session", "-d", "-s", "main", "-x", fmt.Sprint(cols), "-y", fmt.Sprint(rows), command)
+	t.Cleanup(func() { exec.Command(term.tmux, "-S", term.sock, "kill-server").Run() })
+	return term
+}
+
+func (term *terminal) run(args ...string) string {
+	out, err := exec.Command(term.tmux, append([]string{"-S", term.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		term.t.Fatalf("tmux %v: %v\n%s", args, err, out)
 	}
-	tm("send-keys", "-t", "demo", "2")
-	waitScreen("pieces of 64 KiB")
-	tm("send-keys", "-t", "demo", "p")
-	waitScreen("paused")
-	tm("send-keys", "-t", "demo", "p")
-	waitScreen("downloading")
-	tm("send-keys", "-t", "demo", "q")
-	deadline := time.Now().Add(10 * time.Second)
+	return string(out)
+}
+
+func (term *terminal) screen() string { return term.run("capture-pane", "-t", "main", "-p") }
+func (term *terminal) keys(k ...string) {
+	term.run(append([]string{"send-keys", "-t", "main"}, k...)...)
+}
+
+// waitFor waits until the screen shows want and returns the screen.
+func (term *terminal) waitFor(want string) string {
+	term.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var s string
 	for time.Now().Before(deadline) {
-		if exec.Command(tmux, "-S", sock, "has-session", "-t", "demo").Run() != nil {
-			return // the demo exited and took its window with it
+		if s = term.screen(); strings.Contains(s, want) {
+			return s
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Errorf("demo still running 10s after q:\n%s", screen())
+	term.t.Fatalf("screen never showed %q; last screen:\n%s", want, s)
+	return ""
+}
+
+// waitExit waits for the command (and so the tmux session) to end.
+func (term *terminal) waitExit() {
+	term.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if exec.Command(term.tmux, "-S", term.sock, "has-session", "-t", "main").Run() != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	term.t.Errorf("still running 10s after quitting:\n%s", term.screen())
+}
+
+// TestTmux_DemoUI runs the real binary's demo in a real terminal (tmux),
+// presses keys as a person would and reads the screen.
+func TestTmux_DemoUI(t *testing.T) {
+	bin := shoalBinary(t)
+	// A slow rate keeps the download going while the test looks at it.
+	term := newTerminal(t, 100, 30, bin+" demo --size 24MiB --rate 2MiB --piece-length 64KiB --dir "+t.TempDir()+
+		" --log-file "+filepath.Join(t.TempDir(), "log"))
+	s := term.waitFor("downloading")
+	if !strings.Contains(s, "shoal-sample") || !strings.Contains(s, "[1 Peers") {
+		t.Errorf("the leecher's detail view is not open:\n%s", s)
+	}
+	term.keys("2")
+	term.waitFor("pieces of 64 KiB")
+	term.keys("p")
+	term.waitFor("paused")
+	term.keys("p")
+	term.waitFor("downloading")
+	term.keys("q")
+	term.waitExit()
+}
+
+// TestTmux_UIResumesWhatWasAdded seeds a folder, stops, and checks that
+// 'shoal ui' brings the torrent back, seeding, with no re-hash.
+func TestTmux_UIResumesWhatWasAdded(t *testing.T) {
+	bin := shoalBinary(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "holiday-photos")
+	writeTree(t, data, map[string]int{"a.jpg": 300_000, "b.jpg": 200_000})
+	state := filepath.Join(dir, "state")
+	p := shoalStart(t, "seed", data, "--listen", "127.0.0.1:0", "--no-tui", "--state-dir", state, "--progress-every", "100ms")
+	p.waitFor(t, ` seeding `, 30*time.Second)
+	p.stop()
+	<-p.done
+
+	term := newTerminal(t, 100, 30, bin+" ui --listen 127.0.0.1:0 --no-dht --state-dir "+state+" --download-dir "+dir)
+	s := term.waitFor("seeding")
+	if !strings.Contains(s, "holiday-photos") {
+		t.Errorf("ui does not show the torrent seeded before:\n%s", s)
+	}
+	term.keys("q")
+	term.waitExit()
 }

@@ -12,7 +12,8 @@ import (
 // user typed, and this turns it into a torrent to add.
 type engine struct {
 	*swarm.Session
-	dir string // where torrents added from the UI download to
+	dir string   // where torrents added from the UI download to
+	lib *library // remembers what the user adds and removes
 }
 
 var _ tui.Engine = engine{}
@@ -22,14 +23,38 @@ func (e engine) AddSource(ctx context.Context, arg string) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.Add(ctx, swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: e.dir})
-	return addError(err)
+	add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: e.dir}
+	if _, err := e.Add(ctx, add); err != nil {
+		return addError(err)
+	}
+	return e.lib.remember(add)
+}
+
+func (e engine) Remove(ih swarm.InfoHash, deleteData bool) error {
+	if err := e.Session.Remove(ih, deleteData); err != nil {
+		return err
+	}
+	return e.lib.forget(ih)
+}
+
+func (e engine) Pause(ih swarm.InfoHash) error {
+	if err := e.Session.Pause(ih); err != nil {
+		return err
+	}
+	return e.lib.setPaused(ih, true)
+}
+
+func (e engine) Resume(ih swarm.InfoHash) error {
+	if err := e.Session.Resume(ih); err != nil {
+		return err
+	}
+	return e.lib.setPaused(ih, false)
 }
 
 // runUI shows the session in the terminal UI, opened on ih. With
 // stopWhenDone it closes itself shortly after ih is verified, as the
 // line-printing mode would exit.
-func runUI(ctx context.Context, a *app, s *swarm.Session, ih swarm.InfoHash, dir string, stopWhenDone bool) error {
+func runUI(ctx context.Context, a *app, s *swarm.Session, lib *library, ih swarm.InfoHash, dir string, stopWhenDone bool) error {
 	uiCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if stopWhenDone {
@@ -51,7 +76,7 @@ func runUI(ctx context.Context, a *app, s *swarm.Session, ih swarm.InfoHash, dir
 			}
 		}()
 	}
-	err := tui.Run(uiCtx, engine{Session: s, dir: dir}, tui.Options{Open: ih})
+	err := tui.Run(uiCtx, engine{Session: s, dir: dir, lib: lib}, tui.Options{Open: ih})
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
