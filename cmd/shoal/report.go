@@ -118,6 +118,11 @@ type jsonProgress struct {
 	Stalled    string  `json:"stalled,omitempty"`
 	Downloaded int64   `json:"downloaded"`
 	Uploaded   int64   `json:"uploaded"`
+	// While fetching a magnet's metadata: how the search goes.
+	DHTNodes      int `json:"dhtNodes"`
+	PeersKnown    int `json:"peersKnown"`
+	MetadataHave  int `json:"metadataHave,omitempty"`
+	MetadataTotal int `json:"metadataTotal,omitempty"`
 }
 
 func (r *reporter) progress(snap *swarm.Snapshot) {
@@ -130,13 +135,23 @@ func (r *reporter) progress(snap *swarm.Snapshot) {
 			InfoHash: hex.EncodeToString(t.InfoHash[:]), Name: t.Name, State: t.State.String(),
 			Progress: t.Progress(), DoneBytes: t.DoneBytes, Wanted: t.WantedBytes, DownBps: t.DownBps,
 			UpBps: t.UpBps, Peers: t.PeersConnected, Seeds: t.Seeds, Stalled: t.Stalled,
-			Downloaded: t.Downloaded, Uploaded: t.Uploaded})
+			Downloaded: t.Downloaded, Uploaded: t.Uploaded, DHTNodes: snap.DHT.Nodes, PeersKnown: t.PeersKnown,
+			MetadataHave: t.MetadataHave, MetadataTotal: t.MetadataTotal})
 		return
 	}
-	line := fmt.Sprintf("%s %-11s %5.1f%%  %s/%s  down %s/s  up %s/s  peers %d (%d seeds)",
-		snap.Taken.Format("15:04:05"), t.State, 100*t.Progress(),
-		humanize.IBytes(uint64(t.DoneBytes)), humanize.IBytes(uint64(t.WantedBytes)),
-		humanize.IBytes(uint64(t.DownBps)), humanize.IBytes(uint64(t.UpBps)), t.PeersConnected, t.Seeds)
+	var line string
+	if t.State == swarm.StateMetadata {
+		// Until the info dict arrives there is no progress to show, only
+		// how the search goes.
+		line = fmt.Sprintf("%s %s: DHT %d nodes, %d peers found, %d connected, metadata %d/%d pieces",
+			snap.Taken.Format("15:04:05"), t.State, snap.DHT.Nodes, t.PeersKnown, t.PeersConnected,
+			t.MetadataHave, t.MetadataTotal)
+	} else {
+		line = fmt.Sprintf("%s %-11s %5.1f%%  %s/%s  down %s/s  up %s/s  peers %d (%d seeds)",
+			snap.Taken.Format("15:04:05"), t.State, 100*t.Progress(),
+			humanize.IBytes(uint64(t.DoneBytes)), humanize.IBytes(uint64(t.WantedBytes)),
+			humanize.IBytes(uint64(t.DownBps)), humanize.IBytes(uint64(t.UpBps)), t.PeersConnected, t.Seeds)
+	}
 	if t.Stalled != "" {
 		line += "  stalled: " + t.Stalled
 	}
