@@ -22,8 +22,6 @@ const (
 )
 
 var (
-	errBadIndex  = errors.New("piece index out of range")
-	errNotFast   = errors.New("fast extension message from a peer without it")
 	errBothSeeds = errors.New("both seeds")
 )
 
@@ -166,6 +164,7 @@ type metadataFetch struct {
 	size  int
 	data  []byte
 	got   []bool
+	from  map[int]peerIdent // who sent each piece, to blame for a bad dict
 	asked map[int]time.Time
 	info  *pieces.Info
 }
@@ -240,6 +239,10 @@ func (t *torrent) handleMetadataMsg(p *peer, payload []byte) error {
 		}
 		copy(f.data[msg.Piece*metadataPiece:], rest)
 		f.got[msg.Piece] = true
+		if f.from == nil {
+			f.from = map[int]peerIdent{}
+		}
+		f.from[msg.Piece] = peerIdent{addr: p.nc.addr, peerID: p.nc.peerID}
 		if f.have() == len(f.got) {
 			t.metadataDone(f)
 		}
@@ -256,6 +259,15 @@ func (t *torrent) handleMetadataMsg(p *peer, payload []byte) error {
 func (t *torrent) metadataDone(f *metadataFetch) {
 	if sha1.Sum(f.data) != t.ih {
 		t.log.Warn("Metadata does not match the infohash; fetching again")
+		senders := map[peerIdent]bool{}
+		for _, id := range f.from {
+			senders[id] = true
+		}
+		if len(senders) == 1 {
+			for id := range senders {
+				t.ban(id, "sent metadata that does not match the infohash")
+			}
+		}
 		t.meta = &metadataFetch{}
 		for _, p := range t.peers {
 			t.meta.requestFrom(t, p)

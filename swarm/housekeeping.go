@@ -45,6 +45,9 @@ func (t *torrent) releaseIfSnubbed(p *peer) {
 	t.picker.HandleUnchoke(pr)
 	p.mu.Lock()
 	for _, b := range dropped {
+		if _, ok := p.reqOut[b]; ok {
+			p.excuse(b)
+		}
 		delete(p.reqOut, b)
 		p.ctl = appendRequest(p.ctl, pp.Cancel, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
 	}

@@ -69,11 +69,24 @@ type peer struct {
 	uploaded   atomic.Int64
 	mu         sync.Mutex
 	reqOut     map[pieces.Block]struct{} // our requests pending; the reader drops blocks not in it
-	ctl        []byte                    // encoded control messages for the writer
-	serve      []pieces.Block            // their requests to serve
-	wake       chan struct{}
-	closed     chan struct{}
-	closeOnce  sync.Once
+	// excused are blocks the peer may still send without our asking:
+	// requests we cancelled or dropped on a choke. Any other unrequested
+	// block is a violation.
+	excused   map[pieces.Block]struct{}
+	ctl       []byte         // encoded control messages for the writer
+	serve     []pieces.Block // their requests to serve
+	wake      chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+// excuse records that b may arrive unrequested; p.mu is held.
+func (p *peer) excuse(b pieces.Block) {
+	if p.excused == nil || len(p.excused) >= 4096 {
+		// Most cancelled blocks never come; forget old ones rather than grow.
+		p.excused = make(map[pieces.Block]struct{})
+	}
+	p.excused[b] = struct{}{}
 }
 
 func (p *peer) close() {
@@ -97,6 +110,8 @@ func (p *peer) send(enc func([]byte) []byte) {
 	p.mu.Unlock()
 	p.signal()
 }
+
+var errKeepaliveFlood = errors.New("keep-alive flood")
 
 // peerEvent is what a reader tells the actor.
 type peerEvent struct {
@@ -134,6 +149,8 @@ func (p *peer) readLoop(ctx context.Context) {
 		flush()
 		emit(peerEvent{p: p, err: err})
 	}
+	var kaStreak int
+	var kaSince time.Time
 	for {
 		if len(batch) > 0 && mr.r.Buffered() < 13 {
 			if !flush() {
@@ -146,6 +163,19 @@ func (p *peer) readLoop(ctx context.Context) {
 			fail(err)
 			return
 		}
+		if msg.Keepalive {
+			// One every two minutes is the custom; a stream of them only
+			// burns our CPU.
+			if kaStreak == 0 {
+				kaSince = time.Now()
+			}
+			if kaStreak++; kaStreak > 100 && time.Since(kaSince) < time.Minute {
+				fail(errKeepaliveFlood)
+				return
+			}
+			continue
+		}
+		kaStreak = 0
 		switch msg.Type {
 		case pp.Piece:
 			b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
@@ -153,11 +183,17 @@ func (p *peer) readLoop(ctx context.Context) {
 			p.mu.Lock()
 			_, asked := p.reqOut[b]
 			delete(p.reqOut, b)
+			_, excused := p.excused[b]
+			delete(p.excused, b)
 			p.mu.Unlock()
 			c := t.data.Load()
 			if !asked || c == nil || c.has(b.Piece) {
 				putBlock(msg.Block)
 				t.wasted.Add(int64(len(data)))
+				if !asked && !excused {
+					fail(violation("sent a block we never asked for (piece %d at %d)", b.Piece, b.Begin))
+					return
+				}
 				continue
 			}
 			if lim := t.s.downLimit; lim != nil {
@@ -223,6 +259,7 @@ func (p *peer) writeLoop(ctx context.Context) {
 	defer p.close()
 	w := bufio.NewWriterSize(p.nc.conn, 256<<10)
 	var ctl []byte
+	var run []pieces.Block
 	keepalive := time.NewTicker(90 * time.Second)
 	defer keepalive.Stop()
 	for {
@@ -236,25 +273,20 @@ func (p *peer) writeLoop(ctx context.Context) {
 			continue
 		case <-p.wake:
 		}
+		p.nc.raw.SetWriteDeadline(time.Now().Add(2 * time.Minute))
 		for {
 			p.mu.Lock()
 			ctl, p.ctl = p.ctl, ctl[:0]
-			var b pieces.Block
-			serving := len(p.serve) > 0
-			if serving {
-				b = p.serve[0]
-				p.serve = p.serve[1:]
-			}
+			run = takeRun(run[:0], &p.serve)
 			p.mu.Unlock()
-			if len(ctl) == 0 && !serving {
+			if len(ctl) == 0 && len(run) == 0 {
 				break
 			}
-			p.nc.raw.SetWriteDeadline(time.Now().Add(2 * time.Minute))
 			if _, err := w.Write(ctl); err != nil {
 				return
 			}
-			if serving {
-				if err := p.serveBlock(ctx, w, b); err != nil {
+			if len(run) > 0 {
+				if err := p.serveRun(ctx, w, run); err != nil {
 					return
 				}
 			}
@@ -265,37 +297,67 @@ func (p *peer) writeLoop(ctx context.Context) {
 	}
 }
 
-func (p *peer) serveBlock(ctx context.Context, w *bufio.Writer, b pieces.Block) error {
+const maxServeRun = 256 << 10
+
+var runPool = sync.Pool{New: func() any { b := make([]byte, maxServeRun); return &b }}
+
+// takeRun moves the longest run of contiguous requests of one piece (at
+// most maxServeRun bytes) from the head of q to run: one pread serves them.
+func takeRun(run []pieces.Block, q *[]pieces.Block) []pieces.Block {
+	n, size := 0, 0
+	for n < len(*q) {
+		b := (*q)[n]
+		if n > 0 {
+			prev := (*q)[n-1]
+			if b.Piece != prev.Piece || b.Begin != prev.Begin+prev.Length {
+				break
+			}
+		}
+		if size+b.Length > maxServeRun {
+			break
+		}
+		size += b.Length
+		n++
+	}
+	run = append(run, (*q)[:n]...)
+	*q = (*q)[n:]
+	return run
+}
+
+func (p *peer) serveRun(ctx context.Context, w *bufio.Writer, run []pieces.Block) error {
 	t := p.t
 	c := t.data.Load()
 	if c == nil || p.amChoking.Load() {
 		return nil
 	}
-	if lim := t.s.upLimit; lim != nil {
-		if err := lim.WaitN(ctx, b.Length); err != nil {
-			return err
-		}
-	}
-	buf := getBlock()
-	defer putBlock(buf)
-	data := (*buf)[:b.Length]
-	if _, err := c.storage.ReadAt(data, c.info.PieceOffset(b.Piece)+int64(b.Begin)); err != nil {
-		t.log.Warn("Read for upload failed", "piece", b.Piece, "err", err)
+	buf := runPool.Get().(*[]byte)
+	defer runPool.Put(buf)
+	first, last := run[0], run[len(run)-1]
+	data := (*buf)[:last.Begin+last.Length-first.Begin]
+	if _, err := c.storage.ReadAt(data, c.info.PieceOffset(first.Piece)+int64(first.Begin)); err != nil {
+		t.log.Warn("Read for upload failed", "piece", first.Piece, "err", err)
 		return err
 	}
 	if t.s.hooks.corruptUploads {
-		data = append([]byte(nil), data...)
 		for k := range data {
 			data[k] ^= 0x5a
 		}
 	}
-	var hdr [13]byte
-	w.Write(appendPieceHeader(hdr[:0], uint32(b.Piece), uint32(b.Begin), len(data)))
-	if _, err := w.Write(data); err != nil {
-		return err
+	for _, b := range run {
+		if lim := t.s.upLimit; lim != nil {
+			if err := lim.WaitN(ctx, b.Length); err != nil {
+				return err
+			}
+		}
+		var hdr [13]byte
+		w.Write(appendPieceHeader(hdr[:0], uint32(b.Piece), uint32(b.Begin), b.Length))
+		off := b.Begin - first.Begin
+		if _, err := w.Write(data[off : off+b.Length]); err != nil {
+			return err
+		}
+		p.uploaded.Add(int64(b.Length))
+		t.uploaded.Add(int64(b.Length))
 	}
-	p.uploaded.Add(int64(len(data)))
-	t.uploaded.Add(int64(len(data)))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"errors"
 	"time"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
@@ -18,7 +19,7 @@ func (t *torrent) handleEvent(ev peerEvent) {
 		return
 	}
 	if ev.err != nil {
-		t.removePeer(p, ev.err)
+		t.dropPeer(p, ev.err)
 		return
 	}
 	if ev.blocks != nil {
@@ -27,8 +28,18 @@ func (t *torrent) handleEvent(ev peerEvent) {
 	}
 	if err := t.handleMessage(p, ev.msg); err != nil {
 		t.log.Debug("Peer protocol error", "addr", p.nc.addr.String(), "err", err)
-		t.removePeer(p, err)
+		t.dropPeer(p, err)
 	}
+}
+
+// dropPeer disconnects p, banning it when err is a protocol violation.
+func (t *torrent) dropPeer(p *peer, err error) {
+	var pe *protoError
+	if errors.As(err, &pe) {
+		t.ban(peerIdent{addr: p.nc.addr, peerID: p.nc.peerID}, pe.Error())
+		return
+	}
+	t.removePeer(p, err)
 }
 
 // handleNotes takes written blocks in disk order. Blocks of peers gone
@@ -98,6 +109,9 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 			t.picker.HandleChoke(pr, false)
 		}
 		p.mu.Lock()
+		for b := range p.reqOut {
+			p.excuse(b) // sent before the choke, maybe
+		}
 		clear(p.reqOut)
 		p.mu.Unlock()
 	case pp.Unchoke:
@@ -117,7 +131,7 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 	case pp.Have:
 		i := int(m.Index)
 		if c != nil && i >= c.info.NumPieces() {
-			return errBadIndex
+			return violation("have of piece %d of %d", i, c.info.NumPieces())
 		}
 		if p.hasAll {
 			return nil
@@ -144,7 +158,7 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		return t.applyBitfield(p, m.Payload)
 	case pp.HaveAll:
 		if !p.fast {
-			return errNotFast
+			return violation("%v without the fast extension", m.Type)
 		}
 		p.hasAll = true
 		if t.picker != nil {
@@ -158,11 +172,11 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		}
 	case pp.HaveNone:
 		if !p.fast {
-			return errNotFast
+			return violation("%v without the fast extension", m.Type)
 		}
 	case pp.Reject:
 		if !p.fast {
-			return errNotFast
+			return violation("%v without the fast extension", m.Type)
 		}
 		b := pieces.Block{Piece: int(m.Index), Begin: int(m.Begin), Length: int(m.Length)}
 		p.mu.Lock()
@@ -186,7 +200,7 @@ func (t *torrent) applyBitfield(p *peer, raw []byte) error {
 	c := t.data.Load()
 	bf, err := pieces.BitfieldFromBytes(raw, c.info.NumPieces())
 	if err != nil {
-		return err
+		return violation("bitfield: %v", err)
 	}
 	p.haveCount = bf.Count()
 	if bf.All() {

@@ -382,7 +382,10 @@ func (t *torrent) cancelRequest(pr pieces.Peer, b pieces.Block) {
 		return
 	}
 	p.mu.Lock()
-	delete(p.reqOut, b)
+	if _, ok := p.reqOut[b]; ok {
+		delete(p.reqOut, b)
+		p.excuse(b)
+	}
 	p.ctl = appendRequest(p.ctl, pp.Cancel, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
 	p.mu.Unlock()
 	p.signal()

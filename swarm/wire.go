@@ -108,6 +108,17 @@ func newMsgReader(r io.Reader) *msgReader {
 
 var errMessageTooLong = errors.New("message too long")
 
+// protoError is a breach of the wire protocol that no honest client makes
+// by accident (a wrong length, an index out of range, a block never
+// asked for); the torrent bans the peer for it.
+type protoError struct{ reason string }
+
+func (e *protoError) Error() string { return "protocol violation: " + e.reason }
+
+func violation(format string, args ...any) error {
+	return &protoError{reason: fmt.Sprintf(format, args...)}
+}
+
 func (m *msgReader) read() (message, error) {
 	var hdr [5]byte
 	if _, err := io.ReadFull(m.r, hdr[:4]); err != nil {
@@ -118,7 +129,7 @@ func (m *msgReader) read() (message, error) {
 		return message{Keepalive: true}, nil
 	}
 	if n > maxMessageLen {
-		return message{}, fmt.Errorf("%w: %d bytes", errMessageTooLong, n)
+		return message{}, fmt.Errorf("%w: %w", errMessageTooLong, violation("message of %d bytes", n))
 	}
 	t, err := m.r.ReadByte()
 	if err != nil {
@@ -128,7 +139,7 @@ func (m *msgReader) read() (message, error) {
 	n--
 	fixed := func(want uint32) error {
 		if n != want {
-			return fmt.Errorf("%v message of %d bytes", msg.Type, n)
+			return violation("%v message of %d bytes", msg.Type, n)
 		}
 		return nil
 	}
@@ -158,7 +169,7 @@ func (m *msgReader) read() (message, error) {
 		return msg, nil
 	case pp.Piece:
 		if n < 8 || n-8 > blockSize {
-			return msg, fmt.Errorf("piece message of %d bytes", n)
+			return msg, violation("piece message of %d bytes", n)
 		}
 		if _, err := io.ReadFull(m.r, buf[:8]); err != nil {
 			return msg, err
@@ -193,7 +204,7 @@ func (m *msgReader) read() (message, error) {
 	}
 	if msg.Type == pp.Extended {
 		if len(p) < 1 {
-			return msg, errors.New("empty extended message")
+			return msg, violation("empty extended message")
 		}
 		msg.ExtID, p = p[0], p[1:]
 	}
