@@ -16,7 +16,7 @@ import (
 // written blocks go to the torrent's goroutine in batches.
 
 const (
-	diskShards = 1
+	diskShards = 2
 	maxRun     = 256 << 10 // bytes per coalesced write
 )
 
