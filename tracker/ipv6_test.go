@@ -3,8 +3,10 @@ package tracker
 import (
 	"encoding/binary"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,5 +76,27 @@ func TestUDP_IPv6Answer(t *testing.T) {
 	out = send(netip.MustParseAddrPort("10.0.0.3:1004"))
 	if len(out) != 20+6 || binary.BigEndian.Uint16(out[20+4:]) != 1001 {
 		t.Errorf("IPv4 answer %x, want one 6-byte peer (port 1001)", out)
+	}
+}
+
+// TestUDP_PortableReadLoop covers the one-packet-per-call loop that
+// platforms without recvmmsg use.
+func TestUDP_PortableReadLoop(t *testing.T) {
+	cfg, _ := Config{NoRateLimit: true, Logger: slog.New(slog.DiscardHandler)}.withDefaults()
+	acc, _ := newAccess(cfg)
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &udpFrontend{l: newLogic(cfg, acc), conn: c, ids: newConnIDs([]byte("k")), log: cfg.Logger}
+	var wg sync.WaitGroup
+	wg.Go(u.readLoop)
+	defer func() { c.Close(); wg.Wait() }()
+	cl := dialUDP(t, &Server{udp: u})
+	id := cl.connect()
+	resp := cl.roundTrip(AppendUDP(nil, UDPRequest{ConnID: id, Action: ActionAnnounce, TxID: 3,
+		Announce: AnnounceRequest{InfoHash: ihOf("portable"), Port: 1, Left: 1, NumWant: -1}}), 5*time.Second)
+	if len(resp) != 20 || binary.BigEndian.Uint32(resp) != uint32(ActionAnnounce) || binary.BigEndian.Uint32(resp[12:]) != 1 {
+		t.Errorf("announce answer %x, want one leecher (us)", resp)
 	}
 }

@@ -76,7 +76,7 @@ type udpFrontend struct {
 func (u *udpFrontend) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range max(2, runtime.GOMAXPROCS(0)) {
-		wg.Go(u.readLoop)
+		wg.Go(u.readLoopPlatform)
 	}
 	<-ctx.Done()
 	_ = u.conn.Close() // unblocks the readers
