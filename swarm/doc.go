@@ -37,9 +37,9 @@
 // file sizes and mtimes match, nothing is re-hashed.
 //
 // Local Service Discovery (BEP 14, Config.LSD, off by default) multicasts
-// each torrent's infohash to 239.192.152.143:6771 at start and every 5
-// minutes (never more than once a minute), and gives the torrent the peers
-// it hears, rate-limited per source address.
+// each torrent's infohash to 239.192.152.143:6771 and [ff15::efc0:988f]:6771
+// at start and every 5 minutes (never more than once a minute), and gives
+// the torrent the peers it hears, rate-limited per source address.
 //
 // Private torrents (BEP 27) never use the DHT, PEX or LSD.
 package swarm

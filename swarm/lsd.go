@@ -17,6 +17,7 @@ import (
 
 const (
 	lsdGroup4 = "239.192.152.143:6771"
+	lsdGroup6 = "[ff15::efc0:988f]:6771"
 	// lsdMaxPacket bounds what we parse and what we send: it fits the
 	// payload of one unfragmented packet on an ordinary 1500-byte link.
 	lsdMaxPacket = 1400
@@ -101,10 +102,11 @@ func parseLSD(b []byte) (lsdMsg, error) {
 	return m, nil
 }
 
-// appendTo appends m as BEP 14 spells it, including the Host header and
-// the trailing empty lines some clients insist on.
-func (m lsdMsg) appendTo(b []byte) []byte {
-	b = append(b, "BT-SEARCH * HTTP/1.1\r\nHost: "+lsdGroup4+"\r\nPort: "...)
+// appendTo appends m as BEP 14 spells it for group (lsdGroup4 or
+// lsdGroup6), including the Host header and the trailing empty lines some
+// clients insist on.
+func (m lsdMsg) appendTo(b []byte, group string) []byte {
+	b = append(b, "BT-SEARCH * HTTP/1.1\r\nHost: "+group+"\r\nPort: "...)
 	b = strconv.AppendUint(b, uint64(m.Port), 10)
 	b = append(b, "\r\n"...)
 	for _, ih := range m.InfoHashes {

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,9 +28,19 @@ import (
 // the test makes (internal/netns), never in the host's: this test binary
 // re-runs itself under ip netns exec as a seeder (nsA), a sniffer and a
 // leecher (nsB). The leecher knows only an infohash, and there is no
-// tracker and no DHT; the sniffer checks what goes on the wire.
+// tracker and no DHT; the sniffer checks what goes on the wire. It runs
+// with IPv4 and IPv6, then with IPv6 alone.
 func TestLSD_Netns(t *testing.T) {
+	t.Run("IPv4+IPv6", func(t *testing.T) { testLSDNetns(t, false) })
+	t.Run("IPv6 only", func(t *testing.T) { testLSDNetns(t, true) })
+}
+
+func testLSDNetns(t *testing.T, v6only bool) {
 	nsA, nsB := netns.Pair(t)
+	if v6only {
+		nsA.IP(t, "-4", "addr", "flush", "dev", netns.Dev)
+		nsB.IP(t, "-4", "addr", "flush", "dev", netns.Dev)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 
@@ -42,10 +53,14 @@ func TestLSD_Netns(t *testing.T) {
 	seed := startChild(ctx, t, nsA, "seed", []string{"SHOAL_LSD_DIR=" + src,
 		"SHOAL_LSD_TORRENTS=" + pub.path + "," + priv.path})
 	seed.expect(t, "ready")
-	// The seeder's first announce shows its socket has joined the group, so
-	// the leecher's announce cannot be missed.
+	// The seeder's first announces show its sockets have joined the groups,
+	// so the leecher's announce cannot be missed.
 	seen := map[string]bool{}
-	for !seen[nsA.Addr.String()+" "+pub.hex] {
+	seederKeys := []string{nsA.Addr6.String() + " " + pub.hex}
+	if !v6only {
+		seederKeys = append(seederKeys, nsA.Addr.String()+" "+pub.hex)
+	}
+	for !allSeen(seen, seederKeys) {
 		addLSDLine(seen, sniff.expect(t, "lsd "))
 	}
 	dst := t.TempDir()
@@ -64,14 +79,28 @@ func TestLSD_Netns(t *testing.T) {
 	for _, l := range sniff.stop(t) {
 		addLSDLine(seen, l)
 	}
-	if !seen[nsB.Addr.String()+" "+pub.hex] {
+	// IPv6 sends with multicast loopback off, so the sniffer beside the
+	// leecher hears only its IPv4 announce.
+	if k := nsB.Addr.String() + " " + pub.hex; !v6only && !seen[k] {
 		t.Errorf("the leecher's announce was not seen: %v", seen)
 	}
 	for k := range seen {
 		if strings.HasSuffix(k, priv.hex) {
 			t.Errorf("private torrent announced: %s", k)
 		}
+		if v6only && !strings.Contains(k, ":") {
+			t.Errorf("IPv4 announce without IPv4: %s", k)
+		}
 	}
+}
+
+func allSeen(seen map[string]bool, keys []string) bool {
+	for _, k := range keys {
+		if !seen[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // addLSDLine records "lsd SRC IH..." as "SRC IH" keys.
@@ -209,29 +238,20 @@ func TestLSDNetnsChild(t *testing.T) {
 	}
 
 	if mode == "sniff" {
-		c, err := net.ListenMulticastUDP("udp4", mustIface(t), net.UDPAddrFromAddrPort(netip.MustParseAddrPort(lsdGroup4)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() { <-stdinClosed; c.Close() }()
-		say("ready")
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := c.ReadFromUDPAddrPort(buf)
+		var wg sync.WaitGroup
+		for _, g := range []string{lsdGroup4, lsdGroup6} {
+			network := map[string]string{lsdGroup4: "udp4", lsdGroup6: "udp6"}[g]
+			c, err := net.ListenMulticastUDP(network, mustIface(t), net.UDPAddrFromAddrPort(netip.MustParseAddrPort(g)))
 			if err != nil {
-				return
-			}
-			m, err := parseLSD(buf[:n])
-			if err != nil {
-				say("bad %q", buf[:n])
+				t.Logf("sniff %s: %v", g, err) // IPv4 is absent in the IPv6-only run
 				continue
 			}
-			var ihs []string
-			for _, ih := range m.InfoHashes {
-				ihs = append(ihs, hex.EncodeToString(ih[:]))
-			}
-			say("lsd %s %s", from.Addr(), strings.Join(ihs, " "))
+			go func() { <-stdinClosed; c.Close() }()
+			wg.Go(func() { sniffLSD(c, say) })
 		}
+		say("ready")
+		wg.Wait()
+		return
 	}
 
 	s, err := New(Config{ListenAddr: ":0", LSD: true, LSDInterface: netns.Dev, SampleEvery: 50 * time.Millisecond,
@@ -276,6 +296,26 @@ func TestLSDNetnsChild(t *testing.T) {
 		say("done %+v", ts.Sources)
 	default:
 		t.Fatalf("unknown mode %q", mode)
+	}
+}
+
+func sniffLSD(c *net.UDPConn, say func(string, ...any)) {
+	buf := make([]byte, 2048)
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		m, err := parseLSD(buf[:n])
+		if err != nil {
+			say("bad %q", buf[:n])
+			continue
+		}
+		var ihs []string
+		for _, ih := range m.InfoHashes {
+			ihs = append(ihs, hex.EncodeToString(ih[:]))
+		}
+		say("lsd %s %s", from.Addr().Unmap().WithZone(""), strings.Join(ihs, " "))
 	}
 }
 

@@ -35,21 +35,27 @@ type lsd struct {
 	s      *Session
 	log    *slog.Logger
 	cookie string
-	send   func([]byte) error
+	outs   []lsdOut
 
 	mu      sync.Mutex
 	last    map[InfoHash]time.Time // when each torrent was last announced
 	sources map[netip.Addr]*rate.Limiter
 }
 
-func newLSD(s *Session, send func([]byte) error) *lsd {
+// lsdOut sends to one multicast group.
+type lsdOut struct {
+	group string // lsdGroup4 or lsdGroup6, for the Host header
+	send  func([]byte) error
+}
+
+func newLSD(s *Session, outs ...lsdOut) *lsd {
 	var c [8]byte
 	rand.Read(c[:])
 	return &lsd{
 		s:       s,
 		log:     s.log.With("src", "lsd"),
 		cookie:  hex.EncodeToString(c[:]),
-		send:    send,
+		outs:    outs,
 		last:    make(map[InfoHash]time.Time),
 		sources: make(map[netip.Addr]*rate.Limiter),
 	}
@@ -122,8 +128,10 @@ func (l *lsd) announceDue(now time.Time) error {
 	var errs []error
 	for batch := range slices.Chunk(due, lsdMaxInfoHashes) {
 		m := lsdMsg{Port: l.s.addr.Port(), InfoHashes: batch, Cookie: l.cookie}
-		if err := l.send(m.appendTo(nil)); err != nil {
-			errs = append(errs, err)
+		for _, o := range l.outs {
+			if err := o.send(m.appendTo(nil, o.group)); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", o.group, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -169,25 +177,43 @@ func (l *lsd) allow(now time.Time, src netip.Addr) bool {
 	return lim.AllowN(now, 1)
 }
 
-// runLSD announces and listens until ctx is done. When the sockets cannot
-// be opened (no multicast route, say) the session goes on without LSD.
+// runLSD announces and listens until ctx is done, over IPv4 and IPv6
+// where each works. When neither does (no multicast route, say) the
+// session goes on without LSD.
 func (s *Session) runLSD(ctx context.Context) {
-	recv, send, err := openLSD(s.cfg.LSDInterface)
-	if err != nil {
-		s.log.Warn("LSD disabled", "err", err)
+	var conns []lsdConn
+	for _, group := range []string{lsdGroup4, lsdGroup6} {
+		c, err := openLSD(group, s.cfg.LSDInterface)
+		if err != nil {
+			s.log.Info("LSD unavailable", "group", group, "err", err)
+			continue
+		}
+		conns = append(conns, c)
+	}
+	if len(conns) == 0 {
+		s.log.Warn("LSD disabled: no multicast group could be joined", "iface", s.cfg.LSDInterface)
 		return
 	}
-	defer send.Close()
-	group := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(lsdGroup4))
-	l := newLSD(s, func(b []byte) error {
-		_, err := send.WriteToUDP(b, group)
-		return err
-	})
-	l.log.Info("LSD started", "group", lsdGroup4, "iface", s.cfg.LSDInterface, "local", send.LocalAddr().String())
+	var outs []lsdOut
+	for _, c := range conns {
+		dst := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(c.group))
+		outs = append(outs, lsdOut{group: c.group, send: func(b []byte) error {
+			_, err := c.send.WriteToUDP(b, dst)
+			return err
+		}})
+	}
+	l := newLSD(s, outs...)
 	var wg sync.WaitGroup
-	wg.Go(func() { l.readLoop(ctx, recv) })
+	for _, c := range conns {
+		l.log.Info("LSD started", "group", c.group, "iface", s.cfg.LSDInterface, "local", c.send.LocalAddr().String())
+		wg.Go(func() { l.readLoop(ctx, c.recv) })
+	}
 	defer wg.Wait()
-	defer recv.Close() // ends readLoop
+	defer func() {
+		for _, c := range conns {
+			c.close() // ends readLoop
+		}
+	}()
 	tk := time.NewTicker(lsdCheckEvery)
 	defer tk.Stop()
 	for {
@@ -222,37 +248,66 @@ func (l *lsd) readLoop(ctx context.Context, c *net.UDPConn) {
 	}
 }
 
-// openLSD joins the IPv4 group on ifname ("" lets the routing table pick)
-// and opens a socket to send from. Binding the sender to the interface's
-// address makes Linux send multicast out of that interface.
-func openLSD(ifname string) (recv, send *net.UDPConn, err error) {
+type lsdConn struct {
+	group      string
+	recv, send *net.UDPConn // may be the same socket
+}
+
+func (c lsdConn) close() {
+	c.recv.Close()
+	c.send.Close()
+}
+
+// openLSD joins group on ifname ("" lets the routing table pick).
+//
+// IPv4 sends from a socket of its own bound to the interface's address,
+// which makes Linux send multicast out of that interface, and which keeps
+// multicast loopback on, so two clients on one host hear each other. IPv6
+// sends from the joined socket, on which Go set IPV6_MULTICAST_IF (binding
+// an address does not pick the interface there).
+func openLSD(group, ifname string) (lsdConn, error) {
+	c := lsdConn{group: group}
+	gaddr := netip.MustParseAddrPort(group)
+	network := "udp4"
+	if gaddr.Addr().Is6() {
+		network = "udp6"
+	}
 	var ifi *net.Interface
 	local := &net.UDPAddr{}
 	if ifname != "" {
+		var err error
 		if ifi, err = net.InterfaceByName(ifname); err != nil {
-			return nil, nil, fmt.Errorf("lsd interface %q: %w", ifname, err)
+			return c, fmt.Errorf("lsd interface %q: %w", ifname, err)
 		}
-		addrs, err := ifi.Addrs()
-		if err != nil {
-			return nil, nil, fmt.Errorf("lsd interface %q: %w", ifname, err)
-		}
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
-				local.IP = n.IP.To4()
-				break
+		if network == "udp4" {
+			if local.IP, err = ipv4Of(ifi); err != nil {
+				return c, fmt.Errorf("lsd interface %q: %w", ifname, err)
 			}
 		}
-		if local.IP == nil {
-			return nil, nil, fmt.Errorf("lsd interface %q: no IPv4 address", ifname)
+	}
+	recv, err := net.ListenMulticastUDP(network, ifi, net.UDPAddrFromAddrPort(gaddr))
+	if err != nil {
+		return c, fmt.Errorf("lsd join %s: %w", group, err)
+	}
+	c.recv, c.send = recv, recv
+	if network == "udp4" {
+		if c.send, err = net.ListenUDP(network, local); err != nil {
+			recv.Close()
+			return c, fmt.Errorf("lsd send socket: %w", err)
 		}
 	}
-	group := net.UDPAddrFromAddrPort(netip.MustParseAddrPort(lsdGroup4))
-	if recv, err = net.ListenMulticastUDP("udp4", ifi, group); err != nil {
-		return nil, nil, fmt.Errorf("lsd join %s: %w", lsdGroup4, err)
+	return c, nil
+}
+
+func ipv4Of(ifi *net.Interface) (net.IP, error) {
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return nil, err
 	}
-	if send, err = net.ListenUDP("udp4", local); err != nil {
-		recv.Close()
-		return nil, nil, fmt.Errorf("lsd send socket: %w", err)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
+			return n.IP.To4(), nil
+		}
 	}
-	return recv, send, nil
+	return nil, errors.New("no IPv4 address")
 }

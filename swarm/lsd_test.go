@@ -84,7 +84,7 @@ func TestLSDMsg_Encode(t *testing.T) {
 	m := lsdMsg{Port: 6881, InfoHashes: []InfoHash{ihA, ihB}, Cookie: "c00k1e"}
 	want := "BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 6881\r\n" +
 		"Infohash: " + strings.Repeat("ab", 20) + "\r\nInfohash: " + strings.Repeat("01", 20) + "\r\ncookie: c00k1e\r\n\r\n\r\n"
-	if got := string(m.appendTo(nil)); got != want {
+	if got := string(m.appendTo(nil, lsdGroup4)); got != want {
 		t.Fatalf("encoded\n%q\nwant\n%q", got, want)
 	}
 	// The largest message we accept still fits one packet when re-encoded.
@@ -93,13 +93,13 @@ func TestLSDMsg_Encode(t *testing.T) {
 	for i := range lsdMaxInfoHashes {
 		big.InfoHashes = append(big.InfoHashes, InfoHash{byte(i)})
 	}
-	if n := len(big.appendTo(nil)); n > lsdMaxPacket {
+	if n := len(big.appendTo(nil, lsdGroup6)); n > lsdMaxPacket {
 		t.Fatalf("largest message is %d bytes, over %d", n, lsdMaxPacket)
 	}
 }
 
 func FuzzParseLSD(f *testing.F) {
-	f.Add([]byte(lsdMsg{Port: 6881, InfoHashes: []InfoHash{ihA}, Cookie: "abc"}.appendTo(nil)))
+	f.Add([]byte(lsdMsg{Port: 6881, InfoHashes: []InfoHash{ihA}, Cookie: "abc"}.appendTo(nil, lsdGroup6)))
 	f.Add([]byte("BT-SEARCH * HTTP/1.1\nport: 1\ninfohash: " + strings.Repeat("F", 40) + "\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := parseLSD(b)
@@ -109,7 +109,7 @@ func FuzzParseLSD(f *testing.F) {
 		if m.Port == 0 || len(m.InfoHashes) == 0 || len(m.InfoHashes) > lsdMaxInfoHashes || len(m.Cookie) > lsdMaxCookie {
 			t.Fatalf("accepted out of bounds: %+v", m)
 		}
-		enc := m.appendTo(nil)
+		enc := m.appendTo(nil, lsdGroup4)
 		again, err := parseLSD(enc)
 		if err != nil || again.Port != m.Port || again.Cookie != m.Cookie || !slices.Equal(again.InfoHashes, m.InfoHashes) {
 			t.Fatalf("roundtrip %q: got %+v, %v; want %+v", enc, again, err, m)
@@ -164,16 +164,22 @@ func addMagnet(t *testing.T, s *Session, ih InfoHash) {
 	}
 }
 
-// wire records what an lsd sends.
+// wire records what an lsd sends to one group.
 type wire struct {
-	mu   sync.Mutex
-	msgs []lsdMsg
+	group string
+	mu    sync.Mutex
+	msgs  []lsdMsg
 }
+
+func (w *wire) out() lsdOut { return lsdOut{group: w.group, send: w.send} }
 
 func (w *wire) send(b []byte) error {
 	m, err := parseLSD(b)
 	if err != nil {
 		return fmt.Errorf("sent an unparsable message %q: %w", b, err)
+	}
+	if !bytes.Contains(b, []byte("\r\nHost: "+w.group+"\r\n")) {
+		return fmt.Errorf("message to %s has the wrong Host: %q", w.group, b)
 	}
 	w.mu.Lock()
 	w.msgs = append(w.msgs, m)
@@ -223,8 +229,8 @@ func TestLSD_FindsPeerAndDownloads(t *testing.T) {
 	}
 	lo := netip.MustParseAddr("127.0.0.1")
 	var ls, ll *lsd
-	ls = newLSD(seeder, func(b []byte) error { ll.handle(time.Now(), lo, b); return nil })
-	ll = newLSD(leecher, func(b []byte) error { ls.handle(time.Now(), lo, b); return nil })
+	ls = newLSD(seeder, lsdOut{lsdGroup4, func(b []byte) error { ll.handle(time.Now(), lo, b); return nil }})
+	ll = newLSD(leecher, lsdOut{lsdGroup4, func(b []byte) error { ls.handle(time.Now(), lo, b); return nil }})
 	if err := ls.announceDue(time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -244,17 +250,19 @@ func TestLSD_NeverPrivate(t *testing.T) {
 	dir := t.TempDir()
 	pub := InfoHash(seedPayload(t, s, dir, "public.bin", 40_000, false).InfoHash)
 	priv := InfoHash(seedPayload(t, s, dir, "private.bin", 40_000, true).InfoHash)
-	var w wire
-	l := newLSD(s, w.send)
+	w4, w6 := &wire{group: lsdGroup4}, &wire{group: lsdGroup6}
+	l := newLSD(s, w4.out(), w6.out())
 	if err := l.announceDue(time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.take(); !slices.Equal(got, []InfoHash{pub}) {
-		t.Errorf("announced %x, want only the public %x", got, pub)
+	for _, w := range []*wire{w4, w6} {
+		if got := w.take(); !slices.Equal(got, []InfoHash{pub}) {
+			t.Errorf("announced %x to %s, want only the public %x", got, w.group, pub)
+		}
 	}
 	// A peer announcing both is given to the public torrent only.
 	m := lsdMsg{Port: 9, InfoHashes: []InfoHash{priv, pub}, Cookie: "someone else"}
-	if n := l.handle(time.Now(), netip.MustParseAddr("127.0.0.2"), m.appendTo(nil)); n != 1 {
+	if n := l.handle(time.Now(), netip.MustParseAddr("127.0.0.2"), m.appendTo(nil, lsdGroup4)); n != 1 {
 		t.Errorf("peer given to %d torrents, want 1", n)
 	}
 	waitState(t, s, pub, 5*time.Second, func(ts TorrentSnapshot) bool { return ts.Sources.LSD == 1 })
@@ -265,10 +273,17 @@ func TestLSD_NeverPrivate(t *testing.T) {
 	}
 }
 
+func announce(t *testing.T, l *lsd, now time.Time) {
+	t.Helper()
+	if err := l.announceDue(now); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLSD_AnnounceSchedule(t *testing.T) {
 	s := startTestSession(t)
-	var w wire
-	l := newLSD(s, w.send)
+	w := &wire{group: lsdGroup4}
+	l := newLSD(s, w.out())
 	t0 := time.Now()
 	addMagnet(t, s, ihA)
 	if err := l.announceDue(t0); err != nil {
@@ -279,7 +294,7 @@ func TestLSD_AnnounceSchedule(t *testing.T) {
 	}
 	// B added later is announced on the next check; A is not repeated.
 	addMagnet(t, s, ihB)
-	l.announceDue(t0.Add(time.Second))
+	announce(t, l, t0.Add(time.Second))
 	if got := w.take(); !slices.Equal(got, []InfoHash{ihB}) {
 		t.Fatalf("after adding B announced %x, want B", got)
 	}
@@ -287,15 +302,15 @@ func TestLSD_AnnounceSchedule(t *testing.T) {
 	if err := s.Remove(ihA, false); err != nil {
 		t.Fatal(err)
 	}
-	l.announceDue(t0.Add(20 * time.Second))
+	announce(t, l, t0.Add(20*time.Second))
 	addMagnet(t, s, ihA)
 	for _, at := range []time.Duration{30 * time.Second, 59 * time.Second, 4 * time.Minute} {
-		l.announceDue(t0.Add(at))
+		announce(t, l, t0.Add(at))
 		if got := w.take(); len(got) != 0 {
 			t.Fatalf("at +%v announced %x, want nothing", at, got)
 		}
 	}
-	l.announceDue(t0.Add(5 * time.Minute))
+	announce(t, l, t0.Add(5*time.Minute))
 	if got := w.take(); !slices.Equal(got, []InfoHash{ihA}) {
 		t.Fatalf("at +5m announced %x, want A", got)
 	}
@@ -304,7 +319,7 @@ func TestLSD_AnnounceSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, s, ihB, 5*time.Second, func(ts TorrentSnapshot) bool { return ts.State == StatePaused })
-	l.announceDue(t0.Add(time.Hour))
+	announce(t, l, t0.Add(time.Hour))
 	if got := w.take(); !slices.Equal(got, []InfoHash{ihA}) {
 		t.Fatalf("with B paused announced %x, want A", got)
 	}
@@ -318,9 +333,9 @@ func TestLSD_AnnouncePacksInfoHashes(t *testing.T) {
 		addMagnet(t, s, ih)
 		want = append(want, ih)
 	}
-	var w wire
-	l := newLSD(s, w.send)
-	l.announceDue(time.Now())
+	w := &wire{group: lsdGroup4}
+	l := newLSD(s, w.out())
+	announce(t, l, time.Now())
 	w.mu.Lock()
 	sizes := []int{}
 	for _, m := range w.msgs {
@@ -341,12 +356,12 @@ func TestLSD_AnnouncePacksInfoHashes(t *testing.T) {
 func TestLSD_IncomingLimits(t *testing.T) {
 	s := startTestSession(t)
 	addMagnet(t, s, ihA)
-	l := newLSD(s, func([]byte) error { return nil })
+	l := newLSD(s, lsdOut{lsdGroup4, func([]byte) error { return nil }})
 	now := time.Now()
 	// Loopback sources: the torrent dials what it learns.
 	a, b := netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3")
 	msg := func(port uint16, cookie string) []byte {
-		return lsdMsg{Port: port, InfoHashes: []InfoHash{ihA}, Cookie: cookie}.appendTo(nil)
+		return lsdMsg{Port: port, InfoHashes: []InfoHash{ihA}, Cookie: cookie}.appendTo(nil, lsdGroup4)
 	}
 	if n := l.handle(now, a, msg(1, l.cookie)); n != 0 {
 		t.Errorf("own message gave %d peers", n)

@@ -17,12 +17,14 @@ func TestPair(t *testing.T) {
 	a, b := netns.Pair(t)
 	for _, n := range []*netns.NS{a, b} {
 		out, err := n.Command(t.Context(), "ip", "-o", "addr", "show", "dev", netns.Dev).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), n.Addr.String()+"/24") {
+		if err != nil || !strings.Contains(string(out), n.Addr.String()+"/24") || !strings.Contains(string(out), n.Addr6.String()+"/64") {
 			t.Errorf("%s: %v: %s", n.Name, err, out)
 		}
-		out, err = n.Command(t.Context(), "ip", "route", "get", "239.192.152.143").CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "dev "+netns.Dev) {
-			t.Errorf("%s: multicast not routed to %s: %v: %s", n.Name, netns.Dev, err, out)
+		for _, group := range []string{"239.192.152.143", "ff15::efc0:988f"} {
+			out, err = n.Command(t.Context(), "ip", "route", "get", group).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "dev "+netns.Dev) {
+				t.Errorf("%s: %s not routed to %s: %v: %s", n.Name, group, netns.Dev, err, out)
+			}
 		}
 	}
 	if _, err := exec.LookPath("ping"); err == nil {
