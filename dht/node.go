@@ -27,12 +27,13 @@ var ErrNoNodes = errors.New("dht: no nodes to query")
 // Node is one DHT node: it answers queries, stores announced peers, and runs
 // lookups for the engine. Create it with New and serve it with Run.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	conn  net.PacketConn
-	srv   atomic.Pointer[adht.Server] // set once New has it; onQuery may run earlier
-	store *peerStore
-	id    [20]byte
+	cfg    Config
+	log    *slog.Logger
+	conn   net.PacketConn
+	screen *screenConn                 // what the library reads from: conn minus crashing packets
+	srv    atomic.Pointer[adht.Server] // set once New has it; onQuery may run earlier
+	store  *peerStore
+	id     [20]byte
 
 	fallbacks atomic.Int64 // times the table was empty and Bootstrap was consulted
 	closeOnce sync.Once
@@ -64,6 +65,7 @@ type Stats struct {
 	QueriesSent        int64 // outbound queries since start
 	OutstandingQueries int
 	BootstrapFallbacks int64 // lookups that found the table empty and used Config.Bootstrap
+	MalformedDropped   int64 // datagrams dropped because they would crash the library
 }
 
 // New opens the socket (unless Config.Conn is given), loads the state file
@@ -107,9 +109,10 @@ func New(cfg Config) (*Node, error) {
 	localIP := localAddr(n.conn).Addr()
 	n.id = chooseID(cfg.NodeID, saved.ID, cfg.StateReadOnly, localIP)
 
+	n.screen = &screenConn{PacketConn: n.conn}
 	sc := adht.ServerConfig{
 		NodeId: n.id,
-		Conn:   n.conn,
+		Conn:   n.screen,
 		// BEP 42 on: the library exempts loopback and private addresses, so
 		// it bites only on public nodes with ids that don't match their IP.
 		NoSecurity:       false,
@@ -383,6 +386,7 @@ func (n *Node) Stats() Stats {
 		QueriesSent:          ss.OutboundQueriesAttempted,
 		OutstandingQueries:   ss.OutstandingTransactions,
 		BootstrapFallbacks:   n.fallbacks.Load(),
+		MalformedDropped:     n.screen.dropped.Load(),
 	}
 }
 

@@ -161,3 +161,34 @@ func TestNode_BEP42ExternalIP(t *testing.T) {
 		t.Error("id changed for a private external address")
 	}
 }
+
+// TestNode_SurvivesCrashingPackets: datagrams that panic the library's
+// decoder or handlers (found by FuzzKRPCMessage) are dropped, and the node
+// still answers afterwards.
+func TestNode_SurvivesCrashingPackets(t *testing.T) {
+	n, _ := runNode(t, Config{})
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	to := net.UDPAddrFromAddrPort(n.Addr())
+	for _, p := range []string{
+		"d1:rd6:valuesl0:ee1:t2:aa1:y1:re", // a peer address of 0 bytes
+		"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:q2:ip1:xe",
+		"d1:q13:announce_peer1:t2:aa1:y1:qe", // no arguments
+		"d1:q3:put1:t2:aa1:y1:qe",
+	} {
+		if _, err := c.WriteTo([]byte(p), to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := newNode(t, Config{})
+	res := probe.srv.Load().Ping(to)
+	if err := res.ToError(); err != nil {
+		t.Fatalf("ping after hostile packets: %v", err)
+	}
+	if got := n.Stats().MalformedDropped; got != 2 {
+		t.Errorf("MalformedDropped = %d, want 2", got)
+	}
+}

@@ -25,6 +25,12 @@ const (
 // onQuery runs under the library's server lock: it must not block or call
 // back into the server.
 func (n *Node) onQuery(m *krpc.Msg, source net.Addr) bool {
+	// Every query carries an arguments dict (at least our id). The library
+	// dereferences it unchecked for announce_peer, put and get, so one
+	// datagram without it would crash the process: drop those here.
+	if m.A == nil {
+		return false
+	}
 	// The library answers find_node with the nodes closest to the query's
 	// info_hash, which find_node does not carry, so every answer was for
 	// target zero and joining nodes learned almost nobody. Give it the
