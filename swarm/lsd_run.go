@@ -22,7 +22,7 @@ const (
 	lsdMinGap        = time.Minute // never announce one torrent more often, whatever happens
 	lsdCheckEvery    = time.Second // how soon a newly added or resumed torrent is announced
 	// Each source address may send lsdBurst messages at once, then one per
-	// lsdRefill; more are dropped unread. lsdMaxSources bounds the table.
+	// lsdRefill; more are dropped. lsdMaxSources bounds the table.
 	lsdBurst      = 8
 	lsdRefill     = 2 * time.Second
 	lsdMaxSources = 1024
