@@ -189,7 +189,6 @@ func hostileCases() []hostileCase {
 			if err := p.send(pp.HaveNone, nil); err != nil {
 				return err
 			}
-			go p.drainUntilClosed()
 			for i := range uint32(p.tor.Info.NumPieces()) {
 				if err := p.send(pp.Piece, p.piece(i, 0, blockOf(p.tor, int(i)))); err != nil {
 					return err
