@@ -14,6 +14,13 @@
 //     and private addresses: public nodes with insecure ids are ignored;
 //   - a Node with Run(ctx), Announce, GetPeers and Stats.
 //
+// It also works around defects of the pinned anacrolix/dht version, each
+// explained where it is fixed: find_node answers computed for target zero
+// (ping.go), remote crashes from a query without arguments or an address
+// shorter than two bytes (ping.go, screen.go), v4 nodes listed twice
+// (lookup.go), a package-global send limiter (node.go), and a traversal
+// whose 8 closest are too few given how its table answers (lookup.go).
+//
 // BEPs: 5 (DHT), 32 (IPv6 nodes, via the library), 42 (node-id security),
 // 43 (read-only nodes, via the library). Private torrents (BEP 27) must
 // never reach this package; the engine is responsible for that.

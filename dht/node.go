@@ -49,6 +49,8 @@ type Node struct {
 	nextIDOnce sync.Once
 	nextID     [20]byte
 	pings      sync.WaitGroup
+	pingCtx    context.Context
+	stopPings  context.CancelFunc
 }
 
 // Stats is a point-in-time view of a node, cheap enough for every snapshot.
@@ -85,6 +87,7 @@ func New(cfg Config) (*Node, error) {
 		pingSlots: make(chan struct{}, maxPingsInFlight),
 	}
 	n.log = cfg.Logger.With("component", "dht")
+	n.pingCtx, n.stopPings = context.WithCancel(context.Background())
 
 	var saved state
 	if cfg.StateFile != "" {
@@ -398,6 +401,7 @@ func (n *Node) Close() error {
 		n.pingMu.Lock()
 		n.closing = true
 		n.pingMu.Unlock()
+		n.stopPings()
 		n.srv.Load().Close()
 		// The library closes the socket asynchronously; close it here too
 		// so the port is free when Close returns.

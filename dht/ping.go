@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	adht "github.com/anacrolix/dht/v2"
 	"github.com/anacrolix/dht/v2/krpc"
 )
 
@@ -74,7 +75,9 @@ func (n *Node) onQuery(m *krpc.Msg, source net.Addr) bool {
 	n.pinged[ap] = now
 	n.pings.Go(func() {
 		defer func() { <-n.pingSlots }()
-		srv.Ping(ua)
+		// Our context, not the library's Ping and its context.TODO, so
+		// Close need not wait out the query timeout.
+		srv.Query(n.pingCtx, adht.NewAddr(ua), "ping", adht.QueryInput{})
 	})
 	return true
 }
