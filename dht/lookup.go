@@ -113,6 +113,12 @@ func (n *Node) lookup(ctx context.Context, ih [20]byte, announce bool, port int)
 	if err := ctx.Err(); err != nil {
 		return nil, st, err
 	}
+	n.pingMu.Lock()
+	closed := n.closing
+	n.pingMu.Unlock()
+	if closed {
+		return nil, st, ErrClosed
+	}
 	srv := n.srv.Load()
 	target := int160.FromByteArray(ih)
 	op := traversal.Start(traversal.OperationInput{

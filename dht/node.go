@@ -24,6 +24,10 @@ import (
 // and no bootstrap node answered (or none was configured).
 var ErrNoNodes = errors.New("dht: no nodes to query")
 
+// ErrClosed is returned by lookups on a node that was closed (or whose Run
+// returned).
+var ErrClosed = errors.New("dht: node closed")
+
 // Node is one DHT node: it answers queries, stores announced peers, and runs
 // lookups for the engine. Create it with New and serve it with Run.
 type Node struct {

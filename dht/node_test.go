@@ -192,3 +192,14 @@ func TestNode_SurvivesCrashingPackets(t *testing.T) {
 		t.Errorf("MalformedDropped = %d, want 2", got)
 	}
 }
+
+func TestNode_LookupAfterClose(t *testing.T) {
+	n := newNode(t, Config{})
+	n.Close()
+	if _, _, err := n.GetPeers(t.Context(), randomHash()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("GetPeers after Close: %v, want ErrClosed", err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
