@@ -70,7 +70,7 @@ type Stats struct {
 
 	QueriesSent        int64 // outbound queries since start
 	OutstandingQueries int
-	BootstrapFallbacks int64 // lookups that found the table empty and used Config.Bootstrap
+	BootstrapFallbacks int64 // times the table was empty and Config.Bootstrap was consulted
 	MalformedDropped   int64 // datagrams dropped because they would crash the library
 }
 
