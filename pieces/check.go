@@ -19,8 +19,17 @@ import (
 // errors (permissions, EIO, a symlink leading outside dir) stop the check and are returned.
 // progress, if set, is called after each piece, never concurrently.
 func Check(ctx context.Context, s *Storage, info *Info, workers int, progress func(done, total int)) (Bitfield, error) {
-	n := info.NumPieces()
-	have := NewBitfield(n)
+	return CheckPieces(ctx, s, info, nil, workers, progress)
+}
+
+// CheckPieces is Check of only the pieces in list (all when list is nil):
+// a restart re-hashes just the files that changed.
+func CheckPieces(ctx context.Context, s *Storage, info *Info, list []Index, workers int, progress func(done, total int)) (Bitfield, error) {
+	have := NewBitfield(info.NumPieces())
+	if list == nil {
+		list = allIndexes(info.NumPieces())
+	}
+	n := len(list)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -34,10 +43,11 @@ func Check(ctx context.Context, s *Storage, info *Info, workers int, progress fu
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				p := Index(next.Add(1) - 1)
-				if p >= n {
+				k := Index(next.Add(1) - 1)
+				if k >= n {
 					return nil
 				}
+				p := list[k]
 				h, err := s.HashPiece(p)
 				if err != nil && !isAbsent(err) {
 					return err

@@ -20,6 +20,11 @@ type Resume struct {
 	InfoHash [20]byte
 	Have     Bitfield
 	Files    []FileStamp
+	// Writing says the files may have been written after this record (it
+	// was saved mid-download). After a crash their stamps are then newer
+	// than the record's, which by itself is no reason to re-hash: see
+	// Reconcile.
+	Writing bool
 }
 
 // FileStamp is a file's size and modification time as Stamp saw it; Size is
@@ -32,7 +37,7 @@ type FileStamp struct {
 
 // Resume file layout, big-endian:
 //
-//	magic "SHOALRES" | version u16 | reserved u16 | infohash [20] |
+//	magic "SHOALRES" | version u16 | flags u16 (bit 0: Writing) | infohash [20] |
 //	pieces u32 | files u32 | bitfield ceil(pieces/8) |
 //	files × (size i64, mtime unix-nanoseconds i64) | CRC-32C u32 of all before
 //
@@ -44,6 +49,8 @@ const (
 	resumeHeader  = 8 + 2 + 2 + 20 + 4 + 4
 	maxResume     = resumeHeader + MaxPieces/8 + 1 + MaxFiles*16 + 4
 )
+
+const flagWriting = 1
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -57,7 +64,11 @@ func SaveResume(path string, r *Resume) error {
 	b := make([]byte, 0, resumeHeader+len(r.Have.b)+16*len(r.Files)+4)
 	b = append(b, resumeMagic...)
 	b = binary.BigEndian.AppendUint16(b, resumeVersion)
-	b = binary.BigEndian.AppendUint16(b, 0)
+	var flags uint16
+	if r.Writing {
+		flags |= flagWriting
+	}
+	b = binary.BigEndian.AppendUint16(b, flags)
 	b = append(b, r.InfoHash[:]...)
 	b = binary.BigEndian.AppendUint32(b, uint32(r.Have.Len()))
 	b = binary.BigEndian.AppendUint32(b, uint32(len(r.Files)))
@@ -147,7 +158,7 @@ func decodeResume(b []byte, pieces, files int) (*Resume, error) {
 	if crc32.Checksum(body, castagnoli) != sum {
 		return nil, errors.New("checksum mismatch (torn or corrupt)")
 	}
-	r := &Resume{}
+	r := &Resume{Writing: binary.BigEndian.Uint16(b[10:])&flagWriting != 0}
 	copy(r.InfoHash[:], b[12:32])
 	np, nf := int64(binary.BigEndian.Uint32(b[32:])), int64(binary.BigEndian.Uint32(b[36:]))
 	if np != int64(pieces) || nf != int64(files) {
@@ -203,4 +214,51 @@ func Stamp(dir string, info *Info) ([]FileStamp, error) {
 		out[k] = FileStamp{Size: st.Size(), ModTime: time.Unix(0, st.ModTime().UnixNano()).UTC()}
 	}
 	return out, nil
+}
+
+// Reconcile compares the record with the files' stamps now and says which
+// pieces it still vouches for (keep) and which must be hashed again
+// (recheck: every piece of a file that changed). A file is unchanged when
+// its stamp is the recorded one or, for a record saved while Writing, when
+// it only moved forward as our own writes would move it: same size (or
+// created since, at its full length) and an mtime no older than recorded.
+func (r *Resume) Reconcile(info *Info, now []FileStamp) (keep Bitfield, recheck []Index) {
+	n := info.NumPieces()
+	keep = NewBitfield(n)
+	for i := range n {
+		if r.Have.Has(i) {
+			keep.Set(i)
+		}
+	}
+	if len(now) != len(r.Files) {
+		return NewBitfield(n), allIndexes(n)
+	}
+	marked := NewBitfield(n)
+	for f, was := range r.Files {
+		is := now[f]
+		if was.Size == is.Size && was.ModTime.Equal(is.ModTime) {
+			continue
+		}
+		if r.Writing && (was.Size == is.Size || was.Size == -1) && is.Size == info.Files[f].Length &&
+			!is.ModTime.Before(was.ModTime) {
+			continue
+		}
+		first, end := info.PiecesOf(f)
+		for i := first; i < end; i++ {
+			keep.Clear(i)
+			if !marked.Has(i) {
+				marked.Set(i)
+				recheck = append(recheck, i)
+			}
+		}
+	}
+	return keep, recheck
+}
+
+func allIndexes(n int) []Index {
+	out := make([]Index, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
