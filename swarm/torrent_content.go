@@ -56,6 +56,12 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 		t.state = StatePaused
 	}
 	t.resumeDirt = true
+	if !t.completed {
+		// A record before the first write: a crash before the first
+		// periodic save then resumes instead of finding files it did not
+		// write (ErrExistingData).
+		t.saveResume()
+	}
 	return nil
 }
 
@@ -86,13 +92,28 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 		return pieces.Bitfield{}, fmt.Errorf("stat files: %w", err)
 	}
 	if p := t.resumePath(); p != "" {
-		if r, err := pieces.LoadResume(p, info); err == nil {
-			if stampsEqual(r.Files, stamps) {
-				return r.Have, nil
+		r, err := pieces.LoadResume(p, info)
+		if err == nil && r.InfoHash != t.ih {
+			err = fmt.Errorf("%w: record of another torrent", pieces.ErrBadResume)
+		}
+		if err == nil {
+			keep, recheck := r.Reconcile(info, stamps)
+			if len(recheck) == 0 {
+				return keep, nil
 			}
-			// shoal wrote these files but they changed since: check, don't refuse.
-			t.log.Info("Resume stamps differ; checking", "torrent", info.Name)
-			return t.check(ctx, st, info)
+			// shoal wrote these files but some changed since: check those, don't refuse.
+			t.log.Info("Resume stamps differ; checking changed files", "torrent", info.Name, "pieces", len(recheck))
+			got, err := pieces.CheckPieces(ctx, st, info, recheck, 0, nil)
+			t.checked.Add(int64(len(recheck)))
+			if err != nil {
+				return got, fmt.Errorf("check %s: %w", info.Name, err)
+			}
+			for _, i := range recheck {
+				if got.Has(i) {
+					keep.Set(i)
+				}
+			}
+			return keep, nil
 		} else if !errors.Is(err, os.ErrNotExist) {
 			t.log.Warn("Resume state unusable; checking", "err", err)
 		}

@@ -272,7 +272,10 @@ func (t *torrent) saveResume() {
 		t.log.Warn("Stat files failed", "err", err)
 		return
 	}
-	r := &pieces.Resume{InfoHash: t.ih, Have: haveBitfield(c), Files: stamps}
+	// Mid-download the disk goroutines keep writing after these stamps; at
+	// completion and at shutdown (ctx done, writers gone) they are final.
+	writing := !t.completed && (t.ctx == nil || t.ctx.Err() == nil)
+	r := &pieces.Resume{InfoHash: t.ih, Have: haveBitfield(c), Files: stamps, Writing: writing}
 	if err := pieces.SaveResume(p, r); err != nil {
 		t.log.Warn("Saving resume state failed", "err", err)
 		return
