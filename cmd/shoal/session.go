@@ -26,6 +26,8 @@ type sessionFlags struct {
 	downLimit     string
 	upLimit       string
 	encryption    string
+	lan           bool
+	lanIface      string
 	dht           *dhtFlags
 	dhtState      string // names the routing-table file of this kind of command
 
@@ -47,6 +49,8 @@ func (f *sessionFlags) add(cmd *cobra.Command, dhtState string) {
 	fs.StringVar(&f.downLimit, "down-limit", "", "download rate limit such as 10MiB (per second; default unlimited)")
 	fs.StringVar(&f.upLimit, "up-limit", "", "upload rate limit such as 10MiB (per second; default unlimited)")
 	fs.StringVar(&f.encryption, "encryption", "allow", "peer encryption (MSE): allow, prefer, require or off")
+	fs.BoolVar(&f.lan, "lan", false, "find peers on the local network by multicast (BEP 14 local service discovery)")
+	fs.StringVar(&f.lanIface, "lan-iface", "", "network interface for --lan (default: the system's multicast route)")
 }
 
 func defaultStateDir() string { return filepath.Join(xdg.DataHome, "shoal") }
@@ -66,7 +70,7 @@ func (f *sessionFlags) config(a *app) (swarm.Config, error) {
 	if !fl.Changed("encryption") && f.file.Encryption != "" {
 		f.encryption = f.file.Encryption
 	}
-	cfg := swarm.Config{ListenAddr: f.listen, StateDir: f.stateDir, Logger: a.log}
+	cfg := swarm.Config{ListenAddr: f.listen, StateDir: f.stateDir, Logger: a.log, LSD: f.lan, LSDInterface: f.lanIface}
 	if cfg.StateDir == "" {
 		cfg.StateDir = defaultStateDir()
 	}
