@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"sync/atomic"
-	"time"
 
 	"github.com/shoal-bt/shoal/dht"
 	"github.com/shoal-bt/shoal/swarm"
@@ -16,9 +15,7 @@ import (
 // bound its peer port, so the node can share that port number on UDP (BEP 5
 // implied-port announces then name the right port).
 type sessionDHT struct {
-	node       atomic.Pointer[dht.Node]
-	lastLookup atomic.Int64 // unix nanos
-	lastPeers  atomic.Int64
+	node atomic.Pointer[dht.Node]
 }
 
 var _ swarm.DHT = (*sessionDHT)(nil)
@@ -28,25 +25,18 @@ func (d *sessionDHT) Announce(ctx context.Context, ih [20]byte, port int) ([]net
 	if n == nil {
 		return nil, dht.ErrNoNodes
 	}
-	peers, err := n.Announce(ctx, ih, port)
-	d.lastLookup.Store(time.Now().UnixNano())
-	d.lastPeers.Store(int64(len(peers)))
-	return peers, err
+	return n.Announce(ctx, ih, port)
 }
 
-// DHTSnapshot lets the engine put the node's state in its snapshots.
+// DHTSnapshot lets the engine put the node's state in its snapshots (the
+// engine adds its own lookups' results).
 func (d *sessionDHT) DHTSnapshot() swarm.DHTSnapshot {
 	n := d.node.Load()
 	if n == nil {
-		return swarm.DHTSnapshot{}
+		return swarm.DHTSnapshot{Enabled: true}
 	}
 	st := n.Stats()
-	s := swarm.DHTSnapshot{Enabled: true, Addr: n.Addr().String(), Nodes: st.Nodes, GoodNodes: st.GoodNodes,
-		LastLookupPeers: int(d.lastPeers.Load())}
-	if t := d.lastLookup.Load(); t != 0 {
-		s.LastLookup = time.Unix(0, t)
-	}
-	return s
+	return swarm.DHTSnapshot{Enabled: true, Addr: n.Addr().String(), Nodes: st.Nodes, GoodNodes: st.GoodNodes}
 }
 
 // start binds UDP on the engine's peer port and runs the node until ctx
