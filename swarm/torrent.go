@@ -100,6 +100,11 @@ type torrent struct {
 	kicks      []chan struct{}
 	left       atomic.Int64 // bytes wanted and missing, for announces
 	completedA atomic.Bool  // completed, for announcers
+	saving     atomic.Bool  // a resume save runs in the background
+
+	resumeSeq     int64      // actor: saves started
+	resumeMu      sync.Mutex // serializes resume writes
+	resumeWritten int64      // guarded by resumeMu: newest save written
 	// verified is completed plus, when the torrent has them, BLAKE3 file
 	// digests checked; set from the BLAKE3 goroutine, hence atomic.
 	verified atomic.Bool

@@ -78,7 +78,7 @@ func (t *torrent) run(ctx context.Context) {
 			// Each second while pieces complete: a kill -9 then costs at
 			// most the pieces verified since (plus those in flight).
 			if t.resumeDirt && time.Since(lastSave) >= 900*time.Millisecond {
-				t.saveResume()
+				t.saveResumeAsync()
 				lastSave = time.Now()
 			}
 		}

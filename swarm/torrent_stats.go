@@ -264,23 +264,58 @@ func (t *torrent) saveResume() {
 	if c == nil || p == "" {
 		return
 	}
+	// Mid-download the disk goroutines keep writing after these stamps; at
+	// completion and at shutdown (ctx done, writers gone) they are final.
+	writing := !t.completed && (t.ctx == nil || t.ctx.Err() == nil)
+	t.resumeSeq++
+	if err := t.writeResume(c, p, haveBitfield(c), writing, t.resumeSeq); err != nil {
+		t.log.Warn("Saving resume state failed", "err", err)
+		return
+	}
+	t.resumeDirt = false
+}
+
+// saveResumeAsync saves the resume record on a goroutine: the fsync it
+// starts with can take seconds under a fast download, and the torrent's
+// goroutine must keep feeding the pipelines meanwhile. One save at a time;
+// while one runs, later calls are skipped (the record stays dirty).
+func (t *torrent) saveResumeAsync() {
+	c := t.data.Load()
+	p := t.resumePath()
+	if c == nil || p == "" || !t.saving.CompareAndSwap(false, true) {
+		return
+	}
+	have := haveBitfield(c) // taken here: the actor owns the piece states
+	writing := !t.completed
+	t.resumeDirt = false
+	t.resumeSeq++
+	seq := t.resumeSeq
+	t.wg.Go(func() {
+		defer t.saving.Store(false)
+		if err := t.writeResume(c, p, have, writing, seq); err != nil {
+			t.log.Warn("Saving resume state failed", "err", err)
+		}
+	})
+}
+
+// writeResume syncs the data first, so the record never claims pieces a
+// crash of the machine could lose, then stamps the files and saves. Saves
+// are serialized, and one older (seq) than the last written is dropped.
+func (t *torrent) writeResume(c *content, path string, have pieces.Bitfield, writing bool, seq int64) error {
+	t.resumeMu.Lock()
+	defer t.resumeMu.Unlock()
+	if seq <= t.resumeWritten {
+		return nil
+	}
+	t.resumeWritten = seq
 	if err := c.storage.Sync(); err != nil {
 		t.log.Warn("Sync failed", "err", err)
 	}
 	stamps, err := pieces.Stamp(t.dir, c.info)
 	if err != nil {
-		t.log.Warn("Stat files failed", "err", err)
-		return
+		return fmt.Errorf("stat files: %w", err)
 	}
-	// Mid-download the disk goroutines keep writing after these stamps; at
-	// completion and at shutdown (ctx done, writers gone) they are final.
-	writing := !t.completed && (t.ctx == nil || t.ctx.Err() == nil)
-	r := &pieces.Resume{InfoHash: t.ih, Have: haveBitfield(c), Files: stamps, Writing: writing}
-	if err := pieces.SaveResume(p, r); err != nil {
-		t.log.Warn("Saving resume state failed", "err", err)
-		return
-	}
-	t.resumeDirt = false
+	return pieces.SaveResume(path, &pieces.Resume{InfoHash: t.ih, Have: have, Files: stamps, Writing: writing})
 }
 
 func hasBlake3(info *pieces.Info) bool {
