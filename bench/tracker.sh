@@ -53,7 +53,7 @@ measure() {
 	local name=$1 port=$2 pid=$3
 	wait_port "$port"
 	"$LOAD" -mode probe -addr "127.0.0.1:$port"
-	local rss0 rss1 rss2 fill udp http
+	local rss0 rss1 rss2 fill udp http httpc
 	rss0=$(rss_kib "$pid")
 	echo "$name: filling $TORRENTS torrents x $PEERS peers over UDP..." >&2
 	fill=$("$LOAD" -mode fill -addr "127.0.0.1:$port" -torrents "$TORRENTS" -peers "$PEERS" -workers 8)
@@ -65,6 +65,9 @@ measure() {
 	echo "$name: HTTP announces for $DURATION..." >&2
 	http=$("$LOAD" -mode http -addr "127.0.0.1:$port" -torrents "$TORRENTS" -peers "$PEERS" -workers $((WORKERS * 2)) -duration "$DURATION")
 	echo "  $http" >&2
+	echo "$name: HTTP announces, a new connection each, for $DURATION..." >&2
+	httpc=$("$LOAD" -mode http -close -addr "127.0.0.1:$port" -torrents "$TORRENTS" -peers "$PEERS" -workers $((WORKERS * 2)) -duration "$DURATION")
+	echo "  $httpc" >&2
 	rss2=$(rss_kib "$pid")
 	local peers answers reconnects keepalive
 	peers=$(echo "$fill" | field announced)
@@ -72,8 +75,8 @@ measure() {
 	reconnects=$(echo "$http" | field reconnects)
 	keepalive=yes
 	if ((reconnects * 2 > answers)); then keepalive=no; fi
-	ROWS+=("$(printf '%-12s %10s %10s %10s %8d %8d %8d %9d' "$name" \
-		"$(echo "$udp" | field rate)" "$(echo "$http" | field rate)" "$keepalive" \
+	ROWS+=("$(printf '%-12s %10s %10s %10s %12s %8d %8d %8d %9d' "$name" \
+		"$(echo "$udp" | field rate)" "$(echo "$http" | field rate)" "$keepalive" "$(echo "$httpc" | field rate)" \
 		$((rss0 / 1024)) $((rss1 / 1024)) $((rss2 / 1024)) $(((rss1 - rss0) * 1024 / peers)))")
 }
 
@@ -113,7 +116,8 @@ fi
 
 echo
 echo "Tracker benchmark: $TORRENTS torrents x $PEERS peers on 127.0.0.1, $(nproc) CPUs, load generator on the same machine"
-printf '%-12s %10s %10s %10s %8s %8s %8s %9s\n' tracker "UDP ann/s" "HTTP ann/s" keep-alive "RSS0 MiB" "RSSf MiB" "RSSl MiB" bytes/peer
+printf '%-12s %10s %10s %10s %12s %8s %8s %8s %9s\n' tracker "UDP ann/s" "HTTP ann/s" keep-alive "HTTP close/s" "RSS0 MiB" "RSSf MiB" "RSSl MiB" bytes/peer
 for r in "${ROWS[@]}"; do echo "$r"; done
+echo "HTTP ann/s: keep-alive connections where the tracker keeps them open; HTTP close/s: a new TCP connection per announce."
 echo "RSS0: idle with the allow-list loaded; RSSf: after the fill; RSSl: after the load runs."
 echo "bytes/peer = (RSSf - RSS0) / peers: store plus swarm overhead, as the kernel sees it."

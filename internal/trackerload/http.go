@@ -26,10 +26,11 @@ func appendEscaped(b []byte, s []byte) []byte {
 // it, and counts that, since a tracker without keep-alive pays a TCP
 // handshake per announce.
 type httpConn struct {
-	addr string
-	c    net.Conn
-	r    *bufio.Reader
-	req  []byte
+	addr  string
+	close bool
+	c     net.Conn
+	r     *bufio.Reader
+	req   []byte
 }
 
 func (h *httpConn) dial() error {
@@ -54,6 +55,9 @@ func (h *httpConn) request(ih [20]byte, port uint16, left uint64) []byte {
 	b = strconv.AppendUint(b, left, 10)
 	b = append(b, "&compact=1&numwant=50 HTTP/1.1\r\nHost: "...)
 	b = append(b, h.addr...)
+	if h.close {
+		b = append(b, "\r\nConnection: close"...)
+	}
 	b = append(b, "\r\n\r\n"...)
 	h.req = b
 	return b
@@ -127,7 +131,7 @@ func loadHTTP(o options) (result, error) {
 				sum.reconnects += r.reconnects
 				mu.Unlock()
 			}()
-			h := &httpConn{addr: o.addr}
+			h := &httpConn{addr: o.addr, close: o.closeConns}
 			if err := h.dial(); err != nil {
 				mu.Lock()
 				firstErr = err

@@ -22,6 +22,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 16, "concurrent sockets")
 	flag.IntVar(&o.window, "window", 32, "UDP requests in flight per socket")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long udp and http modes run")
+	flag.BoolVar(&o.closeConns, "close", false, "http mode: ask for Connection: close, one TCP connection per announce")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "trackerload:", err)
@@ -33,6 +34,7 @@ type options struct {
 	mode, addr                       string
 	torrents, peers, workers, window int
 	duration                         time.Duration
+	closeConns                       bool
 }
 
 func run(o options) error {
