@@ -58,9 +58,14 @@ func (l *logic) announce(req *AnnounceRequest, addr netip.AddrPort, passkey stri
 	}
 	key := cacheKey{req.InfoHash, addr}
 	now := l.store.now()
-	if req.Event == EventNone && l.cache.get(key, now, res) {
+	switch {
+	case req.Event == EventNone && l.cache.get(key, now, res):
 		l.stats.cacheHits.Add(1)
 		return nil
+	case req.Event != EventNone:
+		// Events always reach the store, and what they change must not be
+		// hidden by an answer cached before them.
+		l.cache.forget(key)
 	}
 	err := l.store.announce(req.InfoHash, addr, req.Seeder(), req.Event, l.numWant(req.NumWant), bothFamilies, res)
 	if err != nil {
@@ -159,6 +164,14 @@ func (c *answerCache) put(k cacheKey, expires uint32, res *announceResult) {
 		sh.prev, sh.cur = sh.cur, make(map[cacheKey]*cachedAnswer)
 	}
 	sh.cur[k] = a
+}
+
+func (c *answerCache) forget(k cacheKey) {
+	sh := c.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	delete(sh.cur, k)
+	delete(sh.prev, k)
 }
 
 // sweep drops the previous generation once everything in it has expired.

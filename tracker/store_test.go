@@ -228,3 +228,31 @@ func TestLogic_RandomRequests(t *testing.T) {
 		t.Fatalf("totals %+v, sum over swarms %+v", tot, sum)
 	}
 }
+
+// TestLogic_EventsBypassCache checks a stop is not hidden by an answer
+// cached before it: the peer's next regular announce reaches the store.
+func TestLogic_EventsBypassCache(t *testing.T) {
+	cfg, _ := Config{NoRateLimit: true, Logger: slog.New(slog.DiscardHandler)}.withDefaults()
+	acc, _ := newAccess(cfg)
+	l := newLogic(cfg, acc)
+	addr := netip.MustParseAddrPort("10.0.0.1:1")
+	announce := func(ev Event) {
+		t.Helper()
+		req := AnnounceRequest{InfoHash: ihOf("cache"), Port: 1, Left: 1, Event: ev, NumWant: -1}
+		var res announceResult
+		if err := l.announce(&req, addr, "", true, &res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	announce(EventNone)
+	announce(EventNone) // too soon: cached
+	announce(EventNone) // served from the cache
+	if l.stats.cacheHits.Load() != 1 {
+		t.Fatalf("cache hits %d, want 1", l.stats.cacheHits.Load())
+	}
+	announce(EventStopped)
+	announce(EventNone)
+	if tot := l.store.totals(); tot.Leechers != 1 {
+		t.Errorf("after stop and re-announce: %+v, want the peer back", tot)
+	}
+}
