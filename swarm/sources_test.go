@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -181,7 +182,17 @@ func TestSession_StalledDiagnosis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A third whose only tracker is down.
+	_, root3 := payload(t, 24, testnet.File{Path: "s3.bin", Size: 50_000})
+	tor3 := testnet.Create(t, root3, 16<<10, "http://"+deadAddr(t)+"/announce")
+	ih3, err := l.Add(t.Context(), swarm.AddOptions{Torrent: tor3, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	testnet.WaitFor(t, l, ih, 10*time.Second, "stalled: no peers", func(ts swarm.TorrentSnapshot) bool { return ts.Stalled == "no peers found" })
+	testnet.WaitFor(t, l, ih3, 10*time.Second, "stalled: tracker down", func(ts swarm.TorrentSnapshot) bool {
+		return strings.HasPrefix(ts.Stalled, "tracker unreachable: ")
+	})
 	testnet.WaitFor(t, l, ih2, 10*time.Second, "stalled: none connect", func(ts swarm.TorrentSnapshot) bool {
 		return ts.Stalled == "peers found but none connect"
 	})
