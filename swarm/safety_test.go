@@ -2,13 +2,20 @@ package swarm_test
 
 import (
 	"crypto/sha1"
+	"encoding/binary"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	pp "github.com/anacrolix/torrent/peer_protocol"
 
 	"github.com/shoal-bt/shoal/internal/testnet"
 	"github.com/shoal-bt/shoal/pieces"
@@ -191,4 +198,92 @@ func TestTracker_UDP(t *testing.T) {
 	if ts.Sources.Tracker == 0 {
 		t.Errorf("sources = %+v", ts.Sources)
 	}
+}
+
+// A magnet whose info dict (served by a peer, matching the infohash) names
+// a path outside the download directory must fail, writing nothing.
+func TestMagnet_TraversalMetadataRefused(t *testing.T) {
+	t.Parallel()
+	data := []byte("pwned\n")
+	h := sha1.Sum(data)
+	info := bencode.MustMarshal(map[string]any{
+		"name": "evil", "piece length": 16 << 10, "pieces": string(h[:]),
+		"files": []any{map[string]any{"length": len(data), "path": []string{"..", "..", "escape.txt"}}},
+	})
+	ih := sha1.Sum(info)
+	addr := serveMetadata(t, ih, info)
+	base := t.TempDir()
+	dir := filepath.Join(base, "dl")
+	os.Mkdir(dir, 0o755)
+	l := testnet.StartSession(t, swarm.Config{})
+	if _, err := l.Add(t.Context(), swarm.AddOptions{Magnet: &pieces.Magnet{InfoHash: ih, Peers: []string{addr}}, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	ts := testnet.WaitFor(t, l, ih, 10*time.Second, "error state", func(ts swarm.TorrentSnapshot) bool { return ts.State == swarm.StateError })
+	if !strings.Contains(ts.Err, "metadata") {
+		t.Errorf("err = %q", ts.Err)
+	}
+	if entries, _ := os.ReadDir(base); len(entries) != 1 {
+		t.Fatalf("written outside the download dir: %v", entries)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("written in the download dir: %v", entries)
+	}
+}
+
+// serveMetadata runs a bare peer that answers ut_metadata requests with
+// info, and nothing else.
+func serveMetadata(t *testing.T, ih [20]byte, info []byte) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				var hs [68]byte
+				if _, err := io.ReadFull(c, hs[:]); err != nil {
+					return
+				}
+				reply := append([]byte("\x13BitTorrent protocol\x00\x00\x00\x00\x00\x10\x00\x04"), ih[:]...)
+				reply = append(reply, "-XX0001-abcdefghijkl"...)
+				send := func(payload []byte) {
+					c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(payload))), payload...))
+				}
+				c.Write(reply)
+				send([]byte{byte(pp.HaveNone)})
+				ext := bencode.MustMarshal(map[string]any{"m": map[string]int{"ut_metadata": 1}, "metadata_size": len(info)})
+				send(append([]byte{byte(pp.Extended), 0}, ext...))
+				for {
+					var hdr [4]byte
+					if _, err := io.ReadFull(c, hdr[:]); err != nil {
+						return
+					}
+					msg := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+					if _, err := io.ReadFull(c, msg); err != nil {
+						return
+					}
+					if len(msg) < 2 || msg[0] != byte(pp.Extended) || msg[1] != 1 {
+						continue
+					}
+					var req pp.ExtendedMetadataRequestMsg
+					if bencode.Unmarshal(msg[2:], &req) != nil || req.Type != pp.RequestMetadataExtensionMsgType || req.Piece != 0 {
+						continue
+					}
+					hdrB := bencode.MustMarshal(pp.ExtendedMetadataRequestMsg{Piece: 0, Type: pp.DataMetadataExtensionMsgType, TotalSize: len(info)})
+					// Their ut_metadata id is 1 (ours, from the handshake we got).
+					send(append(append([]byte{byte(pp.Extended), 1}, hdrB...), info...))
+				}
+			})
+		}
+	})
+	return ln.Addr().String()
 }
