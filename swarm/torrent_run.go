@@ -46,7 +46,6 @@ func (t *torrent) run(ctx context.Context) {
 	defer rechoke.Stop()
 	slow := time.NewTicker(time.Second)
 	defer slow.Stop()
-	lastSave := time.Now()
 	t.dial()
 	for {
 		select {
@@ -77,9 +76,8 @@ func (t *torrent) run(ctx context.Context) {
 			t.housekeeping()
 			// Each second while pieces complete: a kill -9 then costs at
 			// most the pieces verified since (plus those in flight).
-			if t.resumeDirt && time.Since(lastSave) >= 900*time.Millisecond {
+			if t.resumeDirt {
 				t.saveResumeAsync()
-				lastSave = time.Now()
 			}
 		}
 	}
