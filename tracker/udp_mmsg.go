@@ -77,8 +77,11 @@ func (u *udpFrontend) readLoopPlatform() {
 			return
 		}
 		if errno != 0 {
-			u.log.Debug("UDP recvmmsg", "err", errno)
-			continue
+			// Not expected on a UDP socket; rather than spin on it, carry on
+			// one packet at a time.
+			u.log.Warn("UDP recvmmsg failed; reading one packet at a time", "err", errno)
+			u.readLoop()
+			return
 		}
 		answers := 0
 		for i := range n {
