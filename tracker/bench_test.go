@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -74,3 +75,26 @@ type discardWriter struct{ h http.Header }
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkStoreMemory reports the live heap per peer of 100,000 torrents
+// x 10 IPv4 peers, swarm overhead included.
+func BenchmarkStoreMemory(b *testing.B) {
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		st := newStore(0)
+		var res announceResult
+		for i := range 100_000 {
+			var ih InfoHash
+			binary.LittleEndian.PutUint64(ih[:], uint64(i)*0x9e3779b97f4a7c15)
+			for j := range 10 {
+				_ = st.announce(ih, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(j), 1}), uint16(6881+j)), j%2 == 0, EventStarted, 0, true, &res)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "B/peer")
+		runtime.KeepAlive(st)
+	}
+}
