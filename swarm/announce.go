@@ -84,6 +84,20 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 	fails := 0
 	snap := TrackerSnapshot{URL: url, Seeders: -1, Leechers: -1}
 	for {
+		if t.pausedA.Load() {
+			// Paused: leave the swarm (peers would be refused anyway) and
+			// wait to be resumed.
+			if started {
+				t.announceStopped(ctx, cl, url)
+				started, event = false, tracker.Started
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-kick:
+			}
+			continue
+		}
 		if !sentCompleted && t.completedA.Load() && started {
 			event = tracker.Completed
 		}
@@ -132,12 +146,17 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 		}
 	}
 	if started {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stoppedTimeout)
-		_, err := cl.Announce(sctx, t.announceRequest(tracker.Stopped), tracker.AnnounceOpt{UserAgent: "shoal/0.1"})
-		cancel()
-		if err != nil {
-			t.log.Debug("Stopped announce failed", "tracker", url, "err", err)
-		}
+		t.announceStopped(ctx, cl, url)
+	}
+}
+
+// announceStopped tells the tracker we leave, bounded by stoppedTimeout
+// even when ctx is already done (shutdown).
+func (t *torrent) announceStopped(ctx context.Context, cl tracker.Client, url string) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stoppedTimeout)
+	defer cancel()
+	if _, err := cl.Announce(sctx, t.announceRequest(tracker.Stopped), tracker.AnnounceOpt{UserAgent: "shoal/0.1"}); err != nil {
+		t.log.Debug("Stopped announce failed", "tracker", url, "err", err)
 	}
 }
 
@@ -165,7 +184,7 @@ func (t *torrent) handleTrackerUpdate(u trackerUpdate) {
 
 func (t *torrent) dhtLoop(ctx context.Context) {
 	for {
-		if !t.private.Load() {
+		if !t.private.Load() && !t.pausedA.Load() {
 			peers, err := t.s.cfg.DHT.Announce(ctx, t.ih, int(t.s.addr.Port()))
 			if ctx.Err() != nil {
 				return

@@ -287,3 +287,42 @@ func serveMetadata(t *testing.T, ih [20]byte, info []byte) string {
 	})
 	return ln.Addr().String()
 }
+
+func TestTracker_PauseLeavesAndResumeRejoins(t *testing.T) {
+	t.Parallel()
+	tr := testnet.StartTracker(t)
+	src, root := payload(t, 25, testnet.File{Path: "p.bin", Size: 100_000})
+	tor := testnet.Create(t, root, 16<<10, tr.URL)
+	s, ih := seed(t, src, tor, swarm.Config{})
+	count := func(ev string) int {
+		n := 0
+		for _, e := range tr.Events() {
+			if e == ev {
+				n++
+			}
+		}
+		return n
+	}
+	waitEvents := func(ev string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for count(ev) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("tracker saw %q %d times, want %d; events %q", ev, count(ev), n, tr.Events())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitEvents("started", 1)
+	if err := s.Pause(ih); err != nil {
+		t.Fatal(err)
+	}
+	waitEvents("stopped", 1)
+	if tr.Peers(ih) != 0 {
+		t.Errorf("paused seed still listed by the tracker")
+	}
+	if err := s.Resume(ih); err != nil {
+		t.Fatal(err)
+	}
+	waitEvents("started", 2)
+}

@@ -101,6 +101,7 @@ type torrent struct {
 	left       atomic.Int64 // bytes wanted and missing, for announces
 	completedA atomic.Bool  // completed, for announcers
 	saving     atomic.Bool  // a resume save runs in the background
+	pausedA    atomic.Bool  // paused, for announcers
 
 	resumeSeq     int64      // actor: saves started
 	resumeMu      sync.Mutex // serializes resume writes
@@ -182,6 +183,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		paused:   opts.Paused,
 		lastMove: time.Now(),
 	}
+	t.pausedA.Store(opts.Paused)
 	if opts.Torrent != nil {
 		for _, tier := range opts.Torrent.Announce {
 			t.trackers = append(t.trackers, tier...)
@@ -297,6 +299,8 @@ func (t *torrent) pause() error {
 		return nil
 	}
 	t.paused = true
+	t.pausedA.Store(true)
+	t.kickAnnouncers(false)
 	for _, p := range t.peers {
 		p.close()
 	}
@@ -310,6 +314,8 @@ func (t *torrent) resume() error {
 		return nil
 	}
 	t.paused = false
+	t.pausedA.Store(false)
+	t.kickAnnouncers(false)
 	t.updateState()
 	for _, k := range t.known {
 		k.nextTry = time.Time{}
