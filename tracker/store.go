@@ -101,7 +101,7 @@ func (s *Store) announce(ih InfoHash, addr netip.AddrPort, seeder bool, ev Event
 		if ev == EventStopped {
 			return nil
 		}
-		if s.maxSwarms > 0 && s.swarms.Load() >= s.maxSwarms {
+		if s.maxSwarms > 0 && s.swarms.Load() >= s.maxSwarms && !s.evictPeerless(sh) {
 			return ErrFull
 		}
 		sw = &swarm{}
@@ -164,6 +164,26 @@ func (s *Store) announce(ih InfoHash, addr netip.AddrPort, seeder bool, ev Event
 	return nil
 }
 
+// evictPeerless makes room in a full store by dropping, from shard sh
+// (locked), the least recently announced swarm that has no peers, only a
+// completed counter. Live swarms always win over old counters, so a flood
+// of one-off infohashes in open mode cannot lock real torrents out; expire
+// does the same across all shards when the store is nearly full.
+func (s *Store) evictPeerless(sh *shard) bool {
+	var victim InfoHash
+	oldest, found := uint32(0), false
+	for ih, sw := range sh.swarms {
+		if sw.seeders+sw.leechers == 0 && (!found || sw.lastAnnounce < oldest) {
+			victim, oldest, found = ih, sw.lastAnnounce, true
+		}
+	}
+	if found {
+		delete(sh.swarms, victim)
+		s.swarms.Add(-1)
+	}
+	return found
+}
+
 func meta(now uint32, seeder bool) uint32 {
 	m := now & seenMask
 	if seeder {
@@ -203,10 +223,11 @@ func (s *Store) scrape(ih InfoHash) ScrapeStats {
 func (s *Store) expire(ttl time.Duration) (peers int) {
 	now := s.now()
 	ttlSecs := uint32(ttl / time.Second)
-	if now <= ttlSecs {
-		return 0
+	var cutoff uint32 // 0 expires no one: the store is younger than ttl
+	if now > ttlSecs {
+		cutoff = now - ttlSecs
 	}
-	cutoff := now - ttlSecs
+	crowded := s.maxSwarms > 0 && s.swarms.Load() > s.maxSwarms*9/10
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
@@ -220,7 +241,7 @@ func (s *Store) expire(ttl time.Duration) (peers int) {
 				s.count(sw, false, -gone)
 			}
 			peers += s4 + s6 + l4 + l6
-			if sw.seeders+sw.leechers == 0 && sw.completed == 0 {
+			if sw.seeders+sw.leechers == 0 && (sw.completed == 0 || crowded) {
 				delete(sh.swarms, ih)
 				s.swarms.Add(-1)
 			}

@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -254,5 +255,34 @@ func TestLogic_EventsBypassCache(t *testing.T) {
 	announce(EventNone)
 	if tot := l.store.totals(); tot.Leechers != 1 {
 		t.Errorf("after stop and re-announce: %+v, want the peer back", tot)
+	}
+}
+
+// TestStore_Full checks a full store makes room by dropping counter-only
+// swarms, and refuses new torrents only when every swarm has peers.
+func TestStore_Full(t *testing.T) {
+	st := newStore(2)
+	var res announceResult
+	peer := netip.MustParseAddrPort("10.0.0.1:1")
+	st.setCompleted(ihOf("old counter"), 5)
+	if err := st.announce(ihOf("a"), peer, false, EventStarted, 0, true, &res); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.announce(ihOf("b"), peer, false, EventStarted, 0, true, &res); err != nil && !errors.Is(err, ErrFull) {
+		t.Fatal(err)
+	}
+	// Unless the counter shared b's shard, room is made by the next sweep.
+	st.expire(time.Hour)
+	if err := st.announce(ihOf("b"), peer, false, EventStarted, 0, true, &res); err != nil {
+		t.Fatalf("full store after a sweep: %v", err)
+	}
+	if got := st.scrape(ihOf("old counter")); got.Downloaded != 0 {
+		t.Errorf("the counter-only swarm was kept: %+v", got)
+	}
+	if err := st.announce(ihOf("c"), peer, false, EventStarted, 0, true, &res); !errors.Is(err, ErrFull) {
+		t.Errorf("full store of live swarms: err = %v, want ErrFull", err)
+	}
+	if tot := st.totals(); tot.Swarms != 2 || tot.Leechers != 2 {
+		t.Errorf("totals %+v", tot)
 	}
 }
