@@ -179,8 +179,6 @@ func (f *metadataFetch) have() int {
 	return n
 }
 
-func (f *metadataFetch) peerGone(*peer) {}
-
 func (f *metadataFetch) requestFrom(t *torrent, p *peer) {
 	id, ok := p.extIDs[pp.ExtensionNameMetadata]
 	if !ok || id == 0 || p.metadataSize <= 0 || p.metadataSize > maxMetadataLen {

@@ -119,8 +119,7 @@ func (t *torrent) shutdown() {
 			t.closeContent()
 			t.publishSnapshot()
 			return
-		case ev := <-t.events:
-			t.releaseEvent(ev)
+		case <-t.events: // blocks were returned to the pool by their senders
 		case <-t.hashed:
 		case <-t.trackRes:
 		case <-t.found:
@@ -129,8 +128,6 @@ func (t *torrent) shutdown() {
 		}
 	}
 }
-
-func (t *torrent) releaseEvent(peerEvent) {}
 
 // handoff passes an established connection to the torrent's goroutine.
 func (t *torrent) handoff(ctx context.Context, nc *newConn) {
@@ -337,9 +334,6 @@ func (t *torrent) removePeer(p *peer, why error) {
 		tot.down += p.downloaded.Load()
 		tot.up += p.uploaded.Load()
 		tot.live = nil
-	}
-	if t.meta != nil {
-		t.meta.peerGone(p)
 	}
 	t.log.Debug("Peer disconnected", "addr", p.nc.addr.String(), "err", why)
 	t.fillRequests()
