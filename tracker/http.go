@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"errors"
 	"log"
 	"log/slog"
 	"net"
@@ -96,6 +97,10 @@ func (h *httpFrontend) announce(w http.ResponseWriter, r *http.Request, passkey 
 	bufs := httpBufPool.Get().(*httpBufs)
 	defer httpBufPool.Put(bufs)
 	ip := remoteIP(r)
+	if !ip.IsValid() {
+		h.fail(w, bufs, errors.New("tracker: no client address"))
+		return
+	}
 	if !h.l.allow(ip) {
 		h.fail(w, bufs, ErrRateLimited)
 		return
