@@ -12,7 +12,7 @@ import (
 // min-interval cache and the store. It knows no wire format.
 type logic struct {
 	cfg    Config
-	store  *Store
+	store  *peerStore
 	access *access
 	limit  *limiter // nil when rate limiting is off
 	cache  *answerCache

@@ -14,11 +14,11 @@ const (
 	stride6   = 18 + 4
 )
 
-// Store is the in-memory peer store: swarms sharded by infohash as in
+// peerStore is the in-memory peer store: swarms sharded by infohash as in
 // chihaya's memory store, each holding compact peer records (store_peers.go).
 // Times are whole seconds since the store was made, so a record's meta fits
 // in 31 bits. All methods are safe for concurrent use.
-type Store struct {
+type peerStore struct {
 	shards    [numShards]shard
 	base      time.Time
 	maxSwarms int64
@@ -39,24 +39,24 @@ type swarm struct {
 	lastAnnounce      uint32 // store seconds; 0 means never (loaded from state)
 }
 
-func newStore(maxSwarms int) *Store {
-	s := &Store{base: time.Now(), maxSwarms: int64(maxSwarms)}
+func newStore(maxSwarms int) *peerStore {
+	s := &peerStore{base: time.Now(), maxSwarms: int64(maxSwarms)}
 	for i := range s.shards {
 		s.shards[i].swarms = make(map[InfoHash]*swarm)
 	}
 	return s
 }
 
-func (s *Store) shard(ih InfoHash) *shard {
+func (s *peerStore) shard(ih InfoHash) *shard {
 	return &s.shards[ih[0]]
 }
 
 // now is the store clock: 1 at creation, so that 0 can mean "never".
-func (s *Store) now() uint32 {
+func (s *peerStore) now() uint32 {
 	return uint32(time.Since(s.base)/time.Second) + 1
 }
 
-func (s *Store) timeOf(secs uint32) time.Time {
+func (s *peerStore) timeOf(secs uint32) time.Time {
 	if secs == 0 {
 		return time.Time{}
 	}
@@ -89,7 +89,7 @@ type announceResult struct {
 // announce records the peer and fills res.Peers4/Peers6 (appending to what
 // they hold) with up to numWant others: from the peer's own family first and,
 // when bothFamilies, then from the other one.
-func (s *Store) announce(ih InfoHash, addr netip.AddrPort, seeder bool, ev Event, numWant int, bothFamilies bool, res *announceResult) error {
+func (s *peerStore) announce(ih InfoHash, addr netip.AddrPort, seeder bool, ev Event, numWant int, bothFamilies bool, res *announceResult) error {
 	var kb [18]byte
 	key, stride := peerKey(&kb, addr)
 	now := s.now()
@@ -169,7 +169,7 @@ func (s *Store) announce(ih InfoHash, addr netip.AddrPort, seeder bool, ev Event
 // completed counter. Live swarms always win over old counters, so a flood
 // of one-off infohashes in open mode cannot lock real torrents out; expire
 // does the same across all shards when the store is nearly full.
-func (s *Store) evictPeerless(sh *shard) bool {
+func (s *peerStore) evictPeerless(sh *shard) bool {
 	var victim InfoHash
 	oldest, found := uint32(0), false
 	for ih, sw := range sh.swarms {
@@ -192,7 +192,7 @@ func meta(now uint32, seeder bool) uint32 {
 	return m
 }
 
-func (s *Store) count(sw *swarm, seeder bool, d int) {
+func (s *peerStore) count(sw *swarm, seeder bool, d int) {
 	if seeder {
 		sw.seeders = uint32(int(sw.seeders) + d)
 		s.seeders.Add(int64(d))
@@ -208,7 +208,7 @@ type ScrapeStats struct {
 	Downloaded           uint64
 }
 
-func (s *Store) scrape(ih InfoHash) ScrapeStats {
+func (s *peerStore) scrape(ih InfoHash) ScrapeStats {
 	sh := s.shard(ih)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -220,7 +220,7 @@ func (s *Store) scrape(ih InfoHash) ScrapeStats {
 }
 
 // expire drops peers not seen for ttl, and swarms left with nothing to keep.
-func (s *Store) expire(ttl time.Duration) (peers int) {
+func (s *peerStore) expire(ttl time.Duration) (peers int) {
 	now := s.now()
 	ttlSecs := uint32(ttl / time.Second)
 	var cutoff uint32 // 0 expires no one: the store is younger than ttl
@@ -261,7 +261,7 @@ type SwarmStats struct {
 }
 
 // swarmStats calls fn for every swarm, one shard lock at a time.
-func (s *Store) swarmStats(fn func(SwarmStats)) {
+func (s *peerStore) swarmStats(fn func(SwarmStats)) {
 	var batch []SwarmStats
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -281,7 +281,7 @@ func (s *Store) swarmStats(fn func(SwarmStats)) {
 }
 
 // completedCounts returns every nonzero completed counter.
-func (s *Store) completedCounts() map[InfoHash]uint64 {
+func (s *peerStore) completedCounts() map[InfoHash]uint64 {
 	out := make(map[InfoHash]uint64)
 	for i := range s.shards {
 		sh := &s.shards[i]
@@ -297,7 +297,7 @@ func (s *Store) completedCounts() map[InfoHash]uint64 {
 }
 
 // setCompleted restores a counter saved by an earlier run.
-func (s *Store) setCompleted(ih InfoHash, n uint64) {
+func (s *peerStore) setCompleted(ih InfoHash, n uint64) {
 	sh := s.shard(ih)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -315,6 +315,6 @@ type Totals struct {
 	Swarms, Seeders, Leechers int64
 }
 
-func (s *Store) totals() Totals {
+func (s *peerStore) totals() Totals {
 	return Totals{Swarms: s.swarms.Load(), Seeders: s.seeders.Load(), Leechers: s.leechers.Load()}
 }

@@ -124,7 +124,7 @@ func TestStore_RandomAnnounces(t *testing.T) {
 	}
 }
 
-func checkModel(t *testing.T, st *Store, count func(InfoHash) (int, int), ihs []InfoHash, completed map[InfoHash]uint64) {
+func checkModel(t *testing.T, st *peerStore, count func(InfoHash) (int, int), ihs []InfoHash, completed map[InfoHash]uint64) {
 	t.Helper()
 	var seeders, leechers int64
 	for _, ih := range ihs {
