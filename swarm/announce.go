@@ -14,6 +14,7 @@ import (
 
 const (
 	dhtAnnounceEvery = 5 * time.Minute // well inside the usual 30 min peer TTL of DHT stores
+	dhtRetryFirst    = 3 * time.Second // after a failed or empty lookup, doubling up to dhtAnnounceEvery
 	minInterval      = 10 * time.Second
 	stoppedTimeout   = time.Second
 )
@@ -183,7 +184,9 @@ func (t *torrent) handleTrackerUpdate(u trackerUpdate) {
 }
 
 func (t *torrent) dhtLoop(ctx context.Context) {
+	retry := dhtRetryFirst
 	for {
+		wait := dhtAnnounceEvery
 		if !t.private.Load() && !t.pausedA.Load() {
 			peers, err := t.s.cfg.DHT.Announce(ctx, t.ih, int(t.s.addr.Port()))
 			if ctx.Err() != nil {
@@ -191,6 +194,14 @@ func (t *torrent) dhtLoop(ctx context.Context) {
 			}
 			if err != nil {
 				t.log.Debug("DHT announce failed", "err", err)
+			}
+			// A lookup right after start often runs on a routing table still
+			// filling up; waiting the full period would leave a new seed
+			// unfindable, or a magnet stuck, for minutes.
+			if err != nil || (len(peers) == 0 && !t.completedA.Load()) {
+				wait, retry = retry, min(2*retry, dhtAnnounceEvery)
+			} else {
+				retry = dhtRetryFirst
 			}
 			t.s.noteDHT(len(peers))
 			if len(peers) > 0 {
@@ -201,7 +212,7 @@ func (t *torrent) dhtLoop(ctx context.Context) {
 				}
 			}
 		}
-		tm := time.NewTimer(dhtAnnounceEvery)
+		tm := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			tm.Stop()
