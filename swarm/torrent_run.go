@@ -70,15 +70,16 @@ func (t *torrent) run(ctx context.Context) {
 		case <-tick.C:
 			t.sampleRates()
 			t.publishSnapshot()
+			// Each tick while pieces complete (saves never overlap): a
+			// kill -9 then costs at most the pieces verified since, plus
+			// those in flight.
+			if t.resumeDirt {
+				t.saveResumeAsync()
+			}
 		case <-rechoke.C:
 			t.rechoke()
 		case <-slow.C:
 			t.housekeeping()
-			// Each second while pieces complete: a kill -9 then costs at
-			// most the pieces verified since (plus those in flight).
-			if t.resumeDirt {
-				t.saveResumeAsync()
-			}
 		}
 	}
 }
