@@ -12,7 +12,9 @@ import (
 
 	"github.com/adrg/xdg"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/shoal-bt/shoal/dht"
 	"github.com/shoal-bt/shoal/tracker"
 )
 
@@ -20,9 +22,10 @@ func init() { register(newTrackerCmd) }
 
 func newTrackerCmd(a *app) *cobra.Command {
 	var (
-		cfg   tracker.Config
-		state string
-		rate  float64
+		cfg       tracker.Config
+		state     string
+		rate      float64
+		dhtListen string
 	)
 	cmd := &cobra.Command{
 		Use:   "tracker",
@@ -61,7 +64,21 @@ Completed counts are kept in --state across restarts.`,
 				return trackerError(err)
 			}
 			printTrackerURLs(a.stdout, s)
-			return s.Run(a.ctx)
+			if dhtListen == "" {
+				return s.Run(a.ctx)
+			}
+			// A LAN with no internet needs a DHT node to bootstrap from as
+			// much as a tracker; the tracker's host is the natural place.
+			node, err := dht.New(dht.Config{ListenAddr: dhtListen, Logger: a.log,
+				StateFile: defaultDHTStateFile("dht-tracker")})
+			if err != nil {
+				return dhtError("--dht-listen", err)
+			}
+			fmt.Fprintf(a.stdout, "DHT bootstrap node: %s (clients: --dht-bootstrap HOST:%d)\n", node.Addr(), node.Addr().Port())
+			g, ctx := errgroup.WithContext(a.ctx)
+			g.Go(func() error { return s.Run(ctx) })
+			g.Go(func() error { return node.Run(ctx) })
+			return g.Wait()
 		},
 	}
 	fs := cmd.Flags()
@@ -78,6 +95,15 @@ Completed counts are kept in --state across restarts.`,
 	fs.Float64Var(&rate, "rate", 50, "requests per second each IP may sustain (0: no limit)")
 	fs.IntVar(&cfg.BurstPerIP, "burst", 1000, "requests an IP may send at once before --rate applies")
 	fs.IntVar(&cfg.MaxSwarms, "max-torrents", 1_000_000, "most torrents tracked at once")
+	fs.StringVar(&dhtListen, "dht-listen", "", `also run a DHT bootstrap node on this UDP address (--dht uses ":6881")`)
+	var withDHT bool
+	fs.BoolVar(&withDHT, "dht", false, "also run a DHT bootstrap node (on --dht-listen, default :6881) for magnet links on the LAN")
+	cmd.PreRunE = func(*cobra.Command, []string) error {
+		if withDHT && dhtListen == "" {
+			dhtListen = ":6881"
+		}
+		return nil
+	}
 	fs.StringVar(&state, "state", "", `file for completed counts across restarts (default: $XDG_DATA_HOME/shoal/tracker-state.txt; "" to keep them in memory)`)
 	return cmd
 }

@@ -145,3 +145,28 @@ func TestTracker_ShoalSeedAndGet(t *testing.T) {
 		t.Errorf("the tracker did not see both peers:\n%s", metrics)
 	}
 }
+
+// TestTracker_WithDHTServesInfohashOnlyMagnets: on a LAN with no internet,
+// 'shoal tracker --dht' is also the DHT bootstrap node, so a magnet link
+// with only the infohash works for anyone pointed at it.
+func TestTracker_WithDHTServesInfohashOnlyMagnets(t *testing.T) {
+	dir := t.TempDir()
+	tr := shoalStart(t, "tracker", "--http", "127.0.0.1:0", "--udp", "off", "--dht", "--dht-listen", "127.0.0.1:0",
+		"--state", "", "--log-level", "error")
+	boot := tr.waitFor(t, `DHT bootstrap node: (\S+)`, 10*time.Second)[1]
+
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, map[string]int{"a.bin": 200_000})
+	seed := shoalStart(t, "seed", data, "--dht-bootstrap", boot, "--listen", "127.0.0.1:0", "--no-tui",
+		"--state-dir", filepath.Join(dir, "seed-state"))
+	magnet := seed.waitFor(t, `Magnet:  (magnet:\S+)`, 30*time.Second)[1]
+	ih := regexp.MustCompile(`xt=urn:btih:([0-9a-f]{40})`).FindStringSubmatch(magnet)[1]
+
+	out := t.TempDir()
+	code, stdout, stderr := shoalRun(t, "get", "magnet:?xt=urn:btih:"+ih, "-o", out, "--listen", "127.0.0.1:0",
+		"--no-tui", "--dht-bootstrap", boot, "--state-dir", filepath.Join(dir, "get-state"))
+	if code != 0 {
+		t.Fatalf("get via the tracker's DHT node: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	sameTree(t, data, filepath.Join(out, "dataset"))
+}
