@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -25,6 +26,22 @@ type Resume struct {
 	// than the record's, which by itself is no reason to re-hash: see
 	// Reconcile.
 	Writing bool
+	// Boot, when set, is the boot id (BootID) of the machine that saved the
+	// record without syncing the data first: the record is then good
+	// against a killed process (the kernel keeps its writes) but not
+	// against a crash of the machine, and a loader must ignore it once the
+	// machine has rebooted. Such records are also written without fsync.
+	Boot string
+}
+
+// BootID names the running boot of this machine (Linux), or "" when it
+// cannot tell; records then have to be saved durably every time.
+func BootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // FileStamp is a file's size and modification time as Stamp saw it; Size is
@@ -37,9 +54,10 @@ type FileStamp struct {
 
 // Resume file layout, big-endian:
 //
-//	magic "SHOALRES" | version u16 | flags u16 (bit 0: Writing) | infohash [20] |
-//	pieces u32 | files u32 | bitfield ceil(pieces/8) |
-//	files × (size i64, mtime unix-nanoseconds i64) | CRC-32C u32 of all before
+//	magic "SHOALRES" | version u16 | flags u16 (bit 0: Writing, bit 1: Boot) |
+//	infohash [20] | pieces u32 | files u32 | bitfield ceil(pieces/8) |
+//	files × (size i64, mtime unix-nanoseconds i64) | [boot id len u8, boot id] |
+//	CRC-32C u32 of all before
 //
 // The checksum catches torn writes (which the atomic rename should already
 // prevent) and disk garbage.
@@ -47,10 +65,13 @@ const (
 	resumeMagic   = "SHOALRES"
 	resumeVersion = 1
 	resumeHeader  = 8 + 2 + 2 + 20 + 4 + 4
-	maxResume     = resumeHeader + MaxPieces/8 + 1 + MaxFiles*16 + 4
+	maxResume     = resumeHeader + MaxPieces/8 + 1 + MaxFiles*16 + 1 + 255 + 4
 )
 
-const flagWriting = 1
+const (
+	flagWriting = 1
+	flagBoot    = 2
+)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -68,6 +89,12 @@ func SaveResume(path string, r *Resume) error {
 	if r.Writing {
 		flags |= flagWriting
 	}
+	if len(r.Boot) > 255 {
+		return fmt.Errorf("save resume: boot id of %d bytes", len(r.Boot))
+	}
+	if r.Boot != "" {
+		flags |= flagBoot
+	}
 	b = binary.BigEndian.AppendUint16(b, flags)
 	b = append(b, r.InfoHash[:]...)
 	b = binary.BigEndian.AppendUint32(b, uint32(r.Have.Len()))
@@ -81,14 +108,21 @@ func SaveResume(path string, r *Resume) error {
 		b = binary.BigEndian.AppendUint64(b, uint64(f.Size))
 		b = binary.BigEndian.AppendUint64(b, uint64(ns))
 	}
+	if r.Boot != "" {
+		b = append(b, byte(len(r.Boot)))
+		b = append(b, r.Boot...)
+	}
 	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	if err := writeAtomic(path, b); err != nil {
+	if err := writeAtomic(path, b, r.Boot == ""); err != nil {
 		return fmt.Errorf("save resume: %w", err)
 	}
 	return nil
 }
 
-func writeAtomic(path string, b []byte) error {
+// writeAtomic replaces path with b by rename, so readers see the old file or
+// the new one. With durable it also fsyncs the file and the directory, so
+// that holds across a crash of the machine too.
+func writeAtomic(path string, b []byte, durable bool) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -107,8 +141,10 @@ func writeAtomic(path string, b []byte) error {
 	if _, err := tmp.Write(b); err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		return err
+	if durable {
+		if err := tmp.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err
@@ -117,6 +153,9 @@ func writeAtomic(path string, b []byte) error {
 		return err
 	}
 	done = true
+	if !durable {
+		return nil
+	}
 	// The rename is durable only once the directory entry is.
 	d, err := os.Open(dir)
 	if err != nil {
@@ -158,15 +197,24 @@ func decodeResume(b []byte, pieces, files int) (*Resume, error) {
 	if crc32.Checksum(body, castagnoli) != sum {
 		return nil, errors.New("checksum mismatch (torn or corrupt)")
 	}
-	r := &Resume{Writing: binary.BigEndian.Uint16(b[10:])&flagWriting != 0}
+	flags := binary.BigEndian.Uint16(b[10:])
+	r := &Resume{Writing: flags&flagWriting != 0}
 	copy(r.InfoHash[:], b[12:32])
 	np, nf := int64(binary.BigEndian.Uint32(b[32:])), int64(binary.BigEndian.Uint32(b[36:]))
 	if np != int64(pieces) || nf != int64(files) {
 		return nil, fmt.Errorf("for %d pieces and %d files, torrent has %d and %d", np, nf, pieces, files)
 	}
 	bfLen := (np + 7) / 8
-	if int64(len(body)) != resumeHeader+bfLen+16*nf {
-		return nil, fmt.Errorf("%d bytes, want %d", len(b), resumeHeader+bfLen+16*nf+4)
+	fixed := resumeHeader + bfLen + 16*nf
+	if flags&flagBoot != 0 && int64(len(body)) > fixed {
+		n := int64(body[fixed])
+		if int64(len(body)) == fixed+1+n {
+			r.Boot = string(body[fixed+1:])
+			body = body[:fixed]
+		}
+	}
+	if int64(len(body)) != fixed {
+		return nil, fmt.Errorf("%d bytes, want %d", len(b), fixed+4)
 	}
 	have, err := BitfieldFromBytes(body[resumeHeader:resumeHeader+bfLen], pieces)
 	if err != nil {

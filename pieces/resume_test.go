@@ -119,3 +119,24 @@ func TestStamp(t *testing.T) {
 		t.Fatalf("stamps after roundtrip: %+v, %v", got, err)
 	}
 }
+
+func TestResume_BootRoundtrip(t *testing.T) {
+	info := &Info{Name: "x", PieceLength: 16 << 10, Hashes: make([][20]byte, 3), Length: 40 << 10,
+		Files: []File{{Length: 40 << 10}}}
+	have := NewBitfield(3)
+	have.Set(1)
+	path := filepath.Join(t.TempDir(), "r")
+	for _, boot := range []string{"", "5f6c1a52-8d2e-4c3b-9a41-0d6f2b7e9c11"} {
+		want := &Resume{Have: have, Files: []FileStamp{{Size: 7}}, Writing: true, Boot: boot}
+		if err := SaveResume(path, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := LoadResume(path, info)
+		if err != nil || got.Boot != boot || !got.Have.Has(1) || got.Have.Has(0) || !got.Writing {
+			t.Errorf("boot %q: got %+v, %v", boot, got, err)
+		}
+	}
+	if BootID() == "" {
+		t.Log("no boot id on this system; fast resume records are never used here")
+	}
+}

@@ -15,8 +15,11 @@ import (
 const (
 	dhtAnnounceEvery = 5 * time.Minute // well inside the usual 30 min peer TTL of DHT stores
 	dhtRetryFirst    = 3 * time.Second // after a failed or empty lookup, doubling up to dhtAnnounceEvery
-	minInterval      = 10 * time.Second
-	stoppedTimeout   = time.Second
+	// durableResumeEvery bounds what a crash of the machine (not of shoal)
+	// can cost: pieces verified since are checked again on restart.
+	durableResumeEvery = 30 * time.Second
+	minInterval        = 10 * time.Second
+	stoppedTimeout     = time.Second
 )
 
 type trackerUpdate struct {

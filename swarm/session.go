@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/shoal-bt/shoal/pieces"
 )
 
 // Errors returned by Session methods, checked with errors.Is.
@@ -99,6 +101,7 @@ func (c Config) LogValue() slog.Value {
 type Session struct {
 	cfg    Config
 	log    *slog.Logger
+	bootID string // pieces.BootID(), for fast resume records
 	ln     net.Listener
 	addr   netip.AddrPort
 	peerID [20]byte
@@ -141,6 +144,7 @@ func New(cfg Config) (*Session, error) {
 		torrents:    make(map[InfoHash]*torrent),
 		events:      make(chan Event, 256),
 		hashWorkers: runtime.GOMAXPROCS(0),
+		bootID:      pieces.BootID(),
 	}
 	copy(s.peerID[:], cfg.PeerIDPrefix)
 	if _, err := rand.Read(s.peerID[len(cfg.PeerIDPrefix):]); err != nil {

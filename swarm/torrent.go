@@ -106,6 +106,7 @@ type torrent struct {
 	resumeSeq     int64      // actor: saves started
 	resumeMu      sync.Mutex // serializes resume writes
 	resumeWritten int64      // guarded by resumeMu: newest save written
+	lastDurable   time.Time  // actor: when a save last synced the data
 	// verified is completed plus, when the torrent has them, BLAKE3 file
 	// digests checked; set from the BLAKE3 goroutine, hence atomic.
 	verified atomic.Bool

@@ -92,7 +92,7 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 		return pieces.Bitfield{}, fmt.Errorf("stat files: %w", err)
 	}
 	if p := t.resumePath(); p != "" {
-		r, err := pieces.LoadResume(p, info)
+		r, err := loadResume(p, info, t.s.bootID)
 		if err == nil && r.InfoHash != t.ih {
 			err = fmt.Errorf("%w: record of another torrent", pieces.ErrBadResume)
 		}
@@ -200,4 +200,17 @@ func (t *torrent) applyPriorities() {
 		}
 		t.picker.SetPriority(i, prio)
 	}
+}
+
+// loadResume prefers the fast record, saved every tick without syncing the
+// data, when it was saved in this boot of the machine: only a crash of the
+// machine can lose what it claims. Otherwise, the last durable record.
+func loadResume(path string, info *pieces.Info, bootID string) (*pieces.Resume, error) {
+	if bootID != "" {
+		r, err := pieces.LoadResume(fastPath(path), info)
+		if err == nil && r.Boot == bootID {
+			return r, nil
+		}
+	}
+	return pieces.LoadResume(path, info)
 }

@@ -3,10 +3,12 @@ package swarm
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -268,7 +270,7 @@ func (t *torrent) saveResume() {
 	// completion and at shutdown (ctx done, writers gone) they are final.
 	writing := !t.completed && (t.ctx == nil || t.ctx.Err() == nil)
 	t.resumeSeq++
-	if err := t.writeResume(c, p, haveBitfield(c), writing, t.resumeSeq); err != nil {
+	if err := t.writeResume(c, p, haveBitfield(c), writing, t.resumeSeq, true); err != nil {
 		t.log.Warn("Saving resume state failed", "err", err)
 		return
 	}
@@ -290,33 +292,58 @@ func (t *torrent) saveResumeAsync() {
 	t.resumeDirt = false
 	t.resumeSeq++
 	seq := t.resumeSeq
+	// Syncing gigabytes of fresh data every tick would pace a fast download
+	// at the disk's flush speed. Most ticks write a fast record instead,
+	// good against a killed process; a durable one follows every
+	// durableResumeEvery, and at completion and shutdown.
+	durable := t.s.bootID == "" || time.Since(t.lastDurable) >= durableResumeEvery
+	if durable {
+		t.lastDurable = time.Now()
+	}
 	t.wg.Go(func() {
 		defer t.saving.Store(false)
-		if err := t.writeResume(c, p, have, writing, seq); err != nil {
+		if err := t.writeResume(c, p, have, writing, seq, durable); err != nil {
 			t.log.Warn("Saving resume state failed", "err", err)
 		}
 	})
 }
 
-// writeResume syncs the data first, so the record never claims pieces a
-// crash of the machine could lose, then stamps the files and saves. Saves
-// are serialized, and one older (seq) than the last written is dropped.
-func (t *torrent) writeResume(c *content, path string, have pieces.Bitfield, writing bool, seq int64) error {
+// writeResume saves a record of have. A durable save syncs the data first,
+// so the record never claims pieces a crash of the machine could lose, and
+// then drops the fast record; a fast one goes to fastPath(path), marked
+// with the boot id it is good for. Saves are serialized, and one older
+// (seq) than the last written is dropped.
+func (t *torrent) writeResume(c *content, path string, have pieces.Bitfield, writing bool, seq int64, durable bool) error {
 	t.resumeMu.Lock()
 	defer t.resumeMu.Unlock()
 	if seq <= t.resumeWritten {
 		return nil
 	}
 	t.resumeWritten = seq
-	if err := c.storage.Sync(); err != nil {
-		t.log.Warn("Sync failed", "err", err)
+	if durable {
+		if err := c.storage.Sync(); err != nil {
+			t.log.Warn("Sync failed", "err", err)
+		}
 	}
 	stamps, err := pieces.Stamp(t.dir, c.info)
 	if err != nil {
 		return fmt.Errorf("stat files: %w", err)
 	}
-	return pieces.SaveResume(path, &pieces.Resume{InfoHash: t.ih, Have: have, Files: stamps, Writing: writing})
+	r := &pieces.Resume{InfoHash: t.ih, Have: have, Files: stamps, Writing: writing}
+	if !durable {
+		r.Boot = t.s.bootID
+		return pieces.SaveResume(fastPath(path), r)
+	}
+	if err := pieces.SaveResume(path, r); err != nil {
+		return err
+	}
+	if err := os.Remove(fastPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.log.Warn("Removing the fast resume record failed", "err", err)
+	}
+	return nil
 }
+
+func fastPath(resumePath string) string { return resumePath + ".fast" }
 
 func hasBlake3(info *pieces.Info) bool {
 	for _, f := range info.Files {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -17,9 +18,10 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 
-	logLevel string
-	logFile  string
-	log      *slog.Logger
+	logLevel   string
+	logFile    string
+	cpuProfile string
+	log        *slog.Logger
 }
 
 // subcommands are added by the cmd_*.go files' init functions, so each
@@ -47,11 +49,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetContext(ctx)
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.logFile, "log-file", "", "write logs to this file instead of stderr")
+	root.PersistentFlags().StringVar(&a.cpuProfile, "cpu-profile", "", "write a Go CPU profile here (for make bench and bug reports)")
+	root.PersistentFlags().MarkHidden("cpu-profile")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%w", err) })
 	for _, newCmd := range subcommands {
 		root.AddCommand(newCmd(a))
 	}
 	err := root.Execute()
+	if a.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	switch code := codeOf(ctx, err); code {
 	case exitOK:
 	case exitInterrupted:
@@ -79,5 +86,14 @@ func (a *app) setupLogging() error {
 		w = f
 	}
 	a.log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	if a.cpuProfile != "" {
+		f, err := os.Create(a.cpuProfile)
+		if err != nil {
+			return usageErrorf("--cpu-profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	return nil
 }
