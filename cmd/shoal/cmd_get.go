@@ -77,6 +77,7 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 	r := newReporter(a, sf, ih)
 	var (
 		diskFull   bool
+		fullDone   int64  // DoneBytes when the disk was last seen full
 		errMsg     string // from an error event, until a snapshot shows it
 		errPending time.Time
 	)
@@ -88,7 +89,7 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 				// the event; it decides the exit code.
 				errMsg, errPending = ev.Msg, time.Now()
 			case swarm.EventDiskFull:
-				diskFull = true
+				diskFull, fullDone = true, t.DoneBytes
 			}
 		}
 		if errMsg != "" && t.State != swarm.StateError && time.Since(errPending) > 3*time.Second {
@@ -100,7 +101,11 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 			}
 			return true, fmt.Errorf("%s: %s", t.Name, t.Err)
 		}
-		if t.Stalled == "" {
+		// The snapshot lags the event, and the engine clears its stall
+		// to retry every few seconds: only progress proves there is space.
+		if t.Stalled == "disk full" {
+			diskFull, fullDone = true, t.DoneBytes
+		} else if diskFull && t.DoneBytes > fullDone {
 			diskFull = false
 		}
 		return stopWhenDone && t.Verified, nil
