@@ -76,7 +76,7 @@ func (t *torrent) stalled() string {
 			if t.trackerErr != "" {
 				return "tracker unreachable: " + t.trackerErr
 			}
-			return "no peers found"
+			return t.whyNoPeers()
 		}
 		return "peers found but none connect"
 	}
@@ -93,4 +93,18 @@ func (t *torrent) stalled() string {
 		return "all peers choke us"
 	}
 	return "no peer has the missing pieces"
+}
+
+// whyNoPeers names what stands between a torrent and its first peer, from
+// the sources it has.
+func (t *torrent) whyNoPeers() string {
+	dht := t.s.cfg.DHT != nil && !t.private.Load()
+	lsd := t.s.cfg.LSD && !t.private.Load()
+	switch {
+	case len(t.trackers) == 0 && !dht && !lsd:
+		return "no way to find peers: no trackers, no DHT, no LAN discovery (give a peer or a tracker)"
+	case dht && len(t.trackers) == 0 && t.s.dhtNodes() == 0:
+		return "no DHT nodes reachable (check --dht-bootstrap) and no trackers"
+	}
+	return "no peers found"
 }

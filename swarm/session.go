@@ -393,6 +393,14 @@ func (s *Session) sampleLoop(ctx context.Context) {
 	}
 }
 
+// dhtNodes is the DHT routing table's size, or -1 when the DHT cannot say.
+func (s *Session) dhtNodes() int {
+	if d, ok := s.cfg.DHT.(interface{ DHTSnapshot() DHTSnapshot }); ok {
+		return d.DHTSnapshot().Nodes
+	}
+	return -1
+}
+
 func (s *Session) noteDHT(peers int) {
 	s.dhtMu.Lock()
 	s.dhtLast, s.dhtPeers = time.Now(), peers

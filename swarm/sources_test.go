@@ -2,6 +2,7 @@ package swarm_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -189,12 +190,34 @@ func TestSession_StalledDiagnosis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testnet.WaitFor(t, l, ih, 10*time.Second, "stalled: no peers", func(ts swarm.TorrentSnapshot) bool { return ts.Stalled == "no peers found" })
+	testnet.WaitFor(t, l, ih, 10*time.Second, "stalled: no sources", func(ts swarm.TorrentSnapshot) bool {
+		return strings.HasPrefix(ts.Stalled, "no way to find peers: ")
+	})
 	testnet.WaitFor(t, l, ih3, 10*time.Second, "stalled: tracker down", func(ts swarm.TorrentSnapshot) bool {
 		return strings.HasPrefix(ts.Stalled, "tracker unreachable: ")
 	})
 	testnet.WaitFor(t, l, ih2, 10*time.Second, "stalled: none connect", func(ts swarm.TorrentSnapshot) bool {
 		return ts.Stalled == "peers found but none connect"
+	})
+}
+
+// emptyDHT is a DHT node that reaches nobody.
+type emptyDHT struct{}
+
+func (emptyDHT) Announce(context.Context, [20]byte, int) ([]netip.AddrPort, error) {
+	return nil, errors.New("no nodes")
+}
+func (emptyDHT) DHTSnapshot() swarm.DHTSnapshot { return swarm.DHTSnapshot{Enabled: true} }
+
+func TestSession_StalledNoDHTNodes(t *testing.T) {
+	t.Parallel()
+	l := testnet.StartSession(t, swarm.Config{DHT: emptyDHT{}})
+	ih, err := l.Add(t.Context(), swarm.AddOptions{Magnet: &pieces.Magnet{InfoHash: [20]byte{1, 2, 3}}, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testnet.WaitFor(t, l, ih, 10*time.Second, "stalled: no DHT nodes", func(ts swarm.TorrentSnapshot) bool {
+		return strings.HasPrefix(ts.Stalled, "no DHT nodes reachable")
 	})
 }
 
