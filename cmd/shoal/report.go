@@ -207,6 +207,9 @@ func (r *reporter) summary(snap *swarm.Snapshot, runErr error) {
 		humanize.IBytes(uint64(t.Downloaded)), humanize.IBytes(uint64(t.Uploaded)), secs,
 		humanize.IBytes(uint64(s.AvgDownBps)))
 	for _, p := range s.Peers {
+		if p.Downloaded == 0 && p.Uploaded == 0 && !p.Banned {
+			continue // a connection that carried nothing, such as a duplicate
+		}
 		flag := ""
 		if p.Banned {
 			flag = "  (banned)"
