@@ -12,8 +12,11 @@ demo: build
 build:
 	$(GO) build -o $(BIN) ./cmd/shoal
 
+# Every test with the race detector, then every fuzz target for a few
+# seconds (bench/fuzz-smoke.sh; about 1.5 min on 2 cores).
 test: vet
 	$(GO) test -race -count=1 -timeout 15m ./...
+	GO=$(GO) FUZZTIME=3s bash bench/fuzz-smoke.sh
 
 vet:
 	$(GO) vet ./...
@@ -22,15 +25,13 @@ vet:
 # in every plain 'go test'.
 FUZZTIME ?= 30s
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$f"; \
-	    $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash bench/fuzz-smoke.sh
 
+# The long loops: 200 kill -9 restarts of a real download, then every fuzz
+# target for 5 minutes.
 soak:
-	FUZZTIME=5m $(MAKE) fuzz
+	SHOAL_CRASH_KILLS=200 $(GO) test ./cmd/shoal -run '^TestCrash_' -count=1 -timeout 60m -v
+	GO=$(GO) FUZZTIME=5m bash bench/fuzz-smoke.sh
 
 bench: build
 	bash bench/run.sh
