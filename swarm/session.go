@@ -119,6 +119,7 @@ type Session struct {
 	evMu     sync.RWMutex
 	evClosed bool // Run returned: Events is closed
 	dropped  atomic.Int64
+	pubMu    sync.Mutex // one publish at a time, so an older snapshot never replaces a newer one
 
 	dhtMu    sync.Mutex
 	dhtLast  time.Time
@@ -408,6 +409,8 @@ func (s *Session) noteDHT(peers int) {
 }
 
 func (s *Session) publish() {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
 	s.mu.Lock()
 	ts := make([]*torrent, 0, len(s.torrents))
 	for _, t := range s.torrents {

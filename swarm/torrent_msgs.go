@@ -297,7 +297,10 @@ func (t *torrent) complete() {
 	t.updateState()
 	t.log.Info("Torrent complete", "name", t.name())
 	c := t.data.Load()
-	t.s.emit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
+	if !hasBlake3(c.info) {
+		t.verified.Store(true)
+	}
+	t.publishAndEmit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
 	t.saveResume() // syncs the data first, so the record never claims what a crash could lose
 	t.kickAnnouncers(true)
 	for _, p := range t.peers {
@@ -309,7 +312,15 @@ func (t *torrent) complete() {
 	if hasBlake3(c.info) {
 		ctx := t.ctx
 		t.wg.Go(func() { t.verifyBlake3(ctx, c) })
-	} else {
-		t.verified.Store(true)
 	}
+}
+
+// publishAndEmit emits ev once the torrent's and the session's snapshots
+// show what it reports: whoever reacts to the event by reading Snapshot
+// (shoal get exits on Verified) then sees the new state, not one up to two
+// ticks old. Runs on the torrent's goroutine.
+func (t *torrent) publishAndEmit(ev Event) {
+	t.publishSnapshot()
+	t.s.publish()
+	t.s.emit(ev)
 }

@@ -381,7 +381,12 @@ func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
 		}
 	}
 	t.verified.Store(true)
-	t.s.emit(Event{Kind: EventVerified, InfoHash: t.ih, Name: t.name(), Msg: fmt.Sprintf("%d files match their BLAKE3 digests", len(res))})
+	ev := Event{Kind: EventVerified, InfoHash: t.ih, Name: t.name(), Msg: fmt.Sprintf("%d files match their BLAKE3 digests", len(res))}
+	select {
+	case t.cmds <- func() { t.publishAndEmit(ev) }:
+	case <-ctx.Done(): // shutting down: the final snapshots follow
+		t.s.emit(ev)
+	}
 }
 
 // clientName decodes Azureus-style peer ids ("-SH0010-...").
