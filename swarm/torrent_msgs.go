@@ -297,7 +297,12 @@ func (t *torrent) complete() {
 	t.updateState()
 	t.log.Info("Torrent complete", "name", t.name())
 	c := t.data.Load()
-	if !hasBlake3(c.info) {
+	if hasBlake3(c.info) {
+		// Started before the save: BLAKE3 reads the page cache while the
+		// save waits for the disk, rather than one after the other.
+		ctx := t.ctx
+		t.wg.Go(func() { t.verifyBlake3(ctx, c) })
+	} else {
 		t.verified.Store(true)
 	}
 	t.publishAndEmit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
@@ -308,10 +313,6 @@ func (t *torrent) complete() {
 		if p.hasAll {
 			t.removePeer(p, errBothSeeds)
 		}
-	}
-	if hasBlake3(c.info) {
-		ctx := t.ctx
-		t.wg.Go(func() { t.verifyBlake3(ctx, c) })
 	}
 }
 
