@@ -342,6 +342,17 @@ func (n *Node) bootstrap(ctx context.Context, first bool) {
 		return
 	}
 	ts, err := srv.BootstrapContext(ctx)
+	if err == nil && ts.NumResponses == 0 && srv.NumNodes() > 0 && len(n.cfg.Bootstrap) > 0 {
+		// Every contact we had is gone (a state file from days ago, a LAN
+		// whose nodes moved). The library only falls back to the bootstrap
+		// nodes when the table is empty, so ask them ourselves.
+		if addrs, aerr := n.startingNodes(); aerr == nil {
+			for _, a := range addrs {
+				srv.Ping(&net.UDPAddr{IP: a.IP(), Port: a.Port()})
+			}
+			ts, err = srv.BootstrapContext(ctx)
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 	case err != nil && first:

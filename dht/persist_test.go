@@ -159,3 +159,51 @@ func TestPersistence_PeriodicSave(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestPersistence_StaleStateFallsBackToBootstrap: a state file whose
+// contacts are all gone (saved days ago, say) must not leave the node alone
+// when bootstrap nodes are configured.
+func TestPersistence_StaleStateFallsBackToBootstrap(t *testing.T) {
+	nodes := startNetwork(t, 20, Config{})
+	ih := randomHash()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := nodes[len(nodes)-1].Announce(ctx, ih, 7001); err != nil {
+		t.Fatal(err)
+	}
+
+	stateFile := filepath.Join(t.TempDir(), "dht.dat")
+	var st state
+	st.ID = randomHash()
+	for range 16 {
+		st.Nodes = append(st.Nodes, contact{ID: randomHash(), Addr: deadUDPAddr(t)})
+	}
+	if err := saveState(stateFile, st); err != nil {
+		t.Fatal(err)
+	}
+	y, _ := runNode(t, Config{Bootstrap: []string{nodes[0].Addr().String()}, StateFile: stateFile, QueryTimeout: 300 * time.Millisecond})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		lctx, lcancel := context.WithTimeout(t.Context(), 5*time.Second)
+		peers, _, err := y.GetPeers(lctx, ih)
+		lcancel()
+		if err == nil && slices.Contains(peers, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), 7001)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node with a stale state file found %v, %v; want the announced peer via the bootstrap node", peers, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// deadUDPAddr is a loopback UDP address nobody listens on.
+func deadUDPAddr(t *testing.T) netip.AddrPort {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := c.LocalAddr().(*net.UDPAddr).AddrPort()
+	c.Close()
+	return ap
+}
