@@ -25,6 +25,7 @@ func main() {
 	sizeMiB := flag.Int64("size", 1024, "payload size in MiB")
 	work := flag.String("dir", "", "work directory (default: a temporary one, removed after)")
 	seedCounts := flag.String("seeds", "1,3", "comma-separated seed counts to measure")
+	dhtRuns := flag.Int("dht-runs", 3, "magnet downloads to time on a 200-node DHT (0 for none)")
 	flag.Parse()
 	dir := *work
 	if dir == "" {
@@ -33,7 +34,10 @@ func main() {
 		defer os.RemoveAll(d)
 		dir = d
 	}
+	// The processes keep their DHT tables here, not in the user's own.
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "xdg-state"))
 	b := &bench{shoal: *shoal, dir: dir}
+	shoalBin = *shoal
 	payload := filepath.Join(dir, "payload")
 	check(genPayload(payload, *sizeMiB<<20))
 	fmt.Printf("payload: %d MiB in 4 files under %s\n\n", *sizeMiB, dir)
@@ -45,8 +49,12 @@ func main() {
 
 	for _, n := range strings.Split(*seedCounts, ",") {
 		var count int
-		fmt.Sscan(n, &count)
-		b.transfer(torrent, payload, count, *sizeMiB)
+		if _, err := fmt.Sscan(n, &count); err == nil {
+			b.transfer(torrent, payload, count, *sizeMiB)
+		}
+	}
+	if *dhtRuns > 0 {
+		b.dhtMagnet(torrent, payload, *dhtRuns)
 	}
 }
 
