@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/anacrolix/torrent/bencode"
+
+	"github.com/shoal-bt/shoal/internal/atomicfile"
 )
 
 // errBadState marks a state file that exists but cannot be used; New logs
@@ -143,27 +145,10 @@ func loadState(path string) (st state, ok bool, err error) {
 // saveState writes path atomically: a crash leaves the old file or the new
 // one, never half of either.
 func saveState(path string, st state) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(st.marshal())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, st.marshal(), 0o600, true); err != nil {
 		return fmt.Errorf("save dht state: %w", err)
 	}
 	return nil

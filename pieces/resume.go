@@ -8,10 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shoal-bt/shoal/internal/atomicfile"
 )
 
 // Resume is what a restart needs to skip a full recheck: the pieces we had,
@@ -113,56 +114,10 @@ func SaveResume(path string, r *Resume) error {
 		b = append(b, r.Boot...)
 	}
 	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	if err := writeAtomic(path, b, r.Boot == ""); err != nil {
+	if err := atomicfile.Write(path, b, 0o644, r.Boot == ""); err != nil {
 		return fmt.Errorf("save resume: %w", err)
 	}
 	return nil
-}
-
-// writeAtomic replaces path with b by rename, so readers see the old file or
-// the new one. With durable it also fsyncs the file and the directory, so
-// that holds across a crash of the machine too.
-func writeAtomic(path string, b []byte, durable bool) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(b); err != nil {
-		return err
-	}
-	if durable {
-		if err := tmp.Sync(); err != nil {
-			return err
-		}
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	done = true
-	if !durable {
-		return nil
-	}
-	// The rename is durable only once the directory entry is.
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // LoadResume reads a resume file written by SaveResume for info. A file that

@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shoal-bt/shoal/pieces"
+
+	"github.com/shoal-bt/shoal/internal/atomicfile"
 )
 
 func init() { register(newCreateCmd) }
@@ -113,22 +115,5 @@ func classifyCreateErr(path string, err error) error {
 // writeFileAtomic writes data so that a crash leaves either the old file or
 // the new one, never half of it.
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, 0o644, true)
 }
