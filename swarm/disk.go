@@ -69,16 +69,16 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 		batch = nil
 		return true
 	}
-	// Contiguous blocks are written with one pwrite: on this kernel the
+	// Contiguous blocks are written with one pwritev: on this kernel the
 	// per-call cost of 16 KiB writes dominates the copy.
 	var run []diskBlock
 	var runOff int64
-	staging := make([]byte, 0, maxRun)
+	var bufs [][]byte
 	writeRun := func() bool {
 		if len(run) == 0 {
 			return true
 		}
-		err := t.writeRun(c, run, runOff, &staging)
+		err := t.writeRun(c, run, runOff, &bufs)
 		for _, d := range run {
 			putBlock(d.buf)
 			if err == nil {
@@ -178,7 +178,7 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 	}
 }
 
-func (t *torrent) writeRun(c *content, run []diskBlock, off int64, staging *[]byte) error {
+func (t *torrent) writeRun(c *content, run []diskBlock, off int64, bufs *[][]byte) error {
 	if hook := t.s.hooks.writeErr; hook != nil {
 		if err := hook(); err != nil {
 			return err
@@ -188,10 +188,11 @@ func (t *torrent) writeRun(c *content, run []diskBlock, off int64, staging *[]by
 		_, err := c.storage.WriteAt((*run[0].buf)[:run[0].b.Length], off)
 		return err
 	}
-	*staging = (*staging)[:0]
+	*bufs = (*bufs)[:0]
 	for _, d := range run {
-		*staging = append(*staging, (*d.buf)[:d.b.Length]...)
+		*bufs = append(*bufs, (*d.buf)[:d.b.Length])
 	}
-	_, err := c.storage.WriteAt(*staging, off)
+	_, err := c.storage.WriteBuffersAt(*bufs, off)
+	clear(*bufs) // the blocks go back to the pool
 	return err
 }
