@@ -48,13 +48,10 @@ Existing files that differ from the torrent are never overwritten without
 			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: out,
 				Peers: peers, Trackers: trackers, Force: force}
 			return runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
-				ih, err := s.Add(ctx, add)
-				if err != nil {
-					return addError(err)
-				}
 				lib := &library{dir: cfg.StateDir}
-				if err := lib.remember(add); err != nil {
-					a.log.Warn("Could not remember the torrent for shoal ui", "err", err)
+				ih, err := lib.add(ctx, a, s, add)
+				if err != nil {
+					return err
 				}
 				a.say(&sf, "start", "Downloading %x into %s (listening on %s)", ih, out, s.Addr())
 				return follow(ctx, a, &sf, s, lib, ih, out, !seed)

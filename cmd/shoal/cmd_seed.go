@@ -46,13 +46,10 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 				return err
 			}
 			err = runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
-				ih, err := s.Add(ctx, add)
-				if err != nil {
-					return addError(err)
-				}
 				lib := &library{dir: cfg.StateDir}
-				if err := lib.remember(add); err != nil {
-					a.log.Warn("Could not remember the torrent for shoal ui", "err", err)
+				ih, err := lib.add(ctx, a, s, add)
+				if err != nil {
+					return err
 				}
 				t := add.Torrent
 				a.say(&sf, "start", "Seeding %s (%d file(s)) from %s", t.Info.Name, len(t.Info.Files), add.Dir)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -119,6 +120,19 @@ func (l *library) setPaused(ih swarm.InfoHash, paused bool) error {
 		}
 		return es
 	})
+}
+
+// add adds a torrent to the engine and remembers it for 'shoal ui'; failing
+// to remember is worth a warning, not the download.
+func (l *library) add(ctx context.Context, a *app, s *swarm.Session, add swarm.AddOptions) (swarm.InfoHash, error) {
+	ih, err := s.Add(ctx, add)
+	if err != nil {
+		return ih, addError(err)
+	}
+	if err := l.remember(add); err != nil {
+		a.log.Warn("Could not remember the torrent for shoal ui", "err", err)
+	}
+	return ih, nil
 }
 
 // options turns an entry back into what the engine adds.
