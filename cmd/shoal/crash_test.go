@@ -117,7 +117,7 @@ func TestCrash_KillNineResumes(t *testing.T) {
 		pieceLen = 64 << 10
 		rate     = 3 << 20
 	)
-	size := int64(max(40, 2*wantKills)) << 20
+	size := int64(max(32, wantKills*3/2)) << 20
 	data, addr, _, torrentPath, seed := seedFolderRate(t, map[string]int{"big.bin": int(size) - 100_000, "small.bin": 100_000}, pieceLen, "3MiB")
 	base := t.TempDir()
 	out, state, logFile := filepath.Join(base, "out"), filepath.Join(base, "state"), filepath.Join(base, "log")
@@ -138,7 +138,7 @@ func TestCrash_KillNineResumes(t *testing.T) {
 			final = c
 			break
 		}
-		time.Sleep(time.Duration(300+rng.IntN(1200)) * time.Millisecond)
+		time.Sleep(time.Duration(200+rng.IntN(900)) * time.Millisecond)
 		select {
 		case <-c.done:
 			final = c // finished before the kill
@@ -230,7 +230,7 @@ func seedFolderRate(t *testing.T, sizes map[string]int, pieceLen int, upLimit st
 	t.Helper()
 	dir := t.TempDir()
 	data = filepath.Join(dir, "dataset")
-	writeTree(t, data, sizes)
+	fastPayload(t, data, sizes)
 	p = shoalStart(t, "seed", data, "--listen", "127.0.0.1:0", "--json", "--no-dht", "--state-dir", filepath.Join(dir, "state"),
 		"--piece-length", fmt.Sprintf("%dKiB", pieceLen>>10), "--up-limit", upLimit)
 	addr = p.waitFor(t, `Listening on ([^"\s;]+);`, 30*time.Second)[1]

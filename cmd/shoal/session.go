@@ -28,6 +28,7 @@ type sessionFlags struct {
 	encryption    string
 	lan           bool
 	lanIface      string
+	maxPeers      int
 	dht           *dhtFlags
 	dhtState      string // names the routing-table file of this kind of command
 
@@ -51,6 +52,7 @@ func (f *sessionFlags) add(cmd *cobra.Command, dhtState string) {
 	fs.StringVar(&f.encryption, "encryption", "allow", "peer encryption (MSE): allow, prefer, require or off")
 	fs.BoolVar(&f.lan, "lan", false, "find peers on the local network by multicast (BEP 14 local service discovery)")
 	fs.StringVar(&f.lanIface, "lan-iface", "", "network interface for --lan (default: the system's multicast route)")
+	fs.IntVar(&f.maxPeers, "max-peers", 0, "connected peers per torrent (default 80)")
 }
 
 func defaultStateDir() string { return filepath.Join(xdg.DataHome, "shoal") }
@@ -70,7 +72,8 @@ func (f *sessionFlags) config(a *app) (swarm.Config, error) {
 	if !fl.Changed("encryption") && f.file.Encryption != "" {
 		f.encryption = f.file.Encryption
 	}
-	cfg := swarm.Config{ListenAddr: f.listen, StateDir: f.stateDir, Logger: a.log, LSD: f.lan, LSDInterface: f.lanIface}
+	cfg := swarm.Config{ListenAddr: f.listen, StateDir: f.stateDir, Logger: a.log, LSD: f.lan, LSDInterface: f.lanIface,
+		MaxPeersPerTorrent: f.maxPeers}
 	if cfg.StateDir == "" {
 		cfg.StateDir = defaultStateDir()
 	}
