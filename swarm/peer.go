@@ -181,10 +181,16 @@ func (p *peer) readLoop(ctx context.Context) {
 			b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
 			data := (*msg.Block)[:msg.Length]
 			p.mu.Lock()
+			// A block both asked and excused (cancelled, then asked again
+			// after its piece failed) may come twice: the first copy
+			// answers the request, the second uses the excuse.
 			_, asked := p.reqOut[b]
-			delete(p.reqOut, b)
-			_, excused := p.excused[b]
-			delete(p.excused, b)
+			excused := false
+			if asked {
+				delete(p.reqOut, b)
+			} else if _, excused = p.excused[b]; excused {
+				delete(p.excused, b)
+			}
 			p.mu.Unlock()
 			c := t.data.Load()
 			if !asked || c == nil || c.has(b.Piece) {

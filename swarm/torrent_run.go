@@ -354,8 +354,15 @@ func (t *torrent) request(p *peer) {
 		return
 	}
 	pr := pieces.Peer(p.id)
-	want := p.queueTarget - t.picker.Outstanding(pr)
-	if want < p.queueTarget/4 && t.picker.Outstanding(pr) > 0 {
+	target := p.queueTarget
+	if b := t.blame[p.nc.addr]; b == nil || b.good == 0 {
+		// Until a piece it sent passes its hash, a peer gets one piece's
+		// worth of requests: a liar then wastes about that before its
+		// first piece fails and it is banned, not a whole pipeline.
+		target = min(target, max(1, int(t.data.Load().info.PieceLength/blockSize)))
+	}
+	want := target - t.picker.Outstanding(pr)
+	if want < target/4 && t.picker.Outstanding(pr) > 0 {
 		return // batch: wait until a quarter of the queue has drained
 	}
 	blocks := t.picker.PickFor(pr, want)
