@@ -119,6 +119,14 @@ func (n *Node) lookup(ctx context.Context, ih [20]byte, announce bool, port int)
 	if closed {
 		return nil, st, ErrClosed
 	}
+	if n.running.Load() {
+		select {
+		case <-n.bootstrapped:
+		case <-ctx.Done():
+			return nil, st, ctx.Err()
+		case <-time.After(maxBootstrapWait):
+		}
+	}
 	srv := n.srv.Load()
 	target := int160.FromByteArray(ih)
 	op := traversal.Start(traversal.OperationInput{

@@ -55,7 +55,16 @@ type Node struct {
 	pings      sync.WaitGroup
 	pingCtx    context.Context
 	stopPings  context.CancelFunc
+
+	// bootstrapped is closed once Run's first bootstrap is over; lookups
+	// wait for it (briefly), since one run on the bare state file or
+	// bootstrap list reaches few nodes and an announce there is lost.
+	bootstrapped chan struct{}
+	running      atomic.Bool // Run was called; else nobody will bootstrap
 }
+
+// maxBootstrapWait bounds how long a lookup waits for the first bootstrap.
+const maxBootstrapWait = 5 * time.Second
 
 // Stats is a point-in-time view of a node, cheap enough for every snapshot.
 type Stats struct {
@@ -89,6 +98,8 @@ func New(cfg Config) (*Node, error) {
 		store:     newPeerStore(cfg),
 		pinged:    make(map[netip.AddrPort]time.Time),
 		pingSlots: make(chan struct{}, maxPingsInFlight),
+
+		bootstrapped: make(chan struct{}),
 	}
 	n.log = cfg.Logger.With("component", "dht")
 	n.pingCtx, n.stopPings = context.WithCancel(context.Background())
@@ -267,7 +278,9 @@ func (n *Node) startingNodes() ([]adht.Addr, error) {
 func (n *Node) Run(ctx context.Context) error {
 	n.log.Info("DHT node started", "addr", n.Addr(), "id", hex.EncodeToString(n.id[:]), "config", n.cfg)
 	// Before the maintainer starts, which would otherwise bootstrap too.
+	n.running.Store(true)
 	n.bootstrap(ctx, true)
+	close(n.bootstrapped)
 	var wg sync.WaitGroup
 	// The library's maintainer pings questionable nodes, refreshes
 	// buckets and re-bootstraps every 30 minutes; it returns on Close. Its
@@ -342,10 +355,12 @@ func (n *Node) bootstrap(ctx context.Context, first bool) {
 		return
 	}
 	ts, err := srv.BootstrapContext(ctx)
-	if err == nil && ts.NumResponses == 0 && srv.NumNodes() > 0 && len(n.cfg.Bootstrap) > 0 {
-		// Every contact we had is gone (a state file from days ago, a LAN
-		// whose nodes moved). The library only falls back to the bootstrap
-		// nodes when the table is empty, so ask them ourselves.
+	if err == nil && srv.NumNodes() > 0 && len(n.cfg.Bootstrap) > 0 && srv.Stats().GoodNodes < wantGoodNodes {
+		// The saved contacts are mostly gone (a state file from days ago,
+		// a LAN whose nodes moved), or lead into some other small DHT. The
+		// library falls back to the bootstrap nodes only when the table is
+		// empty, so ask them ourselves; a healthy saved table never gets
+		// here, so a restart still needs no bootstrap.
 		if addrs, aerr := n.startingNodes(); aerr == nil {
 			for _, a := range addrs {
 				srv.Ping(&net.UDPAddr{IP: a.IP(), Port: a.Port()})

@@ -82,3 +82,22 @@ func TestBadInputExitCodes(t *testing.T) {
 		t.Errorf("create overwrote a file it did not write")
 	}
 }
+
+func TestClaimStateFile_OnePerProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dht-get.dat")
+	first, release1, err := claimStateFile(path)
+	if err != nil || first != path {
+		t.Fatalf("first claim: %q, %v; want %q", first, err, path)
+	}
+	second, release2, err := claimStateFile(path)
+	if err != nil || second == first || !strings.HasSuffix(second, "dht-get-2.dat") {
+		t.Fatalf("second claim while the first holds: %q, %v; want dht-get-2.dat", second, err)
+	}
+	release2()
+	release1()
+	again, release3, err := claimStateFile(path)
+	if err != nil || again != path {
+		t.Errorf("claim after release: %q, %v; want %q back", again, err, path)
+	}
+	release3()
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -25,8 +26,17 @@ func (d *sessionDHT) Announce(ctx context.Context, ih [20]byte, port int) ([]net
 	if n == nil {
 		return nil, dht.ErrNoNodes
 	}
-	return n.Announce(ctx, ih, port)
+	peers, st, err := n.AnnounceStats(ctx, ih, port)
+	if err == nil && st.Announced == 0 {
+		// A lookup that reached nobody (a table of stale contacts, say) is a
+		// failure to the engine, which then retries in seconds rather than
+		// at the next period.
+		err = errAnnouncedToNobody
+	}
+	return peers, err
 }
+
+var errAnnouncedToNobody = errors.New("dht: the announce reached no node")
 
 // DHTSnapshot lets the engine put the node's state in its snapshots (the
 // engine adds its own lookups' results).
@@ -51,13 +61,24 @@ func (d *sessionDHT) start(ctx context.Context, cfg dht.Config, peerAddr netip.A
 			return fmt.Errorf("dht: %w", err)
 		}
 	}
+	release := func() {}
+	if cfg.StateFile != "" {
+		if cfg.StateFile, release, err = claimStateFile(cfg.StateFile); err != nil {
+			conn.Close()
+			return err
+		}
+	}
 	cfg.Conn = conn
 	n, err := dht.New(cfg)
 	if err != nil {
+		release()
 		conn.Close()
 		return err
 	}
 	d.node.Store(n)
-	run(func() error { return n.Run(ctx) })
+	run(func() error {
+		defer release() // after the node's last save
+		return n.Run(ctx)
+	})
 	return nil
 }
