@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/anacrolix/torrent/bencode"
 )
@@ -96,13 +98,15 @@ func Parse(data []byte) (*Torrent, error) {
 }
 
 // tiers follows BEP 12: announce-list, when present, replaces announce.
-// Empty URLs and tiers are dropped.
+// Empty URLs and tiers are dropped, and so are URLs with control
+// characters: no tracker answers at one, and they would garble a terminal
+// and break the magnet links made from the torrent.
 func tiers(announce string, list [][]string) [][]string {
 	var out [][]string
 	for _, tier := range list {
 		var kept []string
 		for _, u := range tier {
-			if u != "" {
+			if usableURL(u) {
 				kept = append(kept, u)
 			}
 		}
@@ -110,11 +114,13 @@ func tiers(announce string, list [][]string) [][]string {
 			out = append(out, kept)
 		}
 	}
-	if len(out) == 0 && announce != "" {
+	if len(out) == 0 && usableURL(announce) {
 		out = [][]string{{announce}}
 	}
 	return out
 }
+
+func usableURL(u string) bool { return u != "" && strings.IndexFunc(u, unicode.IsControl) < 0 }
 
 // Bytes encodes t as a .torrent. InfoBytes is embedded verbatim, so the
 // infohash survives a Parse/Bytes roundtrip even for non-canonical input.
