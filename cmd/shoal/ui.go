@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/shoal-bt/shoal/swarm"
@@ -77,10 +78,14 @@ func runUI(ctx context.Context, a *app, s *swarm.Session, lib *library, ih swarm
 		}()
 	}
 	err := tui.Run(uiCtx, engine{Session: s, dir: dir, lib: lib}, tui.Options{Open: ih})
-	if ctx.Err() != nil {
+	t := torrentOf(s.Snapshot(), ih)
+	stopped := ctx.Err() != nil || (stopWhenDone && (t == nil || !t.Verified) && err == nil)
+	switch {
+	case stopped && t != nil && t.Stalled == "disk full":
+		return withCode(exitDiskFull, errors.New("stopped while the disk was full"))
+	case ctx.Err() != nil:
 		return ctx.Err()
-	}
-	if t := torrentOf(s.Snapshot(), ih); stopWhenDone && (t == nil || !t.Verified) && err == nil {
+	case stopped:
 		// The user quit before the download finished.
 		return context.Canceled
 	}
