@@ -1,5 +1,7 @@
 package swarm
 
+import "time"
+
 // SetCorruptUploads makes s flip the bits of every block it uploads: a
 // lying seed for ban tests.
 func SetCorruptUploads(s *Session) { s.hooks.corruptUploads = true }
@@ -16,3 +18,6 @@ func PiecesChecked(s *Session, ih InfoHash) int64 {
 
 // SetWriteErr makes block writes fail while f returns an error.
 func SetWriteErr(s *Session, f func() error) { s.hooks.writeErr = f }
+
+// SetStampCheckEvery shortens how often seeds look for changed files.
+func SetStampCheckEvery(d time.Duration) { stampCheckEvery = d }

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"fmt"
 	"time"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
@@ -29,6 +30,52 @@ func (t *torrent) housekeeping() {
 		}
 	}
 	t.dial()
+	if c := t.data.Load(); t.completed && c != nil && !t.paused && time.Since(t.lastStampCheck) >= stampCheckEvery {
+		t.lastStampCheck = time.Now()
+		t.withdrawChangedFiles(c)
+	}
+}
+
+// stampCheckEvery is how often a complete torrent's files are stat'ed for
+// changes made behind shoal's back.
+var stampCheckEvery = 10 * time.Second
+
+// withdrawChangedFiles stops serving the pieces of any file whose size or
+// mtime changed since the last look: changed data must not reach peers as
+// if it were verified. The resume record then lacks those pieces, so a
+// restart fetches or re-checks them.
+func (t *torrent) withdrawChangedFiles(c *content) {
+	now, err := pieces.Stamp(t.dir, c.info)
+	if err != nil {
+		t.log.Warn("Checking files for changes failed", "err", err)
+		return
+	}
+	was := t.seedStamps
+	t.seedStamps = now
+	if was == nil {
+		return
+	}
+	for f, st := range now {
+		if st == was[f] || c.info.Files[f].Length == 0 || c.info.Files[f].Padding {
+			continue
+		}
+		first, end := c.info.PiecesOf(f)
+		n := 0
+		for i := first; i < end; i++ {
+			if c.has(i) {
+				c.clearHave(i)
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		t.resumeDirt = true
+		path := filePath(c.info, f)
+		t.log.Warn("File changed on disk while seeding; its pieces are withdrawn", "file", path, "pieces", n)
+		t.s.emit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(),
+			Msg: fmt.Sprintf("%s changed on disk: %d piece(s) no longer offered until re-checked (restart shoal)", path, n)})
+	}
 }
 
 const snubAfter = 20 * time.Second

@@ -245,11 +245,12 @@ const (
 	EventPaused
 	EventResumed
 	EventRemoved
+	EventDataChanged // a file changed on disk under a seed; its pieces are withdrawn
 )
 
 func (k EventKind) String() string {
 	return [...]string{"added", "metadata", "completed", "verified", "tracker-error",
-		"peer-banned", "disk-full", "error", "paused", "resumed", "removed"}[k]
+		"peer-banned", "disk-full", "error", "paused", "resumed", "removed", "data-changed"}[k]
 }
 
 // Event is a discrete thing that happened, sent on Session.Events. Slow

@@ -48,6 +48,9 @@ func (c *content) has(i int) bool {
 
 func (c *content) setHave(i int) { c.have[i/64].Or(1 << (i % 64)) }
 
+// clearHave withdraws a piece: peer goroutines stop serving it at once.
+func (c *content) clearHave(i int) { c.have[i/64].And(^uint64(1 << (i % 64))) }
+
 // torrent is one torrent. Its fields are owned by the goroutine running
 // run, except those marked otherwise.
 type torrent struct {
@@ -86,22 +89,26 @@ type torrent struct {
 	totals   map[netip.AddrPort]*peerTotal
 	trackerS map[string]*TrackerSnapshot
 
-	state      State
-	err        error
-	paused     bool
-	diskFull   time.Time // when the last write failed with ENOSPC; zero otherwise
-	completed  bool
-	resumeDirt bool
-	checked    atomic.Int64 // pieces hashed by checks (tests assert resume skips them)
-	lastMove   time.Time
-	trackerErr string
-	failed     map[int]bool // pieces that failed their hash and are not yet re-verified
-	peerIDs    map[pieces.Peer]peerIdent
-	kicks      []chan struct{}
-	left       atomic.Int64 // bytes wanted and missing, for announces
-	completedA atomic.Bool  // completed, for announcers
-	saving     atomic.Bool  // a resume save runs in the background
-	pausedA    atomic.Bool  // paused, for announcers
+	state    State
+	err      error
+	paused   bool
+	diskFull time.Time // when the last write failed with ENOSPC; zero otherwise
+	// seedStamps are the files' sizes and mtimes when last checked while
+	// complete; a change means someone edited the data under us.
+	seedStamps     []pieces.FileStamp
+	lastStampCheck time.Time
+	completed      bool
+	resumeDirt     bool
+	checked        atomic.Int64 // pieces hashed by checks (tests assert resume skips them)
+	lastMove       time.Time
+	trackerErr     string
+	failed         map[int]bool // pieces that failed their hash and are not yet re-verified
+	peerIDs        map[pieces.Peer]peerIdent
+	kicks          []chan struct{}
+	left           atomic.Int64 // bytes wanted and missing, for announces
+	completedA     atomic.Bool  // completed, for announcers
+	saving         atomic.Bool  // a resume save runs in the background
+	pausedA        atomic.Bool  // paused, for announcers
 
 	resumeSeq     int64      // actor: saves started
 	resumeMu      sync.Mutex // serializes resume writes

@@ -48,6 +48,9 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 	t.completed = t.picker.Done()
 	t.completedA.Store(t.completed)
 	t.verified.Store(t.completed) // pieces on disk passed their hashes before
+	if t.completed {
+		t.seedStamps, _ = pieces.Stamp(t.dir, info) // what withdrawChangedFiles compares against
+	}
 	t.state = StateDownloading
 	if t.completed {
 		t.state = StateSeeding
