@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -195,14 +196,13 @@ func writeSample(dir string, size int64) error {
 		{"photos/IMG_0003.raw", 1}, {"photos/IMG_0004.raw", 1},
 	}
 	var used int64
-	buf := make([]byte, 1<<20)
 	for i, fi := range files {
 		n := size * fi.share / 64
 		if i == len(files)-1 {
 			n = size - used
 		}
 		used += n
-		if err := writeRandom(filepath.Join(dir, fi.name), n, rng, buf); err != nil {
+		if err := writeRandom(filepath.Join(dir, fi.name), n, rng); err != nil {
 			return err
 		}
 	}
@@ -210,10 +210,10 @@ func writeSample(dir string, size int64) error {
 		[]byte("A sample folder made by 'shoal demo'. Its bytes are random.\n"), 0o644); err != nil {
 		return err
 	}
-	return writeRandom(filepath.Join(dir, "notes", "empty.txt"), 0, rng, buf)
+	return writeRandom(filepath.Join(dir, "notes", "empty.txt"), 0, rng)
 }
 
-func writeRandom(path string, n int64, rng *rand.ChaCha8, buf []byte) error {
+func writeRandom(path string, n int64, rng *rand.ChaCha8) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -221,14 +221,9 @@ func writeRandom(path string, n int64, rng *rand.ChaCha8, buf []byte) error {
 	if err != nil {
 		return err
 	}
-	for n > 0 {
-		k := min(n, int64(len(buf)))
-		rng.Read(buf[:k])
-		if _, err := f.Write(buf[:k]); err != nil {
-			f.Close()
-			return err
-		}
-		n -= k
+	if _, err := io.CopyN(f, rng, n); err != nil {
+		f.Close()
+		return err
 	}
 	return f.Close()
 }

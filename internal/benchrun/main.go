@@ -177,21 +177,15 @@ func genPayload(dir string, size int64) error {
 		return err
 	}
 	rng := rand.NewChaCha8([32]byte{'s', 'h', 'o', 'a', 'l'})
-	buf := make([]byte, 4<<20)
 	parts := []int64{size / 2, size / 4, size / 8, size - size/2 - size/4 - size/8}
 	for i, n := range parts {
 		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("part%d.bin", i)))
 		if err != nil {
 			return err
 		}
-		for n > 0 {
-			k := min(n, int64(len(buf)))
-			rng.Read(buf[:k])
-			if _, err := f.Write(buf[:k]); err != nil {
-				f.Close()
-				return err
-			}
-			n -= k
+		if _, err := io.CopyN(f, rng, n); err != nil {
+			f.Close()
+			return err
 		}
 		if err := f.Close(); err != nil {
 			return err
