@@ -87,7 +87,7 @@ after a download and in 'shoal verify' (other clients ignore it).`,
 			opts.Progress = newHashProgress(a, "Hashing")
 			t, err := pieces.Create(a.ctx, args[0], opts)
 			if err != nil {
-				return classifyCreateErr(args[0], err)
+				return classifyCreateErr(err)
 			}
 			if err := writeFileAtomic(out, t.Bytes()); err != nil {
 				return err
@@ -102,7 +102,7 @@ after a download and in 'shoal verify' (other clients ignore it).`,
 	return cmd
 }
 
-func classifyCreateErr(path string, err error) error {
+func classifyCreateErr(err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return withCode(exitNotFound, err)
 	}

@@ -110,7 +110,7 @@ func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions
 	opts.Progress = newHashProgress(a, "Hashing")
 	t, err := pieces.Create(a.ctx, abs, opts)
 	if err != nil {
-		return swarm.AddOptions{}, "", classifyCreateErr(abs, err)
+		return swarm.AddOptions{}, "", classifyCreateErr(err)
 	}
 	path, err := cache.store(abs, opts, t)
 	if err != nil {
