@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -115,57 +114,33 @@ func (h *httpConn) roundTrip(req []byte) (failed bool, err error) {
 }
 
 func loadHTTP(o options) (result, error) {
-	var mu sync.Mutex
-	var sum result
-	var firstErr error
-	deadline := time.Now().Add(o.duration)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range o.workers {
-		wg.Go(func() {
-			var r result
-			defer func() {
-				mu.Lock()
-				sum.answers += r.answers
-				sum.errors += r.errors
-				sum.reconnects += r.reconnects
-				mu.Unlock()
-			}()
-			h := &httpConn{addr: o.addr, close: o.closeConns}
-			if err := h.dial(); err != nil {
-				mu.Lock()
-				firstErr = err
-				mu.Unlock()
-				return
-			}
-			rng := rand.New(rand.NewPCG(uint64(w), 9))
-			for time.Now().Before(deadline) {
-				j := rng.IntN(o.peers)
-				failed, err := h.roundTrip(h.request(infoHash(rng.IntN(o.torrents)), peerPort(j), uint64(j%2)))
-				if err == nil || errors.Is(err, errClosed) {
-					if failed {
-						r.errors++
-					} else {
-						r.answers++
-					}
-				}
-				if err != nil {
-					h.c.Close()
-					r.reconnects++
-					if err := h.dial(); err != nil {
-						mu.Lock()
-						firstErr = err
-						mu.Unlock()
-						return
-					}
+	return runWorkers(o, func(w int, deadline time.Time, r *result) error {
+		h := &httpConn{addr: o.addr, close: o.closeConns}
+		if err := h.dial(); err != nil {
+			return err
+		}
+		defer func() { h.c.Close() }()
+		rng := rand.New(rand.NewPCG(uint64(w), 9))
+		for time.Now().Before(deadline) {
+			j := rng.IntN(o.peers)
+			failed, err := h.roundTrip(h.request(infoHash(rng.IntN(o.torrents)), peerPort(j), uint64(j%2)))
+			if err == nil || errors.Is(err, errClosed) {
+				if failed {
+					r.errors++
+				} else {
+					r.answers++
 				}
 			}
-			h.c.Close()
-		})
-	}
-	wg.Wait()
-	sum.elapsed = time.Since(start)
-	return sum, firstErr
+			if err != nil {
+				h.c.Close()
+				r.reconnects++
+				if err := h.dial(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // probe announces torrent 0 over HTTP until the tracker accepts it: a

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -70,6 +71,37 @@ func run(o options) error {
 type result struct {
 	answers, errors, lost, reconnects int64
 	elapsed                           time.Duration
+}
+
+// runWorkers runs o.workers copies of work until o.duration passes and sums
+// what they counted; the first error any worker hit is returned with it.
+func runWorkers(o options, work func(w int, deadline time.Time, r *result) error) (result, error) {
+	var (
+		mu       sync.Mutex
+		sum      result
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	deadline := time.Now().Add(o.duration)
+	start := time.Now()
+	for w := range o.workers {
+		wg.Go(func() {
+			var r result
+			err := work(w, deadline, &r)
+			mu.Lock()
+			defer mu.Unlock()
+			sum.answers += r.answers
+			sum.errors += r.errors
+			sum.lost += r.lost
+			sum.reconnects += r.reconnects
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		})
+	}
+	wg.Wait()
+	sum.elapsed = time.Since(start)
+	return sum, firstErr
 }
 
 // infoHash is torrent i's infohash: spread over all bytes, as real ones are,

@@ -191,53 +191,28 @@ func fill(o options) (int64, error) {
 
 // loadUDP re-announces random peers of the filled torrents for o.duration.
 func loadUDP(o options) (result, error) {
-	var mu sync.Mutex
-	var sum result
-	var firstErr error
-	deadline := time.Now().Add(o.duration)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range o.workers {
-		wg.Go(func() {
-			var r result
-			defer func() {
-				mu.Lock()
-				sum.answers += r.answers
-				sum.errors += r.errors
-				sum.lost += r.lost
-				sum.reconnects += r.reconnects
-				mu.Unlock()
-			}()
-			u, err := dialUDP(o.addr)
-			if err == nil {
-				err = u.connect()
+	return runWorkers(o, func(w int, deadline time.Time, r *result) error {
+		u, err := dialUDP(o.addr)
+		if err == nil {
+			err = u.connect()
+		}
+		if err != nil {
+			return err
+		}
+		defer u.c.Close()
+		rng := rand.New(rand.NewPCG(uint64(w), 7))
+		jobs := make([]job, o.window)
+		tx := uint32(w) << 24
+		for time.Now().Before(deadline) {
+			for k := range jobs {
+				j := rng.IntN(o.peers)
+				jobs[k] = job{ih: infoHash(rng.IntN(o.torrents)), port: peerPort(j), left: uint64(j % 2)}
 			}
-			if err != nil {
-				mu.Lock()
-				firstErr = err
-				mu.Unlock()
-				return
+			tx += uint32(o.window)
+			if _, err := u.window(jobs, 0, tx, r); err != nil {
+				return err
 			}
-			defer u.c.Close()
-			rng := rand.New(rand.NewPCG(uint64(w), 7))
-			jobs := make([]job, o.window)
-			tx := uint32(w) << 24
-			for time.Now().Before(deadline) {
-				for k := range jobs {
-					j := rng.IntN(o.peers)
-					jobs[k] = job{ih: infoHash(rng.IntN(o.torrents)), port: peerPort(j), left: uint64(j % 2)}
-				}
-				tx += uint32(o.window)
-				if _, err := u.window(jobs, 0, tx, &r); err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	sum.elapsed = time.Since(start)
-	return sum, firstErr
+		}
+		return nil
+	})
 }
