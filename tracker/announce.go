@@ -78,19 +78,17 @@ func ParseAnnounce(rawQuery string) (AnnounceRequest, error) {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case "info_hash":
-			b, ok := unescape(scratch[:0], v)
-			if !ok || len(b) != 20 {
-				return req, badRequest("info_hash must be 20 bytes")
+			ih, err := param20(v, "info_hash")
+			if err != nil {
+				return req, err
 			}
-			copy(req.InfoHash[:], b)
-			haveHash = true
+			req.InfoHash, haveHash = ih, true
 		case "peer_id":
-			b, ok := unescape(scratch[:0], v)
-			if !ok || len(b) != 20 {
-				return req, badRequest("peer_id must be 20 bytes")
+			id, err := param20(v, "peer_id")
+			if err != nil {
+				return req, err
 			}
-			copy(req.PeerID[:], b)
-			havePeer = true
+			req.PeerID, havePeer = id, true
 		case "port":
 			n, err := strconv.ParseUint(v, 10, 16)
 			if err != nil || n == 0 {
@@ -145,11 +143,11 @@ func ParseAnnounce(rawQuery string) (AnnounceRequest, error) {
 				}
 			}
 		case "passkey":
-			b, ok := unescape(scratch[:0], v)
-			if !ok || len(b) > maxPasskeyLen {
-				return req, badRequest("invalid passkey")
+			pk, err := passkeyParam(v)
+			if err != nil {
+				return req, err
 			}
-			req.Passkey = string(b)
+			req.Passkey = pk
 		}
 	}
 	switch {
@@ -227,30 +225,48 @@ func ParseScrape(rawQuery string) (ScrapeRequest, error) {
 	if len(rawQuery) > maxQueryLen {
 		return req, badRequest("query too long")
 	}
-	var scratch [64]byte
 	for q := rawQuery; q != ""; {
 		var kv string
 		kv, q, _ = strings.Cut(q, "&")
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
 		case "info_hash":
-			b, ok := unescape(scratch[:0], v)
-			if !ok || len(b) != 20 {
-				return req, badRequest("info_hash must be 20 bytes")
+			ih, err := param20(v, "info_hash")
+			if err != nil {
+				return req, err
 			}
 			if len(req.InfoHashes) == maxScrapeHashes {
 				return req, badRequest("too many info_hash")
 			}
-			req.InfoHashes = append(req.InfoHashes, InfoHash(b))
+			req.InfoHashes = append(req.InfoHashes, ih)
 		case "passkey":
-			b, ok := unescape(scratch[:0], v)
-			if !ok || len(b) > maxPasskeyLen {
-				return req, badRequest("invalid passkey")
+			pk, err := passkeyParam(v)
+			if err != nil {
+				return req, err
 			}
-			req.Passkey = string(b)
+			req.Passkey = pk
 		}
 	}
 	return req, nil
+}
+
+// param20 decodes a binary 20-byte query value (info_hash, peer_id).
+func param20(v, name string) ([20]byte, error) {
+	var scratch [64]byte
+	b, ok := unescape(scratch[:0], v)
+	if !ok || len(b) != 20 {
+		return [20]byte{}, badRequest(name + " must be 20 bytes")
+	}
+	return [20]byte(b), nil
+}
+
+func passkeyParam(v string) (string, error) {
+	var scratch [64]byte
+	b, ok := unescape(scratch[:0], v)
+	if !ok || len(b) > maxPasskeyLen {
+		return "", badRequest("invalid passkey")
+	}
+	return string(b), nil
 }
 
 // unescape percent-decodes s onto dst. It gives up on input longer than three
