@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shoal-bt/shoal/internal/testnet"
 )
 
 // syncBuffer is a bytes.Buffer that a running command writes to while the
@@ -108,34 +110,8 @@ func writeTree(t *testing.T, dir string, sizes map[string]int) {
 }
 
 // sameTree fails the test unless every file under want is byte-for-byte
-// the same under got.
+// the same under got, and got holds nothing else.
 func sameTree(t *testing.T, want, got string) {
 	t.Helper()
-	n := 0
-	err := filepath.Walk(want, func(path string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(want, path)
-		a, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(filepath.Join(got, rel))
-		if err != nil {
-			t.Errorf("%s: %v", rel, err)
-			return nil
-		}
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s differs from the original", rel)
-		}
-		n++
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Fatalf("no files under %s", want)
-	}
+	testnet.SameTree(t, want, got)
 }

@@ -173,6 +173,9 @@ func SameTree(t testing.TB, want, got string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(seen) == 0 {
+		t.Fatalf("no files under %s: nothing to compare", want)
+	}
 	filepath.WalkDir(got, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			if rel, _ := filepath.Rel(got, p); !seen[rel] {
