@@ -10,7 +10,8 @@
 //
 // Access is open (any infohash), an allow-list (a file of infohashes or a
 // folder of .torrent files, reloaded when they change) and/or passkeys
-// (/announce/<key> or /announce?passkey=<key>). Whatever a peer gets wrong,
+// (/announce/<key> or /announce?passkey=<key>; the status page and /metrics
+// then want ?passkey=<key> too, unless asked from loopback). Whatever a peer gets wrong,
 // it gets a bencoded "failure reason" (or a UDP error packet), never a silent
 // drop, except when it floods us past its per-IP budget.
 //

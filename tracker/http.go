@@ -64,12 +64,31 @@ func (h *httpFrontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/scrape/"):
 		h.scrape(w, r, path[len("/scrape/"):])
 	case path == "/":
-		h.status.serveHTML(w, r)
+		if h.mayView(w, r) {
+			h.status.serveHTML(w, r)
+		}
 	case path == "/metrics":
-		h.status.serveMetrics(w, r)
+		if h.mayView(w, r) {
+			h.status.serveMetrics(w, r)
+		}
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// mayView guards the status page and /metrics of a passkey tracker: the
+// list of infohashes is exactly what passkeys keep from outsiders. Anyone
+// with a valid key (?passkey=) may look, and so may the tracker's own host.
+func (h *httpFrontend) mayView(w http.ResponseWriter, r *http.Request) bool {
+	list := h.l.access.list()
+	if list.passkeys == nil || remoteIP(r).IsLoopback() {
+		return true
+	}
+	if _, ok := list.passkeys[r.URL.Query().Get("passkey")]; ok {
+		return true
+	}
+	http.Error(w, "this tracker needs a passkey: open "+r.URL.Path+"?passkey=YOUR_KEY", http.StatusForbidden)
+	return false
 }
 
 func remoteIP(r *http.Request) netip.Addr {

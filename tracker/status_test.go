@@ -2,6 +2,8 @@ package tracker
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
@@ -84,6 +86,41 @@ func TestStatus_Chromium(t *testing.T) {
 	for _, want := range []string{`<b id="total-seeders">1</b>`, `<b id="total-leechers">2</b>`, `<span id="mode">allow-list (1 torrents)</span>`, `name="viewport"`} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("page lacks %s", want)
+		}
+	}
+}
+
+// A passkey tracker hides its swarm list from outsiders: the status page
+// and /metrics need a valid key, except from the tracker's own host. The
+// requests go straight to the handler, so the outside address sends nothing.
+func TestStatus_PasskeyGuardsPage(t *testing.T) {
+	keys := t.TempDir() + "/keys.txt"
+	writeFile(t, keys, "alice-key Alice\n")
+	s, err := New(Config{HTTPAddr: "127.0.0.1:0", UDPAddr: Off, PasskeysFile: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		from, path string
+		want       int
+	}{
+		{"192.0.2.7:5555", "/", http.StatusForbidden},
+		{"192.0.2.7:5555", "/metrics", http.StatusForbidden},
+		{"192.0.2.7:5555", "/?passkey=wrong", http.StatusForbidden},
+		{"192.0.2.7:5555", "/?passkey=alice-key", http.StatusOK},
+		{"192.0.2.7:5555", "/metrics?passkey=alice-key", http.StatusOK},
+		{"127.0.0.1:5555", "/", http.StatusOK},
+		{"[::1]:5555", "/metrics", http.StatusOK},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tt.path, nil)
+		req.RemoteAddr = tt.from
+		rec := httptest.NewRecorder()
+		s.http.Handler.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("GET %s from %s: %d, want %d", tt.path, tt.from, rec.Code, tt.want)
+		}
+		if rec.Code == http.StatusForbidden && !strings.Contains(rec.Body.String(), "passkey=YOUR_KEY") {
+			t.Errorf("GET %s from %s: refusal does not say what to do: %q", tt.path, tt.from, rec.Body.String())
 		}
 	}
 }

@@ -37,7 +37,8 @@ at /metrics on the HTTP address.
 By default it tracks any torrent. --allow (a file of hex infohashes, one per
 line, optionally followed by a name) and --torrents (a folder of .torrent
 files) restrict it to those torrents; --passkeys (one key per line) makes
-peers announce to /announce/<key>. The files are re-read when they change.
+peers announce to /announce/<key> and the status page needs ?passkey=<key>
+(except from the tracker's own host). The files are re-read when they change.
 Completed counts are kept in --state across restarts.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
