@@ -2,7 +2,6 @@ package swarm
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-bt/shoal/internal/testrun"
 	"github.com/shoal-bt/shoal/pieces"
 )
 
@@ -125,14 +125,7 @@ func startTestSession(t *testing.T) *Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := s.Run(ctx); err != nil {
-			t.Errorf("session: %v", err)
-		}
-	})
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	testrun.Go(t, "session", s.Run)
 	return s
 }
 

@@ -2,7 +2,6 @@ package tracker
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
@@ -12,12 +11,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/anacrolix/torrent/bencode"
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoal-bt/shoal/internal/testrun"
 )
 
 // startServer runs a tracker on 127.0.0.1:0 for the test's lifetime.
@@ -36,14 +36,7 @@ func startServer(t *testing.T, cfg Config) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := s.Run(ctx); err != nil {
-			t.Errorf("tracker Run: %v", err)
-		}
-	})
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	testrun.Go(t, "tracker Run", s.Run)
 	return s
 }
 

@@ -10,10 +10,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/shoal-bt/shoal/internal/testrun"
 	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
@@ -48,16 +48,7 @@ func StartStoppable(t testing.TB, cfg swarm.Config) (*swarm.Session, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := s.Run(ctx); err != nil {
-			t.Errorf("session: %v", err)
-		}
-	})
-	stop := func() { cancel(); wg.Wait() }
-	t.Cleanup(stop)
-	return s, stop
+	return s, testrun.Go(t, "session", s.Run)
 }
 
 // File is one file of a payload: a slash-separated path under the root
