@@ -25,6 +25,10 @@ type Options struct {
 	// Now is the clock for "12s ago" and "in 3m"; nil means time.Now.
 	// Tests fix it so that views render the same every time.
 	Now func() time.Time
+	// Clipboard copies text for the user; nil means an OSC 52 sequence to
+	// standard output, which most terminals (and tmux with set-clipboard
+	// on) turn into a clipboard write, even over ssh.
+	Clipboard func(string) error
 }
 
 type page int
@@ -62,6 +66,7 @@ var tabNames = [numTabs]string{"Peers", "Pieces", "Files", "Sources", "Rates"}
 // Model is the Bubble Tea model of the whole UI. Create it with New.
 type Model struct {
 	engine Engine
+	clip   func(string) error
 	ctx    context.Context
 	every  time.Duration
 	now    func() time.Time
@@ -116,6 +121,9 @@ func New(engine Engine, opts Options) Model {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Clipboard == nil {
+		opts.Clipboard = osc52Copy
+	}
 	in := textinput.New()
 	in.Prompt = "> "
 	in.CharLimit = 8192 // magnets with many trackers are long
@@ -123,6 +131,7 @@ func New(engine Engine, opts Options) Model {
 	h.ShortSeparator = " · "
 	return Model{
 		engine:  engine,
+		clip:    opts.Clipboard,
 		ctx:     context.Background(),
 		every:   opts.Refresh,
 		now:     opts.Now,

@@ -14,6 +14,7 @@
 // (Peers, Pieces, Files, Sources, Rates), esc goes back, p pauses or
 // resumes, d removes (asking first; D also deletes the data), a adds a
 // magnet link or .torrent path, / filters, s/S sort, f shows only some
-// states, m shows the magnet link and M its QR code, +/-/x change a file's
-// priority, ? shows every key, q quits. NO_COLOR turns colours off.
+// states, m shows the magnet link and M its QR code (c then copies it
+// with OSC 52), +/-/x change a file's priority, ? shows every key, q
+// quits. NO_COLOR turns colours off.
 package tui

@@ -10,7 +10,7 @@ type keyMap struct {
 	Tabs                                    [numTabs]key.Binding
 	Pause, Remove, Add, Filter, Sort, SortReverse,
 	StateFilter key.Binding
-	Magnet, QR                     key.Binding
+	Magnet, QR, Copy               key.Binding
 	PrioUp, PrioDown, Skip         key.Binding
 	Submit, Cancel                 key.Binding
 	ConfirmKeep, ConfirmDelete, No key.Binding
@@ -38,6 +38,7 @@ func defaultKeys() *keyMap {
 		StateFilter: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "show only…")),
 		Magnet:      key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "magnet")),
 		QR:          key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "magnet QR")),
+		Copy:        key.NewBinding(key.WithKeys("c", "y"), key.WithHelp("c", "copy")),
 		PrioUp:      key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "prio up")),
 		PrioDown:    key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "prio down")),
 		Skip:        key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "skip")),
@@ -78,7 +79,9 @@ func (m Model) helpIn(md mode) helpKeys {
 		return helpKeys{short: []key.Binding{k.Submit, k.Cancel}}
 	case modeConfirm:
 		return helpKeys{short: []key.Binding{k.ConfirmKeep, k.ConfirmDelete, k.No}}
-	case modeHelp, modeMagnet, modeQR:
+	case modeMagnet, modeQR:
+		return helpKeys{short: []key.Binding{k.Copy, k.Back, k.Quit}}
+	case modeHelp:
 		return helpKeys{short: []key.Binding{k.Back, k.Quit}}
 	}
 	nav := []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}

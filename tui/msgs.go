@@ -3,9 +3,13 @@ package tui
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -116,4 +120,24 @@ func describe(ev swarm.Event) (text string, bad bool) {
 		return fmt.Sprintf("error in %s: %s", name, ev.Msg), true
 	}
 	return fmt.Sprintf("%s %s %s", ev.Kind, name, ev.Msg), false
+}
+
+const copyWhat = "copy the magnet link of"
+
+// copyText runs the clipboard write off the Update goroutine: it is a
+// write to the terminal, which may block behind a slow ssh link.
+func copyText(clip func(string) error, what, name, text string) tea.Cmd {
+	return func() tea.Msg { return opDoneMsg{what: what, name: name, err: clip(text)} }
+}
+
+// osc52Copy asks the terminal to put s on the clipboard. Inside tmux the
+// plain sequence is right (tmux takes it with set-clipboard on and passes
+// it to the outer terminal); GNU screen needs it wrapped to pass through.
+func osc52Copy(s string) error {
+	seq := osc52.New(s)
+	if os.Getenv("TMUX") == "" && strings.HasPrefix(os.Getenv("TERM"), "screen") {
+		seq = seq.Screen()
+	}
+	_, err := seq.WriteTo(os.Stdout)
+	return err
 }

@@ -47,6 +47,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				text = fmt.Sprintf("cannot add: %v: %s", msg.err, msg.name)
 			}
 			m.addNote(note{at: m.now(), text: text, bad: true})
+		} else if msg.what == copyWhat {
+			m.addNote(note{at: m.now(), text: "copied the magnet link of " + msg.name + " (OSC 52: the terminal must allow clipboard writes)"})
 		} else if msg.what == "add" {
 			m.adding++
 			m.addNote(note{at: m.now(), text: "adding " + msg.name})
@@ -198,6 +200,10 @@ func (m Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, k.Quit):
 			return m, tea.Quit
+		case m.mode != modeHelp && key.Matches(msg, k.Copy):
+			if t := m.torrent(m.selected); t != nil && t.Magnet != "" {
+				return m, copyText(m.clip, copyWhat, displayName(t), t.Magnet)
+			}
 		case key.Matches(msg, k.Back), key.Matches(msg, k.Help),
 			key.Matches(msg, k.Magnet), key.Matches(msg, k.QR), key.Matches(msg, k.Submit):
 			m.mode = modeNormal

@@ -2,12 +2,16 @@ package tui
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -309,5 +313,68 @@ func TestUpdate_SelectsWhatTheUserAdded(t *testing.T) {
 	m, _ = send(t, m, eventMsg{Kind: swarm.EventAdded, InfoHash: hash(0x20)})
 	if cur := m.current(); cur.Name != "ubuntu-24.04.1-desktop-amd64.iso" {
 		t.Fatalf("cursor moved to %q", cur.Name)
+	}
+}
+
+func TestUpdate_CopyMagnet(t *testing.T) {
+	var copied []string
+	fail := false
+	clip := func(s string) error {
+		if fail {
+			return errors.New("no terminal")
+		}
+		copied = append(copied, s)
+		return nil
+	}
+	e := newFakeEngine(fixtureSnapshot())
+	m := New(e, Options{Now: fixedNow, Clipboard: clip})
+	m, _ = send(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m, _ = send(t, m, snapshotMsg{e.Snapshot()})
+	if _, cmd := press(t, m, "c"); cmd != nil {
+		if msg := cmd(); msg != nil {
+			if _, ok := msg.(opDoneMsg); ok {
+				t.Fatal("c copied outside the magnet screen")
+			}
+		}
+	}
+	m, _ = press(t, m, "m")
+	if m.mode != modeMagnet {
+		t.Fatalf("mode %v after m", m.mode)
+	}
+	m, cmd := press(t, m, "c")
+	m = runCmd(t, m, cmd)
+	want := m.torrent(hash(0x10)).Magnet
+	if !slices.Equal(copied, []string{want}) {
+		t.Fatalf("copied %q, want %q", copied, want)
+	}
+	if n := m.notes[len(m.notes)-1]; n.bad || !strings.HasPrefix(n.text, "copied the magnet link of ubuntu") {
+		t.Fatalf("note %+v", n)
+	}
+	if m.mode != modeMagnet {
+		t.Fatal("copying left the magnet screen")
+	}
+	fail = true
+	m, cmd = press(t, m, "c")
+	m = runCmd(t, m, cmd)
+	if n := m.notes[len(m.notes)-1]; !n.bad || !strings.Contains(n.text, "no terminal") {
+		t.Fatalf("note %+v after a failed copy", n)
+	}
+}
+
+// The default clipboard is an OSC 52 sequence on standard output.
+func TestOSC52Copy(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	t.Setenv("TERM", "xterm-256color")
+	err = osc52Copy("magnet:?xt=urn:btih:abc")
+	os.Stdout = old
+	w.Close()
+	got, _ := io.ReadAll(r)
+	if err != nil || string(got) != "\x1b]52;c;"+base64.StdEncoding.EncodeToString([]byte("magnet:?xt=urn:btih:abc"))+"\a" {
+		t.Fatalf("wrote %q, %v", got, err)
 	}
 }

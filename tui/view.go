@@ -209,7 +209,7 @@ func (m *Model) viewMagnet(t *swarm.TorrentSnapshot, h int) []string {
 	for l := range strings.SplitSeq(wrapHard(t.Magnet, m.width), "\n") {
 		lines = append(lines, l)
 	}
-	return append(lines, "", s.Dim.Render(clip(" Select it with the mouse to copy it; M shows it as a QR code; esc goes back.", m.width)))
+	return append(lines, "", s.Dim.Render(clip(" c copies it, or select it with the mouse. M shows a QR code; esc goes back.", m.width)))
 }
 
 // wrapHard breaks s every w cells; s is ASCII (a magnet URI is escaped).
