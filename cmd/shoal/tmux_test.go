@@ -135,6 +135,17 @@ func TestTmux_UIResumesWhatWasAdded(t *testing.T) {
 	if !strings.Contains(s, "holiday-photos") {
 		t.Errorf("ui does not show the torrent seeded before:\n%s", s)
 	}
+	// c on the magnet screen copies the link with OSC 52; tmux, told to
+	// accept that, keeps it as a paste buffer we can read back.
+	term.run("set-option", "-s", "set-clipboard", "on")
+	term.keys("m")
+	term.waitFor("Magnet link of holiday-photos")
+	term.keys("c")
+	term.waitFor("copied the magnet link")
+	if buf := term.run("show-buffer"); !strings.HasPrefix(buf, "magnet:?xt=urn:btih:") || !strings.Contains(buf, "dn=holiday-photos") {
+		t.Errorf("tmux's clipboard holds %q, want the magnet link", buf)
+	}
+	term.keys("Escape")
 	term.keys("q")
 	term.waitExit()
 }
