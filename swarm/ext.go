@@ -203,27 +203,48 @@ func (f *metadataFetch) requestFrom(t *torrent, p *peer) {
 	}
 }
 
-func (t *torrent) handleMetadataMsg(p *peer, payload []byte) error {
+// decodeMetadataMsg splits a ut_metadata message (BEP 9) into its bencoded
+// header and the metadata bytes that follow it.
+func decodeMetadataMsg(payload []byte) (pp.ExtendedMetadataRequestMsg, []byte, error) {
 	var msg pp.ExtendedMetadataRequestMsg
 	d := bencode.NewDecoder(bytes.NewReader(payload))
 	if err := d.Decode(&msg); err != nil {
-		return fmt.Errorf("ut_metadata: %w", err)
+		return msg, nil, fmt.Errorf("ut_metadata: %w", err)
 	}
-	rest := payload[d.Offset:]
+	return msg, payload[d.Offset:], nil
+}
+
+// metadataChunk is piece i of the info dict raw. The index comes from the
+// peer: a huge one must not wrap around when multiplied into an offset.
+func metadataChunk(raw []byte, i int) ([]byte, bool) {
+	if i < 0 || i >= (len(raw)+metadataPiece-1)/metadataPiece {
+		return nil, false
+	}
+	return raw[i*metadataPiece : min(len(raw), (i+1)*metadataPiece)], true
+}
+
+func (t *torrent) handleMetadataMsg(p *peer, payload []byte) error {
+	msg, rest, err := decodeMetadataMsg(payload)
+	if err != nil {
+		return err
+	}
 	id := p.extIDs[pp.ExtensionNameMetadata]
 	switch msg.Type {
 	case pp.RequestMetadataExtensionMsgType:
-		c := t.data.Load()
 		if id == 0 {
 			return nil
 		}
-		if c == nil || msg.Piece < 0 || msg.Piece*metadataPiece >= len(c.tor.InfoBytes) {
+		var raw, chunk []byte
+		ok := false
+		if c := t.data.Load(); c != nil {
+			raw = c.tor.InfoBytes
+			chunk, ok = metadataChunk(raw, msg.Piece)
+		}
+		if !ok {
 			rej, _ := bencode.Marshal(pp.ExtendedMetadataRequestMsg{Piece: msg.Piece, Type: pp.RejectMetadataExtensionMsgType})
 			p.send(func(b []byte) []byte { return appendExtended(b, id, rej) })
 			return nil
 		}
-		raw := c.tor.InfoBytes
-		chunk := raw[msg.Piece*metadataPiece : min(len(raw), (msg.Piece+1)*metadataPiece)]
 		hdr, _ := bencode.Marshal(pp.ExtendedMetadataRequestMsg{Piece: msg.Piece, Type: pp.DataMetadataExtensionMsgType, TotalSize: len(raw)})
 		p.send(func(b []byte) []byte { return appendExtended(b, id, append(hdr, chunk...)) })
 	case pp.DataMetadataExtensionMsgType:

@@ -1,0 +1,95 @@
+package swarm_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/anacrolix/torrent/bencode"
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/shoal-bt/shoal/internal/testnet"
+	"github.com/shoal-bt/shoal/swarm"
+)
+
+// A leecher may ask a seed for any ut_metadata piece index. One so large
+// that index*16 KiB wraps around once crashed the seed's process; now it
+// gets a reject and the seed goes on serving.
+func TestHostileLeecher_HugeMetadataIndex(t *testing.T) {
+	t.Parallel()
+	src, root := payload(t, 41, testnet.File{Path: "m.bin", Size: 100_000})
+	tor := testnet.Create(t, root, 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{})
+
+	c, err := net.DialTimeout("tcp", s.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	var reserved [8]byte
+	reserved[5] |= 0x10 // extension protocol
+	hs := append([]byte("\x13BitTorrent protocol"), reserved[:]...)
+	hs = append(hs, ih[:]...)
+	hs = append(hs, "-XX0001-hostileleech"...)
+	if _, err := c.Write(hs); err != nil {
+		t.Fatal(err)
+	}
+	p := &rawPeer{c: c, r: bufio.NewReader(c), tor: tor}
+	var back [68]byte
+	if _, err := p.r.Read(back[:1]); err != nil {
+		t.Fatalf("no handshake from the seed: %v", err)
+	}
+	if _, err := p.r.Discard(67); err != nil {
+		t.Fatal(err)
+	}
+	ext, _ := bencode.Marshal(pp.ExtendedHandshakeMessage{M: map[pp.ExtensionName]pp.ExtensionNumber{pp.ExtensionNameMetadata: 3}})
+	if err := p.send(pp.Extended, append([]byte{0}, ext...)); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the seed's extended handshake: it names its ut_metadata id.
+	for p.ext == nil {
+		if _, _, err := p.read(); err != nil {
+			t.Fatalf("no extended handshake from the seed: %v", err)
+		}
+	}
+	theirs := byte(p.ext[string(pp.ExtensionNameMetadata)])
+	if theirs == 0 {
+		t.Fatalf("seed offers no ut_metadata: %v", p.ext)
+	}
+	ask := func(piece int) pp.ExtendedMetadataRequestMsg {
+		t.Helper()
+		req := fmt.Appendf([]byte{theirs}, "d8:msg_typei0e5:piecei%dee", piece)
+		if err := p.send(pp.Extended, req); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			typ, b, err := p.read()
+			if err != nil {
+				t.Fatalf("asking for metadata piece %d: %v (did the seed crash?)", piece, err)
+			}
+			if typ != int(pp.Extended) || len(b) < 2 || b[0] != 3 {
+				continue
+			}
+			var m pp.ExtendedMetadataRequestMsg
+			if err := bencode.NewDecoder(bytes.NewReader(b[1:])).Decode(&m); err != nil {
+				t.Fatalf("reply to piece %d: %v", piece, err)
+			}
+			return m
+		}
+	}
+	for _, huge := range []int{3 << 48, 1 << 50, 1<<63 - 1} {
+		if m := ask(huge); m.Type != pp.RejectMetadataExtensionMsgType {
+			t.Errorf("piece %d: reply type %d, want a reject", huge, m.Type)
+		}
+	}
+	if m := ask(0); m.Type != pp.DataMetadataExtensionMsgType || m.TotalSize != len(tor.InfoBytes) {
+		t.Errorf("piece 0 after the huge ones: %+v", m)
+	}
+	testnet.WaitFor(t, s, ih, 5*time.Second, "the seed still seeding", func(ts swarm.TorrentSnapshot) bool {
+		return ts.State == swarm.StateSeeding
+	})
+}
