@@ -61,7 +61,9 @@ func (t *torrent) handleExtended(p *peer, m message) error {
 		if h.V != "" {
 			p.client = h.V
 		}
-		p.listenPort = h.Port
+		if h.Port > 0 && h.Port <= 65535 { // anything else would wrap into someone else's port in PEX
+			p.listenPort = h.Port
+		}
 		if h.MetadataSize > 0 {
 			p.metadataSize = h.MetadataSize
 		}
