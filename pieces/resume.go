@@ -214,7 +214,7 @@ func Stamp(dir string, info *Info) ([]FileStamp, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stamp: %w", err)
 		}
-		out[k] = FileStamp{Size: st.Size(), ModTime: time.Unix(0, st.ModTime().UnixNano()).UTC()}
+		out[k] = stampOf(st)
 	}
 	return out, nil
 }

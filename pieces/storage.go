@@ -39,8 +39,18 @@ type Storage struct {
 	open    map[int]*handle
 	tick    uint64
 	created []bool // empty files already created
+	guards  []fileGuard
 	closed  bool
 }
+
+// ioMode is what span does with each file's chunk.
+type ioMode int
+
+const (
+	ioRead     ioMode = iota
+	ioWrite           // creates files as needed; refused for edited files
+	ioVerified        // a read that proves the file unchanged since verified
+)
 
 type handle struct {
 	f        *os.File
@@ -58,7 +68,8 @@ func OpenStorage(dir string, info *Info) (*Storage, error) {
 		return nil, fmt.Errorf("%w: name %q: %w", ErrBadTorrent, info.Name, err)
 	}
 	s := &Storage{dir: dir, info: info, rel: make([]string, len(info.Files)),
-		open: map[int]*handle{}, created: make([]bool, len(info.Files))}
+		open: map[int]*handle{}, created: make([]bool, len(info.Files)),
+		guards: make([]fileGuard, len(info.Files))}
 	for k, f := range info.Files {
 		if f.Path == nil {
 			if len(info.Files) != 1 {
@@ -92,7 +103,7 @@ func (s *Storage) Dir() string { return s.dir }
 // error wrapping fs.ErrNotExist and a file shorter than the torrent says
 // one wrapping io.ErrUnexpectedEOF; reading past the end gives io.EOF.
 func (s *Storage) ReadAt(p []byte, off int64) (int, error) {
-	return s.span(p, off, false)
+	return s.span(p, off, ioRead)
 }
 
 // WriteAt writes p at torrent offset off, creating files as needed.
@@ -100,14 +111,14 @@ func (s *Storage) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 || off > s.info.Length-int64(len(p)) {
 		return 0, fmt.Errorf("write %d bytes at %d: outside the torrent's %d bytes", len(p), off, s.info.Length)
 	}
-	n, err := s.span(p, off, true)
+	n, err := s.span(p, off, ioWrite)
 	if err != nil {
 		return n, err
 	}
 	return n, s.createEmpty(off, off+int64(len(p)))
 }
 
-func (s *Storage) span(p []byte, off int64, write bool) (int, error) {
+func (s *Storage) span(p []byte, off int64, mode ioMode) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("negative offset %d", off)
 	}
@@ -122,13 +133,13 @@ func (s *Storage) span(p []byte, off int64, write bool) (int, error) {
 		at := off + int64(done) - f.Offset
 		chunk := p[done:min(len(p), done+int(min(f.Length-at, int64(len(p)))))]
 		if f.Padding {
-			if !write {
+			if mode != ioWrite {
 				clear(chunk)
 			}
 			done += len(chunk)
 			continue
 		}
-		n, err := s.fileIO(k, chunk, at, write)
+		n, err := s.fileIO(k, chunk, at, mode)
 		done += n
 		if err != nil {
 			return done, err
@@ -140,22 +151,31 @@ func (s *Storage) span(p []byte, off int64, write bool) (int, error) {
 	return done, nil
 }
 
-func (s *Storage) fileIO(k int, p []byte, at int64, write bool) (int, error) {
-	h, err := s.acquire(k, write)
+func (s *Storage) fileIO(k int, p []byte, at int64, mode ioMode) (int, error) {
+	h, err := s.acquire(k, mode == ioWrite)
 	if err != nil {
 		return 0, err
 	}
 	defer s.release(h)
 	var n int
-	if write {
+	if mode == ioWrite {
 		n, err = h.f.WriteAt(p, at)
 	} else {
 		n, err = h.f.ReadAt(p, at)
 		if errors.Is(err, io.EOF) {
 			err = fmt.Errorf("%s is shorter than %d bytes: %w", s.rel[k], s.info.Files[k].Length, io.ErrUnexpectedEOF)
 		}
+		if mode == ioVerified {
+			// After the read, on the same descriptor: see ReadVerifiedAt. A
+			// failed read is checked too: a file cut short by its owner is
+			// a change, not a disk error.
+			if gerr := s.checkGuard(k, h); gerr != nil {
+				return 0, gerr
+			}
+		}
 	}
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	var changed *FileChangedError
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.As(err, &changed) {
 		err = fmt.Errorf("%s: %w", s.rel[k], err)
 	}
 	return n, err

@@ -24,6 +24,9 @@ func (s *Storage) acquire(k int, write bool) (*handle, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
+	if g := s.guards[k]; write && g.edited {
+		return nil, &FileChangedError{File: k, Path: s.rel[k], Want: g.stamp, Got: g.stamp}
+	}
 	s.tick++
 	if h := s.open[k]; h != nil && (h.writable || !write) {
 		h.refs++

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 var multiFiles = []testFile{
@@ -275,5 +276,153 @@ func TestStorage_PadFiles(t *testing.T) {
 	st, err := Stamp(dir, info)
 	if err != nil || st[1].Size != -1 || st[0].Size != 10000 {
 		t.Errorf("stamps %+v, %v", st, err)
+	}
+}
+
+// TestStorage_ReadVerifiedAt: a read for upload of a guarded file fails
+// with a *FileChangedError once the file is written to, even in place with
+// the same size; a file replaced by rename still reads its old (verified)
+// bytes until Reopen; an edited file refuses writes.
+func TestStorage_ReadVerifiedAt(t *testing.T) {
+	info, stream := makeInfo(t, "root", 16384, multiFiles)
+	dir := t.TempDir()
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.WriteAt(stream, 0); err != nil {
+		t.Fatal(err)
+	}
+	const k = 5 // z.bin
+	zOff, zLen := info.Files[k].Offset, info.Files[k].Length
+	path := filepath.Join(dir, "root", "z.bin")
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.StatFile(k)
+	if err != nil || st.Size != zLen || !st.ModTime.Equal(old) {
+		t.Fatalf("StatFile = %+v, %v", st, err)
+	}
+	s.Guard(k, st)
+	got := make([]byte, zLen)
+	if _, err := s.ReadVerifiedAt(got, zOff); err != nil || !bytes.Equal(got, stream[zOff:zOff+zLen]) {
+		t.Fatalf("unchanged file: %v", err)
+	}
+
+	// In place, same size: the descriptor's mtime moves.
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("edit"), 100)
+	f.Close()
+	_, err = s.ReadVerifiedAt(got, zOff)
+	var fc *FileChangedError
+	if !errors.As(err, &fc) || fc.File != k || !errors.Is(err, ErrFileChanged) || !fc.Want.Equal(st) {
+		t.Fatalf("after an in-place write: %v, want a FileChangedError for file %d", err, k)
+	}
+	// A read spanning into the file fails too; one before it does not.
+	if _, err := s.ReadVerifiedAt(make([]byte, 10), zOff-5); !errors.Is(err, ErrFileChanged) {
+		t.Errorf("read across into the changed file: %v", err)
+	}
+	if _, err := s.ReadVerifiedAt(make([]byte, 10), 0); err != nil {
+		t.Errorf("read of an unguarded file: %v", err)
+	}
+	if _, err := s.ReadAt(got, zOff); err != nil {
+		t.Errorf("plain ReadAt checks nothing, got %v", err)
+	}
+
+	// Re-guarded at the new stamp, then replaced by rename: our descriptor
+	// keeps the old inode, whose bytes were the ones guarded.
+	now, _ := s.StatFile(k)
+	s.Rechecked(k, now, false)
+	want := make([]byte, zLen)
+	s.ReadAt(want, zOff)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, bytes.Repeat([]byte{'x'}, int(zLen)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Its own mtime: coarse kernel clocks could give both the same one.
+	if err := os.Chtimes(tmp, old, old.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReadVerifiedAt(got, zOff); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("renamed over: %v; want the old inode's bytes", err)
+	}
+	if renamed, _ := s.StatFile(k); renamed.Equal(now) {
+		t.Fatal("StatFile by path does not see the new file")
+	}
+	s.Reopen(k)
+	if _, err := s.ReadVerifiedAt(got, zOff); !errors.Is(err, ErrFileChanged) {
+		t.Fatalf("after Reopen: %v, want ErrFileChanged", err)
+	}
+
+	// Marked once; an edited file refuses writes.
+	if !s.MarkChanged(k) || s.MarkChanged(k) || !s.Changed(k) {
+		t.Error("MarkChanged must report true exactly once")
+	}
+	if changed, edited := s.Flagged(); len(changed) != 1 || changed[0] != k || len(edited) != 0 {
+		t.Errorf("Flagged = %v, %v", changed, edited)
+	}
+	renamed, _ := s.StatFile(k)
+	s.Rechecked(k, renamed, true)
+	if s.Changed(k) || !s.Edited(k) {
+		t.Error("Rechecked(edited) did not record the edit")
+	}
+	if _, err := s.WriteAt([]byte("no"), zOff); !errors.Is(err, ErrFileChanged) {
+		t.Errorf("write to an edited file: %v, want ErrFileChanged", err)
+	}
+	if b, _ := os.ReadFile(path); !bytes.Equal(b, bytes.Repeat([]byte{'x'}, int(zLen))) {
+		t.Error("the edited file was written to")
+	}
+	if _, err := s.ReadVerifiedAt(got, zOff); err != nil {
+		t.Errorf("edited file, guarded at its new stamp: %v", err)
+	}
+}
+
+// BenchmarkStorage_ServeRead compares a seed's 256 KiB upload reads with
+// and without the fstat that proves the file unchanged (ReadVerifiedAt).
+func BenchmarkStorage_ServeRead(b *testing.B) {
+	const size = 64 << 20
+	dir := b.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "bench"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("shoal"), size/5+1)[:size]
+	if err := os.WriteFile(filepath.Join(dir, "bench", "data.bin"), data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	info := &Info{Name: "bench", PieceLength: 1 << 20, Length: size,
+		Files: []File{{Path: []string{"data.bin"}, Length: size}}}
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.StatFile(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Guard(0, st)
+	buf := make([]byte, 256<<10)
+	for _, bc := range []struct {
+		name string
+		read func([]byte, int64) (int, error)
+	}{{"plain", s.ReadAt}, {"verified", s.ReadVerifiedAt}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(buf)))
+			off := int64(0)
+			for b.Loop() {
+				if _, err := bc.read(buf, off); err != nil {
+					b.Fatal(err)
+				}
+				off = (off + int64(len(buf))) % size
+			}
+		})
 	}
 }

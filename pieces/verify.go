@@ -62,6 +62,19 @@ func VerifyBlake3(ctx context.Context, s *Storage, info *Info) ([]FileResult, er
 	return results, nil
 }
 
+// VerifyFileBlake3 checks file k against its BLAKE3 digest, reading with
+// one buffer: a background check that leaves the cores to the rest. A file
+// without a digest gives OK false and a nil Err. The error is only for
+// cancellation.
+func VerifyFileBlake3(ctx context.Context, s *Storage, info *Info, k int) (FileResult, error) {
+	if info.Files[k].Blake3 == nil {
+		return FileResult{Index: k, Path: s.rel[k]}, nil
+	}
+	buf := getBuf(1 << 20)
+	defer putBuf(buf)
+	return verifyFile(ctx, s, info, k, *buf)
+}
+
 func verifyFile(ctx context.Context, s *Storage, info *Info, k int, buf []byte) (FileResult, error) {
 	f := info.Files[k]
 	r := FileResult{Index: k, Path: s.rel[k]}
