@@ -41,11 +41,15 @@ type blockNote struct {
 	b pieces.Block
 }
 
+// startDisk starts the content's disk goroutines once the torrent runs,
+// and with them the BLAKE3 check of a restarted seed (digest.go), which
+// also reads the disk and must not start before the torrent does.
 func (t *torrent) startDisk(ctx context.Context, c *content) {
 	for k := range diskShards {
 		ch, req := c.disk[k], c.hashReq[k]
 		t.wg.Go(func() { t.diskLoop(ctx, c, ch, req) })
 	}
+	t.startDigestCheck(ctx, c)
 }
 
 func (c *content) diskShard(piece int) chan diskBlock { return c.disk[piece%diskShards] }

@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"fmt"
 	"time"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
@@ -36,14 +35,14 @@ func (t *torrent) housekeeping() {
 	}
 }
 
-// stampCheckEvery is how often a complete torrent's files are stat'ed for
-// changes made behind shoal's back.
+// stampCheckEvery is how often a complete torrent's files are stat'ed by
+// path for changes made behind shoal's back. Reads for upload check their
+// own descriptor on every read; this catches what they cannot see: a file
+// replaced by rename (the descriptor keeps the old inode) or deleted.
 var stampCheckEvery = 10 * time.Second
 
-// withdrawChangedFiles stops serving the pieces of any file whose size or
-// mtime changed since the last look: changed data must not reach peers as
-// if it were verified. The resume record then lacks those pieces, so a
-// restart fetches or re-checks them.
+// withdrawChangedFiles re-checks every file whose size or mtime changed
+// since the last look (see fileChanged).
 func (t *torrent) withdrawChangedFiles(c *content) {
 	now, err := pieces.Stamp(t.dir, c.info)
 	if err != nil {
@@ -56,25 +55,9 @@ func (t *torrent) withdrawChangedFiles(c *content) {
 		return
 	}
 	for f, st := range now {
-		if st == was[f] || c.info.Files[f].Length == 0 || c.info.Files[f].Padding {
-			continue
+		if !st.Equal(was[f]) {
+			t.fileChanged(c, f, "its size or mtime changed")
 		}
-		first, end := c.info.PiecesOf(f)
-		n := 0
-		for i := first; i < end; i++ {
-			if c.has(i) {
-				c.clearHave(i)
-				n++
-			}
-		}
-		if n == 0 {
-			continue
-		}
-		t.resumeDirt = true
-		path := filePath(c.info, f)
-		t.log.Warn("File changed on disk while seeding; its pieces are withdrawn", "file", path, "pieces", n)
-		t.s.emit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(),
-			Msg: fmt.Sprintf("%s changed on disk: %d piece(s) no longer offered until re-checked (restart shoal)", path, n)})
 	}
 }
 
@@ -111,6 +94,13 @@ func (t *torrent) stalled() string {
 		return ""
 	case !t.diskFull.IsZero():
 		return "disk full"
+	}
+	if c := t.data.Load(); c != nil {
+		if note := t.changedNote(c); note != "" {
+			return note
+		}
+	}
+	switch {
 	case t.data.Load() == nil && len(t.peers) > 0:
 		return "metadata not yet received"
 	case t.completed && t.data.Load() != nil:

@@ -340,9 +340,21 @@ func (p *peer) serveRun(ctx context.Context, w *bufio.Writer, run []pieces.Block
 	defer runPool.Put(buf)
 	first, last := run[0], run[len(run)-1]
 	data := (*buf)[:last.Begin+last.Length-first.Begin]
-	if _, err := c.storage.ReadAt(data, c.info.PieceOffset(first.Piece)+int64(first.Begin)); err != nil {
+	if _, err := c.storage.ReadVerifiedAt(data, c.info.PieceOffset(first.Piece)+int64(first.Begin)); err != nil {
+		var changed *pieces.FileChangedError
+		if errors.As(err, &changed) {
+			// The peer did nothing wrong: refuse the blocks, keep it.
+			p.withhold(w, run)
+			t.reportChanged(ctx, p, c, changed.File)
+			return nil
+		}
 		t.log.Warn("Read for upload failed", "piece", first.Piece, "err", err)
 		return err
+	}
+	if !c.has(first.Piece) {
+		// Withdrawn since it was queued, maybe because of what we just read.
+		p.withhold(w, run)
+		return nil
 	}
 	if t.s.hooks.corruptUploads {
 		for k := range data {
@@ -365,6 +377,31 @@ func (p *peer) serveRun(ctx context.Context, w *bufio.Writer, run []pieces.Block
 		t.uploaded.Add(int64(b.Length))
 	}
 	return nil
+}
+
+// withhold answers requests we will not serve: a reject for peers with the
+// fast extension; others get nothing, as for a request made while choked.
+func (p *peer) withhold(w *bufio.Writer, run []pieces.Block) {
+	if !p.fast {
+		return
+	}
+	var msg [17]byte
+	for _, b := range run {
+		w.Write(appendRequest(msg[:0], pp.Reject, uint32(b.Piece), uint32(b.Begin), uint32(b.Length)))
+	}
+}
+
+// reportChanged tells the torrent's goroutine that a read for upload found
+// file f changed, so that it withdraws the file now, not at its next stat.
+func (t *torrent) reportChanged(ctx context.Context, p *peer, c *content, f int) {
+	if c.storage.Changed(f) {
+		return // already withdrawn, or about to be
+	}
+	select {
+	case t.cmds <- func() { t.fileChanged(c, f, "noticed while serving it") }:
+	case <-ctx.Done():
+	case <-p.closed:
+	}
 }
 
 func isDiskFull(err error) bool { return errors.Is(err, syscall.ENOSPC) }

@@ -64,6 +64,10 @@ type Config struct {
 	UpLimitBps         int64         // 0 = unlimited
 	SampleEvery        time.Duration // default 500ms
 	PeerIDPrefix       string        // default "-SH0010-"
+	// RestartDigestBytes bounds the BLAKE3 check of a seed restarted from
+	// its file stamps: files are checked smallest first, in the
+	// background, while this many bytes last. Default 1 GiB; -1 = off.
+	RestartDigestBytes int64
 	Logger             *slog.Logger
 }
 

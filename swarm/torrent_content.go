@@ -48,8 +48,15 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 	t.completed = t.picker.Done()
 	t.completedA.Store(t.completed)
 	t.verified.Store(t.completed) // pieces on disk passed their hashes before
-	if t.completed {
-		t.seedStamps, _ = pieces.Stamp(t.dir, info) // what withdrawChangedFiles compares against
+	if stamps, err := pieces.Stamp(t.dir, info); err == nil {
+		if t.completed {
+			t.seedStamps = stamps // what withdrawChangedFiles compares against
+		}
+		for f, st := range stamps {
+			if fi := info.Files[f]; !fi.Padding && fi.Length > 0 && fileComplete(c, f) {
+				c.storage.Guard(f, st) // its pieces are verified at this stamp
+			}
+		}
 	}
 	t.state = StateDownloading
 	if t.completed {
@@ -192,6 +199,12 @@ func (t *torrent) applyPriorities() {
 	if in == nil || t.picker == nil {
 		return
 	}
+	// A piece lost to a user's edit is never fetched again: its bytes
+	// would go into the user's file.
+	var edited []int
+	if info != nil {
+		_, edited = info.storage.Flagged()
+	}
 	for i := range in.NumPieces() {
 		prio := int8(-1)
 		first, end := in.FilesOf(i)
@@ -201,8 +214,20 @@ func (t *torrent) applyPriorities() {
 		if first == end {
 			prio = 0
 		}
+		if len(edited) > 0 && !info.has(i) && touchesAny(first, end, edited) {
+			prio = -1
+		}
 		t.picker.SetPriority(i, prio)
 	}
+}
+
+func touchesAny(first, end int, files []int) bool {
+	for _, f := range files {
+		if f >= first && f < end {
+			return true
+		}
+	}
+	return false
 }
 
 // loadResume prefers the fast record, saved every tick without syncing the

@@ -282,6 +282,7 @@ func (t *torrent) handleHashed(r hashResult) {
 	delete(t.failed, i)
 	t.picker.HandleVerified(i)
 	c.setHave(i)
+	t.guardFilesOf(c, i)
 	t.resumeDirt = true
 	t.creditVerified(senders)
 	for _, p := range t.peers {

@@ -1,0 +1,209 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// Files changed behind shoal's back. Three things notice a change: a read
+// for upload whose fstat disagrees with the file's guard (peer.go), the
+// periodic stat of a complete torrent's paths (housekeeping.go), and the
+// BLAKE3 pass after a restart (digest.go). Each calls fileChanged on the
+// torrent's goroutine, which withdraws the file's pieces at once and
+// re-hashes them in the background. Pieces that still match are offered
+// again; the others stay missing and are never downloaded again, because
+// the file is now the user's and shoal must not write over it
+// (pieces.Storage refuses such writes too).
+
+// recheckRetry is how long a re-check waits before hashing a file again
+// that kept changing while it was hashed (a file still being written).
+var recheckRetry = time.Second
+
+// fileChanged withdraws file f's pieces and starts their re-check, unless
+// one is already under way (it notices further changes itself). why says
+// what noticed the change, for the log and the event.
+func (t *torrent) fileChanged(c *content, f int, why string) {
+	fi := c.info.Files[f]
+	if t.data.Load() != c || fi.Padding || fi.Length == 0 || !c.storage.MarkChanged(f) {
+		return
+	}
+	first, end := c.info.PiecesOf(f)
+	withdrawn := 0
+	for i := first; i < end; i++ {
+		if c.has(i) {
+			c.clearHave(i)
+			withdrawn++
+		}
+	}
+	t.resumeDirt = true
+	path := filePath(c.info, f)
+	t.log.Warn("File changed on disk; re-checking its pieces", "file", path, "why", why, "withdrawn", withdrawn)
+	t.s.emit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(),
+		Msg: fmt.Sprintf("%s changed on disk (%s): re-checking its %d piece(s), not offered meanwhile", path, why, end-first)})
+	ctx := t.ctx
+	t.wg.Go(func() { t.recheckFile(ctx, c, f, 0) })
+}
+
+// recheck is what one re-check of a file found.
+type recheck struct {
+	file          int
+	before, after pieces.FileStamp // the path's stamps around the hashing
+	match         []bool           // per piece of the file, from its first
+}
+
+// recheckFile hashes every piece of file f again, off the torrent's
+// goroutine, and hands the result back to it.
+func (t *torrent) recheckFile(ctx context.Context, c *content, f int, wait time.Duration) {
+	if wait > 0 {
+		tm := time.NewTimer(wait)
+		defer tm.Stop()
+		select {
+		case <-tm.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+	r := recheck{file: f}
+	r.before, _ = c.storage.StatFile(f)
+	c.storage.Reopen(f) // a file saved by rename: hash the new one, not our old descriptor's
+	first, end := c.info.PiecesOf(f)
+	r.match = make([]bool, end-first)
+	for i := first; i < end; i++ {
+		if ctx.Err() != nil {
+			return
+		}
+		sum, err := c.storage.HashPiece(i)
+		r.match[i-first] = err == nil && sum == c.info.Hashes[i]
+	}
+	t.checked.Add(int64(end - first))
+	r.after, _ = c.storage.StatFile(f)
+	select {
+	case t.cmds <- func() { t.rechecked(c, r) }:
+	case <-ctx.Done():
+	}
+}
+
+// rechecked applies a re-check on the torrent's goroutine.
+func (t *torrent) rechecked(c *content, r recheck) {
+	if t.data.Load() != c {
+		return
+	}
+	f := r.file
+	if now, _ := c.storage.StatFile(f); !r.before.Equal(r.after) || !now.Equal(r.after) {
+		// Written to while hashed: the sums may mix two versions.
+		ctx := t.ctx
+		t.wg.Go(func() { t.recheckFile(ctx, c, f, recheckRetry) })
+		return
+	}
+	first, _ := c.info.PiecesOf(f)
+	changed, _ := c.storage.Flagged()
+	lost := 0
+	for k, ok := range r.match {
+		i := first + k
+		if !ok {
+			lost++
+			continue
+		}
+		if otherChanged(c, i, f, changed) {
+			continue // that file's own re-check decides
+		}
+		c.setHave(i)
+		t.picker.HandleVerified(i)
+	}
+	wasEdited := c.storage.Edited(f)
+	c.storage.Rechecked(f, r.after, lost > 0)
+	if t.seedStamps != nil {
+		t.seedStamps[f] = r.after
+	}
+	t.applyPriorities()
+	t.resumeDirt = true
+	path, total := filePath(c.info, f), len(r.match)
+	var msg string
+	switch {
+	case lost > 0 && r.after.Size < 0:
+		msg = fmt.Sprintf("%s is gone from disk: %d of %d pieces lost; not re-downloading it", path, lost, total)
+	case lost > 0:
+		msg = fmt.Sprintf("%s changed on disk: %d of %d pieces no longer match; not re-downloading over your edit", path, lost, total)
+	case wasEdited:
+		msg = fmt.Sprintf("%s matches the torrent again: all %d pieces offered again", path, total)
+	default:
+		msg = fmt.Sprintf("%s changed on disk but all %d pieces still match; offered again", path, total)
+	}
+	t.log.Warn("File re-checked", "file", path, "pieces", total, "lost", lost)
+	t.publishAndEmit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(), Msg: msg})
+}
+
+// otherChanged reports whether piece i also holds bytes of a changed file
+// other than f.
+func otherChanged(c *content, i, f int, changed []int) bool {
+	lo, hi := c.info.FilesOf(i)
+	for _, g := range changed {
+		if g != f && g >= lo && g < hi {
+			return true
+		}
+	}
+	return false
+}
+
+// guardFilesOf guards the files of piece i that are now complete: from here
+// on a read for upload proves they did not change (see
+// pieces.Storage.ReadVerifiedAt). Shoal writes no more to a file whose
+// pieces are all verified, so its stamp stays put until someone else
+// writes.
+func (t *torrent) guardFilesOf(c *content, i int) {
+	lo, hi := c.info.FilesOf(i)
+	for f := lo; f < hi; f++ {
+		if fi := c.info.Files[f]; fi.Padding || fi.Length == 0 || !fileComplete(c, f) {
+			continue
+		}
+		st, err := c.storage.StatFile(f)
+		if err != nil {
+			t.log.Warn("Stat of a complete file failed", "file", filePath(c.info, f), "err", err)
+			continue
+		}
+		c.storage.Guard(f, st)
+	}
+}
+
+// fileComplete reports whether every piece of file f is verified.
+func fileComplete(c *content, f int) bool {
+	first, end := c.info.PiecesOf(f)
+	for i := first; i < end; i++ {
+		if !c.has(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// changedNote is the snapshot's line about changed files: which file, and
+// how many of its pieces were lost to an edit.
+func (t *torrent) changedNote(c *content) string {
+	changed, edited := c.storage.Flagged()
+	var note string
+	n := len(changed) + len(edited)
+	switch {
+	case len(changed) > 0:
+		note = "re-checking " + filePath(c.info, changed[0]) + " (changed on disk)"
+	case len(edited) > 0:
+		f := edited[0]
+		first, end := c.info.PiecesOf(f)
+		lost := 0
+		for i := first; i < end; i++ {
+			if !c.has(i) {
+				lost++
+			}
+		}
+		note = fmt.Sprintf("%s changed on disk: %d of %d pieces no longer match; not re-downloading over your edit",
+			filePath(c.info, f), lost, end-first)
+	default:
+		return ""
+	}
+	if n > 1 {
+		note += fmt.Sprintf(" (and %d more file(s))", n-1)
+	}
+	return note
+}
