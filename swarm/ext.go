@@ -163,13 +163,18 @@ func (t *torrent) sendPEX(p *peer) {
 
 // metadataFetch assembles a magnet's info dict from ut_metadata pieces.
 type metadataFetch struct {
-	size  int
-	data  []byte
-	got   []bool
-	from  map[int]peerIdent // who sent each piece, to blame for a bad dict
-	asked map[int]time.Time
-	info  *pieces.Info
+	size     int
+	data     []byte
+	got      []bool
+	from     map[int]peerIdent // who sent each piece, to blame for a bad dict
+	asked    map[int]time.Time
+	info     *pieces.Info
+	progress time.Time // when size was adopted or a piece last came
 }
+
+// metaStall is how long a fetch may go without a piece before a peer that
+// claims another metadata size gets its turn.
+var metaStall = 10 * time.Second
 
 func (f *metadataFetch) have() int {
 	n := 0
@@ -181,16 +186,37 @@ func (f *metadataFetch) have() int {
 	return n
 }
 
+// stale says the fetch's size may be a lie worth giving up: no connected
+// peer still claims it, or it has brought no piece for metaStall.
+func (f *metadataFetch) stale(t *torrent) bool {
+	if time.Since(f.progress) >= metaStall {
+		return true
+	}
+	for _, q := range t.peers {
+		if q.metadataSize == f.size {
+			return false
+		}
+	}
+	return true
+}
+
 func (f *metadataFetch) requestFrom(t *torrent, p *peer) {
 	id, ok := p.extIDs[pp.ExtensionNameMetadata]
 	if !ok || id == 0 || p.metadataSize <= 0 || p.metadataSize > maxMetadataLen {
 		return
+	}
+	if f.size != 0 && p.metadataSize != f.size && f.stale(t) {
+		// Any peer can claim any size, and the first claim used to stick:
+		// one liar then kept every honest peer's answer out for good.
+		t.log.Debug("Metadata fetch switches size", "from", f.size, "to", p.metadataSize, "peer", p.nc.addr.String())
+		*f = metadataFetch{}
 	}
 	if f.size == 0 {
 		f.size = p.metadataSize
 		f.data = make([]byte, f.size)
 		f.got = make([]bool, (f.size+metadataPiece-1)/metadataPiece)
 		f.asked = map[int]time.Time{}
+		f.progress = time.Now()
 	}
 	if p.metadataSize != f.size {
 		return
@@ -260,6 +286,7 @@ func (t *torrent) handleMetadataMsg(p *peer, payload []byte) error {
 		}
 		copy(f.data[msg.Piece*metadataPiece:], rest)
 		f.got[msg.Piece] = true
+		f.progress = time.Now()
 		if f.from == nil {
 			f.from = map[int]peerIdent{}
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"net"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	pp "github.com/anacrolix/torrent/peer_protocol"
 
 	"github.com/shoal-bt/shoal/internal/testnet"
+	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -92,4 +94,47 @@ func TestHostileLeecher_HugeMetadataIndex(t *testing.T) {
 	testnet.WaitFor(t, s, ih, 5*time.Second, "the seed still seeding", func(ts swarm.TorrentSnapshot) bool {
 		return ts.State == swarm.StateSeeding
 	})
+}
+
+// A magnet leecher used to take the first metadata_size it heard as the
+// truth. A peer that lies about it and then sits silent must not keep the
+// honest seed's metadata out: once the liar's size brings nothing for a
+// while, the fetch switches to another peer's claim.
+func TestHostileSeed_MetadataSizeLiar(t *testing.T) {
+	t.Cleanup(swarm.SetMetaStall(500 * time.Millisecond)) // first registered, so it runs after the sessions stop
+	src, root := payload(t, 44, testnet.File{Path: "z.bin", Size: 200_000})
+	tor := testnet.Create(t, root, 16<<10)
+	liar := startHostile(t, tor, nil, func(p *rawPeer) error {
+		ext, _ := bencode.Marshal(pp.ExtendedHandshakeMessage{
+			M:            map[pp.ExtensionName]pp.ExtensionNumber{pp.ExtensionNameMetadata: 1},
+			MetadataSize: len(tor.InfoBytes) + 77,
+		})
+		if err := p.send(pp.Extended, append([]byte{0}, ext...)); err != nil {
+			return err
+		}
+		return p.drainUntilClosed()
+	})
+	mag, err := pieces.ParseMagnet(tor.Magnet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testnet.StartSession(t, swarm.Config{})
+	dst := t.TempDir()
+	ih, err := m.Add(t.Context(), swarm.AddOptions{Magnet: mag, Dir: dst, Peers: []string{liar.addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testnet.WaitFor(t, m, ih, 10*time.Second, "connected to the liar", func(ts swarm.TorrentSnapshot) bool {
+		return ts.PeersConnected == 1
+	})
+	time.Sleep(100 * time.Millisecond) // its extended handshake lands first
+	s := testnet.StartSession(t, swarm.Config{})
+	if _, err := s.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: src, Trusted: true, Peers: []string{m.Addr().String()}}); err != nil {
+		t.Fatal(err)
+	}
+	testnet.WaitComplete(t, m, ih, 20*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+	if liar.cuts.Load() == 0 && liar.conns.Load() == 0 {
+		t.Error("the liar was never even connected")
+	}
 }
