@@ -31,6 +31,7 @@ fuzz:
 # target for 5 minutes.
 soak:
 	SHOAL_CRASH_KILLS=200 $(GO) test ./cmd/shoal -run '^TestCrash_' -count=1 -timeout 60m -v
+	SHOAL_HOSTILE_ROUNDS=20000 $(GO) test ./swarm -run '^TestHostileLeecher_RandomMessages$$' -count=5 -timeout 60m
 	GO=$(GO) FUZZTIME=5m bash bench/fuzz-smoke.sh
 
 bench: build
