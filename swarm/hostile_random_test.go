@@ -146,9 +146,10 @@ func hostileSession(t *testing.T, addr string, ih swarm.InfoHash, r *rand.Rand, 
 }
 
 // TestHostileLeecher_RandomMessages throws random, well-framed messages
-// with edge-case fields at a seed and at a magnet leecher still fetching
-// metadata. Neither may crash, and both must still do their job for an
-// honest peer afterwards. SHOAL_HOSTILE_ROUNDS runs more rounds (soak).
+// with edge-case fields at a seed, at a magnet leecher still fetching
+// metadata and at a leecher with the .torrent. None may crash, and all
+// must still do their job for an honest peer afterwards.
+// SHOAL_HOSTILE_ROUNDS runs more rounds (soak).
 func TestHostileLeecher_RandomMessages(t *testing.T) {
 	t.Parallel()
 	rounds := 40
@@ -175,9 +176,13 @@ func TestHostileLeecher_RandomMessages(t *testing.T) {
 	if _, err := m.Add(t.Context(), swarm.AddOptions{Magnet: mag, Dir: mdst}); err != nil {
 		t.Fatal(err)
 	}
+	// And a leecher with the .torrent, whose picker hears the noise.
+	tl := testnet.StartSession(t, swarm.Config{})
+	tldst := leech(t, tl, swarm.AddOptions{Torrent: tor})
 	for range rounds {
 		hostileSession(t, s.Addr().String(), ih, r, 50)
 		hostileSession(t, m.Addr().String(), ih, r, 50)
+		hostileSession(t, tl.Addr().String(), ih, r, 50)
 	}
 	// Both still work: the battered seed serves a new leecher, and the
 	// magnet leecher finishes once an honest seed dials it.
@@ -194,4 +199,10 @@ func TestHostileLeecher_RandomMessages(t *testing.T) {
 	}
 	testnet.WaitComplete(t, m, ih, 30*time.Second)
 	testnet.SameTree(t, root, filepath.Join(mdst, "payload"))
+	s3 := testnet.StartSession(t, swarm.Config{})
+	if _, err := s3.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: src, Trusted: true, Peers: []string{tl.Addr().String()}}); err != nil {
+		t.Fatal(err)
+	}
+	testnet.WaitComplete(t, tl, ih, 30*time.Second)
+	testnet.SameTree(t, root, filepath.Join(tldst, "payload"))
 }
