@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"path/filepath"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
