@@ -39,6 +39,7 @@ func (t *torrent) fileChanged(c *content, f int, why string) {
 		}
 	}
 	t.resumeDirt = true
+	t.saveEdited(c) // the record now lacks its pieces: a restart must not fetch them over the file
 	path := filePath(c.info, f)
 	t.log.Warn("File changed on disk; re-checking its pieces", "file", path, "why", why, "withdrawn", withdrawn)
 	t.s.emit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(),
@@ -52,6 +53,7 @@ type recheck struct {
 	file          int
 	before, after pieces.FileStamp // the path's stamps around the hashing
 	match         []bool           // per piece of the file, from its first
+	waited        time.Duration    // before hashing: doubles while the file keeps changing
 }
 
 // recheckFile hashes every piece of file f again, off the torrent's
@@ -66,7 +68,7 @@ func (t *torrent) recheckFile(ctx context.Context, c *content, f int, wait time.
 			return
 		}
 	}
-	r := recheck{file: f}
+	r := recheck{file: f, waited: wait}
 	r.before, _ = c.storage.StatFile(f)
 	c.storage.Reopen(f) // a file saved by rename: hash the new one, not our old descriptor's
 	first, end := c.info.PiecesOf(f)
@@ -93,9 +95,11 @@ func (t *torrent) rechecked(c *content, r recheck) {
 	}
 	f := r.file
 	if now, _ := c.storage.StatFile(f); !r.before.Equal(r.after) || !now.Equal(r.after) {
-		// Written to while hashed: the sums may mix two versions.
-		ctx := t.ctx
-		t.wg.Go(func() { t.recheckFile(ctx, c, f, recheckRetry) })
+		// Written to while hashed: the sums may mix two versions. A file
+		// still being written (a log) waits longer each time, up to a
+		// minute, rather than be hashed in a loop.
+		ctx, wait := t.ctx, min(max(2*r.waited, recheckRetry), time.Minute)
+		t.wg.Go(func() { t.recheckFile(ctx, c, f, wait) })
 		return
 	}
 	first, _ := c.info.PiecesOf(f)
@@ -120,11 +124,12 @@ func (t *torrent) rechecked(c *content, r recheck) {
 	}
 	t.applyPriorities()
 	t.resumeDirt = true
+	t.saveEdited(c)
 	path, total := filePath(c.info, f), len(r.match)
 	var msg string
 	switch {
 	case lost > 0 && r.after.Size < 0:
-		msg = fmt.Sprintf("%s is gone from disk: %d of %d pieces lost; not re-downloading it", path, lost, total)
+		msg = fmt.Sprintf("%s is gone from disk: its %d pieces are no longer offered", path, total)
 	case lost > 0:
 		msg = fmt.Sprintf("%s changed on disk: %d of %d pieces no longer match; not re-downloading over your edit", path, lost, total)
 	case wasEdited:

@@ -409,7 +409,7 @@ func TestSeedRestart_Blake3CatchesMtimePreservedEdit(t *testing.T) {
 	b[50_000] ^= 0x01
 	rewrite(t, edit, b, st.ModTime()) // same size, mtime put back
 
-	s2 := testnet.StartSession(t, swarm.Config{StateDir: state})
+	s2, stop2 := testnet.StartStoppable(t, swarm.Config{StateDir: state})
 	if _, err := s2.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: src}); err != nil {
 		t.Fatal(err)
 	}
@@ -426,6 +426,29 @@ func TestSeedRestart_Blake3CatchesMtimePreservedEdit(t *testing.T) {
 	}
 	if got := must(os.ReadFile(edit)); !bytes.Equal(got, b) {
 		t.Error("the seed wrote over the user's edited file")
+	}
+
+	// Restarted again: the edit is remembered, so the lost piece is not
+	// wanted (nothing to fetch over the user's file) and the rest is served
+	// at once; only the lost piece is hashed again, in case the edit was
+	// undone meanwhile.
+	stop2()
+	s3 := testnet.StartSession(t, swarm.Config{StateDir: state})
+	if _, err := s3.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: src}); err != nil {
+		t.Fatal(err)
+	}
+	ev = waitEvent(t, s3, 5*time.Second, "at add", dataChanged("no longer match"))
+	if want := fmt.Sprintf("edit.bin changed on disk: 1 of %d pieces", end-first); !strings.Contains(ev.Msg, want) {
+		t.Errorf("event %q; want %q", ev.Msg, want)
+	}
+	lostPiece := int((tor.Info.Files[fileIndex(t, tor.Info, "edit.bin")].Offset + 50_000) / changedPieceLen)
+	ts, _ := testnet.Find(s3, ih)
+	if ts.State != swarm.StateSeeding || ts.DoneBytes != ts.WantedBytes || ts.WantedBytes != tor.Info.Length-changedPieceLen ||
+		ts.Pieces[lostPiece] != swarm.PieceSkipped {
+		t.Errorf("second restart: state %v, done %d, wanted %d, piece %d %v", ts.State, ts.DoneBytes, ts.WantedBytes, lostPiece, ts.Pieces[lostPiece])
+	}
+	if n := swarm.PiecesChecked(s3, ih); n != 1 {
+		t.Errorf("%d pieces hashed at the second restart; want the lost one", n)
 	}
 }
 

@@ -29,7 +29,12 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 		c.disk[k] = make(chan diskBlock, 256)
 		c.hashReq[k] = make(chan int, info.NumPieces())
 	}
-	have, err := t.initialHave(ctx, st, info, force, trusted)
+	stamps, err := pieces.Stamp(t.dir, info)
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("stat files: %w", err)
+	}
+	have, edited, err := t.initialHave(ctx, st, info, stamps, force, trusted)
 	if err != nil {
 		st.Close()
 		return err
@@ -45,18 +50,19 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 		}
 	}
 	t.data.Store(c)
+	for f, st := range stamps {
+		if fi := info.Files[f]; !fi.Padding && fi.Length > 0 && fileComplete(c, f) {
+			c.storage.Guard(f, st) // its pieces are verified at this stamp
+		}
+	}
+	if len(edited) > 0 {
+		t.restoreEdited(c, stamps, edited)
+	}
 	t.completed = t.picker.Done()
 	t.completedA.Store(t.completed)
 	t.verified.Store(t.completed) // pieces on disk passed their hashes before
-	if stamps, err := pieces.Stamp(t.dir, info); err == nil {
-		if t.completed {
-			t.seedStamps = stamps // what withdrawChangedFiles compares against
-		}
-		for f, st := range stamps {
-			if fi := info.Files[f]; !fi.Padding && fi.Length > 0 && fileComplete(c, f) {
-				c.storage.Guard(f, st) // its pieces are verified at this stamp
-			}
-		}
+	if t.completed {
+		t.seedStamps = stamps // what withdrawChangedFiles compares against
 	}
 	t.state = StateDownloading
 	if t.completed {
@@ -88,18 +94,21 @@ func (t *torrent) resumePath() string {
 	return filepath.Join(t.s.cfg.StateDir, fmt.Sprintf("%x.resume", t.ih[:]))
 }
 
-func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pieces.Info, force, trusted bool) (pieces.Bitfield, error) {
+// initialHave also returns the files a user edited (see changed.go and
+// changed_record.go): files that lack pieces after the check and are
+// recorded as edited (or under re-check when shoal stopped), or were
+// complete in the resume record and changed since. Their missing pieces
+// are not fetched again.
+func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pieces.Info, stamps []pieces.FileStamp,
+	force, trusted bool) (pieces.Bitfield, []int, error) {
 	n := info.NumPieces()
 	if trusted {
 		bf := pieces.NewBitfield(n)
 		for i := range n {
 			bf.Set(i)
 		}
-		return bf, nil
-	}
-	stamps, err := pieces.Stamp(t.dir, info)
-	if err != nil {
-		return pieces.Bitfield{}, fmt.Errorf("stat files: %w", err)
+		t.removeEdited() // every piece was just hashed from the files as they are
+		return bf, nil, nil
 	}
 	if p := t.resumePath(); p != "" {
 		r, err := loadResume(p, info, t.s.bootID)
@@ -107,27 +116,31 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 			err = fmt.Errorf("%w: record of another torrent", pieces.ErrBadResume)
 		}
 		if err == nil {
+			listed := t.loadEdited(info)
 			keep, recheck := r.Reconcile(info, stamps)
+			recheck = recheckListed(info, listed, keep, recheck)
 			if len(recheck) == 0 {
-				return keep, nil
+				return keep, nil, nil
 			}
 			// shoal wrote these files but some changed since: check those, don't refuse.
 			t.log.Info("Resume stamps differ; checking changed files", "torrent", info.Name, "pieces", len(recheck))
 			got, err := pieces.CheckPieces(ctx, st, info, recheck, 0, nil)
 			t.checked.Add(int64(len(recheck)))
 			if err != nil {
-				return got, fmt.Errorf("check %s: %w", info.Name, err)
+				return got, nil, fmt.Errorf("check %s: %w", info.Name, err)
 			}
 			for _, i := range recheck {
 				if got.Has(i) {
 					keep.Set(i)
 				}
 			}
-			return keep, nil
+			return keep, editedAtAdd(info, r, stamps, keep, listed), nil
 		} else if !errors.Is(err, os.ErrNotExist) {
 			t.log.Warn("Resume state unusable; checking", "err", err)
 		}
 	}
+	// No record: an edited-files record would be an earlier, removed copy's.
+	t.removeEdited()
 	anyExists := false
 	for _, fs := range stamps {
 		if fs.Size > 0 || !fs.ModTime.IsZero() {
@@ -135,11 +148,11 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 		}
 	}
 	if !anyExists {
-		return pieces.NewBitfield(n), nil
+		return pieces.NewBitfield(n), nil, nil
 	}
 	have, err := t.check(ctx, st, info)
 	if err != nil || force {
-		return have, err
+		return have, nil, err
 	}
 	for f, fs := range stamps {
 		if fs.ModTime.IsZero() || info.Files[f].Length == 0 {
@@ -148,11 +161,11 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 		first, end := info.PiecesOf(f)
 		for i := first; i < end; i++ {
 			if !have.Has(i) {
-				return have, fmt.Errorf("%s: %w (use force to overwrite)", filePath(info, f), ErrExistingData)
+				return have, nil, fmt.Errorf("%s: %w (use force to overwrite)", filePath(info, f), ErrExistingData)
 			}
 		}
 	}
-	return have, nil
+	return have, nil, nil
 }
 
 func (t *torrent) check(ctx context.Context, st *pieces.Storage, info *pieces.Info) (pieces.Bitfield, error) {

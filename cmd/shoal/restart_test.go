@@ -50,6 +50,7 @@ func TestSeedRestart_1GiBReadyUnderASecond(t *testing.T) {
 	data := filepath.Join(dir, "big")
 	// 8 files of 127 MiB (sparse: the test measures stat, not the disk)
 	// and 1000 small ones, 1 GiB in all.
+	total := int64(8 * 127 << 20)
 	for i := range 8 {
 		p := filepath.Join(data, fmt.Sprintf("part%d.bin", i))
 		os.MkdirAll(filepath.Dir(p), 0o755)
@@ -64,9 +65,11 @@ func TestSeedRestart_1GiBReadyUnderASecond(t *testing.T) {
 	for i := range 1000 {
 		p := filepath.Join(data, "small", fmt.Sprintf("%03d", i/100), fmt.Sprintf("s%04d.txt", i))
 		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(strings.Repeat(fmt.Sprint(i), 1000)), 0o644); err != nil {
+		b := []byte(strings.Repeat(fmt.Sprint(i), 1000))
+		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		total += int64(len(b))
 	}
 	state := filepath.Join(dir, "state")
 	args := []string{data, "--listen", "127.0.0.1:0", "--json", "--no-dht", "--state-dir", state, "--progress-every", "1ms"}
@@ -89,9 +92,36 @@ func TestSeedRestart_1GiBReadyUnderASecond(t *testing.T) {
 		t.Errorf("restart of an unchanged 1 GiB seed took %v; want under 1s", second)
 	}
 
+	// An edit that kept size and mtime (touch -r, rsync -t) passes the
+	// stamps: the folder seeds at once from the cache, and the BLAKE3
+	// check behind it catches the edit.
+	small := filepath.Join(data, "small", "000", "s0005.txt")
+	st, err := os.Stat(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(small, []byte(strings.Repeat("6", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(small, st.ModTime(), st.ModTime())
+	took, _, c := readyAfter(t, bin, args...)
+	t.Logf("after an mtime-preserving edit: ready in %v", took)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(c.output(), "s0005.txt changed on disk: 1 of 1 pieces no longer match") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the BLAKE3 check did not report the edit:\n%s", c.output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopChild(t, c)
+	if b, _ := os.ReadFile(small); string(b) != strings.Repeat("6", 1000) {
+		t.Error("the seed wrote over the user's edited file")
+	}
+
 	// A file changes behind shoal's back (same size, new content and
-	// mtime). Seeding the .torrent again re-hashes just that file and
-	// offers none of its pieces.
+	// mtime). Seeding the .torrent again re-hashes just that file; the
+	// piece holding the change is not offered, nor fetched again over the
+	// user's edit, and the seed says so.
 	changed := filepath.Join(data, "part3.bin")
 	f, err := os.OpenFile(changed, os.O_WRONLY, 0)
 	if err != nil {
@@ -101,15 +131,20 @@ func TestSeedRestart_1GiBReadyUnderASecond(t *testing.T) {
 	f.Close()
 	later := time.Now().Add(2 * time.Second)
 	os.Chtimes(changed, later, later)
-	took, p, c := readyAfter(t, bin, torrentPath, "--data", dir, "--listen", "127.0.0.1:0", "--json", "--no-dht",
+	took, p, c = readyAfter(t, bin, torrentPath, "--data", dir, "--listen", "127.0.0.1:0", "--json", "--no-dht",
 		"--state-dir", state, "--progress-every", "1ms")
 	stopChild(t, c)
 	t.Logf("after changing one 127 MiB file: ready in %v, %v", took, p)
-	if p["state"] == "seeding" || num(p, "doneBytes") >= num(p, "wantedBytes") {
-		t.Errorf("a changed file still counts as verified: %v", p)
+	if p["state"] != "seeding" || num(p, "doneBytes") != num(p, "wantedBytes") {
+		t.Errorf("after an edit: %v; want seeding what still matches", p)
 	}
-	// Only part3's pieces went missing (one of them holds the change).
-	if missing := num(p, "wantedBytes") - num(p, "doneBytes"); missing <= 0 || missing > 2<<20 {
+	// Only the pieces holding the two changes went missing.
+	if missing := total - num(p, "wantedBytes"); missing <= 0 || missing > 2<<20 {
 		t.Errorf("%d bytes not offered after changing one block; want the piece(s) holding the change only", missing)
 	}
+	if out := c.output(); !strings.Contains(out, "big/part3.bin changed on disk: 1 of") ||
+		!strings.Contains(out, "not re-downloading over your edit") {
+		t.Errorf("no changed-file message in the output:\n%s", out)
+	}
+
 }
