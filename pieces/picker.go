@@ -55,6 +55,10 @@ type Picker struct {
 	partial map[Index]*partialPiece
 	order   []Index // partial pieces, oldest first
 	rnd     *rand.Rand
+
+	// lastFailed is the per-block senders of the piece HandleFailed last
+	// reset, kept for the caller's blame (smart ban) until the next one.
+	lastFailed failedPiece
 }
 
 const (
@@ -68,12 +72,17 @@ type pickPeer struct {
 	choked bool
 	fast   map[Index]bool
 	reqs   map[Block]struct{}
+	// probation confines the peer to one piece (piece) until the caller
+	// lifts it: see SetProbation.
+	probation bool
+	piece     Index
 }
 
 type partialPiece struct {
 	blocks      []blockState
 	received    int
 	unrequested int
+	frozen      bool // DropFrom: no more picks; awaits HandleFailed
 }
 
 type blockState struct {
@@ -87,16 +96,17 @@ type blockState struct {
 // and every piece wanted. seed makes the random tie-break reproducible.
 func NewPicker(numPieces int, pieceLen, totalLen int64, seed uint64) *Picker {
 	p := &Picker{
-		numPieces: numPieces,
-		pieceLen:  pieceLen,
-		totalLen:  totalLen,
-		have:      make([]bool, numPieces),
-		prio:      make([]int8, numPieces),
-		avail:     make([]int, numPieces),
-		missing:   numPieces,
-		peers:     make(map[Peer]*pickPeer),
-		partial:   make(map[Index]*partialPiece),
-		rnd:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		numPieces:  numPieces,
+		pieceLen:   pieceLen,
+		totalLen:   totalLen,
+		have:       make([]bool, numPieces),
+		prio:       make([]int8, numPieces),
+		avail:      make([]int, numPieces),
+		missing:    numPieces,
+		peers:      make(map[Peer]*pickPeer),
+		partial:    make(map[Index]*partialPiece),
+		rnd:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		lastFailed: failedPiece{piece: -1},
 	}
 	return p
 }
@@ -165,7 +175,7 @@ func (p *Picker) InFlight(i Index) bool { return p.partial[i] != nil }
 func (p *Picker) peer(pr Peer) *pickPeer {
 	pp := p.peers[pr]
 	if pp == nil {
-		pp = &pickPeer{has: make([]bool, p.numPieces), choked: true, reqs: make(map[Block]struct{})}
+		pp = &pickPeer{has: make([]bool, p.numPieces), choked: true, reqs: make(map[Block]struct{}), piece: -1}
 		p.peers[pr] = pp
 	}
 	return pp

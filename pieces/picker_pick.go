@@ -15,6 +15,11 @@ func (p *Picker) dropPartial(i Index) {
 		}
 	}
 	delete(p.partial, i)
+	for _, pp := range p.peers {
+		if pp.piece == i {
+			pp.piece = -1
+		}
+	}
 	if k := slices.Index(p.order, i); k >= 0 {
 		p.order = slices.Delete(p.order, k, k+1)
 	}
@@ -43,30 +48,22 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 	if pp == nil || n <= 0 || p.missing == 0 {
 		return nil
 	}
+	if pp.probation {
+		return p.pickProbation(pr, pp, n)
+	}
 	var out []Block
 	ask := func(i Index, pc *partialPiece, b int) {
-		bs := &pc.blocks[b]
-		if len(bs.askers) == 0 {
-			pc.unrequested--
-		}
-		bs.askers = append(bs.askers, pr)
-		blk := p.block(i, b)
-		pp.reqs[blk] = struct{}{}
-		out = append(out, blk)
+		out = p.ask(pr, pp, i, pc, b, out)
 	}
 	takeFrom := func(i Index, pc *partialPiece) {
-		for b := 0; b < len(pc.blocks) && len(out) < n && pc.unrequested > 0; b++ {
-			if bs := &pc.blocks[b]; !bs.received && len(bs.askers) == 0 {
-				ask(i, pc, b)
-			}
-		}
+		out = p.takeFrom(pr, pp, i, pc, n, out)
 	}
 	// Finish what is started: fewer half-written pieces, sooner HAVEs.
 	for _, i := range p.order {
 		if len(out) >= n {
 			return out
 		}
-		if pc := p.partial[i]; pc.unrequested > 0 && p.wanted(i) && pp.canAsk(i) {
+		if pc := p.partial[i]; pc.unrequested > 0 && !pc.frozen && p.wanted(i) && pp.canAsk(i) {
 			takeFrom(i, pc)
 		}
 	}
@@ -83,7 +80,7 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 		n = min(n, len(out)+endgameQueue-len(pp.reqs))
 		for _, i := range p.order {
 			pc := p.partial[i]
-			if !p.wanted(i) || !pp.canAsk(i) {
+			if pc.frozen || !p.wanted(i) || !pp.canAsk(i) {
 				continue
 			}
 			for b := range pc.blocks {
@@ -96,6 +93,28 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 				}
 				ask(i, pc, b)
 			}
+		}
+	}
+	return out
+}
+
+func (p *Picker) ask(pr Peer, pp *pickPeer, i Index, pc *partialPiece, b int, out []Block) []Block {
+	bs := &pc.blocks[b]
+	if len(bs.askers) == 0 {
+		pc.unrequested--
+	}
+	bs.askers = append(bs.askers, pr)
+	blk := p.block(i, b)
+	pp.reqs[blk] = struct{}{}
+	return append(out, blk)
+}
+
+// takeFrom asks pr for piece i's blocks nobody was asked for, until out
+// holds n.
+func (p *Picker) takeFrom(pr Peer, pp *pickPeer, i Index, pc *partialPiece, n int, out []Block) []Block {
+	for b := 0; b < len(pc.blocks) && len(out) < n && pc.unrequested > 0; b++ {
+		if bs := &pc.blocks[b]; !bs.received && len(bs.askers) == 0 {
+			out = p.ask(pr, pp, i, pc, b, out)
 		}
 	}
 	return out
@@ -140,7 +159,7 @@ func (p *Picker) endgame() bool {
 		if !p.wanted(i) {
 			continue
 		}
-		if p.partial[i].unrequested > 0 {
+		if pc := p.partial[i]; pc.unrequested > 0 && !pc.frozen {
 			return false
 		}
 		started++
@@ -167,7 +186,7 @@ func (p *Picker) HandleBlock(pr Peer, b Block) (useful bool, cancels []Cancel, c
 		return false, nil, false
 	}
 	bs := &pc.blocks[b.Begin/BlockSize]
-	if bs.received {
+	if bs.received || pc.frozen {
 		p.unaskOnly(pr, bs)
 		return false, nil, false
 	}
@@ -216,5 +235,19 @@ func (p *Picker) Senders(i Index) []Peer {
 func (p *Picker) HandleVerified(i Index) { p.SetHave(i) }
 
 // HandleFailed records that piece i failed its hash: every block is wanted
-// again.
-func (p *Picker) HandleFailed(i Index) { p.dropPartial(i) }
+// again. Who sent which block stays readable through LastFailed until the
+// next HandleFailed.
+func (p *Picker) HandleFailed(i Index) {
+	p.lastFailed = failedPiece{piece: -1}
+	if pc := p.partial[i]; pc != nil {
+		from := make([]Peer, len(pc.blocks))
+		for b, bs := range pc.blocks {
+			from[b] = NoPeer
+			if bs.received {
+				from[b] = bs.from
+			}
+		}
+		p.lastFailed = failedPiece{piece: i, from: from, frozen: pc.frozen}
+	}
+	p.dropPartial(i)
+}

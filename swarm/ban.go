@@ -8,33 +8,71 @@ import (
 	"github.com/shoal-bt/shoal/pieces"
 )
 
-// blameRec counts the pieces a peer contributed to, to spot corrupters.
+// blameRec is what one peer address did to pieces, to spot corrupters.
 type blameRec struct {
 	good, bad int
+	// suspectSince is set when the peer shared in a piece that failed and
+	// cleared when a piece it sent verifies (or smart ban clears it).
+	suspectSince time.Time
+	// sums are hashes of the blocks it sent of pieces that failed, kept
+	// until those pieces verify (smart ban, smartban.go).
+	sums []blockSum
 }
 
-// Ban rule: a peer that alone sent every block of a piece that failed its
-// hash is banned at once. A peer that shared in failed pieces with others
-// is banned when it has shared in at least 3 failures and they are more
-// than half of the pieces it contributed to, so honest peers that happened
-// to share a piece with a corrupter survive on their good record.
+// suspectFor bounds how long a suspect gets no requests while trusted
+// peers fetch the failed piece; after it, the suspect is on probation
+// again, so a swarm with nobody else cannot stall.
+const suspectFor = 10 * time.Second
+
+// Ban rules, in the order they act:
+//   - smart ban (smartban.go): when a piece that failed later verifies, a
+//     peer whose earlier copy of one of its blocks differs from the good
+//     one sent a corrupt block, and is banned at once;
+//   - a peer that alone sent every block of a piece that failed its hash is
+//     banned at once;
+//   - a peer that shared in failed pieces with others is banned when it
+//     has shared in at least 3 failures and they are more than half of the
+//     pieces it contributed to, so honest peers that happened to share a
+//     piece with a corrupter survive on their good record.
+//
+// Waste is contained by probation (request): until a piece it sent
+// verifies, a peer works on one piece at a time, one only it fetches when
+// there is one, so its first lie fails a piece it sent alone. The senders
+// of a shared failure are suspects: no new requests while trusted peers
+// fetch the piece again and smart ban names the liar, then probation.
 func (t *torrent) blameFailed(i int, senders []pieces.Peer) {
+	from, frozen, _ := t.picker.LastFailed(i)
+	t.chargeWaste(from, i)
+	if frozen {
+		// Reset by DropFrom after a ban (pieceReset): not a hash verdict.
+		// handleHashed counted the whole piece as wasted; only what had
+		// arrived was.
+		c := t.data.Load()
+		t.wasted.Add(receivedBytes(c.info, i, from) - c.info.PieceSize(i))
+		return
+	}
+	t.recordSums(i, from)
+	for _, s := range senders {
+		if info, ok := t.peerIDs[s]; ok && t.isBanned(info.addr) {
+			// A banned sender explains the failure; its blocks in this
+			// piece were not yet dropped because the piece was complete.
+			return
+		}
+	}
 	for _, s := range senders {
 		info, ok := t.peerIDs[s]
 		if !ok {
 			continue
 		}
-		b := t.blame[info.addr]
-		if b == nil {
-			b = &blameRec{}
-			t.blame[info.addr] = b
-		}
+		b := t.blameOf(info.addr)
 		b.bad++
 		switch {
 		case len(senders) == 1:
 			t.ban(info, fmt.Sprintf("sent piece %d alone and it failed its hash", i))
 		case b.bad >= 3 && b.bad*2 > b.good+b.bad:
 			t.ban(info, fmt.Sprintf("shared in %d pieces that failed their hash (%d good)", b.bad, b.good))
+		default:
+			t.suspect(info.addr, b)
 		}
 	}
 }
@@ -42,14 +80,64 @@ func (t *torrent) blameFailed(i int, senders []pieces.Peer) {
 func (t *torrent) creditVerified(senders []pieces.Peer) {
 	for _, s := range senders {
 		if info, ok := t.peerIDs[s]; ok {
-			b := t.blame[info.addr]
-			if b == nil {
-				b = &blameRec{}
-				t.blame[info.addr] = b
-			}
+			b := t.blameOf(info.addr)
 			b.good++
+			b.suspectSince = time.Time{}
 		}
 	}
+	t.smartBan()
+	for _, s := range senders {
+		if p := t.peers[s]; p != nil {
+			// Off probation, or a piece deeper: its pipeline may have
+			// run dry waiting for this hash.
+			t.request(p)
+		}
+	}
+}
+
+func (t *torrent) blameOf(a netip.AddrPort) *blameRec {
+	b := t.blame[a]
+	if b == nil {
+		b = &blameRec{}
+		t.blame[a] = b
+	}
+	return b
+}
+
+// suspect stops giving new requests to the peer at address a while the
+// failed piece is fetched again by others; its pending requests are left
+// to arrive: cancelling them would waste an honest suspect's pipeline.
+func (t *torrent) suspect(a netip.AddrPort, b *blameRec) {
+	b.suspectSince = time.Now()
+	t.log.Debug("Peer suspected", "addr", a.String(), "bad", b.bad, "good", b.good)
+}
+
+// trust says how far requests to p may spread: on probation, one piece;
+// idle (a suspect while trusted peers can fetch instead), none.
+func (t *torrent) trust(p *peer) (probation, idle bool) {
+	b := t.blame[p.nc.addr]
+	if b == nil {
+		return true, false
+	}
+	suspect := !b.suspectSince.IsZero()
+	if suspect && time.Since(b.suspectSince) < suspectFor && t.othersTrusted(p) {
+		return true, true
+	}
+	return b.good == 0 || suspect, false
+}
+
+// othersTrusted reports whether a trusted peer other than p can be asked:
+// only then may a suspect wait for it.
+func (t *torrent) othersTrusted(p *peer) bool {
+	for _, o := range t.peers {
+		if o == p || o.peerChoking {
+			continue
+		}
+		if b := t.blame[o.nc.addr]; b != nil && b.good > 0 && b.suspectSince.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 type peerIdent struct {
@@ -64,6 +152,10 @@ func (t *torrent) ban(who peerIdent, reason string) {
 	t.log.Warn("Peer banned", "addr", who.addr.String(), "reason", reason)
 	t.banned[who.addr] = BannedPeer{Addr: who.addr.String(), Reason: reason, At: time.Now()}
 	t.bannedID[who.peerID] = true
+	if b := t.blame[who.addr]; b != nil {
+		b.sums = nil
+	}
+	t.dropPoisoned(who)
 	for _, p := range t.peers {
 		if p.nc.addr == who.addr || p.nc.peerID == who.peerID {
 			t.removePeer(p, fmt.Errorf("banned: %s", reason))

@@ -358,11 +358,22 @@ func (t *torrent) request(p *peer) {
 	}
 	pr := pieces.Peer(p.id)
 	target := p.queueTarget
-	if b := t.blame[p.nc.addr]; b == nil || b.good == 0 {
-		// Until a piece it sent passes its hash, a peer gets one piece's
-		// worth of requests: a liar then wastes about that before its
-		// first piece fails and it is banned, not a whole pipeline.
-		target = min(target, max(1, int(t.data.Load().info.PieceLength/blockSize)))
+	probation, idle := t.trust(p)
+	t.picker.SetProbation(pr, probation)
+	if idle {
+		return
+	}
+	perPiece := max(1, int(t.data.Load().info.PieceLength/blockSize))
+	if probation {
+		// One piece's worth, in one piece (the picker confines it): a
+		// liar then wastes that piece before it fails with the liar as
+		// its only sender and gets it banned, not a whole pipeline.
+		target = min(target, perPiece)
+	} else if b := t.blame[p.nc.addr]; b != nil {
+		// Slow start: a piece more per piece it sent that verified, so a
+		// peer that turns liar wastes about what it gave, while an honest
+		// one reaches its full depth after a few pieces.
+		target = min(target, (b.good+1)*perPiece)
 	}
 	want := target - t.picker.Outstanding(pr)
 	if want < target/4 && t.picker.Outstanding(pr) > 0 {

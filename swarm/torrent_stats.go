@@ -23,11 +23,14 @@ type PeerTotal struct {
 	Downloaded int64 // payload received from it
 	Uploaded   int64 // payload sent to it
 	Banned     bool
+	// Wasted is what it sent of pieces thrown away: failed their hash, or
+	// reset because a banned peer's blocks were in them.
+	Wasted int64
 }
 
 type peerTotal struct {
-	down, up int64
-	live     *peer
+	down, up, wasted int64
+	live             *peer
 }
 
 // meter is an exponentially weighted rate with a ~3 s time constant.
@@ -132,7 +135,7 @@ func (t *torrent) publishSnapshot() {
 	}
 	slices.SortFunc(ts.Banned, func(a, b BannedPeer) int { return a.At.Compare(b.At) })
 	for a, tot := range t.totals {
-		pt := PeerTotal{Addr: a.String(), Downloaded: tot.down, Uploaded: tot.up}
+		pt := PeerTotal{Addr: a.String(), Downloaded: tot.down, Uploaded: tot.up, Wasted: tot.wasted}
 		if tot.live != nil {
 			pt.Downloaded += tot.live.downloaded.Load()
 			pt.Uploaded += tot.live.uploaded.Load()

@@ -1,0 +1,195 @@
+package swarm_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/shoal-bt/shoal/internal/testnet"
+	"github.com/shoal-bt/shoal/pieces"
+	"github.com/shoal-bt/shoal/swarm"
+)
+
+// Bad peers with real piece sizes: a piece spans many blocks, so a liar
+// with a pipeline could spread corrupt blocks over several pieces before
+// its first one fails. Each bad peer must waste strictly less than two
+// piece lengths, honest peers must never be banned, and the download must
+// finish byte for byte from the honest ones.
+
+// corruptSeed is a real shoal session seeding tor whose uploads are
+// corrupt; peers, when given, are dialled (it joins a swarm late).
+func corruptSeed(t *testing.T, src string, tor *pieces.Torrent, peers ...string) *swarm.Session {
+	t.Helper()
+	s := testnet.StartSession(t, swarm.Config{})
+	swarm.SetCorruptUploads(s)
+	if _, err := s.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: src, Trusted: true, Peers: peers}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// checkWaste asserts that nBad peers, none of them honest, were banned and
+// that each wasted under two piece lengths, and that the total waste is
+// under two piece lengths per bad peer plus slack for honest duplicates.
+// Bad peers are found by their ban: one that dialled in is known by its
+// outgoing port, not its listening one.
+func checkWaste(t *testing.T, ts swarm.TorrentSnapshot, pieceLen int64, honest []string, nBad int, slack int64) {
+	t.Helper()
+	for _, b := range ts.Banned {
+		if slices.Contains(honest, b.Addr) {
+			t.Errorf("honest peer banned: %+v", b)
+		}
+	}
+	if len(ts.Banned) != nBad {
+		t.Errorf("%d peers banned, want %d: %+v", len(ts.Banned), nBad, ts.Banned)
+	}
+	for _, pt := range ts.PeerTotals {
+		if !pt.Banned {
+			continue
+		}
+		if pt.Wasted >= 2*pieceLen {
+			t.Errorf("bad peer %s: wasted %d bytes, want under %d (two pieces)", pt.Addr, pt.Wasted, 2*pieceLen)
+		}
+		t.Logf("bad peer %s: sent %d, wasted %d", pt.Addr, pt.Downloaded, pt.Wasted)
+	}
+	if limit := int64(nBad)*2*pieceLen + slack; ts.Wasted >= limit {
+		t.Errorf("wasted %d bytes in all, want under %d", ts.Wasted, limit)
+	}
+	t.Logf("wasted %d bytes in all (%.2f piece lengths)", ts.Wasted, float64(ts.Wasted)/float64(pieceLen))
+}
+
+func TestWaste_CorruptPeersMultiBlockPieces(t *testing.T) {
+	for _, pieceLen := range []int64{64 << 10, 256 << 10} {
+		for _, nBad := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%dKiB/%dbad", pieceLen>>10, nBad), func(t *testing.T) {
+				t.Parallel()
+				src, root := payload(t, 40+uint64(nBad), testnet.File{Path: "w.bin", Size: 4 << 20})
+				tor := testnet.Create(t, root, pieceLen)
+				// The honest seed is slow, so the liars get their go.
+				honest, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 1 << 20})
+				peers := []string{honest.Addr().String()}
+				for range nBad {
+					peers = append(peers, corruptSeed(t, src, tor).Addr().String())
+				}
+				l := testnet.StartSession(t, swarm.Config{})
+				dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: peers})
+				ts := testnet.WaitComplete(t, l, ih, 60*time.Second)
+				testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+				checkWaste(t, ts, pieceLen, peers[:1], nBad, 0)
+			})
+		}
+	}
+}
+
+// A liar that joins in the endgame finds no piece of its own: its blocks
+// land in a piece the honest seed also sent, which fails with two
+// senders. Smart ban names it when that piece verifies from the seed (or
+// it fails a piece alone, if it grabs the failed piece first).
+func TestWaste_CorrupterSharingPiecesWithHonestPeers(t *testing.T) {
+	t.Parallel()
+	const pieceLen = 64 << 10
+	src, root := payload(t, 44, testnet.File{Path: "s.bin", Size: 1 << 20})
+	tor := testnet.Create(t, root, pieceLen)
+	h, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 256 << 10})
+	l := testnet.StartSession(t, swarm.Config{})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{h.Addr().String()}})
+	// By then the seed's pipeline holds every missing block: the leecher
+	// is in endgame and has no fresh piece for the liar.
+	testnet.WaitFor(t, l, ih, 30*time.Second, "60% done", func(ts swarm.TorrentSnapshot) bool {
+		return ts.DoneBytes >= tor.Info.Length*6/10
+	})
+	corruptSeed(t, src, tor, l.Addr().String())
+	ts := testnet.WaitComplete(t, l, ih, 60*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+	// The total also holds the honest blocks of the failed piece and the
+	// endgame duplicates.
+	checkWaste(t, ts, pieceLen, []string{h.Addr().String()}, 1, 2*pieceLen)
+	for _, b := range ts.Banned {
+		t.Logf("ban: %s", b.Reason)
+	}
+}
+
+// corruptFrom answers requests like an honest seed for its first good
+// bytes, then flips every byte it sends: a turncoat that earns trust
+// before it lies.
+func corruptFrom(good int) func(p *rawPeer) error {
+	return func(p *rawPeer) error {
+		if err := wantsAll(p); err != nil {
+			return err
+		}
+		sent := 0
+		for {
+			typ, b, err := p.read()
+			if err != nil {
+				return err
+			}
+			if typ != int(pp.Request) {
+				continue
+			}
+			i, begin, length := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]), binary.BigEndian.Uint32(b[8:])
+			msg := p.piece(i, begin, length)
+			if sent >= good {
+				for k := 8; k < len(msg); k++ {
+					msg[k] ^= 0x5a
+				}
+			}
+			sent += int(length)
+			if err := p.send(pp.Piece, msg); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Raw-wire liars (no shoal code on their side): one that lies from the
+// start, and a turncoat whose first piece is good, so it is trusted with a
+// pipeline before it lies and its blocks land in pieces shared with the
+// honest seed. The turncoat must still be banned without an honest peer
+// being blamed; its waste is logged, not bounded by two pieces (it was
+// trusted with more).
+func TestWaste_RawLiarsMultiBlockPieces(t *testing.T) {
+	const pieceLen = 64 << 10
+	for _, tc := range []struct {
+		name  string
+		good  int
+		bound bool
+	}{
+		{name: "liar from the start", good: 0, bound: true},
+		{name: "turncoat after one piece", good: pieceLen},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src, root := payload(t, 45, testnet.File{Path: "r.bin", Size: 4 << 20})
+			data, err := os.ReadFile(filepath.Join(root, "r.bin"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tor := testnet.Create(t, root, pieceLen)
+			honest, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 1 << 20})
+			bad := startHostile(t, tor, data, corruptFrom(tc.good))
+			l := testnet.StartSession(t, swarm.Config{})
+			dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{bad.addr, honest.Addr().String()}})
+			ts := testnet.WaitComplete(t, l, ih, 60*time.Second)
+			testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+			if tc.bound {
+				checkWaste(t, ts, pieceLen, []string{honest.Addr().String()}, 1, 0)
+				return
+			}
+			for _, b := range ts.Banned {
+				if b.Addr != bad.addr {
+					t.Errorf("honest peer banned: %+v", b)
+				}
+			}
+			if !slices.ContainsFunc(ts.Banned, func(b swarm.BannedPeer) bool { return b.Addr == bad.addr }) {
+				t.Errorf("turncoat not banned: %+v", ts.Banned)
+			}
+			t.Logf("turncoat: wasted %d bytes in all (%.2f piece lengths); banned %+v", ts.Wasted, float64(ts.Wasted)/pieceLen, ts.Banned)
+		})
+	}
+}
