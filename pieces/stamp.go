@@ -52,6 +52,18 @@ func (s *Storage) Guard(k int, st FileStamp) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.guards[k].stamp, s.guards[k].guarded = st, true
+	s.guardAt[k].Store(newGuardStamp(st))
+}
+
+// guardStamp is a guard as the read path compares it.
+type guardStamp struct{ size, mtimeNs int64 }
+
+func newGuardStamp(st FileStamp) *guardStamp {
+	g := &guardStamp{size: st.Size}
+	if !st.ModTime.IsZero() {
+		g.mtimeNs = st.ModTime.UnixNano()
+	}
+	return g
 }
 
 // MarkChanged records that file k changed behind shoal's back. It reports
@@ -83,6 +95,7 @@ func (s *Storage) Rechecked(k int, st FileStamp, edited bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.guards[k] = fileGuard{stamp: st, guarded: true, edited: edited}
+	s.guardAt[k].Store(newGuardStamp(st))
 }
 
 // Edited reports whether the last re-check of file k found pieces that no
@@ -143,21 +156,21 @@ func (s *Storage) ReadVerifiedAt(p []byte, off int64) (int, error) {
 
 // checkGuard compares an open file's stamp with file k's guard, if any.
 func (s *Storage) checkGuard(k int, h *handle) error {
-	s.mu.Lock()
-	g := s.guards[k]
-	s.mu.Unlock()
-	if !g.guarded {
+	g := s.guardAt[k].Load()
+	if g == nil {
 		return nil
 	}
-	st, err := h.f.Stat()
+	size, ns, err := fstatNs(h)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.rel[k], err)
 	}
-	// Compared as integers: this runs for every block served.
-	if st.Size() != g.stamp.Size || st.ModTime().UnixNano() != g.stamp.ModTime.UnixNano() {
-		return &FileChangedError{File: k, Path: s.rel[k], Want: g.stamp, Got: stampOf(st)}
+	if size == g.size && ns == g.mtimeNs {
+		return nil
 	}
-	return nil
+	s.mu.Lock()
+	want := s.guards[k].stamp
+	s.mu.Unlock()
+	return &FileChangedError{File: k, Path: s.rel[k], Want: want, Got: FileStamp{Size: size, ModTime: time.Unix(0, ns).UTC()}}
 }
 
 // Equal reports whether two stamps say the same size and mtime.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // maxOpenFiles bounds the descriptors one Storage keeps open; the least
@@ -40,6 +41,9 @@ type Storage struct {
 	tick    uint64
 	created []bool // empty files already created
 	guards  []fileGuard
+	// guardAt mirrors each guarded file's stamp for the read path, which
+	// then takes no lock; nil when unguarded.
+	guardAt []atomic.Pointer[guardStamp]
 	closed  bool
 }
 
@@ -54,6 +58,7 @@ const (
 
 type handle struct {
 	f        *os.File
+	fd       int // f's descriptor, for fstatNs
 	writable bool
 	refs     int
 	used     uint64
@@ -69,7 +74,7 @@ func OpenStorage(dir string, info *Info) (*Storage, error) {
 	}
 	s := &Storage{dir: dir, info: info, rel: make([]string, len(info.Files)),
 		open: map[int]*handle{}, created: make([]bool, len(info.Files)),
-		guards: make([]fileGuard, len(info.Files))}
+		guards: make([]fileGuard, len(info.Files)), guardAt: make([]atomic.Pointer[guardStamp], len(info.Files))}
 	for k, f := range info.Files {
 		if f.Path == nil {
 			if len(info.Files) != 1 {

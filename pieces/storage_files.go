@@ -43,7 +43,7 @@ func (s *Storage) acquire(k int, write bool) (*handle, error) {
 			old.f.Close()
 		}
 	}
-	h := &handle{f: f, writable: write, refs: 1, used: s.tick}
+	h := &handle{f: f, fd: fdOf(f), writable: write, refs: 1, used: s.tick}
 	s.open[k] = h
 	s.evict()
 	return h, nil

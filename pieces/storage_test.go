@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -409,20 +410,22 @@ func BenchmarkStorage_ServeRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	s.Guard(0, st)
-	buf := make([]byte, 256<<10)
-	for _, bc := range []struct {
-		name string
-		read func([]byte, int64) (int, error)
-	}{{"plain", s.ReadAt}, {"verified", s.ReadVerifiedAt}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(buf)))
-			off := int64(0)
-			for b.Loop() {
-				if _, err := bc.read(buf, off); err != nil {
-					b.Fatal(err)
+	for _, n := range []int{16 << 10, 256 << 10} { // one block; a full serve run
+		buf := make([]byte, n)
+		for _, bc := range []struct {
+			name string
+			read func([]byte, int64) (int, error)
+		}{{"plain", s.ReadAt}, {"verified", s.ReadVerifiedAt}} {
+			b.Run(fmt.Sprintf("%dKiB/%s", n>>10, bc.name), func(b *testing.B) {
+				b.SetBytes(int64(len(buf)))
+				off := int64(0)
+				for b.Loop() {
+					if _, err := bc.read(buf, off); err != nil {
+						b.Fatal(err)
+					}
+					off = (off + int64(len(buf))) % size
 				}
-				off = (off + int64(len(buf))) % size
-			}
-		})
+			})
+		}
 	}
 }
