@@ -24,43 +24,53 @@ var recheckRetry = time.Second
 
 // fileChanged withdraws file f's pieces and starts their re-check, unless
 // one is already under way (it notices further changes itself). why says
-// what noticed the change, for the log and the event.
+// what noticed the change, for the log and the event. The pieces checked
+// are those f shares that were offered, plus, for a file already found
+// edited, those it lost (the edit may have been undone); a partial file's
+// never-fetched pieces are not the user's to lose.
 func (t *torrent) fileChanged(c *content, f int, why string) {
 	fi := c.info.Files[f]
-	if t.data.Load() != c || fi.Padding || fi.Length == 0 || !c.storage.MarkChanged(f) {
+	if t.data.Load() != c || fi.Padding || fi.Length == 0 || c.storage.Changed(f) {
 		return
 	}
+	edited := c.storage.Edited(f)
+	var list []int
 	first, end := c.info.PiecesOf(f)
-	withdrawn := 0
 	for i := first; i < end; i++ {
-		if c.has(i) {
-			c.clearHave(i)
-			withdrawn++
+		if c.has(i) || edited {
+			list = append(list, i)
 		}
+	}
+	if len(list) == 0 || !c.storage.MarkChanged(f) {
+		return // nothing of it is offered
+	}
+	for _, i := range list {
+		c.clearHave(i)
 	}
 	t.resumeDirt = true
 	t.saveEdited(c) // the record now lacks its pieces: a restart must not fetch them over the file
 	path := filePath(c.info, f)
-	t.log.Warn("File changed on disk; re-checking its pieces", "file", path, "why", why, "withdrawn", withdrawn)
+	t.log.Warn("File changed on disk; re-checking its pieces", "file", path, "why", why, "pieces", len(list))
 	t.s.emit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(),
-		Msg: fmt.Sprintf("%s changed on disk (%s): re-checking its %d piece(s), not offered meanwhile", path, why, end-first)})
+		Msg: fmt.Sprintf("%s changed on disk (%s): re-checking %d piece(s), not offered meanwhile", path, why, len(list))})
 	ctx := t.ctx
-	t.wg.Go(func() { t.recheckFile(ctx, c, f, 0) })
+	t.wg.Go(func() { t.recheckFile(ctx, c, recheck{file: f, pieces: list}) })
 }
 
-// recheck is what one re-check of a file found.
+// recheck is one re-check of a file: what to hash and what it found.
 type recheck struct {
 	file          int
-	before, after pieces.FileStamp // the path's stamps around the hashing
-	match         []bool           // per piece of the file, from its first
+	pieces        []int
 	waited        time.Duration    // before hashing: doubles while the file keeps changing
+	before, after pieces.FileStamp // the path's stamps around the hashing
+	match         []bool           // per entry of pieces
 }
 
-// recheckFile hashes every piece of file f again, off the torrent's
-// goroutine, and hands the result back to it.
-func (t *torrent) recheckFile(ctx context.Context, c *content, f int, wait time.Duration) {
-	if wait > 0 {
-		tm := time.NewTimer(wait)
+// recheckFile hashes r's pieces again, off the torrent's goroutine, and
+// hands the result back to it.
+func (t *torrent) recheckFile(ctx context.Context, c *content, r recheck) {
+	if r.waited > 0 {
+		tm := time.NewTimer(r.waited)
 		defer tm.Stop()
 		select {
 		case <-tm.C:
@@ -68,19 +78,18 @@ func (t *torrent) recheckFile(ctx context.Context, c *content, f int, wait time.
 			return
 		}
 	}
-	r := recheck{file: f, waited: wait}
+	f := r.file
 	r.before, _ = c.storage.StatFile(f)
 	c.storage.Reopen(f) // a file saved by rename: hash the new one, not our old descriptor's
-	first, end := c.info.PiecesOf(f)
-	r.match = make([]bool, end-first)
-	for i := first; i < end; i++ {
+	r.match = make([]bool, len(r.pieces))
+	for k, i := range r.pieces {
 		if ctx.Err() != nil {
 			return
 		}
 		sum, err := c.storage.HashPiece(i)
-		r.match[i-first] = err == nil && sum == c.info.Hashes[i]
+		r.match[k] = err == nil && sum == c.info.Hashes[i]
 	}
-	t.checked.Add(int64(end - first))
+	t.checked.Add(int64(len(r.pieces)))
 	r.after, _ = c.storage.StatFile(f)
 	select {
 	case t.cmds <- func() { t.rechecked(c, r) }:
@@ -98,16 +107,15 @@ func (t *torrent) rechecked(c *content, r recheck) {
 		// Written to while hashed: the sums may mix two versions. A file
 		// still being written (a log) waits longer each time, up to a
 		// minute, rather than be hashed in a loop.
-		ctx, wait := t.ctx, min(max(2*r.waited, recheckRetry), time.Minute)
-		t.wg.Go(func() { t.recheckFile(ctx, c, f, wait) })
+		ctx := t.ctx
+		r.waited = min(max(2*r.waited, recheckRetry), time.Minute)
+		t.wg.Go(func() { t.recheckFile(ctx, c, r) })
 		return
 	}
-	first, _ := c.info.PiecesOf(f)
 	changed, _ := c.storage.Flagged()
 	lost := 0
-	for k, ok := range r.match {
-		i := first + k
-		if !ok {
+	for k, i := range r.pieces {
+		if !r.match[k] {
 			lost++
 			continue
 		}
@@ -125,7 +133,7 @@ func (t *torrent) rechecked(c *content, r recheck) {
 	t.applyPriorities()
 	t.resumeDirt = true
 	t.saveEdited(c)
-	path, total := filePath(c.info, f), len(r.match)
+	path, total := filePath(c.info, f), len(r.pieces)
 	var msg string
 	switch {
 	case lost > 0 && r.after.Size < 0:
