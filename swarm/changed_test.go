@@ -495,3 +495,74 @@ func TestSeedRestart_ShutdownDuringBlake3(t *testing.T) {
 		t.Errorf("the pass went on to %d files after shutdown", calls)
 	}
 }
+
+// TestSeed_TouchedFileOfferedAgain: a new mtime on unchanged bytes costs a
+// re-check, after which every piece is offered again.
+func TestSeed_TouchedFileOfferedAgain(t *testing.T) {
+	swarm.SetStampCheckEvery(50 * time.Millisecond)
+	t.Cleanup(func() { swarm.SetStampCheckEvery(10 * time.Second) })
+	src, root := payload(t, 35, testnet.File{Path: "touched.bin", Size: 6 * changedPieceLen}, testnet.File{Path: "z.bin", Size: 1000})
+	tor := testnet.Create(t, root, changedPieceLen)
+	s, ih := seed(t, src, tor, swarm.Config{})
+	testnet.WaitComplete(t, s, ih, 5*time.Second)
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(root, "touched.bin"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEvent(t, s, 10*time.Second, "about the re-check", dataChanged("still match"))
+	if want := "payload/touched.bin changed on disk but all 6 pieces still match; offered again"; ev.Msg != want {
+		t.Errorf("event %q; want %q", ev.Msg, want)
+	}
+	testnet.WaitFor(t, s, ih, 5*time.Second, "every piece offered", func(ts swarm.TorrentSnapshot) bool {
+		return ts.DoneBytes == tor.Info.Length && ts.Stalled == ""
+	})
+}
+
+// TestLeecher_CompletedFilesGuarded: a leecher's files are guarded as they
+// complete (its own writes never trip the guard), and one edited after the
+// download is not served from it.
+func TestLeecher_CompletedFilesGuarded(t *testing.T) {
+	src, root := payload(t, 36, testnet.File{Path: "a.bin", Size: 10 * changedPieceLen}, testnet.File{Path: "b.bin", Size: 10 * changedPieceLen})
+	tor := testnet.Create(t, root, changedPieceLen)
+	info := tor.Info
+	stream := streamOf(t, root, info)
+	s, ih := seed(t, src, tor, swarm.Config{})
+	l := testnet.StartSession(t, swarm.Config{})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s.Addr().String()}})
+	testnet.WaitComplete(t, l, ih, 30*time.Second)
+	for drained := false; !drained; {
+		select {
+		case ev := <-l.Events():
+			if ev.Kind == swarm.EventDataChanged {
+				t.Fatalf("the leecher's own writes were taken for a change: %s", ev.Msg)
+			}
+		default:
+			drained = true
+		}
+	}
+
+	r := dialRaw(t, l.Addr().String(), ih)
+	r.send(t, pp.Interested, nil)
+	for {
+		if typ, _ := r.read(t); typ == pp.Unchoke {
+			break
+		}
+	}
+	if n := r.round(t, info, 0, info.NumPieces(), stream); n != 0 {
+		t.Fatalf("%d rejects from a complete leecher", n)
+	}
+	a := filepath.Join(dst, "payload", "a.bin")
+	b := must(os.ReadFile(a))
+	for k := range b {
+		b[k] ^= 0x55
+	}
+	rewrite(t, a, b, time.Now().Add(time.Hour))
+	first, end := info.PiecesOf(fileIndex(t, info, "a.bin"))
+	if n := r.round(t, info, first, end, stream); n != end-first {
+		t.Errorf("%d of %d pieces of the edited file rejected", n, end-first)
+	}
+	waitEvent(t, l, 10*time.Second, "about the re-check", dataChanged(fmt.Sprintf("%d of %d pieces no longer match", end-first, end-first)))
+	if got := must(os.ReadFile(a)); !bytes.Equal(got, b) {
+		t.Error("the leecher wrote over the user's edited file")
+	}
+}
