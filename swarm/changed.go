@@ -3,6 +3,7 @@ package swarm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/shoal-bt/shoal/pieces"
@@ -34,10 +35,13 @@ func (t *torrent) fileChanged(c *content, f int, why string) {
 		return
 	}
 	edited := c.storage.Edited(f)
+	pending, _ := c.storage.Flagged()
 	var list []int
 	first, end := c.info.PiecesOf(f)
 	for i := first; i < end; i++ {
-		if c.has(i) || edited {
+		// A piece shared with a file under re-check was withdrawn by it;
+		// which re-check finishes last decides it, so both hash it.
+		if c.has(i) || edited || otherChanged(c, i, f, pending) {
 			list = append(list, i)
 		}
 	}
@@ -54,16 +58,41 @@ func (t *torrent) fileChanged(c *content, f int, why string) {
 	t.s.emit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(),
 		Msg: fmt.Sprintf("%s changed on disk (%s): re-checking %d piece(s), not offered meanwhile", path, why, len(list))})
 	ctx := t.ctx
-	t.wg.Go(func() { t.recheckFile(ctx, c, recheck{file: f, pieces: list}) })
+	t.wg.Go(func() { t.recheckFile(ctx, c, recheck{file: f, pieces: list, files: filesOf(c.info, list)}) })
+}
+
+// filesOf lists the files that hold bytes of the given pieces, in order.
+func filesOf(info *pieces.Info, list []int) []int {
+	var out []int
+	for _, i := range list {
+		lo, hi := info.FilesOf(i)
+		for g := lo; g < hi; g++ {
+			if len(out) == 0 || out[len(out)-1] < g {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
 }
 
 // recheck is one re-check of a file: what to hash and what it found.
 type recheck struct {
-	file          int
-	pieces        []int
-	waited        time.Duration    // before hashing: doubles while the file keeps changing
-	before, after pieces.FileStamp // the path's stamps around the hashing
-	match         []bool           // per entry of pieces
+	file   int
+	pieces []int
+	files  []int         // every file holding bytes of pieces, file among them
+	waited time.Duration // before hashing: doubles while the files keep changing
+	// The paths' stamps around the hashing, per entry of files: a sum is
+	// only as good as the files it read stayed put.
+	before, after []pieces.FileStamp
+	match         []bool // per entry of pieces
+}
+
+func stampsOf(c *content, files []int) []pieces.FileStamp {
+	out := make([]pieces.FileStamp, len(files))
+	for k, g := range files {
+		out[k], _ = c.storage.StatFile(g)
+	}
+	return out
 }
 
 // recheckFile hashes r's pieces again, off the torrent's goroutine, and
@@ -79,7 +108,7 @@ func (t *torrent) recheckFile(ctx context.Context, c *content, r recheck) {
 		}
 	}
 	f := r.file
-	r.before, _ = c.storage.StatFile(f)
+	r.before = stampsOf(c, r.files)
 	c.storage.Reopen(f) // a file saved by rename: hash the new one, not our old descriptor's
 	r.match = make([]bool, len(r.pieces))
 	for k, i := range r.pieces {
@@ -90,7 +119,7 @@ func (t *torrent) recheckFile(ctx context.Context, c *content, r recheck) {
 		r.match[k] = err == nil && sum == c.info.Hashes[i]
 	}
 	t.checked.Add(int64(len(r.pieces)))
-	r.after, _ = c.storage.StatFile(f)
+	r.after = stampsOf(c, r.files)
 	select {
 	case t.cmds <- func() { t.rechecked(c, r) }:
 	case <-ctx.Done():
@@ -103,7 +132,7 @@ func (t *torrent) rechecked(c *content, r recheck) {
 		return
 	}
 	f := r.file
-	if now, _ := c.storage.StatFile(f); !r.before.Equal(r.after) || !now.Equal(r.after) {
+	if !stable(r.before, r.after, stampsOf(c, r.files)) {
 		// Written to while hashed: the sums may mix two versions. A file
 		// still being written (a log) waits longer each time, up to a
 		// minute, rather than be hashed in a loop.
@@ -125,10 +154,11 @@ func (t *torrent) rechecked(c *content, r recheck) {
 		c.setHave(i)
 		t.picker.HandleVerified(i)
 	}
+	after := r.after[slices.Index(r.files, f)]
 	wasEdited := c.storage.Edited(f)
-	c.storage.Rechecked(f, r.after, lost > 0)
+	c.storage.Rechecked(f, after, lost > 0)
 	if t.seedStamps != nil {
-		t.seedStamps[f] = r.after
+		t.seedStamps[f] = after
 	}
 	t.applyPriorities()
 	t.resumeDirt = true
@@ -136,7 +166,7 @@ func (t *torrent) rechecked(c *content, r recheck) {
 	path, total := filePath(c.info, f), len(r.pieces)
 	var msg string
 	switch {
-	case lost > 0 && r.after.Size < 0:
+	case lost > 0 && after.Size < 0:
 		msg = fmt.Sprintf("%s is gone from disk: its %d pieces are no longer offered", path, total)
 	case lost > 0:
 		msg = fmt.Sprintf("%s changed on disk: %d of %d pieces no longer match; not re-downloading over your edit", path, lost, total)
@@ -147,6 +177,15 @@ func (t *torrent) rechecked(c *content, r recheck) {
 	}
 	t.log.Warn("File re-checked", "file", path, "pieces", total, "lost", lost)
 	t.publishAndEmit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(), Msg: msg})
+}
+
+func stable(before, after, now []pieces.FileStamp) bool {
+	for k := range before {
+		if !before[k].Equal(after[k]) || !after[k].Equal(now[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // otherChanged reports whether piece i also holds bytes of a changed file
