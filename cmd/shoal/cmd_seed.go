@@ -20,9 +20,10 @@ func init() { register(newSeedCmd) }
 
 func newSeedCmd(a *app) *cobra.Command {
 	var (
-		sf   sessionFlags
-		cf   createFlags
-		data string
+		sf       sessionFlags
+		cf       createFlags
+		data     string
+		checkMiB int64
 	)
 	cmd := &cobra.Command{
 		Use:   "seed DIR|FILE|FILE.torrent",
@@ -36,6 +37,10 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 			cfg, err := sf.config(a)
 			if err != nil {
 				return err
+			}
+			cfg.RestartDigestBytes = -1
+			if checkMiB > 0 {
+				cfg.RestartDigestBytes = min(checkMiB, 1<<40) << 20
 			}
 			opts, err := cf.options(a)
 			if err != nil {
@@ -71,6 +76,8 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 	sf.add(cmd, "dht-seed")
 	cf.add(cmd, false)
 	cmd.Flags().StringVar(&data, "data", ".", "for a .torrent: the directory that holds its top-level file or folder")
+	cmd.Flags().Int64Var(&checkMiB, "restart-check-mib", 1024, "after a restart that trusted file sizes and mtimes, check up to this many MiB "+
+		"of the smallest files against their BLAKE3 digests, in the background (0 = off)")
 	return cmd
 }
 
