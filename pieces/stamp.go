@@ -39,8 +39,7 @@ func stampOf(fi fs.FileInfo) FileStamp {
 // fileGuard is what Storage knows about one file's verification, for the
 // reads that leave the machine as verified data.
 type fileGuard struct {
-	stamp   FileStamp // expected when guarded
-	guarded bool
+	stamp   FileStamp // expected while guarded (guardAt holds the read path's copy)
 	changed bool // seen changed; a re-check is due or under way
 	edited  bool // a re-check found pieces that no longer match: the owner's file
 }
@@ -51,7 +50,7 @@ type fileGuard struct {
 func (s *Storage) Guard(k int, st FileStamp) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.guards[k].stamp, s.guards[k].guarded = st, true
+	s.guards[k].stamp = st
 	s.guardAt[k].Store(newGuardStamp(st))
 }
 
@@ -94,7 +93,7 @@ func (s *Storage) Changed(k int) bool {
 func (s *Storage) Rechecked(k int, st FileStamp, edited bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.guards[k] = fileGuard{stamp: st, guarded: true, edited: edited}
+	s.guards[k] = fileGuard{stamp: st, edited: edited}
 	s.guardAt[k].Store(newGuardStamp(st))
 }
 
