@@ -40,8 +40,8 @@ func stampOf(fi fs.FileInfo) FileStamp {
 // reads that leave the machine as verified data.
 type fileGuard struct {
 	stamp   FileStamp // expected while guarded (guardAt holds the read path's copy)
-	changed bool // seen changed; a re-check is due or under way
-	edited  bool // a re-check found pieces that no longer match: the owner's file
+	changed bool      // seen changed; a re-check is due or under way
+	edited  bool      // a re-check found pieces that no longer match: the owner's file
 }
 
 // Guard makes ReadVerifiedAt prove that file k still has stamp st, the size
