@@ -63,7 +63,7 @@ type Picker struct {
 
 const (
 	maxDup       = 2 // askers per block in endgame
-	endgameQueue = 8 // requests per peer in endgame
+	endgameQueue = 2 // duplicates asked of an idle peer at a time
 )
 
 type pickPeer struct {
@@ -83,6 +83,10 @@ type partialPiece struct {
 	received    int
 	unrequested int
 	frozen      bool // DropFrom: no more picks; awaits HandleFailed
+	// owner is the peer on probation this piece was started for (NoPeer
+	// if none): while it has requests pending, others leave the piece to
+	// it, so that a lie fails a piece with one sender.
+	owner Peer
 }
 
 type blockState struct {
@@ -294,6 +298,7 @@ func (p *Picker) HandleDisconnect(pr Peer) []Block {
 			}
 		}
 	}
+	p.disown(pr, pp)
 	delete(p.peers, pr)
 	return dropped
 }

@@ -27,7 +27,7 @@ func (p *Picker) dropPartial(i Index) {
 
 func (p *Picker) startPartial(i Index) *partialPiece {
 	n := p.numBlocks(i)
-	pc := &partialPiece{blocks: make([]blockState, n), unrequested: n}
+	pc := &partialPiece{blocks: make([]blockState, n), unrequested: n, owner: NoPeer}
 	p.partial[i] = pc
 	p.order = append(p.order, i)
 	return pc
@@ -52,9 +52,6 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 		return p.pickProbation(pr, pp, n)
 	}
 	var out []Block
-	ask := func(i Index, pc *partialPiece, b int) {
-		out = p.ask(pr, pp, i, pc, b, out)
-	}
 	takeFrom := func(i Index, pc *partialPiece) {
 		out = p.takeFrom(pr, pp, i, pc, n, out)
 	}
@@ -63,7 +60,7 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 		if len(out) >= n {
 			return out
 		}
-		if pc := p.partial[i]; pc.unrequested > 0 && !pc.frozen && p.wanted(i) && pp.canAsk(i) {
+		if pc := p.partial[i]; pc.unrequested > 0 && !pc.frozen && !p.reserved(pc, pr) && p.wanted(i) && pp.canAsk(i) {
 			takeFrom(i, pc)
 		}
 	}
@@ -74,28 +71,7 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 		}
 		takeFrom(i, p.startPartial(i))
 	}
-	if len(out) < n && p.endgame() {
-		// Duplicates only to keep an idle peer busy: a deep queue of them
-		// would fetch the tail once per peer.
-		n = min(n, len(out)+endgameQueue-len(pp.reqs))
-		for _, i := range p.order {
-			pc := p.partial[i]
-			if pc.frozen || !p.wanted(i) || !pp.canAsk(i) {
-				continue
-			}
-			for b := range pc.blocks {
-				if len(out) >= n {
-					return out
-				}
-				bs := &pc.blocks[b]
-				if bs.received || len(bs.askers) >= maxDup || slices.Contains(bs.askers, pr) {
-					continue
-				}
-				ask(i, pc, b)
-			}
-		}
-	}
-	return out
+	return p.pickDuplicates(pr, pp, n, -1, out)
 }
 
 func (p *Picker) ask(pr Peer, pp *pickPeer, i Index, pc *partialPiece, b int, out []Block) []Block {

@@ -22,9 +22,31 @@ type failedPiece struct {
 func (p *Picker) SetProbation(pr Peer, on bool) {
 	pp := p.peer(pr)
 	if pp.probation != on {
+		p.disown(pr, pp)
 		pp.probation = on
 		pp.piece = -1
 	}
+}
+
+// disown gives up the piece peer was confined to, if it started it.
+func (p *Picker) disown(pr Peer, pp *pickPeer) {
+	if pp.piece < 0 {
+		return
+	}
+	if pc := p.partial[pp.piece]; pc != nil && pc.owner == pr {
+		pc.owner = NoPeer
+	}
+}
+
+// reserved reports whether pc is left to the peer on probation that
+// started it, for any peer but pr: only while that peer has requests
+// pending, so a choked or snubbed owner holds nothing up.
+func (p *Picker) reserved(pc *partialPiece, pr Peer) bool {
+	if pc.owner == NoPeer || pc.owner == pr {
+		return false
+	}
+	op := p.peers[pc.owner]
+	return op != nil && len(op.reqs) > 0 && op.probation
 }
 
 // OnProbation reports whether peer is on probation.
@@ -51,7 +73,7 @@ func (p *Picker) pickProbation(pr Peer, pp *pickPeer, n int) []Block {
 		}
 		// A fresh piece only it fetches, so a failure names it alone.
 		if i = p.pickNew(pp); i >= 0 {
-			p.startPartial(i)
+			p.startPartial(i).owner = pr
 		} else {
 			i = p.sharedFor(pr, pp)
 		}
@@ -64,18 +86,7 @@ func (p *Picker) pickProbation(pr Peer, pp *pickPeer, n int) []Block {
 		return nil
 	}
 	out := p.takeFrom(pr, pp, i, pc, n, nil)
-	if len(out) < n && p.endgame() {
-		for b := range pc.blocks {
-			if len(out) >= n || len(pp.reqs) >= endgameQueue {
-				break
-			}
-			bs := &pc.blocks[b]
-			if bs.received || len(bs.askers) >= maxDup || containsPeer(bs.askers, pr) {
-				continue
-			}
-			out = p.ask(pr, pp, i, pc, b, out)
-		}
-	}
+	out = p.pickDuplicates(pr, pp, n, i, out)
 	if len(out) > 0 {
 		pp.piece = i
 	}
@@ -89,7 +100,7 @@ func (p *Picker) sharedFor(pr Peer, pp *pickPeer) Index {
 	best, bestFree := -1, 0
 	for _, i := range p.order {
 		pc := p.partial[i]
-		if pc.frozen || !p.wanted(i) || !pp.canAsk(i) {
+		if pc.frozen || p.reserved(pc, pr) || !p.wanted(i) || !pp.canAsk(i) {
 			continue
 		}
 		if pc.unrequested > bestFree {

@@ -117,3 +117,25 @@ func TestPicker_DropFromFreezesPoisonedPieces(t *testing.T) {
 		t.Fatalf("the reset piece is not wanted again")
 	}
 }
+
+func TestPicker_ProbationPieceLeftToItsOwner(t *testing.T) {
+	// 2 pieces of 4 blocks; peer 1 on probation starts one with 2 requests.
+	p := NewPicker(2, 4*BlockSize, 8*BlockSize, 5)
+	for _, pr := range []Peer{1, 2} {
+		p.HandleHaveAll(pr)
+		p.HandleUnchoke(pr)
+	}
+	p.SetProbation(1, true)
+	own := p.PickFor(1, 2)
+	got := p.PickFor(2, 8)
+	if len(got) != 4 || got[0].Piece == own[0].Piece {
+		t.Fatalf("trusted peer picks %v, want only the other piece, not %d", got, own[0].Piece)
+	}
+	// Once the owner has nothing pending (choked), the piece is anyone's.
+	p.HandleChoke(1, false)
+	p.HandleBlock(2, got[0])
+	more := p.PickFor(2, 8)
+	if len(more) != 4 || more[0].Piece != own[0].Piece {
+		t.Fatalf("after the owner's choke picks = %v, want piece %d", more, own[0].Piece)
+	}
+}

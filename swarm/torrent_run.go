@@ -375,6 +375,7 @@ func (t *torrent) request(p *peer) {
 		// one reaches its full depth after a few pieces.
 		target = min(target, (b.good+1)*perPiece)
 	}
+	target = min(target, paceTarget(p))
 	want := target - t.picker.Outstanding(pr)
 	if want < target/4 && t.picker.Outstanding(pr) > 0 {
 		return // batch: wait until a quarter of the queue has drained
