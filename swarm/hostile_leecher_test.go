@@ -3,7 +3,10 @@ package swarm_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"testing"
@@ -137,4 +140,59 @@ func TestHostileSeed_MetadataSizeLiar(t *testing.T) {
 	if liar.cuts.Load() == 0 && liar.conns.Load() == 0 {
 		t.Error("the liar was never even connected")
 	}
+}
+
+// A peer that sends requests while choked and never reads our rejects used
+// to grow the seed's outgoing queue as fast as it could send. The seed
+// now cuts it off once a bounded backlog builds up.
+func TestHostileLeecher_RequestFloodWithoutReading(t *testing.T) {
+	t.Parallel()
+	src, root := payload(t, 45, testnet.File{Path: "f.bin", Size: 100_000})
+	tor := testnet.Create(t, root, 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{})
+	c, err := net.DialTimeout("tcp", s.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	var reserved [8]byte
+	reserved[7] |= 0x04 // fast: every refused request gets a reject
+	hs := append([]byte("\x13BitTorrent protocol"), reserved[:]...)
+	hs = append(hs, ih[:]...)
+	hs = append(hs, "-XX0001-requestflood"...)
+	if _, err := c.Write(hs); err != nil {
+		t.Fatal(err)
+	}
+	// 2M requests for a piece we never said we wanted: 34 MB of rejects,
+	// more than any socket buffer holds. We never read.
+	req := make([]byte, 0, 17*4096)
+	for range 4096 {
+		req = binary.BigEndian.AppendUint32(req, 13)
+		req = append(req, byte(pp.Request))
+		req = binary.BigEndian.AppendUint32(req, 0)
+		req = binary.BigEndian.AppendUint32(req, 0)
+		req = binary.BigEndian.AppendUint32(req, 16384)
+	}
+	cut := false
+	for range 500 {
+		if _, err := c.Write(req); err != nil {
+			cut = true
+			break
+		}
+	}
+	if !cut {
+		// Every write went out before the cut reached us: the end of
+		// the stream must come once the queued rejects are drained.
+		_, err := io.Copy(io.Discard, c)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("the seed kept answering a peer that floods requests and never reads")
+		}
+	}
+	// The seed itself is fine.
+	l := testnet.StartSession(t, swarm.Config{})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s.Addr().String()}})
+	testnet.WaitComplete(t, l, ih, 30*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
 }

@@ -218,7 +218,10 @@ func (p *peer) readLoop(ctx context.Context) {
 			}
 			continue
 		case pp.Request:
-			p.handleRequest(msg)
+			if err := p.handleRequest(msg); err != nil {
+				fail(err)
+				return
+			}
 			continue
 		case pp.Cancel:
 			b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
@@ -242,21 +245,33 @@ func (p *peer) readLoop(ctx context.Context) {
 	}
 }
 
+// maxCtlBacklog bounds the control messages queued for one peer. Each
+// request we reject queues 17 bytes; a peer that floods requests and never
+// reads the rejects would otherwise grow the queue as fast as it can send.
+const maxCtlBacklog = 1 << 20
+
+var errRequestFlood = errors.New("floods requests without reading our answers")
+
 // handleRequest queues a block to serve, or rejects it (fast extension)
 // when we choke the peer or lack the piece.
-func (p *peer) handleRequest(msg message) {
+func (p *peer) handleRequest(msg message) error {
 	b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
 	c := p.t.data.Load()
 	ok := !p.amChoking.Load() && c != nil && c.has(b.Piece) && b.Length > 0 && b.Length <= blockSize &&
 		int64(b.Begin)+int64(b.Length) <= c.info.PieceSize(b.Piece)
 	p.mu.Lock()
+	backlog := len(p.ctl)
 	if ok && len(p.serve) < 2000 {
 		p.serve = append(p.serve, b)
-	} else if p.fast {
+	} else if p.fast && backlog < maxCtlBacklog {
 		p.ctl = appendRequest(p.ctl, pp.Reject, msg.Index, msg.Begin, msg.Length)
 	}
 	p.mu.Unlock()
 	p.signal()
+	if backlog >= maxCtlBacklog {
+		return errRequestFlood
+	}
+	return nil
 }
 
 // writeLoop sends queued control messages and serves requested blocks,
