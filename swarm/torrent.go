@@ -110,10 +110,11 @@ type torrent struct {
 	saving         atomic.Bool  // a resume save runs in the background
 	pausedA        atomic.Bool  // paused, for announcers
 
-	resumeSeq     int64      // actor: saves started
-	resumeMu      sync.Mutex // serializes resume writes
-	resumeWritten int64      // guarded by resumeMu: newest save written
-	lastDurable   time.Time  // actor: when a save last synced the data
+	resumeSeq     int64           // actor: saves started
+	journal       *pieces.Journal // actor: pieces verified since the last record (journal.go)
+	resumeMu      sync.Mutex      // serializes resume writes
+	resumeWritten int64           // guarded by resumeMu: newest save written
+	lastDurable   time.Time       // actor: when a save last synced the data
 	// verified is completed plus, when the torrent has them, BLAKE3 file
 	// digests checked; set from the BLAKE3 goroutine, hence atomic.
 	verified atomic.Bool
@@ -289,7 +290,10 @@ func (t *torrent) stop() {
 
 func (t *torrent) removeFiles(deleteData bool) error {
 	if p := t.resumePath(); p != "" {
-		os.Remove(p)
+		t.endJournal(false)
+		for _, f := range []string{p, fastPath(p), journalPath(p), editedPath(p)} {
+			os.Remove(f)
+		}
 	}
 	if !deleteData {
 		return nil

@@ -77,11 +77,13 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 		// periodic save then resumes instead of finding files it did not
 		// write (ErrExistingData).
 		t.saveResume()
+		t.startJournal()
 	}
 	return nil
 }
 
 func (t *torrent) closeContent() {
+	t.endJournal(false) // the final save holds what it listed; it goes at the next start
 	if c := t.data.Load(); c != nil {
 		c.storage.Close()
 	}
@@ -118,6 +120,9 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 		if err == nil {
 			listed := t.loadEdited(info)
 			keep, recheck := r.Reconcile(info, stamps)
+			if n := t.journaled(info, keep, recheck); n > 0 {
+				t.log.Info("Journal adds pieces verified after the resume record", "torrent", info.Name, "pieces", n)
+			}
 			recheck = recheckListed(info, listed, keep, recheck)
 			if len(recheck) == 0 {
 				return keep, nil, nil

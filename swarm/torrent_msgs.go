@@ -282,6 +282,7 @@ func (t *torrent) handleHashed(r hashResult) {
 	delete(t.failed, i)
 	t.picker.HandleVerified(i)
 	c.setHave(i)
+	t.journalAdd(i) // its blocks were written before it was hashed
 	t.guardFilesOf(c, i)
 	t.resumeDirt = true
 	t.creditVerified(senders)
@@ -311,6 +312,7 @@ func (t *torrent) complete() {
 	}
 	t.publishAndEmit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
 	t.saveResume() // syncs the data first, so the record never claims what a crash could lose
+	t.endJournal(true)
 	t.kickAnnouncers(true)
 	for _, p := range t.peers {
 		t.setInterested(p, false)

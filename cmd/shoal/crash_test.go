@@ -117,7 +117,9 @@ func TestCrash_KillNineResumes(t *testing.T) {
 		pieceLen = 64 << 10
 		rate     = 3 << 20
 	)
-	size := int64(max(32, wantKills*3/2)) << 20
+	// Each run downloads about 2 MiB before its kill (0.2-1.1 s at 3 MiB/s):
+	// the payload must outlast wantKills runs.
+	size := int64(max(48, wantKills*5/2)) << 20
 	data, addr, _, torrentPath, seed := seedFolderRate(t, map[string]int{"big.bin": int(size) - 100_000, "small.bin": 100_000}, pieceLen, "3MiB")
 	base := t.TempDir()
 	out, state, logFile := filepath.Join(base, "out"), filepath.Join(base, "state"), filepath.Join(base, "log")
@@ -201,12 +203,15 @@ func TestCrash_KillNineResumes(t *testing.T) {
 	if checks > 0 {
 		t.Errorf("a restart re-hashed pieces %d times; resume state should make that unnecessary:\n%s", checks, grepLines(string(logs), "checking"))
 	}
-	// A kill may cost the pieces in flight (a pipeline of about 1 MiB of
-	// requests here, plus what sat in socket buffers) and those verified
-	// since the last resume flush (every 500 ms).
-	const budget = rate/2 + 2<<20
-	if lostMax > budget {
-		t.Errorf("a restart forgot %d verified bytes; want at most %d", lostMax, budget)
+	// A verified piece is in the journal before any progress line can
+	// show it, so a restart forgets none of them. A kill may still cost
+	// the pieces in flight: the pipeline and what sat in socket buffers,
+	// measured at 3-4 pieces a kill on average (without the journal,
+	// which also loses what was verified since the last 500 ms record,
+	// about 15).
+	const budget = 10 * pieceLen
+	if lostMax > 0 {
+		t.Errorf("a restart forgot %d verified bytes; want none", lostMax)
 	}
 	if perKill > budget {
 		t.Errorf("re-downloaded %d bytes per kill on average; want at most %d", perKill, budget)
