@@ -71,6 +71,16 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 		}
 		takeFrom(i, p.startPartial(i))
 	}
+	// Nothing else left: help the peers on probation with their pieces
+	// rather than let a slow one hold up the end.
+	for _, i := range p.order {
+		if len(out) >= n {
+			return out
+		}
+		if pc := p.partial[i]; pc.unrequested > 0 && !pc.frozen && p.reserved(pc, pr) && p.wanted(i) && pp.canAsk(i) {
+			takeFrom(i, pc)
+		}
+	}
 	return p.pickDuplicates(pr, pp, n, -1, out)
 }
 

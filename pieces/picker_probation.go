@@ -40,7 +40,8 @@ func (p *Picker) disown(pr Peer, pp *pickPeer) {
 
 // reserved reports whether pc is left to the peer on probation that
 // started it, for any peer but pr: only while that peer has requests
-// pending, so a choked or snubbed owner holds nothing up.
+// pending, so a choked or snubbed owner holds nothing up, and others
+// take reserved blocks only when nothing else is left to ask.
 func (p *Picker) reserved(pc *partialPiece, pr Peer) bool {
 	if pc.owner == NoPeer || pc.owner == pr {
 		return false

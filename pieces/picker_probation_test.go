@@ -127,15 +127,19 @@ func TestPicker_ProbationPieceLeftToItsOwner(t *testing.T) {
 	}
 	p.SetProbation(1, true)
 	own := p.PickFor(1, 2)
-	got := p.PickFor(2, 8)
+	got := p.PickFor(2, 4)
 	if len(got) != 4 || got[0].Piece == own[0].Piece {
-		t.Fatalf("trusted peer picks %v, want only the other piece, not %d", got, own[0].Piece)
+		t.Fatalf("trusted peer picks %v, want the other piece, not %d", got, own[0].Piece)
 	}
-	// Once the owner has nothing pending (choked), the piece is anyone's.
+	// With nothing else left, it helps with the owner's free blocks.
+	if help := p.PickFor(2, 4); len(help) != 2 || help[0].Piece != own[0].Piece {
+		t.Fatalf("trusted peer then picks %v, want the 2 free blocks of piece %d", help, own[0].Piece)
+	}
+	// Once the owner has nothing pending (choked), its requests are
+	// anyone's too.
 	p.HandleChoke(1, false)
-	p.HandleBlock(2, got[0])
 	more := p.PickFor(2, 8)
-	if len(more) != 4 || more[0].Piece != own[0].Piece {
-		t.Fatalf("after the owner's choke picks = %v, want piece %d", more, own[0].Piece)
+	if len(more) != 2 || more[0].Piece != own[0].Piece {
+		t.Fatalf("after the owner's choke picks = %v, want 2 blocks of piece %d", more, own[0].Piece)
 	}
 }

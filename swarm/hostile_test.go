@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,6 +109,9 @@ func startHostile(t *testing.T, tor *pieces.Torrent, data []byte, behave func(p 
 	}
 	h := &hostile{addr: ln.Addr().String()}
 	done := make(chan struct{})
+	var mu sync.Mutex
+	var open []net.Conn
+	var wg sync.WaitGroup
 	go func() {
 		defer close(done)
 		for {
@@ -116,7 +120,10 @@ func startHostile(t *testing.T, tor *pieces.Torrent, data []byte, behave func(p 
 				return
 			}
 			h.conns.Add(1)
-			go func() {
+			mu.Lock()
+			open = append(open, c)
+			mu.Unlock()
+			wg.Go(func() {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(60 * time.Second))
 				var hs [68]byte
@@ -139,10 +146,20 @@ func startHostile(t *testing.T, tor *pieces.Torrent, data []byte, behave func(p 
 				if err := behave(p); err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
 					h.cuts.Add(1) // the leecher hung up on us
 				}
-			}()
+			})
 		}
 	}()
-	t.Cleanup(func() { ln.Close(); <-done })
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		// Behaviours end when their connection does: none outlives the test.
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	return h
 }
 
