@@ -151,16 +151,20 @@ func TestPicker_DisconnectAndChokeReleaseRequests(t *testing.T) {
 }
 
 // FuzzPicker drives random event sequences and checks the invariants: never
-// a held, skipped or unheld piece, never a duplicate request to one peer.
+// a held, skipped or unheld piece, never a duplicate request to one peer,
+// a peer on probation given blocks of one piece only, never a pick from a
+// piece DropFrom froze.
 func FuzzPicker(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte{7, 0, 1, 0, 8, 0, 5, 3, 7, 1, 1, 1, 5, 4, 10, 0, 6, 1, 11, 3})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		const n = 5
 		p := NewPicker(n, 2*BlockSize, (2*n-1)*BlockSize, 1)
+		frozen := map[Index]bool{}
 		for k := 0; k+1 < len(ops); k += 2 {
 			pr := Peer(ops[k+1] % 3)
 			i := Index(ops[k+1]/3) % n
-			switch ops[k] % 8 {
+			switch ops[k] % 12 {
 			case 0:
 				p.HandleHave(pr, i)
 			case 1:
@@ -172,16 +176,49 @@ func FuzzPicker(f *testing.F) {
 			case 4:
 				p.SetPriority(i, int8(ops[k]%3)-1)
 			case 5, 6:
-				for _, b := range p.PickFor(pr, int(ops[k+1]%7)) {
-					if p.Have(b.Piece) || p.Priority(b.Piece) < 0 || !p.PeerHas(pr, b.Piece) {
+				probation := p.OnProbation(pr)
+				got := p.PickFor(pr, int(ops[k+1]%7))
+				seen := map[Block]bool{}
+				for _, b := range got {
+					if p.Have(b.Piece) || p.Priority(b.Piece) < 0 || !p.PeerHas(pr, b.Piece) || frozen[b.Piece] {
 						t.Fatalf("bad pick %v", b)
 					}
+					if seen[b] {
+						t.Fatalf("block %v asked twice of peer %d", b, pr)
+					}
+					seen[b] = true
+					if probation && b.Piece != got[0].Piece {
+						t.Fatalf("peer %d on probation got blocks of pieces %d and %d", pr, got[0].Piece, b.Piece)
+					}
+				}
+				for _, b := range got {
 					if _, _, complete := p.HandleBlock(pr, b); complete {
-						p.HandleVerified(b.Piece)
+						if ops[k]%12 == 5 {
+							p.HandleVerified(b.Piece)
+						} else {
+							p.HandleFailed(b.Piece)
+						}
 					}
 				}
 			case 7:
 				p.HandleHaveAll(pr)
+			case 8, 9:
+				p.SetProbation(pr, ops[k]%12 == 8)
+			case 10:
+				dropped, _ := p.DropFrom(pr)
+				for _, d := range dropped {
+					frozen[d] = true
+				}
+			case 11:
+				// The reset hash of a frozen piece comes back.
+				for d := range frozen {
+					p.HandleFailed(d)
+					if _, wasFrozen, ok := p.LastFailed(d); !ok || !wasFrozen {
+						t.Fatalf("LastFailed(%d) = frozen %v, ok %v", d, wasFrozen, ok)
+					}
+					delete(frozen, d)
+					break
+				}
 			}
 		}
 	})
