@@ -27,7 +27,8 @@ const suspectFor = 10 * time.Second
 // Ban rules, in the order they act:
 //   - smart ban (smartban.go): when a piece that failed later verifies, a
 //     peer whose earlier copy of one of its blocks differs from the good
-//     one sent a corrupt block, and is banned at once;
+//     one sent a corrupt block, and is banned at once; the others had sent
+//     good blocks, and that failure no longer counts against them;
 //   - a peer that alone sent every block of a piece that failed its hash is
 //     banned at once;
 //   - a peer that shared in failed pieces with others is banned when it

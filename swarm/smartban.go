@@ -80,13 +80,17 @@ func (t *torrent) smartBan() {
 			continue
 		}
 		kept := b.sums[:0]
-		settled, lied := false, -1
+		settled, lied := 0, -1
+		last := -1
 		for _, s := range b.sums {
 			if !t.picker.Have(s.piece) {
 				kept = append(kept, s)
 				continue
 			}
-			settled = true
+			if s.piece != last {
+				settled++ // a piece's sums are recorded together
+				last = s.piece
+			}
 			data, ok := good[s.piece]
 			if !ok {
 				data = make([]byte, c.info.PieceSize(s.piece))
@@ -109,8 +113,12 @@ func (t *torrent) smartBan() {
 			}
 		}
 		b.sums = kept
-		if settled && lied < 0 && len(kept) == 0 {
-			b.suspectSince = time.Time{} // its blocks were the good ones
+		if settled > 0 && lied < 0 {
+			// Its blocks were the good ones: those failures were not its.
+			b.bad = max(0, b.bad-settled)
+			if len(kept) == 0 {
+				b.suspectSince = time.Time{}
+			}
 		}
 	}
 	for _, g := range guilty {
