@@ -1,11 +1,14 @@
 package swarm_test
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,4 +195,99 @@ func TestWaste_RawLiarsMultiBlockPieces(t *testing.T) {
 			t.Logf("turncoat: wasted %d bytes in all (%.2f piece lengths); banned %+v", ts.Wasted, float64(ts.Wasted)/pieceLen, ts.Banned)
 		})
 	}
+}
+
+// recordLog is a slog handler that keeps the messages it is given.
+type recordLog struct {
+	mu   *sync.Mutex
+	msgs *[]string
+}
+
+func (h recordLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordLog) WithAttrs([]slog.Attr) slog.Handler      { return h }
+func (h recordLog) WithGroup(string) slog.Handler           { return h }
+func (h recordLog) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	*h.msgs = append(*h.msgs, r.Message)
+	h.mu.Unlock()
+	return nil
+}
+
+func (h recordLog) count(msg string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, m := range *h.msgs {
+		if m == msg {
+			n++
+		}
+	}
+	return n
+}
+
+// A turncoat with blocks in a second piece when its first lie is found:
+// that piece must be dropped at the ban (not completed by the honest seed
+// and failed again), and the download still finish byte for byte.
+func TestWaste_BanDropsPoisonedPieces(t *testing.T) {
+	t.Parallel()
+	const pieceLen = 64 << 10
+	src, root := payload(t, 46, testnet.File{Path: "d.bin", Size: 2 << 20})
+	data, err := os.ReadFile(filepath.Join(root, "d.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tor := testnet.Create(t, root, pieceLen)
+	honest, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 512 << 10})
+	// Good for its first piece, then corrupt; of the pieces it lies in,
+	// only the first gets its last block: the others stay partial.
+	bad := startHostile(t, tor, data, func(p *rawPeer) error {
+		if err := wantsAll(p); err != nil {
+			return err
+		}
+		sent, lastSent := 0, false
+		for {
+			typ, b, err := p.read()
+			if err != nil {
+				return err
+			}
+			if typ != int(pp.Request) {
+				continue
+			}
+			i, begin, length := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]), binary.BigEndian.Uint32(b[8:])
+			msg := p.piece(i, begin, length)
+			if sent >= pieceLen {
+				if int64(begin)+int64(length) == p.tor.Info.PieceSize(int(i)) {
+					if lastSent {
+						continue
+					}
+					lastSent = true
+				}
+				for k := 8; k < len(msg); k++ {
+					msg[k] ^= 0x5a
+				}
+			}
+			sent += int(length)
+			if err := p.send(pp.Piece, msg); err != nil {
+				return err
+			}
+		}
+	})
+	rec := recordLog{mu: new(sync.Mutex), msgs: new([]string)}
+	l := testnet.StartSession(t, swarm.Config{Logger: slog.New(rec)})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{bad.addr, honest.Addr().String()}})
+	ts := testnet.WaitComplete(t, l, ih, 60*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+	for _, b := range ts.Banned {
+		if b.Addr != bad.addr {
+			t.Errorf("honest peer banned: %+v", b)
+		}
+	}
+	if !slices.ContainsFunc(ts.Banned, func(b swarm.BannedPeer) bool { return b.Addr == bad.addr }) {
+		t.Fatalf("turncoat not banned: %+v", ts.Banned)
+	}
+	if n := rec.count("Piece dropped: it holds a banned peer's blocks"); n == 0 {
+		t.Errorf("no partial piece dropped at the ban")
+	}
+	t.Logf("wasted %d bytes in all (%.2f piece lengths); %d pieces dropped", ts.Wasted, float64(ts.Wasted)/pieceLen,
+		rec.count("Piece dropped: it holds a banned peer's blocks"))
 }
