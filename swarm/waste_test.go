@@ -204,8 +204,8 @@ type recordLog struct {
 }
 
 func (h recordLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h recordLog) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h recordLog) WithGroup(string) slog.Handler           { return h }
+func (h recordLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h recordLog) WithGroup(string) slog.Handler            { return h }
 func (h recordLog) Handle(_ context.Context, r slog.Record) error {
 	h.mu.Lock()
 	*h.msgs = append(*h.msgs, r.Message)
