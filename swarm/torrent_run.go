@@ -152,7 +152,7 @@ func (t *torrent) addKnown(a netip.AddrPort, src Source) {
 	if _, ok := t.known[a]; ok {
 		return
 	}
-	if len(t.known) > 2000 {
+	if len(t.known) >= maxKnown && !t.evictKnown(src) {
 		return
 	}
 	t.known[a] = &knownPeer{source: src}
@@ -216,6 +216,9 @@ func (t *torrent) dialDone(a netip.AddrPort, err error) {
 		k.fails++
 		k.nextTry = time.Now().Add(time.Duration(min(k.fails*k.fails, 60)) * 5 * time.Second)
 		t.log.Debug("Dial failed", "addr", a.String(), "err", err)
+		if k.fails >= forgetAfterFails && k.source != SourceManual {
+			delete(t.known, a) // a tracker, the DHT or PEX will name it again if it comes back
+		}
 	}
 }
 
