@@ -245,7 +245,7 @@ const (
 	EventPaused
 	EventResumed
 	EventRemoved
-	EventDataChanged // a file changed on disk under a seed; its pieces are withdrawn
+	EventDataChanged // a file changed on disk: its pieces are re-checked, and those that no longer match are not fetched over the edit
 )
 
 func (k EventKind) String() string {
