@@ -44,7 +44,7 @@ type LookupStats struct {
 // or ctx is done; in the latter case it returns what it found with ctx's
 // error.
 func (n *Node) GetPeers(ctx context.Context, ih [20]byte) ([]netip.AddrPort, LookupStats, error) {
-	return n.lookup(ctx, ih, false, 0)
+	return n.lookup(ctx, ih, false, 0, nil)
 }
 
 // Announce does what GetPeers does and then announces this host as a peer
@@ -55,16 +55,25 @@ func (n *Node) Announce(ctx context.Context, ih [20]byte, port int) ([]netip.Add
 	if port < 0 || port > 65535 {
 		return nil, fmt.Errorf("dht announce: port %d out of range", port)
 	}
-	peers, _, err := n.lookup(ctx, ih, true, port)
+	peers, _, err := n.lookup(ctx, ih, true, port, nil)
 	return peers, err
 }
 
 // AnnounceStats is Announce with the lookup's statistics.
 func (n *Node) AnnounceStats(ctx context.Context, ih [20]byte, port int) ([]netip.AddrPort, LookupStats, error) {
+	return n.AnnounceFound(ctx, ih, port, nil)
+}
+
+// AnnounceFound is AnnounceStats that also hands each batch of new peers to
+// found as soon as a node names them, from the lookup's goroutines. A
+// lookup lasts until its slowest useful node answers or times out (2 s for
+// a node that has gone), while the peers usually come in the first
+// milliseconds: a download need not wait for the rest.
+func (n *Node) AnnounceFound(ctx context.Context, ih [20]byte, port int, found func([]netip.AddrPort)) ([]netip.AddrPort, LookupStats, error) {
 	if port < 0 || port > 65535 {
 		return nil, LookupStats{}, fmt.Errorf("dht announce: port %d out of range", port)
 	}
-	return n.lookup(ctx, ih, true, port)
+	return n.lookup(ctx, ih, true, port, found)
 }
 
 // nodeFilter is the library's filter (BEP 42, blocklist) plus: never query
@@ -91,7 +100,8 @@ type peerSet struct {
 	first time.Duration
 }
 
-func (ps *peerSet) add(values []krpc.NodeAddr) {
+// add records values and returns those not seen before.
+func (ps *peerSet) add(values []krpc.NodeAddr) (fresh []netip.AddrPort) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	for _, p := range values {
@@ -104,10 +114,12 @@ func (ps *peerSet) add(values []krpc.NodeAddr) {
 		}
 		ps.seen[ap] = struct{}{}
 		ps.list = append(ps.list, ap)
+		fresh = append(fresh, ap)
 	}
+	return fresh
 }
 
-func (n *Node) lookup(ctx context.Context, ih [20]byte, announce bool, port int) ([]netip.AddrPort, LookupStats, error) {
+func (n *Node) lookup(ctx context.Context, ih [20]byte, announce bool, port int, found func([]netip.AddrPort)) ([]netip.AddrPort, LookupStats, error) {
 	ps := &peerSet{start: time.Now(), seen: make(map[netip.AddrPort]struct{})}
 	var st LookupStats
 	if err := ctx.Err(); err != nil {
@@ -136,7 +148,9 @@ func (n *Node) lookup(ctx context.Context, ih [20]byte, announce bool, port int)
 		DoQuery: func(qctx context.Context, addr krpc.NodeAddr) traversal.QueryResult {
 			res := srv.GetPeers(qctx, adht.NewAddr(addr.UDP()), target, false, adht.QueryRateLimiting{})
 			if r := res.Reply.R; r != nil {
-				ps.add(r.Values)
+				if fresh := ps.add(r.Values); len(fresh) > 0 && found != nil {
+					found(fresh)
+				}
 				n.external.vote(res.Reply.IP)
 			}
 			return res.TraversalQueryResult(addr)

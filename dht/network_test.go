@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -90,4 +91,44 @@ func cmpDistance(a, b, target [20]byte) int {
 		}
 	}
 	return 0
+}
+
+// AnnounceFound hands over each peer as a node names it, before the lookup
+// returns: every peer the lookup returns went to found first, once.
+func TestNetwork_AnnounceFoundStreams(t *testing.T) {
+	nodes := startNetwork(t, 30, Config{})
+	ih := randomHash()
+	for k, seed := range nodes[:3] {
+		if _, err := seed.Announce(t.Context(), ih, 41000+k); err != nil {
+			t.Fatalf("announce: %v", err)
+		}
+	}
+	var (
+		mu       sync.Mutex
+		streamed []netip.AddrPort
+		returned bool
+		late     bool
+	)
+	peers, _, err := nodes[len(nodes)-1].AnnounceFound(t.Context(), ih, 41999, func(found []netip.AddrPort) {
+		mu.Lock()
+		defer mu.Unlock()
+		late = late || returned
+		streamed = append(streamed, found...)
+	})
+	mu.Lock()
+	returned = true
+	mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(peers) != 3 {
+		t.Fatalf("lookup returned %v, want the 3 seeds", peers)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.SortFunc(streamed, netip.AddrPort.Compare)
+	slices.SortFunc(peers, netip.AddrPort.Compare)
+	if !slices.Equal(streamed, peers) || late {
+		t.Fatalf("streamed %v (late: %v), returned %v", streamed, late, peers)
+	}
 }

@@ -56,11 +56,16 @@ type Node struct {
 	pingCtx    context.Context
 	stopPings  context.CancelFunc
 
-	// bootstrapped is closed once Run's first bootstrap is over; lookups
-	// wait for it (briefly), since one run on the bare state file or
-	// bootstrap list reaches few nodes and an announce there is lost.
-	bootstrapped chan struct{}
-	running      atomic.Bool // Run was called; else nobody will bootstrap
+	// bootstrapped is closed once Run's first bootstrap is over, or as
+	// soon as the table holds a bucket of nodes that answered, whichever
+	// comes first; lookups wait for it (briefly), since one run on the
+	// bare state file or bootstrap list reaches few nodes and an announce
+	// there is lost. Not waiting for the whole bootstrap matters after a
+	// restart: the traversal waits out every dead contact of the saved
+	// table, which kept a magnet's first lookup back by 2 s.
+	bootstrapped     chan struct{}
+	bootstrappedOnce sync.Once
+	running          atomic.Bool // Run was called; else nobody will bootstrap
 }
 
 // maxBootstrapWait bounds how long a lookup waits for the first bootstrap.
@@ -279,8 +284,11 @@ func (n *Node) Run(ctx context.Context) error {
 	n.log.Info("DHT node started", "addr", n.Addr(), "id", hex.EncodeToString(n.id[:]), "config", n.cfg)
 	// Before the maintainer starts, which would otherwise bootstrap too.
 	n.running.Store(true)
+	booted := make(chan struct{})
+	go n.openWhenHealthy(booted)
 	n.bootstrap(ctx, true)
-	close(n.bootstrapped)
+	close(booted)
+	n.openLookups()
 	var wg sync.WaitGroup
 	// The library's maintainer pings questionable nodes, refreshes
 	// buckets and re-bootstraps every 30 minutes; it returns on Close. Its
@@ -324,6 +332,39 @@ func (n *Node) Run(ctx context.Context) error {
 
 // wantGoodNodes is when the table counts as healthy: one full bucket.
 const wantGoodNodes = 8
+
+func (n *Node) openLookups() { n.bootstrappedOnce.Do(func() { close(n.bootstrapped) }) }
+
+// openWhenHealthy lets lookups start during the first bootstrap once
+// wantGoodNodes nodes have answered, or once any has and lookupGrace has
+// passed. The bootstrap walks towards our own id, and after a restart the
+// nodes nearest it are often our own earlier incarnations, gone: waiting
+// out their timeouts (2 s) helps no lookup for anything else.
+func (n *Node) openWhenHealthy(booted <-chan struct{}) {
+	start := time.Now()
+	tk := time.NewTicker(5 * time.Millisecond)
+	defer tk.Stop()
+	for {
+		select {
+		case <-booted:
+			return
+		case <-tk.C:
+			srv := n.srv.Load()
+			if srv == nil {
+				continue
+			}
+			if good := srv.Stats().GoodNodes; good >= wantGoodNodes || good > 0 && time.Since(start) >= lookupGrace {
+				n.log.Debug("DHT lookups may start", "goodNodes", good, "after", time.Since(start))
+				n.openLookups()
+				return
+			}
+		}
+	}
+}
+
+// lookupGrace is how long lookups wait for a bucket's worth of answers
+// before going ahead with fewer.
+const lookupGrace = 250 * time.Millisecond
 
 // bootstrapLoop bootstraps again, with backoff, while the table is thin.
 // The library's maintainer re-bootstraps only every 30 minutes, so a node

@@ -186,12 +186,31 @@ func (t *torrent) handleTrackerUpdate(u trackerUpdate) {
 	t.dial()
 }
 
+// dhtAnnounce runs one DHT lookup and announce. With a DHTStreamer the
+// peers reach the torrent as the lookup finds them (delivered), and the
+// ones it returns at the end are only counted.
+func (t *torrent) dhtAnnounce(ctx context.Context) (peers []netip.AddrPort, delivered bool, err error) {
+	port := int(t.s.addr.Port())
+	ds, ok := t.s.cfg.DHT.(DHTStreamer)
+	if !ok {
+		peers, err = t.s.cfg.DHT.Announce(ctx, t.ih, port)
+		return peers, false, err
+	}
+	peers, err = ds.AnnounceStream(ctx, t.ih, port, func(found []netip.AddrPort) {
+		select {
+		case t.found <- foundPeers{addrs: found, source: SourceDHT}:
+		case <-ctx.Done():
+		}
+	})
+	return peers, true, err
+}
+
 func (t *torrent) dhtLoop(ctx context.Context) {
 	retry := dhtRetryFirst
 	for {
 		wait := dhtAnnounceEvery
 		if !t.private.Load() && !t.pausedA.Load() {
-			peers, err := t.s.cfg.DHT.Announce(ctx, t.ih, int(t.s.addr.Port()))
+			peers, delivered, err := t.dhtAnnounce(ctx)
 			if ctx.Err() != nil {
 				return
 			}
@@ -207,7 +226,7 @@ func (t *torrent) dhtLoop(ctx context.Context) {
 				retry = dhtRetryFirst
 			}
 			t.s.noteDHT(len(peers))
-			if len(peers) > 0 {
+			if len(peers) > 0 && !delivered {
 				select {
 				case t.found <- foundPeers{addrs: peers, source: SourceDHT}:
 				case <-ctx.Done():

@@ -49,6 +49,13 @@ type DHT interface {
 	Announce(ctx context.Context, ih [20]byte, port int) ([]netip.AddrPort, error)
 }
 
+// DHTStreamer is a DHT that can also hand over peers while its lookup is
+// still going (from any goroutine); the engine then dials them at once
+// instead of when the slowest node of the lookup has answered.
+type DHTStreamer interface {
+	AnnounceStream(ctx context.Context, ih [20]byte, port int, found func([]netip.AddrPort)) ([]netip.AddrPort, error)
+}
+
 // Config configures a Session. Zero values mean defaults.
 type Config struct {
 	ListenAddr         string // default ":6881", trying the next ports if busy; tests use "127.0.0.1:0"

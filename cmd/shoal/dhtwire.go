@@ -19,14 +19,21 @@ type sessionDHT struct {
 	node atomic.Pointer[dht.Node]
 }
 
-var _ swarm.DHT = (*sessionDHT)(nil)
+var (
+	_ swarm.DHT         = (*sessionDHT)(nil)
+	_ swarm.DHTStreamer = (*sessionDHT)(nil)
+)
 
 func (d *sessionDHT) Announce(ctx context.Context, ih [20]byte, port int) ([]netip.AddrPort, error) {
+	return d.AnnounceStream(ctx, ih, port, nil)
+}
+
+func (d *sessionDHT) AnnounceStream(ctx context.Context, ih [20]byte, port int, found func([]netip.AddrPort)) ([]netip.AddrPort, error) {
 	n := d.node.Load()
 	if n == nil {
 		return nil, dht.ErrNoNodes
 	}
-	peers, st, err := n.AnnounceStats(ctx, ih, port)
+	peers, st, err := n.AnnounceFound(ctx, ih, port, found)
 	if err == nil && st.Announced == 0 {
 		// A lookup that reached nobody (a table of stale contacts, say) is a
 		// failure to the engine, which then retries in seconds rather than
