@@ -78,20 +78,7 @@ type rawLeecher struct {
 
 func dialRaw(t *testing.T, addr string, ih swarm.InfoHash) *rawLeecher {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(60 * time.Second))
-	var reserved [8]byte
-	reserved[7] |= 0x04 // fast
-	hs := append([]byte("\x13BitTorrent protocol"), reserved[:]...)
-	hs = append(hs, ih[:]...)
-	hs = append(hs, "-XX0001-rawleecher01"...)
-	if _, err := c.Write(hs); err != nil {
-		t.Fatal(err)
-	}
+	c := rawHandshake(t, addr, ih, resvFast, "-XX0001-rawleecher01")
 	l := &rawLeecher{c: c, r: bufio.NewReader(c)}
 	if _, err := io.ReadFull(l.r, make([]byte, 68)); err != nil {
 		t.Fatalf("handshake: %v", err)

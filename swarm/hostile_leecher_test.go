@@ -20,6 +20,37 @@ import (
 	"github.com/shoal-bt/shoal/swarm"
 )
 
+// Reserved bits a raw peer may claim in its handshake.
+const (
+	resvExtended = 1 << (5*8 + 4) // byte 5, 0x10: BEP 10
+	resvFast     = 1 << (7*8 + 2) // byte 7, 0x04: BEP 6
+	resvDHT      = 1 << (7 * 8)   // byte 7, 0x01: BEP 5
+)
+
+// rawHandshake connects to a shoal session at addr as a raw peer of ih and
+// sends our handshake with the given reserved bits (resv*) and peer id.
+// The connection is closed when the test ends.
+func rawHandshake(t *testing.T, addr string, ih swarm.InfoHash, bits uint64, id string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v (is the peer still alive?)", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	var reserved [8]byte
+	for k := range reserved {
+		reserved[k] = byte(bits >> (8 * k))
+	}
+	hs := append([]byte("\x13BitTorrent protocol"), reserved[:]...)
+	hs = append(hs, ih[:]...)
+	hs = append(hs, fmt.Sprintf("%-20.20s", id)...)
+	if _, err := c.Write(hs); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // A leecher may ask a seed for any ut_metadata piece index. One so large
 // that index*16 KiB wraps around once crashed the seed's process; now it
 // gets a reject and the seed goes on serving.
@@ -29,20 +60,7 @@ func TestHostileLeecher_HugeMetadataIndex(t *testing.T) {
 	tor := testnet.Create(t, root, 16<<10)
 	s, ih := seed(t, src, tor, swarm.Config{})
 
-	c, err := net.DialTimeout("tcp", s.Addr().String(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	var reserved [8]byte
-	reserved[5] |= 0x10 // extension protocol
-	hs := append([]byte("\x13BitTorrent protocol"), reserved[:]...)
-	hs = append(hs, ih[:]...)
-	hs = append(hs, "-XX0001-hostileleech"...)
-	if _, err := c.Write(hs); err != nil {
-		t.Fatal(err)
-	}
+	c := rawHandshake(t, s.Addr().String(), ih, resvExtended, "-XX0001-hostileleech")
 	p := &rawPeer{c: c, r: bufio.NewReader(c), tor: tor}
 	var back [68]byte
 	if _, err := p.r.Read(back[:1]); err != nil {
@@ -150,20 +168,8 @@ func TestHostileLeecher_RequestFloodWithoutReading(t *testing.T) {
 	src, root := payload(t, 45, testnet.File{Path: "f.bin", Size: 100_000})
 	tor := testnet.Create(t, root, 16<<10)
 	s, ih := seed(t, src, tor, swarm.Config{})
-	c, err := net.DialTimeout("tcp", s.Addr().String(), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	var reserved [8]byte
-	reserved[7] |= 0x04 // fast: every refused request gets a reject
-	hs := append([]byte("\x13BitTorrent protocol"), reserved[:]...)
-	hs = append(hs, ih[:]...)
-	hs = append(hs, "-XX0001-requestflood"...)
-	if _, err := c.Write(hs); err != nil {
-		t.Fatal(err)
-	}
+	// Fast: every refused request gets a reject.
+	c := rawHandshake(t, s.Addr().String(), ih, resvFast, "-XX0001-requestflood")
 	// 2M requests for a piece we never said we wanted: 34 MB of rejects,
 	// more than any socket buffer holds. We never read.
 	req := make([]byte, 0, 17*4096)

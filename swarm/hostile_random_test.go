@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -102,21 +101,8 @@ func randomMessage(r *rand.Rand, extIDs []byte) []byte {
 // messages, reading (and dropping) whatever comes back. It returns how
 // many it sent before the other side hung up, which is allowed.
 func hostileSession(t *testing.T, addr string, ih swarm.InfoHash, r *rand.Rand, n int) int {
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatalf("dial %s: %v (is the peer still alive?)", addr, err)
-	}
+	c := rawHandshake(t, addr, ih, resvExtended|resvFast|resvDHT, fmt.Sprintf("-XX0001-%012d", r.Uint64()%1e12))
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	var reserved [8]byte
-	reserved[5] |= 0x10 // extension protocol
-	reserved[7] |= 0x05 // fast, DHT
-	hs := append([]byte("\x13BitTorrent protocol"), reserved[:]...)
-	hs = append(hs, ih[:]...)
-	hs = append(hs, fmt.Sprintf("-XX0001-%012d", r.Uint64()%1e12)...)
-	if _, err := c.Write(hs); err != nil {
-		return 0
-	}
 	br := bufio.NewReader(c)
 	if _, err := io.ReadFull(br, make([]byte, 68)); err != nil {
 		return 0 // refused: banned or shutting the door, which is its right

@@ -76,6 +76,19 @@ func (p *rawPeer) read() (int, []byte, error) {
 	return int(b[0]), b[1:], nil
 }
 
+// nextRequest reads until the leecher sends a request and returns it.
+func (p *rawPeer) nextRequest() (i, begin, length uint32, err error) {
+	for {
+		typ, b, err := p.read()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if typ == int(pp.Request) {
+			return binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]), binary.BigEndian.Uint32(b[8:]), nil
+		}
+	}
+}
+
 func (p *rawPeer) piece(i, begin, length uint32) []byte {
 	off := int64(i)*p.tor.Info.PieceLength + int64(begin)
 	b := binary.BigEndian.AppendUint32(nil, i)
@@ -185,14 +198,10 @@ func hostileCases() []hostileCase {
 			}
 			n := uint32(p.tor.Info.NumPieces())
 			for {
-				typ, b, err := p.read()
+				i, begin, length, err := p.nextRequest()
 				if err != nil {
 					return err
 				}
-				if typ != int(pp.Request) {
-					continue
-				}
-				i, begin, length := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]), binary.BigEndian.Uint32(b[8:])
 				// The right bytes under an index past the last piece.
 				hdr := binary.BigEndian.AppendUint32(nil, i+n)
 				hdr = binary.BigEndian.AppendUint32(hdr, begin)
@@ -206,14 +215,10 @@ func hostileCases() []hostileCase {
 				return err
 			}
 			for {
-				typ, b, err := p.read()
+				i, begin, length, err := p.nextRequest()
 				if err != nil {
 					return err
 				}
-				if typ != int(pp.Request) {
-					continue
-				}
-				i, begin, length := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]), binary.BigEndian.Uint32(b[8:])
 				msg := p.piece(i, begin, length)
 				for k := 8; k < len(msg); k++ {
 					msg[k] ^= 0x5a

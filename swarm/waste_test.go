@@ -2,9 +2,10 @@ package swarm_test
 
 import (
 	"context"
-	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -128,14 +129,10 @@ func corruptFrom(good int) func(p *rawPeer) error {
 		}
 		sent := 0
 		for {
-			typ, b, err := p.read()
+			i, begin, length, err := p.nextRequest()
 			if err != nil {
 				return err
 			}
-			if typ != int(pp.Request) {
-				continue
-			}
-			i, begin, length := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]), binary.BigEndian.Uint32(b[8:])
 			msg := p.piece(i, begin, length)
 			if sent >= good {
 				for k := 8; k < len(msg); k++ {
@@ -238,37 +235,60 @@ func TestWaste_BanDropsPoisonedPieces(t *testing.T) {
 	}
 	tor := testnet.Create(t, root, pieceLen)
 	honest, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 512 << 10})
-	// Good for its first piece, then corrupt; of the pieces it lies in,
-	// only the first gets its last block: the others stay partial.
+	// Good for its first piece, then corrupt. Of the pieces it lies in,
+	// only the first gets its last block, and only once a block of another
+	// piece went out: that one then sits partial, poisoned, at the ban
+	// (whatever the timing of the leecher's requests).
 	bad := startHostile(t, tor, data, func(p *rawPeer) error {
 		if err := wantsAll(p); err != nil {
 			return err
 		}
-		sent, lastSent := 0, false
+		sent, failing := 0, -1
+		var held []byte // the failing piece's last block
 		for {
-			typ, b, err := p.read()
+			if held != nil {
+				// Should no other piece be asked of us, complete it anyway.
+				p.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			}
+			i, begin, length, err := p.nextRequest()
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && held != nil {
+				p.c.SetReadDeadline(time.Time{})
+				if err := p.send(pp.Piece, held); err != nil {
+					return err
+				}
+				held = nil
+				continue
+			}
 			if err != nil {
 				return err
 			}
-			if typ != int(pp.Request) {
+			msg := p.piece(i, begin, length)
+			if sent < pieceLen {
+				sent += int(length)
+				if err := p.send(pp.Piece, msg); err != nil {
+					return err
+				}
 				continue
 			}
-			i, begin, length := binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:]), binary.BigEndian.Uint32(b[8:])
-			msg := p.piece(i, begin, length)
-			if sent >= pieceLen {
-				if int64(begin)+int64(length) == p.tor.Info.PieceSize(int(i)) {
-					if lastSent {
-						continue
-					}
-					lastSent = true
-				}
-				for k := 8; k < len(msg); k++ {
-					msg[k] ^= 0x5a
-				}
+			for k := 8; k < len(msg); k++ {
+				msg[k] ^= 0x5a
 			}
-			sent += int(length)
+			if int64(begin)+int64(length) == p.tor.Info.PieceSize(int(i)) {
+				if failing < 0 {
+					failing, held = int(i), msg
+				}
+				continue // no other piece is ever completed by us
+			}
 			if err := p.send(pp.Piece, msg); err != nil {
 				return err
+			}
+			if held != nil && int(i) != failing {
+				p.c.SetReadDeadline(time.Time{})
+				if err := p.send(pp.Piece, held); err != nil {
+					return err
+				}
+				held = nil
 			}
 		}
 	})
