@@ -432,6 +432,14 @@ func (n *Node) save() error {
 		if !ok || len(st.Nodes) >= maxStateNodes {
 			continue
 		}
+		// Only contacts that answered us go back to the file, unless
+		// nobody did (offline: what we had is still our best guess). A
+		// table keeps unanswered contacts for a long time, and saved
+		// again and again they piled up: each restart then spent its
+		// first lookups waiting out timeouts of nodes long gone.
+		if yes, any := n.screen.answered(ap); any && !yes {
+			continue
+		}
 		st.Nodes = append(st.Nodes, contact{ID: ni.ID, Addr: ap})
 	}
 	n.saveMu.Lock()

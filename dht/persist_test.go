@@ -207,3 +207,59 @@ func deadUDPAddr(t *testing.T) netip.AddrPort {
 	c.Close()
 	return ap
 }
+
+// TestPersistence_DeadContactsNotSavedAgain: contacts that never answered
+// during a run are left out of the file it saves, so a table of gone nodes
+// does not grow restart after restart. A run that heard nobody at all
+// keeps what it had.
+func TestPersistence_DeadContactsNotSavedAgain(t *testing.T) {
+	nodes := startNetwork(t, 20, Config{})
+	stateFile := filepath.Join(t.TempDir(), "dht.dat")
+	var st state
+	st.ID = randomHash()
+	dead := map[netip.AddrPort]bool{}
+	for range 6 {
+		a := deadUDPAddr(t)
+		dead[a] = true
+		st.Nodes = append(st.Nodes, contact{ID: randomHash(), Addr: a})
+	}
+	if err := saveState(stateFile, st); err != nil {
+		t.Fatal(err)
+	}
+	x, stop := runNode(t, Config{Bootstrap: []string{nodes[0].Addr().String()}, StateFile: stateFile, QueryTimeout: 300 * time.Millisecond})
+	for deadline := time.Now().Add(10 * time.Second); x.Stats().GoodNodes < 8; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d nodes answered", x.Stats().GoodNodes)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	saved, ok, err := loadState(stateFile)
+	if err != nil || !ok {
+		t.Fatalf("load: %v %v", ok, err)
+	}
+	if len(saved.Nodes) < 8 {
+		t.Fatalf("saved %d contacts, want the live ones (at least 8)", len(saved.Nodes))
+	}
+	for _, c := range saved.Nodes {
+		if dead[c.Addr] {
+			t.Errorf("saved %v again, which never answered", c.Addr)
+		}
+	}
+
+	// Offline: only dead contacts and no bootstrap; nothing answers, so
+	// the file keeps them rather than losing the whole table.
+	if err := saveState(stateFile, st); err != nil {
+		t.Fatal(err)
+	}
+	_, stop = runNode(t, Config{StateFile: stateFile, QueryTimeout: 300 * time.Millisecond})
+	time.Sleep(100 * time.Millisecond)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	saved, _, _ = loadState(stateFile)
+	if len(saved.Nodes) != len(st.Nodes) {
+		t.Errorf("offline run saved %d contacts, want the %d it had", len(saved.Nodes), len(st.Nodes))
+	}
+}
