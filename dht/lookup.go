@@ -85,11 +85,21 @@ func (n *Node) nodeFilter(node types.AddrMaybeId) bool {
 	if ap.Addr().Is4In6() || ap == n.Addr() {
 		return false
 	}
+	// A node that let a query go unanswered for a while is most likely
+	// gone (a saved contact from yesterday); asking again would hold the
+	// lookup up for a whole timeout.
+	if n.screen.silent(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), n.silentAfter()) {
+		return false
+	}
 	if node.Id.Ok && node.Id.Value.AsByteArray() == n.id {
 		return false
 	}
 	return n.srv.Load().TraversalNodeFilter(node)
 }
+
+// silentAfter is how long after a query without an answer a node counts
+// as silent: well past a round trip, well before the query's timeout.
+func (n *Node) silentAfter() time.Duration { return min(200*time.Millisecond, n.cfg.QueryTimeout/2) }
 
 // peerSet collects peers from concurrent query goroutines.
 type peerSet struct {

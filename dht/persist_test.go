@@ -263,3 +263,43 @@ func TestPersistence_DeadContactsNotSavedAgain(t *testing.T) {
 		t.Errorf("offline run saved %d contacts, want the %d it had", len(saved.Nodes), len(st.Nodes))
 	}
 }
+
+// TestLookup_SkipsSilentContacts: right after a restart, the bootstrap has
+// already queried every saved contact; a lookup that starts before the
+// silent ones time out must not ask them again and wait out the same
+// timeouts, and it still finds the peer.
+func TestLookup_SkipsSilentContacts(t *testing.T) {
+	nodes := startNetwork(t, 20, Config{})
+	ih := randomHash()
+	if _, err := nodes[len(nodes)-1].Announce(t.Context(), ih, 7002); err != nil {
+		t.Fatal(err)
+	}
+	silent, got := countingListener(t)
+	stateFile := filepath.Join(t.TempDir(), "dht.dat")
+	// The silent contact's id is the infohash itself: the closest node to
+	// it there is, so a lookup for ih would ask it first.
+	st := state{ID: randomHash(), Nodes: []contact{{ID: ih, Addr: silent}, {ID: nodes[0].ID(), Addr: nodes[0].Addr()}}}
+	if err := saveState(stateFile, st); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	x, _ := runNode(t, Config{StateFile: stateFile, QueryTimeout: 5 * time.Second})
+	for got.Load() == 0 || x.Stats().GoodNodes == 0 {
+		if time.Since(start) > 4*time.Second {
+			t.Fatalf("bootstrap: %d queries to the silent contact, %d good nodes", got.Load(), x.Stats().GoodNodes)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(x.silentAfter() + 50*time.Millisecond)
+	before := got.Load()
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Second) // under the query timeout
+	defer cancel()
+	peers, _, err := x.GetPeers(ctx, ih)
+	want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), 7002)
+	if err != nil || !slices.Contains(peers, want) {
+		t.Fatalf("lookup: %v, %v; want %v", peers, err, want)
+	}
+	if after := got.Load(); after != before {
+		t.Errorf("the lookup asked the silent contact %d more times", after-before)
+	}
+}

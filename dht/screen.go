@@ -1,10 +1,12 @@
 package dht
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/anacrolix/dht/v2/krpc"
 	"github.com/anacrolix/torrent/bencode"
@@ -26,6 +28,58 @@ type screenConn struct {
 
 	mu        sync.Mutex
 	responded map[netip.AddrPort]struct{}
+	// asked holds, per address, when we first queried it since it last
+	// answered: a node that stays silent is skipped by lookups for a
+	// while (see silent), instead of costing each one a timeout.
+	asked map[netip.AddrPort]time.Time
+}
+
+// WriteTo notes queries (a KRPC dict with y=q; keys are sorted, so "1:y1:q"
+// is how that pair is spelled) before sending them.
+func (c *screenConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if bytes.Contains(b, []byte("1:y1:q")) {
+		if ap, ok := udpAddrPort(addr); ok {
+			c.mu.Lock()
+			if c.asked == nil {
+				c.asked = make(map[netip.AddrPort]time.Time)
+			}
+			if _, pending := c.asked[ap]; !pending && len(c.asked) < maxResponded {
+				c.asked[ap] = time.Now()
+			}
+			c.mu.Unlock()
+		}
+	}
+	return c.PacketConn.WriteTo(b, addr)
+}
+
+// silent reports whether ap was queried more than after ago and has not
+// answered since. A late answer clears it; so does time (silentFor), so a
+// node that comes back is tried again.
+func (c *screenConn) silent(ap netip.AddrPort, after time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.asked[ap]
+	if !ok {
+		return false
+	}
+	age := time.Since(t)
+	if age > silentFor {
+		delete(c.asked, ap)
+		return false
+	}
+	return age > after
+}
+
+// silentFor is how long a node that did not answer stays skipped.
+const silentFor = 10 * time.Minute
+
+func udpAddrPort(addr net.Addr) (netip.AddrPort, bool) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	ap := ua.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true
 }
 
 // maxResponded bounds the answered set: a state file keeps fewer anyway.
@@ -49,14 +103,13 @@ func (c *screenConn) ReadFrom(b []byte) (int, net.Addr, error) {
 }
 
 func (c *screenConn) noteResponse(addr net.Addr) {
-	ua, isUDP := addr.(*net.UDPAddr)
-	if !isUDP {
+	ap, ok := udpAddrPort(addr)
+	if !ok {
 		return
 	}
-	ap := ua.AddrPort()
-	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	delete(c.asked, ap)
 	if c.responded == nil {
 		c.responded = make(map[netip.AddrPort]struct{})
 	}
