@@ -102,11 +102,7 @@ type endgameRun struct {
 
 func runManySlowSeeds(t *testing.T, nPeers, size int, perBlock time.Duration, honourCancel bool) endgameRun {
 	t.Helper()
-	_, root := payload(t, 50, testnet.File{Path: "e.bin", Size: size})
-	data, err := os.ReadFile(filepath.Join(root, "e.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, root, data := onePayload(t, 50, "e.bin", size)
 	tor := testnet.Create(t, root, 256<<10)
 	var served atomic.Int64
 	var peers []string
@@ -179,11 +175,7 @@ func TestEndgame_FastSeedAmongSlowOnes(t *testing.T) {
 	}
 	for _, honour := range []bool{true, false} {
 		const size = 8 << 20
-		src, root := payload(t, 51, testnet.File{Path: "m.bin", Size: size})
-		data, err := os.ReadFile(filepath.Join(root, "m.bin"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		src, root, data := onePayload(t, 51, "m.bin", size)
 		tor := testnet.Create(t, root, 256<<10)
 		var served atomic.Int64
 		var peers []string

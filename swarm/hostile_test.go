@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -288,11 +287,7 @@ func TestHostile_PeersCutOffTransferCompletes(t *testing.T) {
 	for _, tc := range hostileCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			src, root := payload(t, 31, testnet.File{Path: "h.bin", Size: 1 << 20})
-			data, err := os.ReadFile(filepath.Join(root, "h.bin"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			src, root, data := onePayload(t, 31, "h.bin", 1<<20)
 			tor := testnet.Create(t, root, hostilePieceLen)
 			// The honest seed is slow enough that the bad peer has its go.
 			honest, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 512 << 10})
@@ -335,8 +330,7 @@ func TestHostile_PeersCutOffTransferCompletes(t *testing.T) {
 // not hold the download hostage.
 func TestHostile_LyingBitfieldDoesNotStall(t *testing.T) {
 	t.Parallel()
-	src, root := payload(t, 32, testnet.File{Path: "l.bin", Size: 1 << 20})
-	data, _ := os.ReadFile(filepath.Join(root, "l.bin"))
+	src, root, data := onePayload(t, 32, "l.bin", 1<<20)
 	tor := testnet.Create(t, root, hostilePieceLen)
 	honest, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 1 << 20})
 	bad := startHostile(t, tor, data, func(p *rawPeer) error {

@@ -1,6 +1,7 @@
 package swarm_test
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +18,18 @@ func payload(t *testing.T, seed uint64, files ...testnet.File) (src, root string
 	src = t.TempDir()
 	root = testnet.WriteTree(t, filepath.Join(src, "payload"), seed, files...)
 	return src, root
+}
+
+// onePayload is payload with a single file, whose bytes it also returns
+// (hostile peers serve them under wrong headers, tests compare them).
+func onePayload(t *testing.T, seed uint64, name string, size int) (src, root string, data []byte) {
+	t.Helper()
+	src, root = payload(t, seed, testnet.File{Path: name, Size: size})
+	data, err := os.ReadFile(filepath.Join(root, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, root, data
 }
 
 func leech(t *testing.T, s *swarm.Session, opts swarm.AddOptions) string {

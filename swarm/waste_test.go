@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -165,11 +164,7 @@ func TestWaste_RawLiarsMultiBlockPieces(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			src, root := payload(t, 45, testnet.File{Path: "r.bin", Size: 4 << 20})
-			data, err := os.ReadFile(filepath.Join(root, "r.bin"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			src, root, data := onePayload(t, 45, "r.bin", 4<<20)
 			tor := testnet.Create(t, root, pieceLen)
 			honest, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 1 << 20})
 			bad := startHostile(t, tor, data, corruptFrom(tc.good))
@@ -228,11 +223,7 @@ func (h recordLog) count(msg string) int {
 func TestWaste_BanDropsPoisonedPieces(t *testing.T) {
 	t.Parallel()
 	const pieceLen = 64 << 10
-	src, root := payload(t, 46, testnet.File{Path: "d.bin", Size: 2 << 20})
-	data, err := os.ReadFile(filepath.Join(root, "d.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, root, data := onePayload(t, 46, "d.bin", 2<<20)
 	tor := testnet.Create(t, root, pieceLen)
 	honest, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 512 << 10})
 	// Good for its first piece, then corrupt. Of the pieces it lies in,
