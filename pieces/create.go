@@ -47,9 +47,10 @@ func AutoPieceLength(total int64) int64 {
 // doc). Output is deterministic for the same content and options.
 //
 // Folder rules: files are ordered by path, compared component by component
-// in byte order; symlinks and special files (devices, FIFOs, sockets) are
-// skipped, since following links could share files from outside the folder
-// or loop; hidden files are included; empty files are included; empty
+// in byte order; symlinks are followed, to files and folders inside or
+// outside the folder (the user placed them to share what they show), except
+// a link back up its own path, which would loop, and a dangling one; special
+// files (devices, FIFOs, sockets) are skipped; hidden files are included; empty files are included; empty
 // directories vanish (BEP 3 cannot express them). A name that a downloader
 // would refuse (see ParseInfo) fails Create instead of being skipped. An
 // empty folder, or one with only empty files, fails with ErrNothingToShare.
@@ -130,42 +131,57 @@ type srcFile struct {
 	size int64
 }
 
+// walkFolder lists the regular files under root, following symlinks the
+// user placed (to files or folders, inside or outside root): sharing a
+// folder means sharing what its links show. A link that loops back to a
+// folder on its own path, or leads nowhere, is skipped.
 func walkFolder(root string) ([]srcFile, error) {
 	var files []srcFile
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	var walk func(dir string, rel []string, onPath []os.FileInfo) error
+	walk = func(dir string, rel []string, onPath []os.FileInfo) error {
+		entries, err := os.ReadDir(dir)
 		if err != nil {
 			return err
 		}
-		if p == root {
-			return nil
+		for _, d := range entries {
+			p := filepath.Join(dir, d.Name())
+			comps := append(slices.Clip(rel), d.Name())
+			name := strings.Join(comps, "/")
+			if err := checkComponent(d.Name()); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if len(comps) > MaxPathDepth {
+				return fmt.Errorf("%s: nested deeper than %d", name, MaxPathDepth)
+			}
+			fi, err := os.Stat(p) // follows links
+			if err != nil {
+				if d.Type()&fs.ModeSymlink != 0 {
+					continue // a dangling link shares nothing
+				}
+				return err
+			}
+			switch {
+			case fi.IsDir():
+				if slices.ContainsFunc(onPath, func(o os.FileInfo) bool { return os.SameFile(o, fi) }) {
+					continue // a link back up its own path would loop
+				}
+				if err := walk(p, comps, append(slices.Clip(onPath), fi)); err != nil {
+					return err
+				}
+			case fi.Mode().IsRegular():
+				if len(files) == MaxFiles {
+					return fmt.Errorf("more than %d files", MaxFiles)
+				}
+				files = append(files, srcFile{abs: p, rel: comps, size: fi.Size()})
+			}
 		}
-		if !d.IsDir() && !d.Type().IsRegular() {
-			return nil // symlinks and special files: see Create
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		comps := strings.Split(filepath.ToSlash(rel), "/")
-		if err := checkComponent(comps[len(comps)-1]); err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
-		if len(comps) > MaxPathDepth {
-			return fmt.Errorf("%s: nested deeper than %d", rel, MaxPathDepth)
-		}
-		if d.IsDir() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if len(files) == MaxFiles {
-			return fmt.Errorf("more than %d files", MaxFiles)
-		}
-		files = append(files, srcFile{abs: p, rel: comps, size: info.Size()})
 		return nil
-	})
+	}
+	top, err := os.Stat(root)
+	if err != nil {
+		return nil, err
+	}
+	err = walk(root, nil, []os.FileInfo{top})
 	slices.SortFunc(files, func(a, b srcFile) int { return slices.Compare(a.rel, b.rel) })
 	return files, err
 }

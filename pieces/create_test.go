@@ -51,11 +51,12 @@ func writeFolder(t testing.TB, name string, spec []testFile) string {
 
 func TestCreate_FolderRoundtrip(t *testing.T) {
 	root := writeFolder(t, "payload", folderSpec)
-	// Things Create must skip.
-	if err := os.Symlink("/etc/passwd", filepath.Join(root, "link")); err != nil {
+	// Things Create must skip: a link that loops back up its own path, a
+	// dangling link.
+	if err := os.Symlink(root, filepath.Join(root, "dir", "loop")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join(root, "dir"), filepath.Join(root, "dirlink")); err != nil {
+	if err := os.Symlink(filepath.Join(root, "nowhere"), filepath.Join(root, "dangling")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(filepath.Join(root, "emptydir"), 0o755); err != nil {

@@ -31,8 +31,11 @@
 //   - v2-only torrents (no v1 "pieces"): hybrid torrents are read as v1.
 //
 // Storage checks again at open time (defence in depth): every file is opened
-// through an os.Root rooted at the download directory, so no path, and no
-// symlink planted inside the directory, can reach outside it.
+// for writing through an os.Root rooted at the download directory, so no
+// path, and no symlink planted inside the directory, can make a write land
+// outside it (a write that would is refused with a *SymlinkError naming the
+// link). Reads follow symlinks the user placed, also to outside the
+// directory: seeding a folder shares what its links show.
 //
 // # BLAKE3
 //

@@ -207,7 +207,7 @@ func Stamp(dir string, info *Info) ([]FileStamp, error) {
 		if s.root == nil || info.Files[k].Padding {
 			continue
 		}
-		st, err := s.root.Stat(s.rel[k])
+		st, err := s.statFollow(s.root, s.rel[k])
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			continue
 		}

@@ -132,7 +132,7 @@ func (s *Storage) StatFile(k int) (FileStamp, error) {
 	if root == nil {
 		return FileStamp{Size: -1}, nil
 	}
-	st, err := root.Stat(s.rel[k])
+	st, err := s.statFollow(root, s.rel[k])
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return FileStamp{Size: -1}, nil
 	}

@@ -21,10 +21,12 @@ const maxOpenFiles = 64
 // ReadAt/WriteAt), no mmap. Offsets are torrent-global and may span files.
 // Its methods are safe for concurrent use.
 //
-// Every file is opened through an os.Root at the download directory, so
-// neither a crafted path nor a symlink planted under the directory (for
-// example Name -> /etc) can reach outside it: symlinks that stay inside are
-// followed, others fail the open. Names are validated again here in case the
+// Every file is opened for writing through an os.Root at the download
+// directory, so neither a crafted path nor a symlink planted under the
+// directory (for example Name -> /etc) can make a write land outside it:
+// symlinks that stay inside are followed, others fail with a *SymlinkError.
+// Reads and stats follow every symlink, since a user sharing a folder
+// shares what its links show. Names are validated again here in case the
 // Info was built by hand. Special files (FIFOs, devices) are refused.
 //
 // Files and their parent directories are created lazily by the first write

@@ -93,19 +93,26 @@ func (s *Storage) openFile(k int, write bool) (*os.File, error) {
 		}
 		s.root = root
 	}
-	if st, err := s.root.Stat(rel); err == nil && !st.Mode().IsRegular() {
+	if st, err := s.statFollow(s.root, rel); err == nil && !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: %w (%v)", rel, errNotRegular, st.Mode().Type())
 	}
-	flag := os.O_RDONLY
+	var (
+		f   *os.File
+		err error
+	)
 	if write {
-		flag = os.O_RDWR | os.O_CREATE
+		if link := escapingLink(s.dir, rel); link != nil {
+			return nil, link
+		}
 		if dir := path.Dir(rel); dir != "." {
 			if err := s.root.MkdirAll(dir, 0o755); err != nil {
 				return nil, fmt.Errorf("create %s: %w", dir, err)
 			}
 		}
+		f, err = s.root.OpenFile(rel, os.O_RDWR|os.O_CREATE, 0o644)
+	} else {
+		f, err = s.openFollow(rel)
 	}
-	f, err := s.root.OpenFile(rel, flag, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +218,7 @@ func (s *Storage) statFile(k int) error {
 	if root == nil {
 		return fmt.Errorf("%s: %w", s.rel[k], fs.ErrNotExist)
 	}
-	st, err := root.Stat(s.rel[k])
+	st, err := s.statFollow(root, s.rel[k])
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 			if err != nil {
 				return err
 			}
+			warnLinksOutside(a, add.Dir, add.Torrent.Info.Name)
 			err = runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				lib := &library{dir: cfg.StateDir}
 				ih, err := lib.add(ctx, a, s, add)
@@ -124,6 +125,33 @@ func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions
 		return swarm.AddOptions{}, "", fmt.Errorf("save torrent: %w", err)
 	}
 	return swarm.AddOptions{Torrent: t, Dir: filepath.Dir(abs), Trusted: true}, path, nil
+}
+
+// warnLinksOutside says once in the log that the shared folder has symlinks
+// leading out of it: they are served (the user placed them), but someone
+// reading the log should know the share reaches beyond the folder.
+func warnLinksOutside(a *app, dir, name string) {
+	top, err := filepath.EvalSymlinks(filepath.Join(dir, name))
+	if err != nil {
+		return
+	}
+	var n int
+	var first, target string
+	filepath.WalkDir(filepath.Join(dir, name), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		to, err := filepath.EvalSymlinks(p)
+		if rel, rerr := filepath.Rel(top, to); err == nil && (rerr != nil || !filepath.IsLocal(rel)) {
+			if n++; n == 1 {
+				first, target = p, to
+			}
+		}
+		return nil
+	})
+	if n > 0 {
+		a.log.Warn("Serving files through symlinks that lead outside the shared folder", "links", n, "first", first, "target", target)
+	}
 }
 
 // reachableAddr names an address other machines can reach us on: the listen
