@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"runtime"
 	"sync/atomic"
@@ -100,7 +99,7 @@ func verifyFile(ctx context.Context, s *Storage, info *Info, k int, buf []byte) 
 		off += int64(n)
 	}
 	if sum := h.Sum(nil); !bytes.Equal(sum, f.Blake3) {
-		r.Err = fmt.Errorf("%s: %w", r.Path, ErrDigestMismatch)
+		r.Err = ErrDigestMismatch // Path names the file; saying it here too would repeat it
 		return r, nil
 	}
 	r.OK = true

@@ -14,13 +14,16 @@ import (
 func init() { register(newVerifyCmd) }
 
 func newVerifyCmd(a *app) *cobra.Command {
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify DIR FILE.torrent",
 		Short: "Check data on disk against a torrent and say what is bad",
-		Long: `Verify checks every piece's SHA-1 and, when the torrent carries them,
-every file's BLAKE3 digest. DIR is the directory that holds the torrent's
-top-level file or folder (as 'get -o DIR'); the folder itself works too.
-Exit code 0 means everything matched, 4 that something did not.`,
+		Long: `Verify checks every file's size, every piece's SHA-1 and, when the torrent
+carries them, every file's BLAKE3 digest. DIR is the directory that holds
+the torrent's top-level file or folder (as 'get -o DIR'); the folder itself
+works too. A file whose BLAKE3 digest matches is good even when a piece it
+shares with a bad neighbour fails. Exit code 0 means everything matched, 4
+that something did not.`,
 		Args: exactArgs("DIR", "FILE.torrent"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := loadSource(args[1])
@@ -37,9 +40,13 @@ Exit code 0 means everything matched, 4 that something did not.`,
 			}
 			st, err := pieces.OpenStorage(dir, info)
 			if err != nil {
-				return err
+				return addError(err)
 			}
 			defer st.Close()
+			stamps, err := pieces.Stamp(dir, info)
+			if err != nil {
+				return err
+			}
 			have, err := pieces.Check(a.ctx, st, info, runtime.GOMAXPROCS(0), nil)
 			if err != nil {
 				return err
@@ -48,9 +55,15 @@ Exit code 0 means everything matched, 4 that something did not.`,
 			if err != nil {
 				return err
 			}
-			return reportVerify(a, info, have, results)
+			v := judge(dir, info, stamps, have, results)
+			v.print(a, asJSON)
+			if !v.OK {
+				return withCode(exitVerify, fmt.Errorf("data in %s does not match the torrent", filepath.Join(dir, info.Name)))
+			}
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per file that is not good, then a summary")
 	return cmd
 }
 
@@ -68,66 +81,4 @@ func dataDir(dir, name string) (string, error) {
 		return filepath.Dir(abs), nil
 	}
 	return dir, nil
-}
-
-func reportVerify(a *app, info *pieces.Info, have pieces.Bitfield, results []pieces.FileResult) error {
-	bad := 0
-	for f, file := range info.Files {
-		first, end := info.PiecesOf(f)
-		var badPieces []int
-		for p := first; p < end; p++ {
-			if !have.Has(p) {
-				badPieces = append(badPieces, p)
-			}
-		}
-		name := filepath.Join(append([]string{info.Name}, file.Path...)...)
-		if len(badPieces) > 0 {
-			bad++
-			fmt.Fprintf(a.stdout, "BAD      %s: %d of %d piece(s) missing or wrong: %s\n", name, len(badPieces), end-first, ranges(badPieces))
-		}
-	}
-	for _, r := range results {
-		switch {
-		case r.Missing:
-			bad++
-			fmt.Fprintf(a.stdout, "MISSING  %s\n", r.Path)
-		case r.Err != nil:
-			bad++
-			fmt.Fprintf(a.stdout, "ERROR    %s: %v\n", r.Path, r.Err)
-		case !r.OK:
-			bad++
-			fmt.Fprintf(a.stdout, "BAD      %s: BLAKE3 digest differs\n", r.Path)
-		}
-	}
-	n := info.NumPieces()
-	fmt.Fprintf(a.stdout, "%d of %d pieces good; %d file(s) checked with BLAKE3\n", have.Count(), n, len(results))
-	if bad > 0 || have.Count() != n {
-		return withCode(exitVerify, fmt.Errorf("verify: data in %s does not match the torrent", info.Name))
-	}
-	fmt.Fprintln(a.stdout, "OK: everything matches")
-	return nil
-}
-
-// ranges prints piece lists compactly: "3-7, 12, 40-41".
-func ranges(ps []int) string {
-	s := ""
-	for i := 0; i < len(ps); {
-		j := i
-		for j+1 < len(ps) && ps[j+1] == ps[j]+1 {
-			j++
-		}
-		if s != "" {
-			s += ", "
-		}
-		if j > i {
-			s += fmt.Sprintf("%d-%d", ps[i], ps[j])
-		} else {
-			s += fmt.Sprintf("%d", ps[i])
-		}
-		if len(s) > 200 {
-			return s + ", …"
-		}
-		i = j + 1
-	}
-	return s
 }

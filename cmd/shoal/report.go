@@ -241,3 +241,11 @@ func (r *reporter) emit(v any) {
 	}
 	fmt.Fprintf(r.a.stdout, "%s\n", b)
 }
+
+// emitJSON prints v as one line of JSON, without HTML escaping: scripts
+// read magnet links and paths, and "\u0026" in place of "&" breaks them.
+func (a *app) emitJSON(v any) {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

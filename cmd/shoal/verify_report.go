@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// fileVerdict is what verify found about one file; with --json it is
+// printed as is (docs/json.md).
+type fileVerdict struct {
+	Type      string `json:"type"` // "file"
+	Path      string `json:"path"`
+	Status    string `json:"status"` // ok, missing, longer, shorter, bad, unreadable
+	Size      int64  `json:"size"`   // as the torrent says
+	DiskSize  int64  `json:"diskSize"`
+	BadPieces []int  `json:"badPieces,omitempty"`
+	Blake3    string `json:"blake3"` // match, differs, none (no digest), "" (not read)
+	Err       string `json:"error,omitempty"`
+}
+
+// verdict is verify's account of a whole torrent.
+type verdict struct {
+	Type          string `json:"type"` // "verify"
+	OK            bool   `json:"ok"`
+	Files         int    `json:"files"`
+	FilesGood     int    `json:"filesGood"`
+	FilesMissing  int    `json:"filesMissing"`
+	Blake3Checked int    `json:"blake3Checked"`
+	Pieces        int    `json:"pieces"`
+	PiecesGood    int    `json:"piecesGood"`
+	// Pieces that fail although every file they touch is good by its
+	// size and digest: the torrent's hashes disagree with its digests.
+	Unexplained []int `json:"unexplainedPieces,omitempty"`
+
+	files []fileVerdict
+}
+
+// judge decides each file's verdict. A file's own evidence wins: its size
+// first, then its BLAKE3 digest when the torrent has one, and only for a
+// file without a digest the pieces it overlaps, since a piece shared with a
+// bad neighbour fails although this file's bytes are right.
+func judge(dir string, info *pieces.Info, stamps []pieces.FileStamp, have pieces.Bitfield, results []pieces.FileResult) verdict {
+	v := verdict{Type: "verify", Pieces: info.NumPieces(), PiecesGood: have.Count()}
+	byFile := map[int]pieces.FileResult{}
+	for _, r := range results {
+		byFile[r.Index] = r
+	}
+	good := make([]bool, len(info.Files))
+	for k, f := range info.Files {
+		if f.Padding {
+			good[k] = true
+			continue
+		}
+		fv := fileVerdict{Type: "file", Path: filepath.Join(append([]string{dir, info.Name}, f.Path...)...),
+			Size: f.Length, DiskSize: stamps[k].Size, Status: "ok"}
+		first, end := info.PiecesOf(k)
+		for p := first; p < end; p++ {
+			if !have.Has(p) {
+				fv.BadPieces = append(fv.BadPieces, p)
+			}
+		}
+		r, digest := byFile[k]
+		switch {
+		case !digest:
+			fv.Blake3 = "none"
+		case r.OK:
+			fv.Blake3 = "match"
+			v.Blake3Checked++
+		case errors.Is(r.Err, pieces.ErrDigestMismatch):
+			fv.Blake3 = "differs"
+			v.Blake3Checked++
+		}
+		switch {
+		case stamps[k].Size < 0:
+			fv.Status, fv.Blake3, fv.BadPieces = "missing", "", nil
+			v.FilesMissing++
+		case stamps[k].Size > f.Length:
+			fv.Status = "longer"
+		case stamps[k].Size < f.Length:
+			fv.Status = "shorter"
+		case digest && r.Err != nil && !errors.Is(r.Err, pieces.ErrDigestMismatch):
+			fv.Status, fv.Err = "unreadable", r.Err.Error()
+		case digest && r.OK:
+			fv.BadPieces = nil // shared pieces that fail are a neighbour's
+		case digest || len(fv.BadPieces) > 0:
+			fv.Status = "bad"
+		}
+		if fv.Status == "ok" {
+			good[k] = true
+			v.FilesGood++
+		}
+		v.Files++
+		v.files = append(v.files, fv)
+	}
+	for p := range v.Pieces {
+		if have.Has(p) {
+			continue
+		}
+		explained := false
+		for k := range info.Files {
+			if first, end := info.PiecesOf(k); p >= first && p < end && !good[k] {
+				explained = true
+			}
+		}
+		if !explained {
+			v.Unexplained = append(v.Unexplained, p)
+		}
+	}
+	v.OK = v.FilesGood == v.Files && len(v.Unexplained) == 0
+	return v
+}
+
+func (v verdict) print(a *app, asJSON bool) {
+	if asJSON {
+		for _, f := range v.files {
+			if f.Status != "ok" {
+				a.emitJSON(f)
+			}
+		}
+		a.emitJSON(v)
+		return
+	}
+	for _, f := range v.files {
+		if line := f.line(); line != "" {
+			fmt.Fprintln(a.stdout, line)
+		}
+	}
+	if len(v.Unexplained) > 0 {
+		fmt.Fprintf(a.stdout, "BAD      piece(s) %s fail SHA-1 although every file in them matches its BLAKE3 digest\n", ranges(v.Unexplained))
+	}
+	var parts []string
+	if v.FilesMissing > 0 {
+		parts = append(parts, fmt.Sprintf("%d missing", v.FilesMissing))
+	}
+	if n := v.Files - v.FilesGood - v.FilesMissing; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d bad", n))
+	}
+	detail := ""
+	if len(parts) > 0 {
+		detail = " (" + strings.Join(parts, ", ") + ")"
+	}
+	fmt.Fprintf(a.stdout, "%d of %d file(s) good%s; %d checked with BLAKE3; %d of %d pieces good\n",
+		v.FilesGood, v.Files, detail, v.Blake3Checked, v.PiecesGood, v.Pieces)
+	if v.OK {
+		fmt.Fprintln(a.stdout, "OK: everything matches")
+	}
+}
+
+// line is the text report of one file, "" for a good one.
+func (f fileVerdict) line() string {
+	var why []string
+	switch f.Status {
+	case "ok":
+		return ""
+	case "missing":
+		return "MISSING  " + f.Path
+	case "longer":
+		why = append(why, fmt.Sprintf("%d bytes longer than the torrent says (%d on disk, %d expected)", f.DiskSize-f.Size, f.DiskSize, f.Size))
+	case "shorter":
+		why = append(why, fmt.Sprintf("%d bytes shorter than the torrent says (%d on disk, %d expected)", f.Size-f.DiskSize, f.DiskSize, f.Size))
+	case "unreadable":
+		return fmt.Sprintf("ERROR    %s: %s", f.Path, f.Err)
+	}
+	if len(f.BadPieces) > 0 {
+		why = append(why, fmt.Sprintf("%d piece(s) missing or wrong: %s", len(f.BadPieces), ranges(f.BadPieces)))
+	}
+	if f.Blake3 == "differs" {
+		why = append(why, "BLAKE3 digest differs")
+	}
+	return fmt.Sprintf("BAD      %s: %s", f.Path, strings.Join(why, "; "))
+}
+
+// ranges prints piece lists compactly: "3-7, 12, 40-41".
+func ranges(ps []int) string {
+	s := ""
+	for i := 0; i < len(ps); {
+		j := i
+		for j+1 < len(ps) && ps[j+1] == ps[j]+1 {
+			j++
+		}
+		if s != "" {
+			s += ", "
+		}
+		if j > i {
+			s += fmt.Sprintf("%d-%d", ps[i], ps[j])
+		} else {
+			s += fmt.Sprintf("%d", ps[i])
+		}
+		if len(s) > 200 {
+			return s + ", …"
+		}
+		i = j + 1
+	}
+	return s
+}
