@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"math"
 	"net/netip"
 	"time"
 
@@ -67,12 +68,23 @@ func (t *torrent) announceRequest(ev tracker.AnnounceEvent) tracker.AnnounceRequ
 		PeerId:     t.s.peerID,
 		Downloaded: t.downloaded.Load(),
 		Uploaded:   t.uploaded.Load(),
-		Left:       t.left.Load(),
+		Left:       announceLeft(t.left.Load()),
 		Event:      ev,
 		NumWant:    200,
 		Port:       t.s.addr.Port(),
 		Key:        int32(t.s.peerID[19]) | int32(t.s.peerID[18])<<8,
 	}
+}
+
+// announceLeft is what an announce says is left. Before a magnet's metadata
+// arrives the engine does not know (left is -1), and trackers refuse a
+// negative left (shoal's own does): anacrolix's HTTP client turns it into
+// MaxInt64 but its UDP client sends -1 as is, so say MaxInt64 to both.
+func announceLeft(left int64) int64 {
+	if left < 0 {
+		return math.MaxInt64
+	}
+	return left
 }
 
 func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct{}) {
