@@ -101,13 +101,17 @@ func ParseAnnounce(rawQuery string) (AnnounceRequest, error) {
 		case "downloaded":
 			req.Downloaded = parseCount(v)
 		case "left":
-			// An unparsable left would silently make the peer a seeder.
+			// An unparsable left would silently make the peer a seeder, and a
+			// negative one is no amount of bytes at all: refuse both rather
+			// than guess. A client that does not know the size yet (a magnet
+			// before its metadata) sends a large positive left, as anacrolix's
+			// HTTP client and libtorrent do.
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				return req, badRequest("invalid left")
 			}
 			if n < 0 {
-				n = 1<<63 - 1 // a magnet download that does not know its size yet
+				return req, badRequest("negative left")
 			}
 			req.Left = uint64(n)
 			haveLeft = true

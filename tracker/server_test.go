@@ -98,6 +98,34 @@ func TestServer_HTTPFailures(t *testing.T) {
 	}
 }
 
+// TestServer_NegativeLeftRefused: a negative left is no amount of bytes, so
+// neither frontend may count its sender as a leecher. Over UDP the sender is
+// anacrolix's own client, which sends left=-1 for a magnet without metadata.
+func TestServer_NegativeLeftRefused(t *testing.T) {
+	s := startServer(t, Config{})
+	ih := ihOf("negative-left")
+	q := "info_hash=" + string(escape(nil, ih[:])) + "&peer_id=-SH0001-000000000001&port=8001&left=-1"
+	if r := getBencode(t, httpURL(s, "/announce?"+q)); r.FailureReason != "negative left" {
+		t.Errorf("HTTP left=-1: failure reason %q, want %q", r.FailureReason, "negative left")
+	}
+	cl, err := anatracker.NewClient("udp://"+s.UDPAddr().String()+"/announce", anatracker.NewClientOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, err = cl.Announce(ctx, anatracker.AnnounceRequest{
+		InfoHash: infohash.T(ih), PeerId: peerIDOf(8002), Port: 8002, Left: -1, Event: anatracker.Started, NumWant: -1,
+	}, anatracker.AnnounceOpt{})
+	if err == nil || !strings.Contains(err.Error(), "negative left") {
+		t.Errorf("UDP left=-1: err %v, want the tracker's \"negative left\"", err)
+	}
+	if tot := s.Totals(); tot.Leechers != 0 || tot.Seeders != 0 {
+		t.Errorf("after two refused announces: %+v, want nobody counted", tot)
+	}
+}
+
 // TestServer_NonCompact checks the BEP 3 list-of-dicts answer for peers
 // that ask for compact=0.
 func TestServer_NonCompact(t *testing.T) {

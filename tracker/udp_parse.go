@@ -82,9 +82,12 @@ func parseUDPAnnounce(b []byte, req UDPRequest) (UDPRequest, error) {
 	copy(a.InfoHash[:], b[16:36])
 	copy(a.PeerID[:], b[36:56])
 	a.Downloaded = countFromInt(int64(binary.BigEndian.Uint64(b[56:64])))
+	// A negative left is malformed, as in ParseAnnounce: anacrolix's UDP
+	// client sends -1 for a magnet without metadata, which a tracker cannot
+	// count; a client should send a large positive left instead.
 	left := int64(binary.BigEndian.Uint64(b[64:72]))
 	if left < 0 {
-		left = 1<<63 - 1 // a magnet download that does not know its size yet
+		return req, badRequest("negative left")
 	}
 	a.Left = uint64(left)
 	a.Uploaded = countFromInt(int64(binary.BigEndian.Uint64(b[72:80])))

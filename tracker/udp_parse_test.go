@@ -30,6 +30,11 @@ func TestParseUDP(t *testing.T) {
 			UDPRequest{ConnID: 9, Action: ActionAnnounce, TxID: 3, Announce: ann, URLData: "/anno"}, ""},
 		{"truncated option", withOpts(2, 5, 'a'), UDPRequest{}, "truncated option"},
 		{"short announce", withOpts()[:97], UDPRequest{}, "announce too short"},
+		{"negative left", func() []byte {
+			b := withOpts()
+			binary.BigEndian.PutUint64(b[64:], 1<<64-1) // -1
+			return b
+		}(), UDPRequest{}, "negative left"},
 		{"scrape", AppendUDP(nil, UDPRequest{ConnID: 9, Action: ActionScrape, TxID: 4, InfoHashes: []InfoHash{ih, ihOf("b")}}),
 			UDPRequest{ConnID: 9, Action: ActionScrape, TxID: 4, InfoHashes: []InfoHash{ih, ihOf("b")}}, ""},
 		{"empty scrape", AppendUDP(nil, UDPRequest{ConnID: 9, Action: ActionScrape, TxID: 4}), UDPRequest{}, "scrape without info_hash"},
@@ -58,7 +63,7 @@ func TestParseUDP(t *testing.T) {
 
 func TestParseUDP_Fields(t *testing.T) {
 	pkt := AppendUDP(nil, UDPRequest{ConnID: 1, Action: ActionAnnounce, Announce: AnnounceRequest{Port: 1}})
-	binary.BigEndian.PutUint64(pkt[64:], 1<<63)         // left < 0
+	binary.BigEndian.PutUint64(pkt[64:], 1<<63-1)       // left unknown: as large as it gets
 	binary.BigEndian.PutUint32(pkt[80:], 77)            // unknown event
 	copy(pkt[84:], []byte{10, 0, 0, 1})                 // ip
 	binary.BigEndian.PutUint32(pkt[92:], uint32(1<<31)) // numwant < 0
