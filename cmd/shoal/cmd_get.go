@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -109,13 +110,27 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 	}
 	var err error
 	if !sf.noTUI && !sf.json && isTerminal(a.stdout) {
+		obsCtx, stopObserving := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { r.observeEvery(obsCtx, s, 250*time.Millisecond) })
 		err = runUI(ctx, a, s, lib, ih, dir, stopWhenDone)
+		stopObserving()
+		wg.Wait()
 	} else {
 		err = r.watch(ctx, s, done)
 	}
-	r.summary(s.Snapshot(), err)
-	if errors.Is(err, context.Canceled) && diskFull {
-		return withCode(exitDiskFull, errors.New("stopped while the disk was full"))
+	snap := s.Snapshot()
+	if errors.Is(err, context.Canceled) {
+		// Stopped by the user (Ctrl-C, or q in the UI).
+		switch t := torrentOf(snap, ih); {
+		case diskFull:
+			err = withCode(exitDiskFull, errors.New("stopped while the disk was full"))
+		case t != nil && t.Verified:
+			err = nil // it finished, then seeded until the user stopped it
+		default:
+			err = errInterrupted
+		}
 	}
+	r.summary(snap, err)
 	return err
 }

@@ -37,6 +37,11 @@ func withCode(code int, err error) error {
 	return &exitError{code: code, err: err}
 }
 
+// errInterrupted is a download the user stopped before it finished. It
+// matches context.Canceled, so commands for which stopping is the normal
+// end (seed) can treat it as success.
+var errInterrupted error = &exitError{code: exitInterrupted, err: fmt.Errorf("interrupted: %w", context.Canceled)}
+
 // usageErrorf is for input the user can fix: it says what was wrong.
 func usageErrorf(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}

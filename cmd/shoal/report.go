@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -20,6 +22,40 @@ type reporter struct {
 	every time.Duration
 	ih    swarm.InfoHash
 	start time.Time
+
+	mu sync.Mutex
+	// finished is when the torrent was first seen verified, and received
+	// what it had downloaded then: the download's own time and rate,
+	// without the seeding that may follow.
+	finished time.Time
+	received int64
+}
+
+// observe notes when t is first seen verified.
+func (r *reporter) observe(t *swarm.TorrentSnapshot) {
+	if t == nil || !t.Verified {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.finished.IsZero() {
+		r.finished, r.received = time.Now(), t.Downloaded
+	}
+}
+
+// observeEvery observes the torrent until ctx ends, for when the UI rather
+// than watch follows it.
+func (r *reporter) observeEvery(ctx context.Context, s *swarm.Session, d time.Duration) {
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		r.observe(torrentOf(s.Snapshot(), r.ih))
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func newReporter(a *app, f *sessionFlags, ih swarm.InfoHash) *reporter {
@@ -58,6 +94,7 @@ func (r *reporter) watch(ctx context.Context, s *swarm.Session, done func(ev *sw
 		if t == nil {
 			continue
 		}
+		r.observe(t)
 		if stop, err := done(ev, t); stop || err != nil {
 			return err
 		}
@@ -166,19 +203,23 @@ type jsonPeer struct {
 }
 
 type jsonSummary struct {
-	Type       string     `json:"type"`
-	InfoHash   string     `json:"infohash"`
-	Name       string     `json:"name"`
-	State      string     `json:"state"`
-	Complete   bool       `json:"complete"`
-	Size       int64      `json:"size"`
-	Downloaded int64      `json:"downloaded"`
-	Uploaded   int64      `json:"uploaded"`
-	Wasted     int64      `json:"wasted"`
-	Seconds    float64    `json:"seconds"`
-	AvgDownBps int64      `json:"avgDownBps"`
-	Peers      []jsonPeer `json:"peers"`
-	Err        string     `json:"error,omitempty"`
+	Type       string `json:"type"`
+	InfoHash   string `json:"infohash"`
+	Name       string `json:"name"`
+	State      string `json:"state"`
+	Complete   bool   `json:"complete"`
+	Size       int64  `json:"size"`
+	Downloaded int64  `json:"downloaded"`
+	Uploaded   int64  `json:"uploaded"`
+	Wasted     int64  `json:"wasted"`
+	// Seconds and AvgDownBps are the download's own: from the start until
+	// it was verified (or the end, if it never was), without seeding.
+	Seconds        float64    `json:"seconds"`
+	AvgDownBps     int64      `json:"avgDownBps"`
+	SeedingSeconds float64    `json:"seedingSeconds"`
+	Interrupted    bool       `json:"interrupted"`
+	Peers          []jsonPeer `json:"peers"`
+	Err            string     `json:"error,omitempty"`
 }
 
 // summary prints the final account: totals and, per peer, the bytes
@@ -188,24 +229,42 @@ func (r *reporter) summary(snap *swarm.Snapshot, runErr error) {
 	if t == nil {
 		return
 	}
-	secs := time.Since(r.start).Seconds()
+	r.observe(t)
+	end, received := time.Now(), t.Downloaded
+	r.mu.Lock()
+	var seeding float64
+	if !r.finished.IsZero() {
+		seeding = end.Sub(r.finished).Seconds()
+		end, received = r.finished, r.received
+	}
+	r.mu.Unlock()
+	secs := end.Sub(r.start).Seconds()
 	s := jsonSummary{Type: "summary", InfoHash: hex.EncodeToString(t.InfoHash[:]), Name: t.Name,
 		State: t.State.String(), Complete: t.WantedBytes > 0 && t.DoneBytes == t.WantedBytes, Size: t.SizeBytes,
 		Downloaded: t.Downloaded, Uploaded: t.Uploaded, Wasted: t.Wasted, Seconds: secs,
-		AvgDownBps: int64(float64(t.Downloaded) / max(secs, 1e-3)), Peers: []jsonPeer{}}
+		AvgDownBps: int64(float64(received) / max(secs, 1e-3)), SeedingSeconds: seeding, Peers: []jsonPeer{}}
 	for _, p := range t.PeerTotals {
 		s.Peers = append(s.Peers, jsonPeer{Addr: p.Addr, Downloaded: p.Downloaded, Uploaded: p.Uploaded, Banned: p.Banned})
 	}
-	if runErr != nil {
+	switch {
+	case errors.Is(runErr, context.Canceled):
+		s.Interrupted = true // the user's choice, not an error
+	case runErr != nil:
 		s.Err = runErr.Error()
 	}
 	if r.json {
-		r.emit(s)
+		r.a.emitJSON(s)
 		return
 	}
-	fmt.Fprintf(r.a.stdout, "%s: %s, received %s, sent %s in %.1fs (%s/s)\n", t.Name, t.State,
-		humanize.IBytes(uint64(t.Downloaded)), humanize.IBytes(uint64(t.Uploaded)), secs,
-		humanize.IBytes(uint64(s.AvgDownBps)))
+	line := fmt.Sprintf("%s: %s, received %s in %.1fs (%s/s), sent %s", t.Name, t.State,
+		humanize.IBytes(uint64(received)), secs, humanize.IBytes(uint64(s.AvgDownBps)), humanize.IBytes(uint64(t.Uploaded)))
+	if seeding > 0 {
+		line += fmt.Sprintf("; seeded for %.1fs", seeding)
+	}
+	if s.Interrupted {
+		line += "; stopped by the user"
+	}
+	fmt.Fprintln(r.a.stdout, line)
 	for _, p := range s.Peers {
 		if p.Downloaded == 0 && p.Uploaded == 0 && !p.Banned {
 			continue // a connection that carried nothing, such as a duplicate

@@ -79,14 +79,14 @@ func runUI(ctx context.Context, a *app, s *swarm.Session, lib *library, ih swarm
 	}
 	err := tui.Run(uiCtx, engine{Session: s, dir: dir, lib: lib}, tui.Options{Open: ih})
 	t := torrentOf(s.Snapshot(), ih)
-	stopped := ctx.Err() != nil || (stopWhenDone && (t == nil || !t.Verified) && err == nil)
+	// Ctrl-C, or the user quitting the UI (q, or Ctrl-C read as a key),
+	// unless the UI closed itself because the download finished.
+	stopped := ctx.Err() != nil || (err == nil && !(stopWhenDone && t != nil && t.Verified))
 	switch {
 	case stopped && t != nil && t.Stalled == "disk full":
 		return withCode(exitDiskFull, errors.New("stopped while the disk was full"))
-	case ctx.Err() != nil:
-		return ctx.Err()
 	case stopped:
-		// The user quit before the download finished.
+		// follow decides what stopping means: done, or to be resumed.
 		return context.Canceled
 	}
 	return err
