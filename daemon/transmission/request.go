@@ -31,6 +31,9 @@ func decodeRequest(body []byte) (request, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return req, fmt.Errorf("malformed JSON request: %w", err)
 	}
+	if bytes.Equal(req.Tag, []byte("null")) {
+		req.Tag = nil // as if absent
+	}
 	if len(req.Tag) > 0 {
 		var n json.Number
 		if err := json.Unmarshal(req.Tag, &n); err != nil || req.Tag[0] == '"' {
