@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -89,6 +90,30 @@ func TestAuthorizeHook(t *testing.T) {
 				t.Error("401 without a WWW-Authenticate challenge")
 			}
 			rpcError(t, "401", b)
+		}
+	}
+
+	// The web UI's files are behind the same check.
+	web := t.TempDir()
+	writeFile(t, web+"/index.html", []byte("<title>web ui</title>"))
+	e.h.cfg.WebDir = web
+	mux := http.NewServeMux()
+	e.h.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	for _, auth := range []bool{false, true} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/transmission/web/", nil)
+		if auth {
+			req.SetBasicAuth("ann", "s3cret")
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := map[bool]int{false: 401, true: 200}[auth]; resp.StatusCode != want || auth && !strings.Contains(string(b), "web ui") {
+			t.Errorf("web UI with credentials %v: HTTP %d %q, want %d", auth, resp.StatusCode, b, want)
 		}
 	}
 }

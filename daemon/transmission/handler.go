@@ -29,7 +29,11 @@ type Config struct {
 	Authorize    func(*http.Request) bool
 	MaxBodyBytes int64  // default 16 MiB: room for a base64 .torrent of a very large torrent
 	Version      string // shown as session-get's "version"; default "shoal"
-	Logger       *slog.Logger
+	// WebDir, when set, is a folder holding Transmission's web UI (Debian
+	// installs it at /usr/share/transmission/web): Register serves it at
+	// /transmission/web/, behind Authorize, beside the RPC it calls.
+	WebDir string
+	Logger *slog.Logger
 }
 
 // Handler serves Transmission's RPC. Mount it at /transmission/rpc and
@@ -77,10 +81,24 @@ func New(cfg Config) (*Handler, error) {
 	}, nil
 }
 
-// Register mounts h on mux at both paths remotes use.
+// Register mounts h on mux at both paths remotes use, and the web UI when
+// Config.WebDir names one.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("/transmission/rpc", h)
 	mux.Handle("/transmission/rpc/", h)
+	if h.cfg.WebDir == "" {
+		return
+	}
+	files := http.StripPrefix("/transmission/web/", http.FileServer(http.Dir(h.cfg.WebDir)))
+	mux.Handle("/transmission/web/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.cfg.Authorize != nil && !h.cfg.Authorize(r) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="shoal"`)
+			http.Error(w, "unauthorized: wrong or missing credentials", http.StatusUnauthorized)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	mux.Handle("/transmission/web", http.RedirectHandler("/transmission/web/", http.StatusMovedPermanently))
 }
 
 // response is what every call answers.

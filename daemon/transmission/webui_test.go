@@ -16,8 +16,8 @@ import (
 const webUIDir = "/usr/share/transmission/web"
 
 // TestWebUI loads Transmission's own web UI in headless Chromium, served
-// beside the handler as transmission-daemon serves it (the page reaches
-// the RPC at ../rpc), and checks it lists the torrent by name: the page
+// by Register beside the handler as transmission-daemon serves it (the page
+// reaches the RPC at ../rpc), and checks it lists the torrent by name: the page
 // did the session-id dance, session-get, session-stats and torrent-get.
 func TestWebUI(t *testing.T) {
 	if _, err := os.Stat(webUIDir + "/index.html"); err != nil {
@@ -28,9 +28,9 @@ func TestWebUI(t *testing.T) {
 	if res, _ := e.call(t, "torrent-add", map[string]any{"filename": e.torPath}); res != "success" {
 		t.Fatalf("torrent-add: %s", res)
 	}
+	e.h.cfg.WebDir = webUIDir
 	mux := http.NewServeMux()
 	e.h.Register(mux)
-	mux.Handle("/transmission/web/", http.StripPrefix("/transmission/web/", http.FileServer(http.Dir(webUIDir))))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
