@@ -32,8 +32,9 @@ type Config struct {
 	BurstPerIP  int     // requests an IP may send at once, e.g. a client starting 1,000 torrents; 0 means 1000
 	NoRateLimit bool    // for load tests: no per-IP limit
 
-	MaxSwarms    int // torrents tracked at once; 0 means 1,000,000
-	MaxHTTPConns int // concurrent HTTP connections; 0 means 4096
+	MaxSwarms         int // torrents tracked at once; 0 means 1,000,000
+	MaxHTTPConns      int // concurrent HTTP connections; 0 means 4096
+	MaxHTTPConnsPerIP int // of those, from one IP (one /64 for IPv6); 0 means MaxHTTPConns/64 (at least 4)
 
 	Logger *slog.Logger // nil means slog.Default()
 }
@@ -83,6 +84,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxHTTPConns == 0 {
 		c.MaxHTTPConns = 4096
 	}
+	if c.MaxHTTPConnsPerIP == 0 {
+		c.MaxHTTPConnsPerIP = min(c.MaxHTTPConns, max(4, c.MaxHTTPConns/64))
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -93,8 +97,11 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: min interval %v is longer than interval %v", ErrConfig, c.MinInterval, c.Interval)
 	case c.PeerTTL < c.Interval:
 		return c, fmt.Errorf("%w: peer TTL %v is shorter than interval %v: peers would vanish between announces", ErrConfig, c.PeerTTL, c.Interval)
-	case c.DefaultNumWant < 0 || c.MaxNumWant < 0 || c.RatePerIP < 0 || c.BurstPerIP < 0 || c.MaxSwarms < 0 || c.MaxHTTPConns < 0:
+	case c.DefaultNumWant < 0 || c.MaxNumWant < 0 || c.RatePerIP < 0 || c.BurstPerIP < 0 || c.MaxSwarms < 0 || c.MaxHTTPConns < 0 || c.MaxHTTPConnsPerIP < 0:
 		return c, fmt.Errorf("%w: negative limit", ErrConfig)
+	}
+	if c.MaxHTTPConnsPerIP > c.MaxHTTPConns {
+		return c, fmt.Errorf("%w: %d HTTP connections per IP is more than the %d in all", ErrConfig, c.MaxHTTPConnsPerIP, c.MaxHTTPConns)
 	}
 	c.DefaultNumWant = min(c.DefaultNumWant, c.MaxNumWant)
 	if c.Interval > time.Duration(1<<31-1)*time.Second {
@@ -112,5 +119,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("allowFile", c.AllowFile), slog.String("torrentsDir", c.TorrentsDir),
 		slog.String("passkeysFile", c.PasskeysFile), slog.String("stateFile", c.StateFile),
 		slog.Float64("ratePerIP", c.RatePerIP), slog.Bool("noRateLimit", c.NoRateLimit),
+		slog.Int("maxHTTPConns", c.MaxHTTPConns), slog.Int("maxHTTPConnsPerIP", c.MaxHTTPConnsPerIP),
 	)
 }

@@ -20,4 +20,17 @@
 // sharded maps of compact peers; logic.go applies access, limits and the
 // min-interval cache; http.go and udp.go are the frontends; server.go wires
 // them to listeners and Run.
+//
+// No client may lock the others out: every request, over UDP or HTTP and
+// whatever its path, costs a token from its address's budget (ratelimit.go;
+// an IPv6 /64 counts as one address), and httpconns.go gives each address
+// a small share of the HTTP connections, closes connections that do not send
+// a request in time, and makes room for newcomers when all are taken.
+//
+// Ownership: each store shard owns its swarms under its mutex; the access
+// goroutine (access.run) owns the allow-list and passkeys and publishes
+// them whole through an atomic pointer; the limiter and the answer cache
+// own their shards under their mutexes; connGuard owns the HTTP connection
+// table under its mutex; statusPage owns its cached table. The counters in
+// metrics are atomics that anyone may add to.
 package tracker

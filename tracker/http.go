@@ -4,7 +4,7 @@ import (
 	"errors"
 	"log"
 	"log/slog"
-	"net"
+	"math"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -31,13 +31,22 @@ var httpBufPool = sync.Pool{New: func() any {
 	return &httpBufs{out: make([]byte, 0, 1024), p4: make([]byte, 0, 512), p6: make([]byte, 0, 512)}
 }}
 
+// Timeouts of the HTTP frontend. A client sends its whole request at once,
+// so one that has not within httpHeaderTimeout is holding a connection, not
+// using it; announces come minutes apart, so a keep-alive connection idle
+// for httpIdleTimeout will not be reused soon.
+const (
+	httpHeaderTimeout = 3 * time.Second
+	httpIdleTimeout   = 20 * time.Second
+)
+
 func newHTTPServer(h *httpFrontend, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: httpHeaderTimeout,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
+		IdleTimeout:       httpIdleTimeout,
 		MaxHeaderBytes:    8 << 10,
 		ErrorLog:          log.New(slogWriter{logger}, "", 0),
 	}
@@ -54,6 +63,22 @@ func (w slogWriter) Write(p []byte) (int, error) {
 
 func (h *httpFrontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	// Every request costs its client a token, whatever it asks for: a
+	// client sending junk must run out of budget as fast as one announcing.
+	// Over budget, the connection is closed after the answer, which frees a
+	// slot for someone else.
+	if !h.l.allow(remoteIP(r)) {
+		w.Header().Set("Connection", "close")
+		if isTrackerPath(path) {
+			bufs := httpBufPool.Get().(*httpBufs)
+			defer httpBufPool.Put(bufs)
+			h.fail(w, bufs, ErrRateLimited)
+			return
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(1/h.l.cfg.RatePerIP))))
+		http.Error(w, "rate limited: slow down", http.StatusTooManyRequests)
+		return
+	}
 	switch {
 	case path == "/announce":
 		h.announce(w, r, "")
@@ -91,6 +116,13 @@ func (h *httpFrontend) mayView(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// isTrackerPath reports whether path is one BitTorrent clients use, which
+// answer in bencode.
+func isTrackerPath(path string) bool {
+	return path == "/announce" || path == "/scrape" ||
+		strings.HasPrefix(path, "/announce/") || strings.HasPrefix(path, "/scrape/")
+}
+
 func remoteIP(r *http.Request) netip.Addr {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
@@ -120,10 +152,6 @@ func (h *httpFrontend) announce(w http.ResponseWriter, r *http.Request, passkey 
 		h.fail(w, bufs, errors.New("tracker: no client address"))
 		return
 	}
-	if !h.l.allow(ip) {
-		h.fail(w, bufs, ErrRateLimited)
-		return
-	}
 	req, err := ParseAnnounce(r.URL.RawQuery)
 	if err != nil {
 		h.l.stats.failure(err)
@@ -148,10 +176,6 @@ func (h *httpFrontend) scrape(w http.ResponseWriter, r *http.Request, passkey st
 	h.l.stats.scrapesHTTP.Add(1)
 	bufs := httpBufPool.Get().(*httpBufs)
 	defer httpBufPool.Put(bufs)
-	if !h.l.allow(remoteIP(r)) {
-		h.fail(w, bufs, ErrRateLimited)
-		return
-	}
 	req, err := ParseScrape(r.URL.RawQuery)
 	if err != nil {
 		h.l.stats.failure(err)
@@ -173,37 +197,4 @@ func (h *httpFrontend) scrape(w http.ResponseWriter, r *http.Request, passkey st
 	bufs.scrape = entries
 	bufs.out = appendScrapeHTTP(bufs.out[:0], entries)
 	writeBencode(w, bufs.out)
-}
-
-// limitListener caps concurrent connections, so a flood of idle sockets
-// cannot exhaust file descriptors; new ones wait in the kernel's backlog.
-type limitListener struct {
-	net.Listener
-	sem chan struct{}
-}
-
-func newLimitListener(ln net.Listener, n int) net.Listener {
-	return &limitListener{Listener: ln, sem: make(chan struct{}, n)}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	l.sem <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
-}
-
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
 }

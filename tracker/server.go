@@ -22,7 +22,9 @@ type Server struct {
 	acc  *access
 	http *http.Server
 	hln  net.Listener
-	udp  *udpFrontend
+	// guard shares HTTP connections between clients (see connGuard).
+	guard *connGuard
+	udp   *udpFrontend
 
 	saveMu sync.Mutex
 }
@@ -59,6 +61,9 @@ func New(cfg Config) (*Server, error) {
 		s.hln = ln
 		h := &httpFrontend{l: s.l, log: log, status: &statusPage{l: s.l, started: time.Now()}}
 		s.http = newHTTPServer(h, log)
+		s.guard = newConnGuard(ln, cfg.MaxHTTPConns, cfg.MaxHTTPConnsPerIP)
+		s.http.ConnState = s.guard.connState
+		h.status.guard = s.guard
 	}
 	if cfg.UDPAddr != Off {
 		ua, err := net.ResolveUDPAddr("udp", cfg.UDPAddr)
@@ -120,7 +125,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var serveErr error
 	if s.http != nil {
 		wg.Go(func() {
-			err := s.http.Serve(newLimitListener(s.hln, s.cfg.MaxHTTPConns))
+			err := s.http.Serve(s.guard)
 			if !errors.Is(err, http.ErrServerClosed) {
 				serveErr = fmt.Errorf("tracker http: %w", err)
 				cancel()

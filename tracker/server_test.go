@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"slices"
 	"strings"
@@ -304,8 +306,13 @@ func TestServer_RateLimit(t *testing.T) {
 	if resp := c.roundTrip(AppendUDP(nil, UDPRequest{ConnID: udpProtocolID, Action: ActionConnect}), 200*time.Millisecond); resp != nil {
 		t.Errorf("UDP answered over budget: %x", resp)
 	}
-	if !strings.Contains(getBody(t, httpURL(s, "/metrics")), `shoal_tracker_refused_total{reason="rate_limited"}`) {
-		t.Error("metrics lack the rate-limited counter")
+	// /metrics costs a token too: ask from another address.
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.RemoteAddr = "127.0.0.2:5555"
+	rec := httptest.NewRecorder()
+	s.http.Handler.ServeHTTP(rec, req)
+	if !strings.Contains(rec.Body.String(), `shoal_tracker_refused_total{reason="rate_limited"}`) {
+		t.Errorf("metrics lack the rate-limited counter:\n%s", rec.Body.String())
 	}
 }
 

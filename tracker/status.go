@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -14,7 +16,24 @@ import (
 // for Prometheus (/metrics).
 type statusPage struct {
 	l       *logic
+	guard   *connGuard
 	started time.Time
+
+	// The swarm table costs a walk over every swarm and a sort, too much to
+	// redo for each of a flood of requests: it is built at most once per
+	// statusTTL, by one request while the others wait for it.
+	mu    sync.Mutex
+	table statusTable
+}
+
+// statusTTL is how stale the status page's table may be.
+const statusTTL = time.Second
+
+type statusTable struct {
+	built     time.Time
+	completed uint64
+	rows      []statusRow // at most maxStatusRows, LastAnnounce not yet filled in
+	hidden    int
 }
 
 // maxStatusRows bounds the page for trackers with many torrents; the
@@ -92,17 +111,42 @@ func (p *statusPage) mode() string {
 
 func (p *statusPage) serveHTML(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
-	list := p.l.access.list()
 	tot := p.l.store.totals()
+	tab := p.swarmTable(now)
 	d := statusData{
 		Host: r.Host, Mode: p.mode(), Swarms: tot.Swarms, Seeders: tot.Seeders, Leechers: tot.Leechers,
+		Completed: tab.completed, Hidden: tab.hidden,
 		Uptime:        ago(now.Sub(p.started)),
 		AnnouncesHTTP: p.l.stats.announcesHTTP.Load(), AnnouncesUDP: p.l.stats.announcesUDP.Load(),
+		Rows: make([]statusRow, len(tab.rows)),
 	}
+	for i, row := range tab.rows {
+		row.LastAnnounce = "never"
+		if !row.last.IsZero() {
+			row.LastAnnounce = ago(now.Sub(row.last)) + " ago"
+		}
+		d.Rows[i] = row
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := statusTmpl.Execute(w, d); err != nil {
+		p.l.cfg.Logger.Debug("Status page write", "err", err)
+	}
+}
+
+// swarmTable returns the table of swarms, rebuilt if older than statusTTL.
+func (p *statusPage) swarmTable(now time.Time) statusTable {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now.Sub(p.table.built) < statusTTL {
+		return p.table
+	}
+	list := p.l.access.list()
+	var tab statusTable
 	seen := make(map[InfoHash]bool)
 	var rows []statusRow
 	p.l.store.swarmStats(func(st SwarmStats) {
-		d.Completed += st.Completed
+		tab.completed += st.Completed
 		if list.restricted {
 			seen[st.InfoHash] = true
 		}
@@ -123,24 +167,17 @@ func (p *statusPage) serveHTML(w http.ResponseWriter, r *http.Request) {
 			strings.Compare(a.Name, b.Name), strings.Compare(a.InfoHash, b.InfoHash))
 	})
 	if len(rows) > maxStatusRows {
-		d.Hidden = len(rows) - maxStatusRows
-		rows = rows[:maxStatusRows]
+		tab.hidden = len(rows) - maxStatusRows
+		rows = slices.Clip(rows[:maxStatusRows])
 	}
 	for i := range rows {
 		if rows[i].Name == "" {
 			rows[i].Name = rows[i].InfoHash[:12] + "…"
 		}
-		rows[i].LastAnnounce = "never"
-		if !rows[i].last.IsZero() {
-			rows[i].LastAnnounce = ago(now.Sub(rows[i].last)) + " ago"
-		}
 	}
-	d.Rows = rows
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := statusTmpl.Execute(w, d); err != nil {
-		p.l.cfg.Logger.Debug("Status page write", "err", err)
-	}
+	tab.rows, tab.built = rows, now
+	p.table = tab
+	return tab
 }
 
 func ago(d time.Duration) string {
@@ -181,6 +218,13 @@ func (p *statusPage) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 		fmt.Sprintf(`{reason="rate_limited"} %d`, m.rateLimited.Load()),
 		fmt.Sprintf(`{reason="full"} %d`, m.full.Load()),
 		fmt.Sprintf(`{reason="bad_connection_id"} %d`, m.badConnID.Load()))
+	if g := p.guard; g != nil {
+		open, _ := g.open(netip.Addr{})
+		metric("shoal_tracker_http_connections", "gauge", "HTTP connections open.", fmt.Sprintf(" %d", open))
+		metric("shoal_tracker_http_connections_closed_total", "counter", "HTTP connections closed to share them out: a new one from an address at its share (per_ip), or a waiting one to make room (full).",
+			fmt.Sprintf(`{reason="per_ip"} %d`, g.refusedPerIP.Load()),
+			fmt.Sprintf(`{reason="full"} %d`, g.evictedFull.Load()))
+	}
 	metric("shoal_tracker_uptime_seconds", "gauge", "Seconds since the tracker started.",
 		fmt.Sprintf(" %d", int64(time.Since(p.started)/time.Second)))
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

@@ -96,6 +96,8 @@ Completed counts are kept in --state across restarts.`,
 	fs.Float64Var(&rate, "rate", 50, "requests per second each IP may sustain (0: no limit)")
 	fs.IntVar(&cfg.BurstPerIP, "burst", 1000, "requests an IP may send at once before --rate applies")
 	fs.IntVar(&cfg.MaxSwarms, "max-torrents", 1_000_000, "most torrents tracked at once")
+	fs.IntVar(&cfg.MaxHTTPConns, "http-conns", 4096, "most HTTP connections open at once")
+	fs.IntVar(&cfg.MaxHTTPConnsPerIP, "http-conns-per-ip", 0, "most HTTP connections from one IP or IPv6 /64 (default --http-conns/64, at least 4)")
 	fs.StringVar(&dhtListen, "dht-listen", "", `also run a DHT bootstrap node on this UDP address (--dht uses ":6881")`)
 	var withDHT bool
 	fs.BoolVar(&withDHT, "dht", false, "also run a DHT bootstrap node (on --dht-listen, default :6881) for magnet links on the LAN")

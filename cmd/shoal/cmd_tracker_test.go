@@ -98,6 +98,8 @@ func TestTracker_BadInput(t *testing.T) {
 		{[]string{"--passkeys", bad}, exitUsage, "line 1"},
 		{[]string{"--min-interval", "5m", "--interval", "1m"}, exitUsage, "min interval"},
 		{[]string{"--rate", "-1"}, exitUsage, "--rate"},
+		{[]string{"--http-conns", "100", "--http-conns-per-ip", "200"}, exitUsage, "per IP is more than"},
+		{[]string{"--http-conns-per-ip", "-1"}, exitUsage, "negative limit"},
 		{[]string{"extra"}, exitUsage, "no arguments"},
 		{[]string{"--http", "off", "--udp", "off"}, exitUsage, "both HTTP and UDP are off"},
 	} {
