@@ -125,3 +125,35 @@ func TestTransmissionRemote(t *testing.T) {
 	// -r keeps the data (only --remove-and-delete deletes it).
 	testnet.SameTree(t, e.payload, filepath.Join(e.downDir, "payload"))
 }
+
+// TestTransmissionRemoteMagnet adds by magnet link: the list shows the
+// torrent before its metadata arrives, and the data ends byte for byte.
+func TestTransmissionRemoteMagnet(t *testing.T) {
+	if _, err := exec.LookPath("transmission-remote"); err != nil {
+		t.Skip("transmission-remote not installed (Debian package transmission-cli; .ci/run installs it)")
+	}
+	e := newEnv(t)
+	url := e.srv.URL + "/transmission/rpc"
+	out := transmissionRemote(t, url, "-a", e.tor.Magnet())
+	mustContain(t, "-a magnet", out, `responded: "success"`)
+	out = transmissionRemote(t, url, "-l")
+	mustContain(t, "-l", out, "Sum:")
+	if !regexp.MustCompile(`(?m)^\s+1\s+`).MatchString(out) {
+		t.Errorf("-l: torrent 1 not listed:\n%s", out)
+	}
+	testnet.WaitComplete(t, e.leecher, e.tor.InfoHash, 60*time.Second)
+	testnet.SameTree(t, e.payload, filepath.Join(e.downDir, "payload"))
+	out = waitRemote(t, url, regexp.MustCompile(`(?m)^\s+1\s+100%.*payload$`), "-l")
+	out = transmissionRemote(t, url, "-t", hex.EncodeToString(e.tor.InfoHash[:]), "-if")
+	mustContain(t, "-if by hash", out, "payload (2 files):", "payload/sub/b.bin")
+
+	// A magnet nobody serves: listed by its hash, no files yet, nothing breaks.
+	lonely := "0123456789abcdef0123456789abcdef01234567"
+	mustContain(t, "-a lonely magnet", transmissionRemote(t, url, "-a", "magnet:?xt=urn:btih:"+lonely), `responded: "success"`)
+	out = transmissionRemote(t, url, "-l")
+	if !regexp.MustCompile(`(?m)^\s+2\s+n/a\s+None\s+Unknown.*(Downloading|Idle)\s+` + lonely + `$`).MatchString(out) {
+		t.Errorf("-l: the lonely magnet is not listed as waiting for its metadata:\n%s", out)
+	}
+	mustContain(t, "-if of a magnet without metadata", transmissionRemote(t, url, "-t", "2", "-if"), "(0 files)")
+	mustContain(t, "-i of a magnet without metadata", transmissionRemote(t, url, "-t", "2", "-i"), "Name: "+lonely, "Piece Count: 0")
+}
