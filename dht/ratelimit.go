@@ -24,6 +24,12 @@ type tokenBucket struct {
 // maxLimitedIPs bounds the limiter's table. When it is full of sources that
 // are still limited, new sources are refused until some refill: failing
 // closed is right for a flood, and honest peers retry at their next announce.
+// It can fail closed because it meters only announce_peer with a valid
+// token, so each source in the table proved its address by a round trip;
+// failing open would let a many-address flood (a /48 holds 65,536 /64s)
+// write unmetered into the peer store. tracker/ratelimit.go fails open
+// instead: it meters every packet before any address is proven, so a
+// spoofer could fill its table for free.
 const maxLimitedIPs = 1 << 16
 
 func newIPLimiter(perMinute int) *ipLimiter {

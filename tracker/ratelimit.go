@@ -25,7 +25,15 @@ type bucket struct {
 }
 
 // maxBucketsPerShard bounds memory under a flood of spoofed UDP sources.
-// Past it new IPs go unmetered rather than locked out.
+// Past it new IPs go unmetered rather than locked out: this limiter runs
+// before anything proves a source address (every UDP packet is charged
+// before its connection id is checked), so a spoofer could fill the table
+// at no cost, and failing closed would hand it every honest newcomer.
+// Unmetered newcomers still need a valid connection id (UDP), or a TCP
+// handshake and a connection slot (HTTP).
+// dht/ratelimit.go fails closed instead: it meters only writes that carry a
+// token, whose source address is proven, and a dropped DHT announce is
+// retried and stored by other nodes anyway.
 const maxBucketsPerShard = 1 << 14
 
 func newLimiter(ratePerSec float64, burst int) *limiter {

@@ -28,11 +28,13 @@ type peerStore struct {
 
 type shard struct {
 	mu     sync.Mutex
-	swarms map[InfoHash]*swarm
+	swarms map[InfoHash]*torrentPeers
 	_      [40]byte // keep shards' mutexes off each other's cache lines
 }
 
-type swarm struct {
+// torrentPeers is what the tracker knows of one torrent's swarm. (Not named
+// swarm: that is the engine's package, which this package never imports.)
+type torrentPeers struct {
 	v4, v6            peerList
 	seeders, leechers uint32
 	completed         uint64
@@ -42,7 +44,7 @@ type swarm struct {
 func newStore(maxSwarms int) *peerStore {
 	s := &peerStore{base: time.Now(), maxSwarms: int64(maxSwarms)}
 	for i := range s.shards {
-		s.shards[i].swarms = make(map[InfoHash]*swarm)
+		s.shards[i].swarms = make(map[InfoHash]*torrentPeers)
 	}
 	return s
 }
@@ -104,7 +106,7 @@ func (s *peerStore) announce(ih InfoHash, addr netip.AddrPort, seeder bool, ev E
 		if s.maxSwarms > 0 && s.swarms.Load() >= s.maxSwarms && !s.evictPeerless(sh) {
 			return ErrFull
 		}
-		sw = &swarm{}
+		sw = &torrentPeers{}
 		sh.swarms[ih] = sw
 		s.swarms.Add(1)
 	}
@@ -192,7 +194,7 @@ func meta(now uint32, seeder bool) uint32 {
 	return m
 }
 
-func (s *peerStore) count(sw *swarm, seeder bool, d int) {
+func (s *peerStore) count(sw *torrentPeers, seeder bool, d int) {
 	if seeder {
 		sw.seeders = uint32(int(sw.seeders) + d)
 		s.seeders.Add(int64(d))
@@ -303,7 +305,7 @@ func (s *peerStore) setCompleted(ih InfoHash, n uint64) {
 	defer sh.mu.Unlock()
 	sw := sh.swarms[ih]
 	if sw == nil {
-		sw = &swarm{}
+		sw = &torrentPeers{}
 		sh.swarms[ih] = sw
 		s.swarms.Add(1)
 	}
