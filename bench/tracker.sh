@@ -31,7 +31,7 @@ if [[ -n "${SHOAL_BIN:-}" ]]; then
 else
 	go build -o "$TMP/shoal" ./cmd/shoal
 fi
-go build -o "$TMP/trackerload" ./internal/trackerload
+go build -o "$TMP/trackerload" ./bench/trackerload
 LOAD="$TMP/trackerload"
 "$LOAD" -mode hashes -torrents "$TORRENTS" >"$TMP/whitelist.txt"
 
