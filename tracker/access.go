@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/anacrolix/torrent/metainfo"
+	"github.com/shoal-bt/shoal/pieces"
 )
 
 // accessList is one immutable view of who may use the tracker. A reload
@@ -177,16 +177,15 @@ func (a *access) loadTorrents(into map[InfoHash]string) error {
 		if d.IsDir() || !strings.HasSuffix(path, ".torrent") {
 			return nil
 		}
-		mi, err := metainfo.LoadFromFile(path)
+		// The same parser and checks as `shoal get`: a torrent shoal would
+		// refuse to download (malformed, unsafe paths, v2-only) is not
+		// tracked either, and the log says why.
+		t, err := pieces.Load(path)
 		if err != nil {
 			a.log.Warn("Skipping unreadable torrent", "path", path, "err", err)
 			return nil
 		}
-		name := strings.TrimSuffix(filepath.Base(path), ".torrent")
-		if info, err := mi.UnmarshalInfo(); err == nil && info.Name != "" {
-			name = info.Name
-		}
-		into[InfoHash(mi.HashInfoBytes())] = name
+		into[InfoHash(t.InfoHash)] = t.Info.Name
 		return nil
 	})
 }

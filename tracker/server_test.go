@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -338,4 +339,52 @@ func TestServer_NumWantAndMinInterval(t *testing.T) {
 	if s.l.stats.cacheHits.Load() == 0 {
 		t.Error("no cached answers counted")
 	}
+}
+
+// TestServer_TorrentsDirSkipsWhatShoalRefuses: --torrents reads .torrent
+// files with the engine's own parser, so a file `shoal get` would refuse
+// (not a torrent, or a path that escapes the download folder) is skipped
+// with a warning naming it, and the good ones are still tracked by name.
+func TestServer_TorrentsDirSkipsWhatShoalRefuses(t *testing.T) {
+	dir := t.TempDir()
+	good := writeTorrent(t, dir+"/good.torrent", "good.iso")
+	evil := writeTorrent(t, dir+"/evil.torrent", "..")
+	writeFile(t, dir+"/junk.torrent", "not bencode")
+	var logs syncBuffer
+	s := startServer(t, Config{TorrentsDir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	q := func(ih InfoHash) string {
+		return AnnounceRequest{InfoHash: ih, PeerID: peerIDOf(1), Port: 4002, Left: 1, NumWant: -1, Compact: true}.Query()
+	}
+	if r := getBencode(t, httpURL(s, "/announce?"+q(good))); r.FailureReason != "" {
+		t.Errorf("good torrent refused: %q", r.FailureReason)
+	}
+	if r := getBencode(t, httpURL(s, "/announce?"+q(evil))); r.FailureReason != "unregistered torrent" {
+		t.Errorf("torrent named \"..\": failure reason %q, want unregistered", r.FailureReason)
+	}
+	for _, name := range []string{"evil.torrent", "junk.torrent"} {
+		if !strings.Contains(logs.String(), name) {
+			t.Errorf("log does not name the skipped %s:\n%s", name, logs.String())
+		}
+	}
+	if body := getBody(t, httpURL(s, "/")); !strings.Contains(body, "good.iso") {
+		t.Errorf("status page lacks the torrent's name")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
