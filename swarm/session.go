@@ -121,7 +121,7 @@ type Session struct {
 
 	mu       sync.Mutex
 	torrents map[InfoHash]*torrent
-	runCtx   context.Context // set by Run; nil before
+	running  bool // Run was called: torrents added now start at once
 	closed   bool
 	wg       sync.WaitGroup
 
@@ -244,15 +244,20 @@ func (s *Session) DroppedEvents() int64 { return s.dropped.Load() }
 // stopped, saving resume state) and returns once all goroutines exited.
 func (s *Session) Run(ctx context.Context) error {
 	s.mu.Lock()
-	if s.runCtx != nil || s.closed {
+	if s.running || s.closed {
 		s.mu.Unlock()
 		return errors.New("swarm: Run called twice")
 	}
-	s.runCtx = ctx
+	s.running = true
+	added := make([]*torrent, 0, len(s.torrents))
 	for _, t := range s.torrents {
-		s.startTorrent(t)
+		added = append(added, t)
 	}
 	s.mu.Unlock()
+	// Torrents added from now on are started by Add.
+	for _, t := range added {
+		t.do(func(t *torrent) error { t.start(); return nil })
+	}
 	s.log.Info("Session started", "addr", s.addr.String(), "config", s.cfg)
 
 	s.wg.Go(func() { s.acceptLoop(ctx) })
@@ -281,14 +286,6 @@ func (s *Session) Run(ctx context.Context) error {
 	return nil
 }
 
-// startTorrent launches t's goroutine; s.mu is held.
-func (s *Session) startTorrent(t *torrent) {
-	ctx, cancel := context.WithCancel(s.runCtx)
-	t.cancel = cancel
-	t.started = true
-	s.wg.Go(func() { t.run(ctx) })
-}
-
 func (s *Session) torrent(ih InfoHash) (*torrent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -314,13 +311,20 @@ func (s *Session) SetFilePriority(ih InfoHash, file int, p Priority) error {
 	return s.command(ih, func(t *torrent) error { return t.setFilePriority(file, p) })
 }
 
-// command runs f on t's goroutine (or directly if t is not running).
+// command runs f on t's goroutine; once it returns, Snapshot shows what
+// f did.
 func (s *Session) command(ih InfoHash, f func(*torrent) error) error {
 	t, err := s.torrent(ih)
 	if err != nil {
 		return err
 	}
-	return t.do(f)
+	err = t.do(func(t *torrent) error {
+		err := f(t)
+		t.publishSnapshot()
+		return err
+	})
+	s.publish()
+	return err
 }
 
 // Remove stops a torrent and forgets it; deleteData also deletes its files.

@@ -124,12 +124,16 @@ type torrent struct {
 	downloaded, uploaded, wasted atomic.Int64
 	downRate, upRate             meter
 
-	snap    atomic.Pointer[TorrentSnapshot]
-	started bool // guarded by s.mu
-	cancel  context.CancelFunc
-	done    chan struct{}
-	wg      sync.WaitGroup // peers, dialers, hashers, announcers
-	ctx     context.Context
+	snap atomic.Pointer[TorrentSnapshot]
+	// running is set by the start command, once the session runs: only
+	// then does the torrent dial, announce and write.
+	running bool
+	// ctx is the torrent's life, from Add to stop; cancel ends the loop,
+	// which closes done once everything it started has exited.
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	wg     sync.WaitGroup // peers, dialers, hashers, announcers
 }
 
 func (t *torrent) name() string {
@@ -192,6 +196,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		paused:   opts.Paused,
 		lastMove: time.Now(),
 	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.pausedA.Store(opts.Paused)
 	if opts.Torrent != nil {
 		for _, tier := range opts.Torrent.Announce {
@@ -218,6 +223,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	}
 	if opts.Torrent != nil {
 		if err := t.setContent(ctx, opts.Torrent, opts.Force, opts.Trusted); err != nil {
+			t.cancel()
 			return ih, err
 		}
 	}
@@ -226,19 +232,25 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		t.cancel()
 		t.closeContent()
 		return ih, ErrClosed
 	}
 	if s.torrents[ih] != nil {
 		s.mu.Unlock()
+		t.cancel()
 		t.closeContent()
 		return ih, fmt.Errorf("%x: %w", ih[:], ErrDuplicate)
 	}
 	s.torrents[ih] = t
-	if s.runCtx != nil {
-		s.startTorrent(t)
-	}
+	running := s.running
+	// The loop serves commands from now on, before Run too; Run (or this
+	// Add, when the session already runs) sends it start.
+	s.wg.Go(t.run)
 	s.mu.Unlock()
+	if running {
+		t.do(func(t *torrent) error { t.start(); return nil })
+	}
 	s.emit(Event{Kind: EventAdded, InfoHash: ih, Name: t.name()})
 	s.publish() // so Snapshot shows the torrent at once
 	return ih, nil
@@ -256,14 +268,10 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-// do runs f on the torrent's goroutine and returns its error.
+// do runs f on the torrent's goroutine and returns its error, or
+// ErrClosed once the torrent stopped. There is no other way to run a
+// command: the goroutine runs from Add to stop.
 func (t *torrent) do(f func(*torrent) error) error {
-	t.s.mu.Lock()
-	if !t.started {
-		defer t.s.mu.Unlock()
-		return f(t)
-	}
-	t.s.mu.Unlock()
 	res := make(chan error, 1)
 	select {
 	case t.cmds <- func() { res <- f(t) }:
@@ -273,20 +281,8 @@ func (t *torrent) do(f func(*torrent) error) error {
 	}
 }
 
-// stop cancels the torrent's goroutine (which cleans up) or, if it never
-// ran, closes its storage.
-func (t *torrent) stop() {
-	t.s.mu.Lock()
-	started := t.started
-	t.started = true // a later do() waits on done
-	t.s.mu.Unlock()
-	if started {
-		t.cancel()
-		return
-	}
-	t.closeContent()
-	close(t.done)
-}
+// stop ends the torrent's goroutine, which cleans up and closes done.
+func (t *torrent) stop() { t.cancel() }
 
 func (t *torrent) removeFiles(deleteData bool) error {
 	if p := t.resumePath(); p != "" {

@@ -30,23 +30,18 @@ type knownPeer struct {
 	nextTry   time.Time
 }
 
-// run is the torrent's goroutine: it owns the torrent's state and serves
-// peer events, commands and timers until ctx is done.
-func (t *torrent) run(ctx context.Context) {
-	t.ctx = ctx
+// run is the torrent's goroutine, from Add until stop: it owns the
+// torrent's state and serves commands, peer events and timers. Peers,
+// sources and disk work begin with the start command (see start).
+func (t *torrent) run() {
+	ctx := t.ctx
 	defer close(t.done)
-	if c := t.data.Load(); c != nil {
-		t.startHashers(ctx, c)
-		t.startDisk(ctx, c)
-	}
-	t.startSources(ctx)
 	tick := time.NewTicker(t.s.cfg.SampleEvery)
 	defer tick.Stop()
 	rechoke := time.NewTicker(10 * time.Second)
 	defer rechoke.Stop()
 	slow := time.NewTicker(time.Second)
 	defer slow.Stop()
-	t.dial()
 	for {
 		select {
 		case <-ctx.Done():
@@ -102,6 +97,21 @@ func (t *torrent) startHashers(ctx context.Context, c *content) {
 			}
 		})
 	}
+}
+
+// start begins the torrent's work once the session runs: disk and hashing
+// goroutines, peer sources, dialling. Later calls do nothing.
+func (t *torrent) start() {
+	if t.running {
+		return
+	}
+	t.running = true
+	if c := t.data.Load(); c != nil {
+		t.startHashers(t.ctx, c)
+		t.startDisk(t.ctx, c)
+	}
+	t.startSources(t.ctx)
+	t.dial()
 }
 
 // shutdown runs when the torrent's context ends: close peers, announce
@@ -160,7 +170,7 @@ func (t *torrent) addKnown(a netip.AddrPort, src Source) {
 
 // dial starts connections to known peers while below the peer limit.
 func (t *torrent) dial() {
-	if t.paused || t.err != nil {
+	if !t.running || t.paused || t.err != nil {
 		return
 	}
 	now := time.Now()
@@ -223,7 +233,7 @@ func (t *torrent) dialDone(a netip.AddrPort, err error) {
 }
 
 func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
-	if t.paused || t.err != nil || len(t.peers) >= t.s.cfg.MaxPeersPerTorrent ||
+	if !t.running || t.paused || t.err != nil || len(t.peers) >= t.s.cfg.MaxPeersPerTorrent ||
 		t.bannedID[nc.peerID] || t.isBanned(nc.addr) {
 		nc.raw.Close()
 		return

@@ -271,7 +271,7 @@ func (t *torrent) saveResume() {
 	}
 	// Mid-download the disk goroutines keep writing after these stamps; at
 	// completion and at shutdown (ctx done, writers gone) they are final.
-	writing := !t.completed && (t.ctx == nil || t.ctx.Err() == nil)
+	writing := !t.completed && t.ctx.Err() == nil
 	t.resumeSeq++
 	if err := t.writeResume(c, p, haveBitfield(c), writing, t.resumeSeq, true); err != nil {
 		t.log.Warn("Saving resume state failed", "err", err)
