@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -43,8 +44,18 @@ Existing files that differ from the torrent are never overwritten without
 			if err != nil {
 				return err
 			}
+			var info *pieces.Info
+			dn := ""
+			if src.torrent != nil {
+				info = src.torrent.Info
+			} else {
+				dn = src.magnet.Name
+			}
+			if err := checkOutput(out, info, dn); err != nil {
+				return err
+			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
-				return usageErrorf("-o %s: %w", out, err)
+				return cannotWrite(out, err)
 			}
 			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: out,
 				Peers: peers, Trackers: trackers, Force: force}

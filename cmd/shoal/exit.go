@@ -16,7 +16,9 @@ const (
 	exitNotFound    = 3   // a named file, torrent or peer source does not exist
 	exitVerify      = 4   // data on disk does not match the torrent
 	exitDiskFull    = 5   // the disk filled up and the user asked to stop
-	exitConflict    = 6   // existing files differ and --force was not given
+	exitConflict    = 6   // existing files differ and --force was not given, or a file is in the way
+	exitCannotWrite = 7   // the output folder cannot be written (permission denied, read-only)
+	exitListen      = 8   // cannot listen on the address asked for (in use, not allowed)
 	exitInterrupted = 130 // SIGINT/SIGTERM, as shells report it
 )
 
