@@ -9,8 +9,10 @@ BIN := bin/shoal
 demo: build
 	$(BIN) demo
 
+# The commit goes into `shoal version` by -X as well as by VCS stamping,
+# which GOFLAGS=-buildvcs=false (or a tree go cannot read) turns off.
 build:
-	$(GO) build -o $(BIN) ./cmd/shoal
+	$(GO) build -ldflags "-X main.commit=$$(git rev-parse HEAD 2>/dev/null)" -o $(BIN) ./cmd/shoal
 
 # Every test with the race detector, then every fuzz target for a few
 # seconds (bench/fuzz-smoke.sh; about 1.5 min on 2 cores).

@@ -68,6 +68,7 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"output exists", []string{"create", data, "-o", existing}, exitConflict, "--force"},
 		{"bad piece length", []string{"create", data, "--piece-length", "1000"}, exitUsage, "power of two"},
 		{"unknown flag", []string{"get", "--bogus"}, exitUsage, "unknown flag"},
+		{"unknown command", []string{"fetch", "x"}, exitUsage, `unknown command "fetch"`},
 		{"too many args", []string{"info", "a", "b"}, exitUsage, "wants FILE.torrent|MAGNET"},
 		{"verify missing dir", []string{"verify", filepath.Join(dir, "nope"), garbage}, exitUsage, "garbage.torrent"},
 	} {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"syscall"
 )
 
@@ -21,6 +23,54 @@ const (
 	exitListen      = 8   // cannot listen on the address asked for (in use, not allowed)
 	exitInterrupted = 130 // SIGINT/SIGTERM, as shells report it
 )
+
+// exitCodes is the table shown by 'shoal --help' and in the README (a test
+// keeps the two the same).
+var exitCodes = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "done: downloaded and verified, or seeding stopped by the user"},
+	{exitFailure, "an unexpected failure (the message says what)"},
+	{exitUsage, "bad flags, arguments, configuration or input (a malformed torrent or magnet link, unsafe paths such as a symlink out of the download folder)"},
+	{exitNotFound, "a named file or folder does not exist"},
+	{exitVerify, "`verify`: data on disk does not match the torrent"},
+	{exitDiskFull, "the disk filled up and the download was stopped"},
+	{exitConflict, "existing files differ from the torrent (pass `--force`), a file is in the way of the download's folders, or the output file exists"},
+	{exitCannotWrite, "the download folder cannot be written to (permission denied, read-only file system)"},
+	{exitListen, "cannot listen on the address asked for (in use by another program, or not allowed)"},
+	{exitInterrupted, "interrupted (Ctrl-C, or q in the UI) before the download finished"},
+}
+
+// exitCodeHelp is exitCodes as plain text for --help.
+func exitCodeHelp() string {
+	s := "Exit codes:\n"
+	for _, c := range exitCodes {
+		s += fmt.Sprintf("  %3d  %s\n", c.code, strings.ReplaceAll(c.meaning, "`", ""))
+	}
+	return s
+}
+
+// listenError turns a failure to listen, wherever it comes from (the
+// engine, the tracker, a DHT node), into one message shape and one exit
+// code: "cannot listen on ADDR: address already in use".
+func listenError(err error) error {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "listen" {
+		return err
+	}
+	// Only the system's refusal (in use, not allowed, no such address);
+	// a malformed address is bad usage, said where it was parsed.
+	var errno syscall.Errno
+	if !errors.As(op.Err, &errno) {
+		return err
+	}
+	addr := ""
+	if op.Addr != nil {
+		addr = op.Addr.String()
+	}
+	return withCode(exitListen, fmt.Errorf("cannot listen on %s (%s): %w", addr, op.Net, errno))
+}
 
 // exitError carries the exit code a command wants alongside its error.
 type exitError struct {

@@ -34,15 +34,32 @@ func register(newCmd func(*app) *cobra.Command) { subcommands = append(subcomman
 // returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{ctx: ctx, stdout: stdout, stderr: stderr}
+	var showVersion, versionJSON bool
 	root := &cobra.Command{
 		Use:           "shoal",
 		Short:         "A BitTorrent client with a DHT, a LAN tracker and a terminal UI",
+		Long:          "shoal is a BitTorrent client with a DHT, a LAN tracker and a terminal UI.\n\n" + exitCodeHelp(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.setupLogging()
 		},
+		// Without this, cobra reports an unknown command as a plain error
+		// (exit 1); it is bad usage.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case showVersion:
+				a.printVersion(versionJSON)
+				return nil
+			case len(args) > 0:
+				return usageErrorf("unknown command %q", args[0])
+			}
+			return cmd.Help()
+		},
 	}
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version, commit and Go version")
+	root.Flags().BoolVar(&versionJSON, "json", false, "with --version: print it as JSON")
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -55,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, newCmd := range subcommands {
 		root.AddCommand(newCmd(a))
 	}
-	err := root.Execute()
+	err := listenError(root.Execute())
 	if a.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
