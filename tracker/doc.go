@@ -19,7 +19,8 @@
 // and writers (response.go) know only the wire; store.go keeps swarms in
 // sharded maps of compact peers; logic.go applies access, limits and the
 // min-interval cache; http.go and udp.go are the frontends; server.go wires
-// them to listeners and Run.
+// them to listeners and Run; metrics.go registers /metrics on
+// internal/metrics (Prometheus's client library).
 //
 // No client may lock the others out: every request, over UDP or HTTP and
 // whatever its path, costs a token from its address's budget (ratelimit.go;

@@ -94,7 +94,7 @@ func (h *httpFrontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case path == "/metrics":
 		if h.mayView(w, r) {
-			h.status.serveMetrics(w, r)
+			h.status.metrics.ServeHTTP(w, r)
 		}
 	default:
 		http.NotFound(w, r)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -16,7 +15,7 @@ type logic struct {
 	access *access
 	limit  *limiter // nil when rate limiting is off
 	cache  *answerCache
-	stats  *metrics
+	stats  *counters
 }
 
 func newLogic(cfg Config, acc *access) *logic {
@@ -25,7 +24,7 @@ func newLogic(cfg Config, acc *access) *logic {
 		store:  newStore(cfg.MaxSwarms),
 		access: acc,
 		cache:  newAnswerCache(),
-		stats:  &metrics{},
+		stats:  &counters{},
 	}
 	if !cfg.NoRateLimit {
 		l.limit = newLimiter(cfg.RatePerIP, cfg.BurstPerIP)
@@ -186,31 +185,5 @@ func (c *answerCache) sweep(now uint32) {
 		}
 		sh.prev = nil
 		sh.mu.Unlock()
-	}
-}
-
-// metrics are the counters /metrics shows.
-type metrics struct {
-	announcesHTTP, announcesUDP atomic.Uint64
-	scrapesHTTP, scrapesUDP     atomic.Uint64
-	connectsUDP                 atomic.Uint64
-	cacheHits                   atomic.Uint64
-	badRequests                 atomic.Uint64
-	unregistered, badPasskey    atomic.Uint64
-	rateLimited, full           atomic.Uint64
-	badConnID                   atomic.Uint64
-}
-
-func (m *metrics) failure(err error) {
-	var re *RequestError
-	switch {
-	case errors.As(err, &re):
-		m.badRequests.Add(1)
-	case errors.Is(err, ErrUnregistered):
-		m.unregistered.Add(1)
-	case errors.Is(err, ErrPasskey), errors.Is(err, ErrPasskeyMissing):
-		m.badPasskey.Add(1)
-	case errors.Is(err, ErrFull):
-		m.full.Add(1)
 	}
 }

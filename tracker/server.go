@@ -59,11 +59,11 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("tracker http: %w", err)
 		}
 		s.hln = ln
-		h := &httpFrontend{l: s.l, log: log, status: &statusPage{l: s.l, started: time.Now()}}
-		s.http = newHTTPServer(h, log)
 		s.guard = newConnGuard(ln, cfg.MaxHTTPConns, cfg.MaxHTTPConnsPerIP)
+		started := time.Now()
+		status := &statusPage{l: s.l, started: started, metrics: newMetrics(s.l, s.guard, started).Handler()}
+		s.http = newHTTPServer(&httpFrontend{l: s.l, log: log, status: status}, log)
 		s.http.ConnState = s.guard.connState
-		h.status.guard = s.guard
 	}
 	if cfg.UDPAddr != Off {
 		ua, err := net.ResolveUDPAddr("udp", cfg.UDPAddr)

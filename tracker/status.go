@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -16,7 +15,7 @@ import (
 // for Prometheus (/metrics).
 type statusPage struct {
 	l       *logic
-	guard   *connGuard
+	metrics http.Handler
 	started time.Time
 
 	// The swarm table costs a walk over every swarm and a sort, too much to
@@ -190,43 +189,4 @@ func ago(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
 	}
 	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
-}
-
-func (p *statusPage) serveMetrics(w http.ResponseWriter, _ *http.Request) {
-	tot := p.l.store.totals()
-	m := p.l.stats
-	var b strings.Builder
-	metric := func(name, typ, help string, samples ...string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-		for _, s := range samples {
-			fmt.Fprintf(&b, "%s%s\n", name, s)
-		}
-	}
-	metric("shoal_tracker_swarms", "gauge", "Torrents with peers or a completed count.", fmt.Sprintf(" %d", tot.Swarms))
-	metric("shoal_tracker_peers", "gauge", "Peers currently in swarms.",
-		fmt.Sprintf(`{state="seeder"} %d`, tot.Seeders), fmt.Sprintf(`{state="leecher"} %d`, tot.Leechers))
-	metric("shoal_tracker_announces_total", "counter", "Announce requests received.",
-		fmt.Sprintf(`{proto="http"} %d`, m.announcesHTTP.Load()), fmt.Sprintf(`{proto="udp"} %d`, m.announcesUDP.Load()))
-	metric("shoal_tracker_scrapes_total", "counter", "Scrape requests received.",
-		fmt.Sprintf(`{proto="http"} %d`, m.scrapesHTTP.Load()), fmt.Sprintf(`{proto="udp"} %d`, m.scrapesUDP.Load()))
-	metric("shoal_tracker_udp_connects_total", "counter", "UDP connect requests answered.", fmt.Sprintf(" %d", m.connectsUDP.Load()))
-	metric("shoal_tracker_cached_answers_total", "counter", "Announces sooner than min interval answered from cache.", fmt.Sprintf(" %d", m.cacheHits.Load()))
-	metric("shoal_tracker_refused_total", "counter", "Requests refused, by reason.",
-		fmt.Sprintf(`{reason="bad_request"} %d`, m.badRequests.Load()),
-		fmt.Sprintf(`{reason="unregistered"} %d`, m.unregistered.Load()),
-		fmt.Sprintf(`{reason="passkey"} %d`, m.badPasskey.Load()),
-		fmt.Sprintf(`{reason="rate_limited"} %d`, m.rateLimited.Load()),
-		fmt.Sprintf(`{reason="full"} %d`, m.full.Load()),
-		fmt.Sprintf(`{reason="bad_connection_id"} %d`, m.badConnID.Load()))
-	if g := p.guard; g != nil {
-		open, _ := g.open(netip.Addr{})
-		metric("shoal_tracker_http_connections", "gauge", "HTTP connections open.", fmt.Sprintf(" %d", open))
-		metric("shoal_tracker_http_connections_closed_total", "counter", "HTTP connections closed to share them out: a new one from an address at its share (per_ip), or a waiting one to make room (full).",
-			fmt.Sprintf(`{reason="per_ip"} %d`, g.refusedPerIP.Load()),
-			fmt.Sprintf(`{reason="full"} %d`, g.evictedFull.Load()))
-	}
-	metric("shoal_tracker_uptime_seconds", "gauge", "Seconds since the tracker started.",
-		fmt.Sprintf(" %d", int64(time.Since(p.started)/time.Second)))
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_, _ = w.Write([]byte(b.String()))
 }

@@ -10,21 +10,90 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
+// TestStatus_Metrics parses /metrics with the Prometheus library's own text
+// parser and checks every metric the tracker has always exposed is there,
+// with its type, labels and a value that follows the requests made.
 func TestStatus_Metrics(t *testing.T) {
 	s := startServer(t, Config{})
 	q := AnnounceRequest{InfoHash: ihOf("m"), PeerID: peerIDOf(1), Port: 8001, Left: 1, NumWant: -1, Compact: true}.Query()
 	getBencode(t, httpURL(s, "/announce?"+q))
-	body := getBody(t, httpURL(s, "/metrics"))
-	for _, want := range []string{
-		"# TYPE shoal_tracker_announces_total counter",
-		`shoal_tracker_announces_total{proto="http"} 1`,
-		`shoal_tracker_peers{state="leecher"} 1`,
-		"shoal_tracker_swarms 1",
+	ih := ihOf("m")
+	getBencode(t, httpURL(s, "/scrape?info_hash="+string(escape(nil, ih[:]))))
+	getBencode(t, httpURL(s, "/announce?info_hash=short"))
+
+	resp, err := http.Get(httpURL(s, "/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type %q, want the text format", ct)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	value := func(name string, typ dto.MetricType, labels string) (float64, bool) {
+		f := fams[name]
+		if f == nil || f.GetType() != typ {
+			return 0, false
+		}
+		for _, m := range f.GetMetric() {
+			var got []string
+			for _, lp := range m.GetLabel() {
+				got = append(got, lp.GetName()+"="+lp.GetValue())
+			}
+			if strings.Join(got, ",") != labels {
+				continue
+			}
+			if typ == dto.MetricType_COUNTER {
+				return m.GetCounter().GetValue(), true
+			}
+			return m.GetGauge().GetValue(), true
+		}
+		return 0, false
+	}
+	gauge, counter := dto.MetricType_GAUGE, dto.MetricType_COUNTER
+	for _, tt := range []struct {
+		name   string
+		typ    dto.MetricType
+		labels string
+		want   float64 // -1: any value
+	}{
+		{"shoal_tracker_swarms", gauge, "", 1},
+		{"shoal_tracker_peers", gauge, "state=seeder", 0},
+		{"shoal_tracker_peers", gauge, "state=leecher", 1},
+		{"shoal_tracker_announces_total", counter, "proto=http", 2},
+		{"shoal_tracker_announces_total", counter, "proto=udp", 0},
+		{"shoal_tracker_scrapes_total", counter, "proto=http", 1},
+		{"shoal_tracker_scrapes_total", counter, "proto=udp", 0},
+		{"shoal_tracker_udp_connects_total", counter, "", 0},
+		{"shoal_tracker_cached_answers_total", counter, "", 0},
+		{"shoal_tracker_refused_total", counter, "reason=bad_request", 1},
+		{"shoal_tracker_refused_total", counter, "reason=unregistered", 0},
+		{"shoal_tracker_refused_total", counter, "reason=passkey", 0},
+		{"shoal_tracker_refused_total", counter, "reason=rate_limited", 0},
+		{"shoal_tracker_refused_total", counter, "reason=full", 0},
+		{"shoal_tracker_refused_total", counter, "reason=bad_connection_id", 0},
+		{"shoal_tracker_uptime_seconds", gauge, "", -1},
+		{"shoal_tracker_http_connections", gauge, "", -1},
+		{"shoal_tracker_http_connections_closed_total", counter, "reason=per_ip", 0},
+		{"shoal_tracker_http_connections_closed_total", counter, "reason=full", 0},
+		{"go_goroutines", gauge, "", -1},
 	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("metrics lack %q:\n%s", want, body)
+		got, ok := value(tt.name, tt.typ, tt.labels)
+		switch {
+		case !ok:
+			t.Errorf("no %s %s{%s}", tt.typ, tt.name, tt.labels)
+		case tt.want >= 0 && got != tt.want:
+			t.Errorf("%s{%s} = %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
 }
