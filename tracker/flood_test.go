@@ -276,8 +276,13 @@ func TestServer_FullTrackerClosesWaitingConns(t *testing.T) {
 			c.Close()
 		}
 	}()
-	for _, ip := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"} {
-		d := dialerFrom(t, s, ip)
+	var dialers []*net.Dialer
+	for _, ip := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.9"} {
+		dialers = append(dialers, dialerFrom(t, s, ip))
+	}
+	// dialerFrom's probes must be gone before the slots are filled.
+	waitFor(t, func() bool { n, _ := s.guard.open(netip.Addr{}); return n == 0 })
+	for _, d := range dialers[:4] {
 		for range 4 {
 			c, err := d.Dial("tcp", s.HTTPAddr().String())
 			if err != nil {
@@ -287,8 +292,7 @@ func TestServer_FullTrackerClosesWaitingConns(t *testing.T) {
 		}
 	}
 	waitFor(t, func() bool { n, _ := s.guard.open(netip.Addr{}); return n == 16 })
-	d := dialerFrom(t, s, "127.0.0.9")
-	honest := &http.Client{Timeout: time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+	honest := &http.Client{Timeout: time.Second, Transport: &http.Transport{DialContext: dialers[4].DialContext, DisableKeepAlives: true}}
 	q := AnnounceRequest{InfoHash: ihOf("full"), PeerID: peerIDOf(1), Port: 9003, Left: 1, NumWant: -1, Compact: true}.Query()
 	if err := getAnnounce(honest, httpURL(s, "/announce?"+q)); err != nil {
 		t.Fatalf("announce with every slot held by silent connections: %v", err)
