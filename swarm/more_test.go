@@ -27,7 +27,9 @@ func TestDisk_FullPausesThenRecovers(t *testing.T) {
 		return nil
 	})
 	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s1.Addr().String()}})
-	ts := testnet.WaitFor(t, l, ih, 10*time.Second, "disk full", func(ts swarm.TorrentSnapshot) bool { return ts.Stalled == "disk full" })
+	ts := testnet.WaitFor(t, l, ih, 10*time.Second, "disk full", func(ts swarm.TorrentSnapshot) bool {
+		return ts.Stalled == "disk full" && ts.Stall == swarm.StallDiskFull
+	})
 	if ts.DoneBytes != 0 {
 		t.Fatalf("%d bytes marked done while no write succeeded", ts.DoneBytes)
 	}

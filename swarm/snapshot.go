@@ -96,8 +96,10 @@ type TorrentSnapshot struct {
 	// Cause is the error behind Err, for errors.Is (ErrExistingData,
 	// pieces.ErrUnsafePath, ...); nil when there is none.
 	Cause error
-	// Stalled is empty while the torrent moves; otherwise one line saying
-	// why it does not ("no peers found", "all peers choke us", ...).
+	// Stall is why the torrent does not move (StallNone while it moves);
+	// Stalled says it in one line with details ("tracker unreachable:
+	// connection refused"). Programs compare Stall.
+	Stall   Stall
 	Stalled string
 	Private bool
 	AddedAt time.Time

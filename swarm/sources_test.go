@@ -191,13 +191,13 @@ func TestSession_StalledDiagnosis(t *testing.T) {
 		t.Fatal(err)
 	}
 	testnet.WaitFor(t, l, ih, 10*time.Second, "stalled: no sources", func(ts swarm.TorrentSnapshot) bool {
-		return strings.HasPrefix(ts.Stalled, "no way to find peers: ")
+		return strings.HasPrefix(ts.Stalled, "no way to find peers: ") && ts.Stall == swarm.StallNoPeerSources
 	})
 	testnet.WaitFor(t, l, ih3, 10*time.Second, "stalled: tracker down", func(ts swarm.TorrentSnapshot) bool {
-		return strings.HasPrefix(ts.Stalled, "tracker unreachable: ")
+		return strings.HasPrefix(ts.Stalled, "tracker unreachable: ") && ts.Stall == swarm.StallTrackerUnreachable
 	})
 	testnet.WaitFor(t, l, ih2, 10*time.Second, "stalled: none connect", func(ts swarm.TorrentSnapshot) bool {
-		return ts.Stalled == "peers found but none connect"
+		return ts.Stalled == "peers found but none connect" && ts.Stall == swarm.StallPeersUnreachable
 	})
 }
 
@@ -217,7 +217,7 @@ func TestSession_StalledNoDHTNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	testnet.WaitFor(t, l, ih, 10*time.Second, "stalled: no DHT nodes", func(ts swarm.TorrentSnapshot) bool {
-		return strings.HasPrefix(ts.Stalled, "no DHT nodes reachable")
+		return strings.HasPrefix(ts.Stalled, "no DHT nodes reachable") && ts.Stall == swarm.StallNoDHTNodes
 	})
 }
 

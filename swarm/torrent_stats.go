@@ -80,7 +80,6 @@ func (t *torrent) publishSnapshot() {
 		Name:           t.name(),
 		Magnet:         t.magnet,
 		State:          t.state,
-		Stalled:        t.stalled(),
 		Verified:       t.verified.Load(),
 		Private:        t.private.Load(),
 		AddedAt:        t.addedAt,
@@ -94,6 +93,7 @@ func (t *torrent) publishSnapshot() {
 		PeersConnected: len(t.peers),
 		PeersKnown:     len(t.known),
 	}
+	ts.Stall, ts.Stalled = t.stalled()
 	if t.err != nil {
 		ts.Err = t.err.Error()
 		ts.Cause = t.err

@@ -136,6 +136,7 @@ func fixtureSnapshot() *swarm.Snapshot {
 		InfoHash: hash(0x30), Name: "debian-13.2.0-amd64-netinst.iso",
 		Magnet: "magnet:?xt=urn:btih:303132333435363738393a3b3c3d3e3f40414243&dn=debian-13.2.0-amd64-netinst.iso",
 		State:  swarm.StateMetadata, AddedAt: t0.Add(-2 * time.Minute), ETA: -1,
+		Stall:        swarm.StallNoPeers,
 		Stalled:      "no peers found yet: the DHT lookup returned nobody and there is no tracker",
 		MetadataHave: 0, MetadataTotal: 0,
 	}
@@ -149,6 +150,7 @@ func fixtureSnapshot() *swarm.Snapshot {
 		InfoHash: hash(0x50), Name: "rare-album-flac", State: swarm.StateDownloading,
 		AddedAt: t0.Add(-30 * time.Minute), SizeBytes: 412_000_000, WantedBytes: 412_000_000, DoneBytes: 98_000_000,
 		PeersConnected: 3, PeersKnown: 3, ETA: -1, PieceLength: 512 << 10,
+		Stall:   swarm.StallChoked,
 		Stalled: "all 3 peers choke us; waiting to be unchoked",
 		Private: true,
 	}

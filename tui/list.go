@@ -64,7 +64,7 @@ func (f stateFilter) keep(t *swarm.TorrentSnapshot) bool {
 	case filterPaused:
 		return t.State == swarm.StatePaused
 	case filterStalled:
-		return t.Stalled != ""
+		return t.Stall != swarm.StallNone
 	case filterError:
 		return t.State == swarm.StateError
 	}

@@ -112,7 +112,7 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 		}
 		// The snapshot lags the event, and the engine clears its stall
 		// to retry every few seconds: only progress proves there is space.
-		if t.Stalled == "disk full" {
+		if t.Stall == swarm.StallDiskFull {
 			diskFull, fullDone = true, t.DoneBytes
 		} else if diskFull && t.DoneBytes > fullDone {
 			diskFull = false

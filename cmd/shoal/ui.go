@@ -83,7 +83,7 @@ func runUI(ctx context.Context, a *app, s *swarm.Session, lib *library, ih swarm
 	// unless the UI closed itself because the download finished.
 	stopped := ctx.Err() != nil || (err == nil && !(stopWhenDone && t != nil && t.Verified))
 	switch {
-	case stopped && t != nil && t.Stalled == "disk full":
+	case stopped && t != nil && t.Stall == swarm.StallDiskFull:
 		return withCode(exitDiskFull, errors.New("stopped while the disk was full"))
 	case stopped:
 		// follow decides what stopping means: done, or to be resumed.
