@@ -1,22 +1,14 @@
 package swarm
 
 import (
-	"math/rand/v2"
-	"slices"
 	"time"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
 )
 
-// Choking (BEP 3 tit-for-tat). Every 10 s the interested peers are ranked:
-// while leeching by how fast they send to us, while seeding by how fast we
-// send to them (so the slots go to whoever can take the data; peers rotate
-// as their rates change). UploadSlots-1 best are unchoked, plus one
-// optimistic unchoke that moves every 30 s so newcomers get a chance to
-// prove themselves. Between rechokes a newly interested peer is unchoked at
-// once when a slot is free, so a fresh swarm starts without a 10 s wait.
-
-const optimisticEvery = 30 * time.Second
+// Choking as the torrent's goroutine applies it; the policy is choker's
+// (choker.go). choke and unchoke queue the messages and keep amChoking,
+// which the reader and writer check, in step with amChokingA.
 
 func (t *torrent) unchokedCount() int {
 	n := 0
@@ -42,7 +34,6 @@ func (t *torrent) choke(p *peer) {
 		return
 	}
 	p.amChokingA = true
-	p.optimistic = false
 	p.amChoking.Store(true)
 	p.mu.Lock()
 	if p.fast {
@@ -56,56 +47,34 @@ func (t *torrent) choke(p *peer) {
 	p.signal()
 }
 
+// rechoke applies the choker's decision (choker.go) to the peers.
 func (t *torrent) rechoke() {
 	if t.data.Load() == nil {
 		return
 	}
-	var cands []*peer
-	var opt *peer
+	ps := make([]*peer, 0, len(t.peers))
+	cs := make([]chokee, 0, len(t.peers))
 	for _, p := range t.peers {
-		if !p.peerInterested {
-			t.choke(p)
-			continue
-		}
-		if p.optimistic && time.Since(t.lastOptimistic) < optimisticEvery {
-			opt = p
-			continue
-		}
-		cands = append(cands, p)
+		ps = append(ps, p)
+		cs = append(cs, p)
 	}
-	seeding := t.completed
-	slices.SortFunc(cands, func(a, b *peer) int {
-		ra, rb := a.downRate.rate, b.downRate.rate
-		if seeding {
-			ra, rb = a.upRate.rate, b.upRate.rate
-		}
-		switch {
-		case ra > rb:
-			return -1
-		case ra < rb:
-			return 1
-		}
-		return 0
-	})
-	regular := max(t.s.cfg.UploadSlots-1, 1)
-	var rest []*peer
-	for k, p := range cands {
-		if k < regular {
-			p.optimistic = false
-			t.unchoke(p)
+	for i, unchoke := range t.choker.decide(time.Now(), t.completed, cs) {
+		if unchoke {
+			t.unchoke(ps[i])
 		} else {
-			rest = append(rest, p)
+			t.choke(ps[i])
 		}
 	}
-	if opt == nil && len(rest) > 0 {
-		opt = rest[rand.IntN(len(rest))]
-		opt.optimistic = true
-		t.lastOptimistic = time.Now()
-		t.unchoke(opt)
-	}
-	for _, p := range rest {
-		if p != opt {
-			t.choke(p)
-		}
-	}
+}
+
+// The choker's view of a peer.
+
+func (p *peer) Interested() bool { return p.peerInterested }
+func (p *peer) DownBps() float64 { return p.downRate.rate }
+func (p *peer) UpBps() float64   { return p.upRate.rate }
+
+// Snubbed says p unchoked us while we want its data, yet sent nothing for
+// 30 s.
+func (p *peer) Snubbed() bool {
+	return p.amInterested && !p.peerChoking && time.Since(latest(p.lastBlock, p.connectedAt)) > 30*time.Second
 }

@@ -23,9 +23,11 @@
 // random tie-break; endgame duplicates at most 8 requests per peer and 2
 // askers per block, and cancels the rest when a block arrives. Pipelines
 // start at 64 requests and follow the peer's rate (about a second of data,
-// 64 to 1000 blocks). Choking: every 10 s the interested peers are ranked by
-// rate (from them while leeching, to them while seeding), UploadSlots-1 are
-// unchoked plus one optimistic unchoke rotated every 30 s.
+// 64 to 1000 blocks). Choking (choker.go, a pure policy): every 10 s the
+// interested peers are ranked by rate (from them while leeching, to them
+// while seeding), UploadSlots-1 are unchoked plus one optimistic unchoke
+// that moves to another peer every 30 s; while leeching, a peer that
+// snubs us (unchoked us, sent nothing for 30 s) gets no regular slot.
 //
 // Bans: a peer that alone sent a piece failing its hash is banned at once; a
 // peer sharing in failed pieces is banned after 3 such failures when they

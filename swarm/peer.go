@@ -43,7 +43,6 @@ type peer struct {
 	peerInterested bool
 	peerChoking    bool
 	amChokingA     bool // actor's view, mirrored to amChoking
-	optimistic     bool
 	extIDs         map[pp.ExtensionName]uint8
 	metadataSize   int
 	client         string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -119,7 +120,7 @@ type torrent struct {
 	// digests checked; set from the BLAKE3 goroutine, hence atomic.
 	verified atomic.Bool
 
-	lastOptimistic time.Time
+	choker choker
 
 	downloaded, uploaded, wasted atomic.Int64
 	downRate, upRate             meter
@@ -195,6 +196,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		done:     make(chan struct{}),
 		paused:   opts.Paused,
 		lastMove: time.Now(),
+		choker:   choker{slots: s.cfg.UploadSlots, pick: rand.IntN},
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.pausedA.Store(opts.Paused)

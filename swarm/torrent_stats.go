@@ -218,7 +218,7 @@ func (t *torrent) peerSnapshot(p *peer, c *content) PeerSnapshot {
 		AmInterested:   p.amInterested,
 		PeerChoking:    p.peerChoking,
 		PeerInterested: p.peerInterested,
-		Snubbed:        p.amInterested && !p.peerChoking && time.Since(latest(p.lastBlock, p.connectedAt)) > 30*time.Second,
+		Snubbed:        p.Snubbed(),
 		DownBps:        int64(p.downRate.rate),
 		UpBps:          int64(p.upRate.rate),
 		Downloaded:     p.downloaded.Load(),
