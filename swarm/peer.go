@@ -30,12 +30,40 @@ type newConn struct {
 	encrypted bool
 }
 
+// peerHost is what a peer's reader and writer goroutines call up to; they
+// touch nothing else of the torrent (as syncthing's protocol calls its
+// Model), so they run over a net.Pipe in tests with a fake host. The
+// torrent implements it in peer_host.go.
+type peerHost interface {
+	// deliver hands ev to the torrent's goroutine; false once ctx ended.
+	deliver(ctx context.Context, ev peerEvent) bool
+	// wanted says a block of piece is still worth writing: the content
+	// is known and the piece not yet verified.
+	wanted(piece int) bool
+	// store queues a received block for the disk; false once ctx ended
+	// (the block then went back to the pool).
+	store(ctx context.Context, d diskBlock) bool
+	// servable says b is a block we may send: of a verified piece, and
+	// inside it.
+	servable(b pieces.Block) bool
+	// readForUpload fills buf with the verified bytes of the blocks from
+	// first on. ok false means withhold them (the piece was withdrawn, or
+	// its file changed); an error ends the connection.
+	readForUpload(ctx context.Context, p *peer, buf []byte, first pieces.Block) (ok bool, err error)
+	// waitDown and waitUp wait for the session's rate limits.
+	waitDown(ctx context.Context, n int) error
+	waitUp(ctx context.Context, n int) error
+	// count adds payload bytes received, sent and thrown away to the
+	// torrent's totals.
+	count(down, up, wasted int)
+}
+
 // peer is one connection. The actor owns the plain fields; the reader and
 // writer goroutines share only what is marked.
 type peer struct {
-	t  *torrent
-	id pieces.Peer
-	nc *newConn
+	host peerHost
+	id   pieces.Peer
+	nc   *newConn
 
 	// actor-owned
 	fast, ext      bool
@@ -125,17 +153,10 @@ type peerEvent struct {
 // readLoop reads messages until the connection fails. Piece payloads are
 // written to storage here, off the actor, and reported in batches.
 func (p *peer) readLoop(ctx context.Context) {
-	t := p.t
+	h := p.host
 	mr := newMsgReader(p.nc.conn)
 	var batch []pieces.Block
-	emit := func(ev peerEvent) bool {
-		select {
-		case t.events <- ev:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+	emit := func(ev peerEvent) bool { return h.deliver(ctx, ev) }
 	flush := func() bool {
 		if len(batch) == 0 {
 			return true
@@ -191,28 +212,22 @@ func (p *peer) readLoop(ctx context.Context) {
 				delete(p.excused, b)
 			}
 			p.mu.Unlock()
-			c := t.data.Load()
-			if !asked || c == nil || c.has(b.Piece) {
+			if !asked || !h.wanted(b.Piece) {
 				putBlock(msg.Block)
-				t.wasted.Add(int64(len(data)))
+				h.count(0, 0, len(data))
 				if !asked && !excused {
 					fail(violation("sent a block we never asked for (piece %d at %d)", b.Piece, b.Begin))
 					return
 				}
 				continue
 			}
-			if lim := t.s.downLimit; lim != nil {
-				if err := lim.WaitN(ctx, len(data)); err != nil {
-					putBlock(msg.Block)
-					return
-				}
+			if err := h.waitDown(ctx, len(data)); err != nil {
+				putBlock(msg.Block)
+				return
 			}
 			p.downloaded.Add(int64(len(data)))
-			t.downloaded.Add(int64(len(data)))
-			select {
-			case c.diskShard(b.Piece) <- diskBlock{p: p, b: b, buf: msg.Block}:
-			case <-ctx.Done():
-				putBlock(msg.Block)
+			h.count(len(data), 0, 0)
+			if !h.store(ctx, diskBlock{p: p, b: b, buf: msg.Block}) {
 				return
 			}
 			continue
@@ -255,9 +270,7 @@ var errRequestFlood = errors.New("floods requests without reading our answers")
 // when we choke the peer or lack the piece.
 func (p *peer) handleRequest(msg message) error {
 	b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
-	c := p.t.data.Load()
-	ok := !p.amChoking.Load() && c != nil && c.has(b.Piece) && b.Length > 0 && b.Length <= blockSize &&
-		int64(b.Begin)+int64(b.Length) <= c.info.PieceSize(b.Piece)
+	ok := !p.amChoking.Load() && b.Length > 0 && b.Length <= blockSize && p.host.servable(b)
 	p.mu.Lock()
 	backlog := len(p.ctl)
 	if ok && len(p.serve) < 2000 {
@@ -345,41 +358,24 @@ func takeRun(run []pieces.Block, q *[]pieces.Block) []pieces.Block {
 }
 
 func (p *peer) serveRun(ctx context.Context, w *bufio.Writer, run []pieces.Block) error {
-	t := p.t
-	c := t.data.Load()
-	if c == nil || p.amChoking.Load() {
+	if p.amChoking.Load() {
 		return nil
 	}
 	buf := runPool.Get().(*[]byte)
 	defer runPool.Put(buf)
 	first, last := run[0], run[len(run)-1]
 	data := (*buf)[:last.Begin+last.Length-first.Begin]
-	if _, err := c.storage.ReadVerifiedAt(data, c.info.PieceOffset(first.Piece)+int64(first.Begin)); err != nil {
-		var changed *pieces.FileChangedError
-		if errors.As(err, &changed) {
-			// The peer did nothing wrong: refuse the blocks, keep it.
-			p.withhold(w, run)
-			t.reportChanged(ctx, p, c, changed.File)
-			return nil
-		}
-		t.log.Warn("Read for upload failed", "piece", first.Piece, "err", err)
+	ok, err := p.host.readForUpload(ctx, p, data, first)
+	if err != nil {
 		return err
 	}
-	if !c.has(first.Piece) {
-		// Withdrawn since it was queued, maybe because of what we just read.
+	if !ok {
 		p.withhold(w, run)
 		return nil
 	}
-	if t.s.hooks.corruptUploads {
-		for k := range data {
-			data[k] ^= 0x5a
-		}
-	}
 	for _, b := range run {
-		if lim := t.s.upLimit; lim != nil {
-			if err := lim.WaitN(ctx, b.Length); err != nil {
-				return err
-			}
+		if err := p.host.waitUp(ctx, b.Length); err != nil {
+			return err
 		}
 		var hdr [13]byte
 		w.Write(appendPieceHeader(hdr[:0], uint32(b.Piece), uint32(b.Begin), b.Length))
@@ -388,7 +384,7 @@ func (p *peer) serveRun(ctx context.Context, w *bufio.Writer, run []pieces.Block
 			return err
 		}
 		p.uploaded.Add(int64(b.Length))
-		t.uploaded.Add(int64(b.Length))
+		p.host.count(0, b.Length, 0)
 	}
 	return nil
 }
@@ -402,19 +398,6 @@ func (p *peer) withhold(w *bufio.Writer, run []pieces.Block) {
 	var msg [17]byte
 	for _, b := range run {
 		w.Write(appendRequest(msg[:0], pp.Reject, uint32(b.Piece), uint32(b.Begin), uint32(b.Length)))
-	}
-}
-
-// reportChanged tells the torrent's goroutine that a read for upload found
-// file f changed, so that it withdraws the file now, not at its next stat.
-func (t *torrent) reportChanged(ctx context.Context, p *peer, c *content, f int) {
-	if c.storage.Changed(f) {
-		return // already withdrawn, or about to be
-	}
-	select {
-	case t.cmds <- func() { t.fileChanged(c, f, "noticed while serving it") }:
-	case <-ctx.Done():
-	case <-p.closed:
 	}
 }
 

@@ -246,7 +246,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	}
 	t.nextPeer++
 	p := &peer{
-		t:           t,
+		host:        t,
 		id:          t.nextPeer,
 		nc:          nc,
 		fast:        supportsFast(nc.reserved),

@@ -1,0 +1,107 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// The torrent as its peers' reader and writer goroutines see it
+// (peerHost). These methods run on those goroutines: they read only the
+// content (set once, verified bits atomic), the session's limits and the
+// torrent's counters, and reach the torrent's goroutine over channels.
+
+func (t *torrent) deliver(ctx context.Context, ev peerEvent) bool {
+	select {
+	case t.events <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (t *torrent) wanted(piece int) bool {
+	c := t.data.Load()
+	return c != nil && !c.has(piece)
+}
+
+func (t *torrent) store(ctx context.Context, d diskBlock) bool {
+	select {
+	case t.data.Load().diskShard(d.b.Piece) <- d:
+		return true
+	case <-ctx.Done():
+		putBlock(d.buf)
+		return false
+	}
+}
+
+func (t *torrent) servable(b pieces.Block) bool {
+	c := t.data.Load()
+	return c != nil && c.has(b.Piece) && int64(b.Begin)+int64(b.Length) <= c.info.PieceSize(b.Piece)
+}
+
+func (t *torrent) readForUpload(ctx context.Context, p *peer, buf []byte, first pieces.Block) (bool, error) {
+	c := t.data.Load()
+	if c == nil {
+		return false, nil
+	}
+	if _, err := c.storage.ReadVerifiedAt(buf, c.info.PieceOffset(first.Piece)+int64(first.Begin)); err != nil {
+		var changed *pieces.FileChangedError
+		if errors.As(err, &changed) {
+			// The peer did nothing wrong: refuse the blocks, keep it.
+			t.reportChanged(ctx, p, c, changed.File)
+			return false, nil
+		}
+		t.log.Warn("Read for upload failed", "piece", first.Piece, "err", err)
+		return false, err
+	}
+	if !c.has(first.Piece) {
+		return false, nil // withdrawn since it was queued, maybe because of what we just read
+	}
+	if t.s.hooks.corruptUploads {
+		for k := range buf {
+			buf[k] ^= 0x5a
+		}
+	}
+	return true, nil
+}
+
+func (t *torrent) waitDown(ctx context.Context, n int) error {
+	if lim := t.s.downLimit; lim != nil {
+		return lim.WaitN(ctx, n)
+	}
+	return nil
+}
+
+func (t *torrent) waitUp(ctx context.Context, n int) error {
+	if lim := t.s.upLimit; lim != nil {
+		return lim.WaitN(ctx, n)
+	}
+	return nil
+}
+
+func (t *torrent) count(down, up, wasted int) {
+	if down != 0 {
+		t.downloaded.Add(int64(down))
+	}
+	if up != 0 {
+		t.uploaded.Add(int64(up))
+	}
+	if wasted != 0 {
+		t.wasted.Add(int64(wasted))
+	}
+}
+
+// reportChanged tells the torrent's goroutine that a read for upload found
+// file f changed, so that it withdraws the file now, not at its next stat.
+func (t *torrent) reportChanged(ctx context.Context, p *peer, c *content, f int) {
+	if c.storage.Changed(f) {
+		return // already withdrawn, or about to be
+	}
+	select {
+	case t.cmds <- func() { t.fileChanged(c, f, "noticed while serving it") }:
+	case <-ctx.Done():
+	case <-p.closed:
+	}
+}
