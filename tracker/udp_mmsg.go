@@ -26,13 +26,12 @@ type mmsghdr struct {
 }
 
 type udpBatchBufs struct {
-	in, out     [udpBatch][]byte
-	names       [udpBatch]syscall.RawSockaddrInet6 // large enough for either family
-	inIov       [udpBatch]syscall.Iovec
-	outIov      [udpBatch]syscall.Iovec
-	inMsg       [udpBatch]mmsghdr
-	outMsg      [udpBatch]mmsghdr
-	outFromName [udpBatch]int // which name each answer goes to
+	in, out [udpBatch][]byte
+	names   [udpBatch]syscall.RawSockaddrInet6 // large enough for either family
+	inIov   [udpBatch]syscall.Iovec
+	outIov  [udpBatch]syscall.Iovec
+	inMsg   [udpBatch]mmsghdr
+	outMsg  [udpBatch]mmsghdr
 }
 
 func (u *udpFrontend) readLoopPlatform() {
