@@ -39,7 +39,12 @@ line, optionally followed by a name) and --torrents (a folder of .torrent
 files) restrict it to those torrents; --passkeys (one key per line) makes
 peers announce to /announce/<key> and the status page needs ?passkey=<key>
 (except from the tracker's own host). The files are re-read when they change.
-Completed counts are kept in --state across restarts.`,
+Completed counts are kept in --state across restarts.
+
+So that no client can lock the others out, each client address (an IPv6
+/64 counts as one) gets --rate requests per second after a --burst, and at
+most --http-conns-per-ip of the --http-conns HTTP connections; a connection
+must send its request within 3 s.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("%s takes no arguments, got %q", cmd.CommandPath(), args)
