@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -59,7 +60,10 @@ func (f *createFlags) options(a *app) (pieces.CreateOptions, error) {
 }
 
 func newCreateCmd(a *app) *cobra.Command {
-	var f createFlags
+	var (
+		f      createFlags
+		asJSON bool
+	)
 	cmd := &cobra.Command{
 		Use:   "create DIR|FILE",
 		Short: "Hash a folder or file into a .torrent",
@@ -92,6 +96,12 @@ after a download and in 'shoal verify' (other clients ignore it).`,
 			if err := writeFileAtomic(out, t.Bytes()); err != nil {
 				return err
 			}
+			if asJSON {
+				a.emitJSON(jsonCreated{Type: "created", Torrent: absPath(out), InfoHash: hex.EncodeToString(t.InfoHash[:]),
+					Name: t.Info.Name, Size: t.Info.Length, Files: len(t.Info.Files), Pieces: t.Info.NumPieces(),
+					PieceLength: t.Info.PieceLength, Magnet: t.Magnet()})
+				return nil
+			}
 			fmt.Fprintf(a.stdout, "Torrent: %s\nName:    %s\nSize:    %s in %d file(s), %d pieces of %s\nMagnet:  %s\n",
 				out, t.Info.Name, humanize.IBytes(uint64(t.Info.Length)), len(t.Info.Files),
 				t.Info.NumPieces(), humanize.IBytes(uint64(t.Info.PieceLength)), t.Magnet())
@@ -99,7 +109,21 @@ after a download and in 'shoal verify' (other clients ignore it).`,
 		},
 	}
 	f.add(cmd, true)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was made as one JSON object")
 	return cmd
+}
+
+// jsonCreated is what create --json prints.
+type jsonCreated struct {
+	Type        string `json:"type"`    // "created"
+	Torrent     string `json:"torrent"` // absolute path
+	InfoHash    string `json:"infohash"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+	Files       int    `json:"files"`
+	Pieces      int    `json:"pieces"`
+	PieceLength int64  `json:"pieceLength"`
+	Magnet      string `json:"magnet"`
 }
 
 func classifyCreateErr(err error) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -109,6 +110,7 @@ func newDHTCmd(a *app) *cobra.Command {
 		bootstrap []string
 		state     string
 		limits    dht.Config
+		asJSON    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "dht",
@@ -143,13 +145,22 @@ Give --bootstrap router.bittorrent.com:6881 to join the public DHT.`,
 			if err != nil {
 				return dhtError("--listen", err)
 			}
-			fmt.Fprintf(a.stdout, "DHT node listening on %s (id %x); press Ctrl-C to stop.\n", n.Addr(), n.ID())
-			if state != "" {
-				fmt.Fprintf(a.stdout, "Routing table: %s\n", state)
+			id := n.ID()
+			if asJSON {
+				a.emitJSON(jsonDHTStart{Type: "listening", Addr: n.Addr().String(), ID: hex.EncodeToString(id[:]), State: state})
+			} else {
+				fmt.Fprintf(a.stdout, "DHT node listening on %s (id %x); press Ctrl-C to stop.\n", n.Addr(), id)
+				if state != "" {
+					fmt.Fprintf(a.stdout, "Routing table: %s\n", state)
+				}
 			}
 			err = n.Run(a.ctx)
 			st := n.Stats()
-			fmt.Fprintf(a.stdout, "Stopped: %d nodes known, %d peers stored for %d torrents.\n", st.Nodes, st.PeersStored, st.Hashes)
+			if asJSON {
+				a.emitJSON(jsonDHTStop{Type: "stopped", Nodes: st.Nodes, PeersStored: st.PeersStored, Torrents: st.Hashes})
+			} else {
+				fmt.Fprintf(a.stdout, "Stopped: %d nodes known, %d peers stored for %d torrents.\n", st.Nodes, st.PeersStored, st.Hashes)
+			}
 			return err
 		},
 	}
@@ -160,6 +171,7 @@ Give --bootstrap router.bittorrent.com:6881 to join the public DHT.`,
 	fs.IntVar(&limits.AnnouncesPerIPPerMinute, "announces-per-ip", 0, "announces stored per source IP per minute (default 60; raise it for a small LAN DHT where one seedbox announces many torrents)")
 	fs.IntVar(&limits.MaxHashes, "max-torrents", 0, "most torrents to store peers for (default 5000)")
 	fs.DurationVar(&limits.PeerTTL, "peer-ttl", 0, "forget peers that have not re-announced for this long (default 30m)")
+	fs.BoolVar(&asJSON, "json", false, "print the start and the final counts as JSON lines")
 	cmd.AddCommand(newDHTLookupCmd(a))
 	return cmd
 }
@@ -170,6 +182,7 @@ func newDHTLookupCmd(a *app) *cobra.Command {
 		bootstrap []string
 		state     string
 		timeout   time.Duration
+		asJSON    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "lookup INFOHASH|MAGNET",
@@ -196,7 +209,9 @@ bootstrap nodes. It exits 3 if no peer was found.`,
 			if err != nil {
 				return err
 			}
-			if !cmd.Flags().Changed("state") {
+			if !cmd.Flags().Changed("state") && !cmd.Flags().Changed("bootstrap") {
+				// The nodes the user named come first: a saved table would
+				// otherwise be walked instead of them.
 				state = defaultDHTStateFile("dht")
 			}
 			n, err := dht.New(dht.Config{
@@ -216,19 +231,17 @@ bootstrap nodes. It exits 3 if no peer was found.`,
 			case err != nil && !timedOut:
 				return err
 			}
-			fmt.Fprintf(a.stdout, "Peers found: %d\n", len(peers))
-			for _, p := range peers {
-				fmt.Fprintf(a.stdout, "  %s\n", p)
+			if asJSON {
+				out := jsonLookup{Type: "lookup", InfoHash: hex.EncodeToString(ih[:]), Peers: []string{},
+					NodesContacted: st.NodesContacted, NodesResponded: st.NodesResponded,
+					Seconds: st.Duration.Seconds(), FirstPeerSeconds: st.FirstPeer.Seconds(), TimedOut: timedOut}
+				for _, p := range peers {
+					out.Peers = append(out.Peers, p.String())
+				}
+				a.emitJSON(out)
+			} else {
+				printLookup(a, peers, st, timedOut)
 			}
-			fmt.Fprintf(a.stdout, "Nodes contacted: %d (%d responded)\n", st.NodesContacted, st.NodesResponded)
-			fmt.Fprintf(a.stdout, "Time: %v", st.Duration.Round(time.Millisecond))
-			if len(peers) > 0 {
-				fmt.Fprintf(a.stdout, " (first peer after %v)", st.FirstPeer.Round(time.Millisecond))
-			}
-			if timedOut {
-				fmt.Fprintf(a.stdout, " (stopped by --timeout)")
-			}
-			fmt.Fprintln(a.stdout)
 			if len(peers) == 0 {
 				return withCode(exitNotFound, fmt.Errorf("no peers found for %x", ih))
 			}
@@ -236,12 +249,56 @@ bootstrap nodes. It exits 3 if no peer was found.`,
 		},
 	}
 	fs := cmd.Flags()
+	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	fs.StringVar(&listen, "listen", ":0", "UDP address to send from")
-	fs.StringArrayVar(&bootstrap, "bootstrap", nil, "node to start from when --state has none, HOST:PORT (repeatable; default $"+envDHTBootstrap+", else the public routers)")
-	fs.StringVar(&state, "state", "", `routing table to start from, read only (default: $XDG_STATE_HOME/shoal/dht.dat; "" for none)`)
+	fs.StringArrayVar(&bootstrap, "bootstrap", nil, "node to start from, HOST:PORT (repeatable; default $"+envDHTBootstrap+", else the public routers); "+
+		"when given, the saved routing table is not read unless --state names it")
+	fs.StringVar(&state, "state", "", `routing table to start from, read only (default: $XDG_STATE_HOME/shoal/dht.dat unless --bootstrap is given; "" for none)`)
 	fs.DurationVar(&timeout, "timeout", 30*time.Second, "give up after this long")
 	return cmd
 }
+
+func printLookup(a *app, peers []netip.AddrPort, st dht.LookupStats, timedOut bool) {
+	fmt.Fprintf(a.stdout, "Peers found: %d\n", len(peers))
+	for _, p := range peers {
+		fmt.Fprintf(a.stdout, "  %s\n", p)
+	}
+	fmt.Fprintf(a.stdout, "Nodes contacted: %d (%d responded)\n", st.NodesContacted, st.NodesResponded)
+	fmt.Fprintf(a.stdout, "Time: %v", st.Duration.Round(time.Millisecond))
+	if len(peers) > 0 {
+		fmt.Fprintf(a.stdout, " (first peer after %v)", st.FirstPeer.Round(time.Millisecond))
+	}
+	if timedOut {
+		fmt.Fprintf(a.stdout, " (stopped by --timeout)")
+	}
+	fmt.Fprintln(a.stdout)
+}
+
+// The JSON lines of dht and dht lookup (docs/json.md).
+type (
+	jsonDHTStart struct {
+		Type  string `json:"type"` // "listening"
+		Addr  string `json:"addr"`
+		ID    string `json:"id"`
+		State string `json:"state"` // routing table file, "" for none
+	}
+	jsonDHTStop struct {
+		Type        string `json:"type"` // "stopped"
+		Nodes       int    `json:"nodes"`
+		PeersStored int    `json:"peersStored"`
+		Torrents    int    `json:"torrents"`
+	}
+	jsonLookup struct {
+		Type             string   `json:"type"` // "lookup"
+		InfoHash         string   `json:"infohash"`
+		Peers            []string `json:"peers"`
+		NodesContacted   int      `json:"nodesContacted"`
+		NodesResponded   int      `json:"nodesResponded"`
+		Seconds          float64  `json:"seconds"`
+		FirstPeerSeconds float64  `json:"firstPeerSeconds"` // 0 when none was found
+		TimedOut         bool     `json:"timedOut"`
+	}
+)
 
 // dhtNoArgs is cobra.NoArgs with the usage exit code.
 func dhtNoArgs(cmd *cobra.Command, args []string) error {

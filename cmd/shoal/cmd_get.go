@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -65,7 +66,12 @@ Existing files that differ from the torrent are never overwritten without
 				if err != nil {
 					return err
 				}
-				a.say(&sf, "start", "Downloading %x into %s (listening on %s)", ih, out, s.Addr())
+				if sf.json {
+					a.emitJSON(jsonStart{Type: "start", Command: "get", InfoHash: hex.EncodeToString(ih[:]), Name: nameOf(src),
+						Dir: absPath(out), Listen: s.Addr().String()})
+				} else {
+					fmt.Fprintf(a.stdout, "Downloading %x into %s (listening on %s)\n", ih, out, s.Addr())
+				}
 				return follow(ctx, a, &sf, s, lib, ih, out, !seed)
 			})
 		},

@@ -16,22 +16,23 @@ func init() { register(newInfoCmd) }
 type infoFile struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
-	Blake3 string `json:"blake3,omitempty"`
+	Blake3 string `json:"blake3"`
 }
 
 type infoOut struct {
+	Type        string     `json:"type"` // "info"
 	InfoHash    string     `json:"infohash"`
-	Name        string     `json:"name,omitempty"`
-	Size        int64      `json:"size,omitempty"`
-	PieceLength int64      `json:"pieceLength,omitempty"`
-	Pieces      int        `json:"pieces,omitempty"`
+	Name        string     `json:"name"`
+	Size        int64      `json:"size"`
+	PieceLength int64      `json:"pieceLength"`
+	Pieces      int        `json:"pieces"`
 	Private     bool       `json:"private"`
-	Comment     string     `json:"comment,omitempty"`
-	CreatedBy   string     `json:"createdBy,omitempty"`
-	Trackers    [][]string `json:"trackers,omitempty"`
-	Peers       []string   `json:"peers,omitempty"`
+	Comment     string     `json:"comment"`
+	CreatedBy   string     `json:"createdBy"`
+	Trackers    [][]string `json:"trackers"`
+	Peers       []string   `json:"peers"`
 	Magnet      string     `json:"magnet"`
-	Files       []infoFile `json:"files,omitempty"`
+	Files       []infoFile `json:"files"`
 }
 
 func newInfoCmd(a *app) *cobra.Command {
@@ -49,6 +50,7 @@ func newInfoCmd(a *app) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false) // a magnet link's & stays &
 				return enc.Encode(out)
 			}
 			printInfo(a, out)
@@ -61,13 +63,13 @@ func newInfoCmd(a *app) *cobra.Command {
 
 func describe(src source, arg string) infoOut {
 	ih := src.infoHash()
-	out := infoOut{InfoHash: hex.EncodeToString(ih[:])}
+	out := infoOut{Type: "info", InfoHash: hex.EncodeToString(ih[:]), Trackers: [][]string{}, Peers: []string{}, Files: []infoFile{}}
 	if m := src.magnet; m != nil {
 		out.Name = m.Name
 		for _, tr := range m.Trackers {
 			out.Trackers = append(out.Trackers, []string{tr})
 		}
-		out.Peers = m.Peers
+		out.Peers = append(out.Peers, m.Peers...)
 		out.Magnet = arg
 		return out
 	}
@@ -79,7 +81,7 @@ func describe(src source, arg string) infoOut {
 	out.Private = t.Info.Private
 	out.Comment = t.Comment
 	out.CreatedBy = t.CreatedBy
-	out.Trackers = t.Announce
+	out.Trackers = append(out.Trackers, t.Announce...)
 	out.Magnet = t.Magnet()
 	for _, f := range t.Info.Files {
 		p := path.Join(append([]string{t.Info.Name}, f.Path...)...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -58,13 +59,25 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 					return err
 				}
 				t := add.Torrent
-				a.say(&sf, "start", "Seeding %s (%d file(s)) from %s", t.Info.Name, len(t.Info.Files), add.Dir)
-				a.say(&sf, "torrent", "Torrent: %s", torrentPath)
-				a.say(&sf, "magnet", "Magnet:  %s", t.Magnet())
+				withPeer := ""
 				if peer := reachableAddr(s.Addr()); peer != "" {
-					a.say(&sf, "magnet", "Magnet with this peer: %s", t.Magnet(peer))
+					withPeer = t.Magnet(peer)
 				}
-				a.say(&sf, "listen", "Listening on %s; press Ctrl-C to stop.", s.Addr())
+				if sf.json {
+					ihs := hex.EncodeToString(ih[:])
+					a.emitJSON(jsonStart{Type: "start", Command: "seed", InfoHash: ihs, Name: t.Info.Name,
+						Dir: absPath(add.Dir), Listen: s.Addr().String(), Files: len(t.Info.Files)})
+					a.emitJSON(jsonMagnet{Type: "magnet", InfoHash: ihs, Magnet: t.Magnet(), MagnetWithPeer: withPeer,
+						Torrent: absPath(torrentPath)})
+				} else {
+					fmt.Fprintf(a.stdout, "Seeding %s (%d file(s)) from %s\n", t.Info.Name, len(t.Info.Files), add.Dir)
+					fmt.Fprintf(a.stdout, "Torrent: %s\n", torrentPath)
+					fmt.Fprintf(a.stdout, "Magnet:  %s\n", t.Magnet())
+					if withPeer != "" {
+						fmt.Fprintf(a.stdout, "Magnet with this peer: %s\n", withPeer)
+					}
+					fmt.Fprintf(a.stdout, "Listening on %s; press Ctrl-C to stop.\n", s.Addr())
+				}
 				return follow(ctx, a, &sf, s, lib, ih, add.Dir, false)
 			})
 			// Seeding ends when the user stops it; that is success.

@@ -20,16 +20,17 @@ var (
 
 // versionInfo is what `shoal version --json` prints.
 type versionInfo struct {
+	Type     string `json:"type"` // "version"
 	Version  string `json:"version"`
-	Commit   string `json:"commit,omitempty"`
-	Time     string `json:"commitTime,omitempty"`
-	Modified bool   `json:"modified,omitempty"` // built from a tree with uncommitted changes
+	Commit   string `json:"commit"`
+	Time     string `json:"commitTime"`
+	Modified bool   `json:"modified"` // built from a tree with uncommitted changes
 	Go       string `json:"go"`
 	Platform string `json:"platform"`
 }
 
 func buildVersion() versionInfo {
-	v := versionInfo{Version: version, Commit: commit, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	v := versionInfo{Type: "version", Version: version, Commit: commit, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		if v.Version == "" {

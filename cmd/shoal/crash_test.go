@@ -238,8 +238,8 @@ func seedFolderRate(t *testing.T, sizes map[string]int, pieceLen int, upLimit st
 	fastPayload(t, data, sizes)
 	p = shoalStart(t, "seed", data, "--listen", "127.0.0.1:0", "--json", "--no-dht", "--state-dir", filepath.Join(dir, "state"),
 		"--piece-length", fmt.Sprintf("%dKiB", pieceLen>>10), "--up-limit", upLimit)
-	addr = p.waitFor(t, `Listening on ([^"\s;]+);`, 30*time.Second)[1]
-	torrentPath = p.waitFor(t, `Torrent: ([^"\s]+)`, time.Second)[1]
-	magnet = p.waitFor(t, `Magnet with this peer: ([^"\s]+)`, time.Second)[1]
+	addr = p.waitFor(t, `"listen":"([^"]+)"`, 30*time.Second)[1]
+	torrentPath = p.waitFor(t, `"torrent":"([^"]+)"`, time.Second)[1]
+	magnet = p.waitFor(t, `"magnetWithPeer":"([^"]+)"`, time.Second)[1]
 	return data, addr, magnet, torrentPath, p
 }

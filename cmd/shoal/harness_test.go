@@ -115,3 +115,13 @@ func sameTree(t *testing.T, want, got string) {
 	t.Helper()
 	testnet.SameTree(t, want, got)
 }
+
+// jsonField returns the string value of the last "key":"..." in out (the
+// --json lines of a command), or "".
+func jsonField(out, key string) string {
+	ms := regexp.MustCompile(`"`+key+`":"([^"]*)"`).FindAllStringSubmatch(out, -1)
+	if len(ms) == 0 {
+		return ""
+	}
+	return ms[len(ms)-1][1]
+}

@@ -155,15 +155,7 @@ func TestMemory_SeedWith500Peers(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("seed not listening:\n%s", c.output())
 		}
-		for _, l := range strings.Split(c.output(), "\n") {
-			if i := strings.Index(l, "Listening on "); i >= 0 {
-				addr = strings.Fields(l[i+len("Listening on "):])[0]
-				addr = strings.TrimSuffix(addr, ";")
-			}
-			if i := strings.Index(l, "Torrent: "); i >= 0 {
-				torrentPath = strings.TrimSuffix(l[i+len("Torrent: "):], `"}`)
-			}
-		}
+		addr, torrentPath = jsonField(c.output(), "listen"), jsonField(c.output(), "torrent")
 		time.Sleep(20 * time.Millisecond)
 	}
 	tor, err := pieces.Load(torrentPath)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -116,11 +117,11 @@ func torrentOf(snap *swarm.Snapshot, ih swarm.InfoHash) *swarm.TorrentSnapshot {
 type jsonEvent struct {
 	Type     string `json:"type"`
 	Time     string `json:"time"`
-	Event    string `json:"event,omitempty"`
+	Event    string `json:"event"`
 	InfoHash string `json:"infohash"`
-	Name     string `json:"name,omitempty"`
-	Peer     string `json:"peer,omitempty"`
-	Msg      string `json:"msg,omitempty"`
+	Name     string `json:"name"`
+	Peer     string `json:"peer"`
+	Msg      string `json:"msg"`
 }
 
 func (r *reporter) event(e swarm.Event) {
@@ -152,14 +153,14 @@ type jsonProgress struct {
 	UpBps      int64   `json:"upBps"`
 	Peers      int     `json:"peers"`
 	Seeds      int     `json:"seeds"`
-	Stalled    string  `json:"stalled,omitempty"`
+	Stalled    string  `json:"stalled"`
 	Downloaded int64   `json:"downloaded"`
 	Uploaded   int64   `json:"uploaded"`
 	// While fetching a magnet's metadata: how the search goes.
 	DHTNodes      int `json:"dhtNodes"`
 	PeersKnown    int `json:"peersKnown"`
-	MetadataHave  int `json:"metadataHave,omitempty"`
-	MetadataTotal int `json:"metadataTotal,omitempty"`
+	MetadataHave  int `json:"metadataHave"`
+	MetadataTotal int `json:"metadataTotal"`
 }
 
 func (r *reporter) progress(snap *swarm.Snapshot) {
@@ -199,7 +200,7 @@ type jsonPeer struct {
 	Addr       string `json:"addr"`
 	Downloaded int64  `json:"downloaded"`
 	Uploaded   int64  `json:"uploaded"`
-	Banned     bool   `json:"banned,omitempty"`
+	Banned     bool   `json:"banned"`
 }
 
 type jsonSummary struct {
@@ -219,7 +220,7 @@ type jsonSummary struct {
 	SeedingSeconds float64    `json:"seedingSeconds"`
 	Interrupted    bool       `json:"interrupted"`
 	Peers          []jsonPeer `json:"peers"`
-	Err            string     `json:"error,omitempty"`
+	Err            string     `json:"error"` // "" unless it failed
 }
 
 // summary prints the final account: totals and, per peer, the bytes
@@ -278,28 +279,42 @@ func (r *reporter) summary(snap *swarm.Snapshot, runErr error) {
 	}
 }
 
-// say prints a line for people, or with --json a {"type":kind,"msg":...}
-// object, so that --json output stays one JSON object per line.
-func (a *app) say(f *sessionFlags, kind, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if !f.json {
-		fmt.Fprintln(a.stdout, msg)
-		return
-	}
-	b, _ := json.Marshal(struct {
-		Type string `json:"type"`
-		Msg  string `json:"msg"`
-	}{kind, msg})
-	fmt.Fprintf(a.stdout, "%s\n", b)
+// jsonStart is the first line of get and seed with --json.
+type jsonStart struct {
+	Type     string `json:"type"`    // "start"
+	Command  string `json:"command"` // "get" or "seed"
+	InfoHash string `json:"infohash"`
+	Name     string `json:"name"` // "" for a magnet link without dn= until its metadata arrives
+	Dir      string `json:"dir"`  // absolute: the folder that holds Name
+	Listen   string `json:"listen"`
+	Files    int    `json:"files"` // 0 while unknown
 }
 
-func (r *reporter) emit(v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return
-	}
-	fmt.Fprintf(r.a.stdout, "%s\n", b)
+// jsonMagnet is how seed --json says what others fetch.
+type jsonMagnet struct {
+	Type           string `json:"type"` // "magnet"
+	InfoHash       string `json:"infohash"`
+	Magnet         string `json:"magnet"`
+	MagnetWithPeer string `json:"magnetWithPeer"` // with x.pe= naming this seed; "" when no address is known
+	Torrent        string `json:"torrent"`        // absolute path of the .torrent
 }
+
+func nameOf(src source) string {
+	if src.torrent != nil {
+		return src.torrent.Info.Name
+	}
+	return src.magnet.Name
+}
+
+// absPath is path made absolute for scripts, or path itself if it cannot be.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+func (r *reporter) emit(v any) { r.a.emitJSON(v) }
 
 // emitJSON prints v as one line of JSON, without HTML escaping: scripts
 // read magnet links and paths, and "\u0026" in place of "&" breaks them.

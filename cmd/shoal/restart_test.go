@@ -75,12 +75,7 @@ func TestSeedRestart_1GiBReadyUnderASecond(t *testing.T) {
 	args := []string{data, "--listen", "127.0.0.1:0", "--json", "--no-dht", "--state-dir", state, "--progress-every", "1ms"}
 
 	first, _, c := readyAfter(t, bin, args...)
-	torrentPath := ""
-	for _, l := range strings.Split(c.output(), "\n") {
-		if i := strings.Index(l, "Torrent: "); i >= 0 {
-			torrentPath = strings.TrimSuffix(l[i+len("Torrent: "):], `"}`)
-		}
-	}
+	torrentPath := jsonField(c.output(), "torrent")
 	stopChild(t, c)
 	second, p, c := readyAfter(t, bin, args...)
 	stopChild(t, c)

@@ -17,9 +17,9 @@ type fileVerdict struct {
 	Status    string `json:"status"` // ok, missing, longer, shorter, bad, unreadable
 	Size      int64  `json:"size"`   // as the torrent says
 	DiskSize  int64  `json:"diskSize"`
-	BadPieces []int  `json:"badPieces,omitempty"`
+	BadPieces []int  `json:"badPieces"`
 	Blake3    string `json:"blake3"` // match, differs, none (no digest), "" (not read)
-	Err       string `json:"error,omitempty"`
+	Err       string `json:"error"`
 }
 
 // verdict is verify's account of a whole torrent.
@@ -34,7 +34,7 @@ type verdict struct {
 	PiecesGood    int    `json:"piecesGood"`
 	// Pieces that fail although every file they touch is good by its
 	// size and digest: the torrent's hashes disagree with its digests.
-	Unexplained []int `json:"unexplainedPieces,omitempty"`
+	Unexplained []int `json:"unexplainedPieces"`
 
 	files []fileVerdict
 }
@@ -117,9 +117,15 @@ func judge(dir string, info *pieces.Info, stamps []pieces.FileStamp, have pieces
 func (v verdict) print(a *app, asJSON bool) {
 	if asJSON {
 		for _, f := range v.files {
+			if f.BadPieces == nil {
+				f.BadPieces = []int{}
+			}
 			if f.Status != "ok" {
 				a.emitJSON(f)
 			}
+		}
+		if v.Unexplained == nil {
+			v.Unexplained = []int{}
 		}
 		a.emitJSON(v)
 		return

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestJSONDocumented runs every command that takes --json and checks that
+// each type and field docs/json.md lists appears in their output, and that
+// nothing is HTML-escaped.
+func TestJSONDocumented(t *testing.T) {
+	doc := readRepoFile(t, "docs/json.md")
+	seen := map[string]map[string]bool{} // type -> fields seen
+	collect := func(what, out string) {
+		t.Helper()
+		if strings.Contains(out, `\u0026`) || strings.Contains(out, `\u003c`) {
+			t.Errorf("%s: HTML-escaped JSON: %s", what, out)
+		}
+		dec := json.NewDecoder(strings.NewReader(out))
+		for {
+			var obj map[string]any
+			if err := dec.Decode(&obj); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: not JSON (%v):\n%s", what, err, out)
+			}
+			typ, _ := obj["type"].(string)
+			if typ == "" {
+				t.Errorf("%s: an object without a type: %v", what, obj)
+			}
+			if seen[typ] == nil {
+				seen[typ] = map[string]bool{}
+			}
+			for k := range obj {
+				seen[typ][k] = true
+			}
+		}
+	}
+
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, map[string]int{"a.bin": 100_000, "b.txt": 10})
+	tor := filepath.Join(dir, "dataset.torrent")
+	code, out, errs := shoalRun(t, "create", data, "-o", tor, "--json", "--tracker", "http://127.0.0.1:1/announce?a=1&b=2", "--comment", "c")
+	if code != 0 {
+		t.Fatalf("create: %d %s", code, errs)
+	}
+	collect("create", out)
+	_, out, _ = shoalRun(t, "info", "--json", tor)
+	collect("info", out)
+	_, out, _ = shoalRun(t, "info", "--json", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x&x.pe=127.0.0.1:1")
+	collect("info magnet", out)
+	_, out, _ = shoalRun(t, "version", "--json")
+	collect("version", out)
+
+	p := shoalStart(t, "seed", tor, "--data", dir, "--json", "--listen", "127.0.0.1:0", "--no-dht", "--state-dir", t.TempDir())
+	magnet := p.waitFor(t, `"magnetWithPeer":"([^"]+)"`, 30*time.Second)[1]
+	code, out, errs = shoalRun(t, "get", magnet, "-o", filepath.Join(dir, "out"), "--json", "--listen", "127.0.0.1:0",
+		"--no-dht", "--state-dir", t.TempDir(), "--progress-every", "50ms", "--down-limit", "200KiB")
+	if code != 0 {
+		t.Fatalf("get: %d %s", code, errs)
+	}
+	collect("get", out)
+	p.stop()
+	<-p.done
+	collect("seed", p.out.String())
+
+	os.Remove(filepath.Join(dir, "out", "dataset", "b.txt"))
+	appendBytes(t, filepath.Join(dir, "out", "dataset", "a.bin"), 1)
+	_, out, _ = shoalRun(t, "verify", "--json", filepath.Join(dir, "out"), tor)
+	collect("verify", out)
+
+	node := shoalStart(t, "dht", "--json", "--listen", "127.0.0.1:0", "--state", "")
+	addr := node.waitFor(t, `"addr":"([^"]+)"`, 10*time.Second)[1]
+	_, out, _ = shoalRun(t, "dht", "lookup", "--json", "0123456789abcdef0123456789abcdef01234567", "--bootstrap", addr,
+		"--state", "", "--timeout", "2s", "--listen", "127.0.0.1:0")
+	collect("dht lookup", out)
+	node.stop()
+	<-node.done
+	collect("dht", node.out.String())
+
+	typeRx := regexp.MustCompile("^### `([a-z]+)`")
+	fieldRx := regexp.MustCompile("^\\| `([a-zA-Z0-9]+)` \\|")
+	docFields := map[string]map[string]bool{}
+	typ := ""
+	for _, line := range strings.Split(doc, "\n") {
+		if m := typeRx.FindStringSubmatch(line); m != nil {
+			typ = m[1]
+			docFields[typ] = map[string]bool{}
+		} else if m := fieldRx.FindStringSubmatch(line); m != nil && typ != "" {
+			docFields[typ][m[1]] = true
+		}
+	}
+	if len(docFields) < 10 {
+		t.Fatalf("found only %d documented types in docs/json.md; is the format still '### `type`' and '| `field` |'?", len(docFields))
+	}
+	for typ, fields := range docFields {
+		if seen[typ] == nil {
+			t.Errorf("docs/json.md documents type %q, which no command printed", typ)
+			continue
+		}
+		for f := range fields {
+			if !seen[typ][f] {
+				t.Errorf("docs/json.md documents field %q of %q, which never appeared", f, typ)
+			}
+		}
+	}
+	for typ, fields := range seen {
+		for f := range fields {
+			if docFields[typ] == nil || !docFields[typ][f] {
+				t.Errorf("%q of %q is printed but not in docs/json.md", f, typ)
+			}
+		}
+	}
+}
