@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -74,12 +73,12 @@ func TestDiskFull_RealFilesystem(t *testing.T) {
 	}
 
 	// While full it still seeds what it has to another peer.
-	listen := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`).FindStringSubmatch(c.output())
-	if listen == nil {
+	listen := jsonField(c.output(), "listen")
+	if listen == "" {
 		t.Fatalf("no listen address in:\n%s", c.output())
 	}
 	other := shoalStart(t, "get", torrentPath, "-o", t.TempDir(), "--state-dir", t.TempDir(), "--listen", "127.0.0.1:0",
-		"--peer", listen[1], "--no-tui", "--no-dht")
+		"--peer", listen, "--no-tui", "--no-dht")
 	for num(c.last("progress"), "uploaded") == 0 {
 		if time.Now().After(deadline.Add(30 * time.Second)) {
 			t.Fatalf("a full leecher served nothing to another peer:\n%s", c.output())
