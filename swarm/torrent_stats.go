@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -31,31 +30,6 @@ type PeerTotal struct {
 type peerTotal struct {
 	down, up, wasted int64
 	live             *peer
-}
-
-// meter is an exponentially weighted rate with a ~3 s time constant.
-type meter struct {
-	last  int64
-	lastT time.Time
-	rate  float64
-}
-
-func (m *meter) update(total int64, now time.Time) {
-	if m.lastT.IsZero() {
-		m.last, m.lastT = total, now
-		return
-	}
-	dt := now.Sub(m.lastT).Seconds()
-	if dt <= 0 {
-		return
-	}
-	inst := float64(total-m.last) / dt
-	alpha := 1 - math.Exp(-dt/3)
-	m.rate += alpha * (inst - m.rate)
-	if m.rate < 1 {
-		m.rate = 0
-	}
-	m.last, m.lastT = total, now
 }
 
 func (t *torrent) sampleRates() {
