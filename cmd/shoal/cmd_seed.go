@@ -25,6 +25,7 @@ func newSeedCmd(a *app) *cobra.Command {
 		cf       createFlags
 		data     string
 		checkMiB int64
+		toDaemon seedDaemonFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "seed DIR|FILE|FILE.torrent",
@@ -46,6 +47,11 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 			opts, err := cf.options(a)
 			if err != nil {
 				return err
+			}
+			if toDaemon.on {
+				return toDaemon.seed(a, &sf, cfg, func() (swarm.AddOptions, string, error) {
+					return seedSource(a, cfg.StateDir, args[0], data, opts)
+				})
 			}
 			add, torrentPath, err := seedSource(a, cfg.StateDir, args[0], data, opts)
 			if err != nil {
@@ -88,6 +94,7 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 		},
 	}
 	sf.add(cmd, "dht-seed")
+	toDaemon.add(cmd)
 	cf.add(cmd, false)
 	cmd.Flags().StringVar(&data, "data", ".", "for a .torrent: the directory that holds its top-level file or folder")
 	cmd.Flags().Int64Var(&checkMiB, "restart-check-mib", 1024, "after a restart that trusted file sizes and mtimes, check up to this many MiB "+

@@ -43,7 +43,7 @@ in the terminal UI. Torrents added from the UI download to --download-dir.`,
 			}
 			return runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				for _, e := range entries {
-					add, err := e.options()
+					add, err := e.Options()
 					if err == nil {
 						_, err = s.Add(ctx, add)
 					}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shoal-bt/shoal/daemon"
+)
+
+func init() { register(newAddCmd) }
+
+func newAddCmd(a *app) *cobra.Command {
+	var (
+		cf     clientFlags
+		out    string
+		paused bool
+	)
+	cmd := &cobra.Command{
+		Use:   "add MAGNET|FILE.torrent|URL",
+		Short: "Add a torrent to the running daemon",
+		Long: `Add hands a magnet link, a .torrent file or the URL of one to the running
+daemon (shoal daemon), which downloads it to -o (default: its --download-dir)
+and keeps it after you log out. It prints the torrent's number for ls, show,
+pause, resume, verify, rm and set.`,
+		Args: exactArgs("MAGNET|FILE.torrent|URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := daemon.AddRequest{Paused: paused}
+			arg := args[0]
+			switch {
+			case isMagnet(arg):
+				if _, err := loadSource(arg); err != nil {
+					return err
+				}
+				req.Source = arg
+			case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
+				req.Source = arg
+			default:
+				// The daemon may not see the same files (another mount
+				// namespace, a relative path): send the bytes.
+				if _, err := loadSource(arg); err != nil {
+					return err
+				}
+				b, err := os.ReadFile(arg)
+				if err != nil {
+					return err
+				}
+				req.Metainfo = b
+			}
+			if out != "" {
+				abs, err := filepath.Abs(out)
+				if err != nil {
+					return usageErrorf("-o %s: %w", out, err)
+				}
+				req.Dir = abs
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			added, err := c.Add(a.ctx, req)
+			if err != nil {
+				return clientError(err)
+			}
+			if cf.json {
+				return a.printJSON(added)
+			}
+			fmt.Fprintf(a.stdout, "Added %d %s %s\n", added.ID, added.InfoHash[:8], added.Name)
+			return nil
+		},
+	}
+	cf.add(cmd)
+	cmd.Flags().StringVarP(&out, "output", "o", "", "download folder (default: the daemon's --download-dir)")
+	cmd.Flags().BoolVar(&paused, "paused", false, "add without starting it")
+	return cmd
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shoal-bt/shoal/daemon"
+	"github.com/shoal-bt/shoal/swarm"
+)
+
+func init() { register(newDaemonCmd) }
+
+// daemonFlags are the daemon's own flags, beside the engine's.
+type daemonFlags struct {
+	socket      string
+	downloadDir string
+	rpc         string
+}
+
+func newDaemonCmd(a *app) *cobra.Command {
+	var (
+		sf sessionFlags
+		df daemonFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "Run every torrent of the library in the foreground, driven by shoal add, ls, ui ...",
+		Long: `Daemon restores every torrent you added before (no re-hash), seeds and
+downloads them all in one process, and serves the commands add, ls, show,
+pause, resume, verify, rm, set and ui on a Unix socket
+($XDG_RUNTIME_DIR/shoal/daemon.sock, mode 0600). It runs until SIGTERM or
+Ctrl-C; run it under systemd, tmux or nohup. One daemon per state dir: a
+second one refuses to start and names the PID of the first.`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := sf.config(a)
+			if err != nil {
+				return err
+			}
+			return runDaemon(a, &sf, &df, cfg)
+		},
+	}
+	sf.add(cmd, "dht-daemon")
+	fs := cmd.Flags()
+	fs.StringVar(&df.socket, "socket", "", "control socket (default: $SHOAL_SOCKET, else $XDG_RUNTIME_DIR/shoal/daemon.sock, else in the state dir)")
+	fs.StringVar(&df.downloadDir, "download-dir", "", "where torrents added without -o download (default ~/Downloads)")
+	return cmd
+}
+
+func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) error {
+	release, err := daemon.Lock(cfg.StateDir)
+	var locked *daemon.LockedError
+	if errors.As(err, &locked) {
+		return withCode(exitDaemonRunning, fmt.Errorf("%w; stop it first ('kill %d'), or use another --state-dir", err, locked.PID))
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
+	sock := df.socket
+	if sock == "" {
+		sock = daemon.SocketPath(cfg.StateDir)
+	}
+	ln, err := daemon.ListenUnix(sock)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	dl, err := daemonDownloadDir(df.downloadDir)
+	if err != nil {
+		return err
+	}
+	err = runSession(a, sf, cfg, func(ctx context.Context, s *swarm.Session) error {
+		d, err := daemon.New(daemon.Config{Session: s, Library: &daemon.Library{Dir: cfg.StateDir}, DownloadDir: dl, Logger: a.log})
+		if err != nil {
+			return err
+		}
+		n, err := d.Restore(ctx)
+		if errors.Is(err, daemon.ErrLibraryDamaged) {
+			return usageErrorf("%w", err)
+		}
+		if err != nil {
+			return err
+		}
+		var g errgroup.Group
+		g.Go(func() error { d.Run(ctx); return nil })
+		g.Go(func() error { return daemon.Serve(ctx, ln, d.Handler(daemon.Local)) })
+		fmt.Fprintf(a.stdout, "shoal daemon %d ready: %d torrent(s) restored, peers on %s, control socket %s\n",
+			os.Getpid(), n, s.Addr(), sock)
+		<-ctx.Done()
+		return g.Wait()
+	})
+	if errors.Is(err, context.Canceled) || a.ctx.Err() != nil && err == nil {
+		return nil // SIGTERM is how a daemon is stopped
+	}
+	return err
+}
+
+// daemonDownloadDir picks the folder for adds that name none.
+func daemonDownloadDir(flag string) (string, error) {
+	dir := flag
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", usageErrorf("no --download-dir and no home directory: %w", err)
+		}
+		dir = home + "/Downloads"
+	}
+	return dir, nil
+}

@@ -1,0 +1,40 @@
+// Package daemon serves one swarm.Session to clients: shoal's CLI and
+// terminal UI over a Unix socket, and (with --rpc) HTTP clients. It keeps
+// the library, the torrents' numbers and the event fan-out; cmd/shoal builds
+// the Session (with its DHT) and runs it, and wires the listeners.
+//
+// # Ownership
+//
+//	state                         owner                          how others see it
+//	swarm.Session                 cmd/shoal (runSession)         Daemon calls its public methods; Snapshot for reads
+//	library.json (Library)        Daemon while it runs           Library methods; each change re-reads, edits, renames
+//	                              (seed/get/ui when no daemon)
+//	daemon.lock (flock + PID)     cmd/shoal's runDaemon          Lock; a second daemon gets a *LockedError
+//	ids, byID, next               Daemon.mu                      Resolve, ID, List
+//	subs (event subscribers)      Daemon.subsMu; Run sends       Subscribe; a full subscriber misses events
+//	Unix socket, --rpc listener   cmd/shoal (runDaemon)          Serve(ctx, ln, handler) until ctx ends
+//
+// # Control API
+//
+// HTTP with JSON bodies, the same on the Unix socket and on --rpc (which
+// adds authentication and the checks in guard.go):
+//
+//	GET  /v1/status                  Status
+//	GET  /v1/torrents                []Row, by id
+//	POST /v1/torrents                AddRequest → Added
+//	GET  /v1/torrents/{id}           Detail
+//	POST /v1/torrents/{id}/pause     → Added (also resume, verify)
+//	POST /v1/torrents/{id}/remove    RemoveRequest → Added
+//	POST /v1/torrents/{id}/set       SetRequest → Added
+//	GET  /v1/snapshot                swarm.Snapshot (Cause fields empty)
+//	GET  /v1/events                  swarm.Event per line, until the client goes
+//
+// {id} is a torrent's number (stable while the daemon runs, never reused)
+// or a prefix of its infohash; an id of digits only is a number. Errors are
+// an Error object ({"kind", "error"}) with a matching HTTP status. Request
+// bodies go through DecodeRequest: capped, nesting bounded, unknown fields
+// refused.
+//
+// Clients on the Unix socket (mode 0600, so only the user) may name any
+// path; HTTP clients only paths under Config.AllowedDirs.
+package daemon
