@@ -140,9 +140,15 @@ func (c *Client) Detail(ctx context.Context, id string) (Detail, error) {
 }
 
 // Pause, Resume and Verify act on one torrent, named by number or infohash prefix.
-func (c *Client) Pause(ctx context.Context, id string) (Added, error)  { return c.act(ctx, id, "pause", nil) }
-func (c *Client) Resume(ctx context.Context, id string) (Added, error) { return c.act(ctx, id, "resume", nil) }
-func (c *Client) Verify(ctx context.Context, id string) (Added, error) { return c.act(ctx, id, "verify", nil) }
+func (c *Client) Pause(ctx context.Context, id string) (Added, error) {
+	return c.act(ctx, id, "pause", nil)
+}
+func (c *Client) Resume(ctx context.Context, id string) (Added, error) {
+	return c.act(ctx, id, "resume", nil)
+}
+func (c *Client) Verify(ctx context.Context, id string) (Added, error) {
+	return c.act(ctx, id, "verify", nil)
+}
 
 // Remove forgets a torrent; deleteData also deletes its files.
 func (c *Client) Remove(ctx context.Context, id string, deleteData bool) (Added, error) {

@@ -31,7 +31,7 @@ func (l *library) load() ([]daemon.Entry, error) {
 }
 
 func (l *library) remember(add swarm.AddOptions) error { return l.d().Remember(add) }
-func (l *library) forget(ih swarm.InfoHash) error     { return l.d().Forget(ih) }
+func (l *library) forget(ih swarm.InfoHash) error      { return l.d().Forget(ih) }
 func (l *library) setPaused(ih swarm.InfoHash, paused bool) error {
 	return l.d().SetPaused(ih, paused)
 }
