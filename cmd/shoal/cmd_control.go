@@ -19,10 +19,7 @@ func init() {
 	register(func(a *app) *cobra.Command {
 		return newActCmd(a, "resume", "Resume paused torrents of the running daemon", "Resumed", (*daemon.Client).Resume)
 	})
-	register(func(a *app) *cobra.Command {
-		return newActCmd(a, "verify", "Check every piece of torrents on disk again, and fetch those that fail", "Verifying",
-			(*daemon.Client).Verify)
-	})
+	register(newVerifyEitherCmd)
 	register(newRmCmd)
 	register(newSetCmd)
 }
@@ -161,4 +158,45 @@ func minArgs(names string) cobra.PositionalArgs {
 		}
 		return usageErrorf("%s wants %s", cmd.CommandPath(), names)
 	}
+}
+
+// newVerifyEitherCmd is verify DIR FILE.torrent (checks files here, no
+// daemon) and verify ID... (the daemon checks its torrents again): one
+// command, told apart by its arguments.
+func newVerifyEitherCmd(a *app) *cobra.Command {
+	cmd := newVerifyCmd(a)
+	offlineArgs, offlineRun := cmd.Args, cmd.RunE
+	var cf clientFlags
+	offline := func(args []string) bool {
+		return len(args) == 2 && (isDir(args[0]) || strings.HasSuffix(strings.ToLower(args[1]), ".torrent"))
+	}
+	cmd.Use = "verify DIR FILE.torrent | verify ID..."
+	cmd.Long += `
+
+Given IDs instead (the numbers 'shoal ls' shows, or infohash prefixes), the
+running daemon checks those torrents' data again and fetches what fails.`
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usageErrorf("%s wants DIR FILE.torrent, or the IDs of the daemon's torrents", c.CommandPath())
+		}
+		if offline(args) {
+			return offlineArgs(c, args)
+		}
+		return nil
+	}
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if offline(args) {
+			return offlineRun(c, args)
+		}
+		cf.json, _ = c.Flags().GetBool("json")
+		return eachID(a, &cf, args, "Verifying", func(cl *daemon.Client, id string) (daemon.Added, error) {
+			return cl.Verify(a.ctx, id)
+		})
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&cf.socket, "socket", "", "with IDs: the daemon's control socket (default: as shoal daemon picks it)")
+	if fs.Lookup("state-dir") == nil {
+		fs.StringVar(&cf.stateDir, "state-dir", "", "with IDs: the daemon's state dir, to find its socket")
+	}
+	return cmd
 }

@@ -11,7 +11,8 @@ import (
 	"github.com/shoal-bt/shoal/pieces"
 )
 
-func init() { register(newVerifyCmd) }
+// Registered by cmd_control.go's newVerifyEitherCmd, which also takes
+// the daemon's torrent IDs.
 
 func newVerifyCmd(a *app) *cobra.Command {
 	var asJSON bool

@@ -33,6 +33,20 @@ func TestDaemon_CLIDrivesIt(t *testing.T) {
 	d.waitRow(t, id, "verified", 60*time.Second, func(r daemon.Row) bool { return r.Verified })
 	sameTree(t, data, filepath.Join(d.dl, "here", "dataset"))
 
+	// verify ID checks the data again and fetches what no longer matches.
+	a := filepath.Join(d.dl, "here", "dataset", "a.bin")
+	f, err := os.OpenFile(a, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("garbage"), 100_000)
+	f.Close()
+	if out := d.must(t, "verify", "1"); !strings.HasPrefix(out, "Verifying 1 "+hash) {
+		t.Errorf("verify 1 printed %q", out)
+	}
+	d.waitRow(t, id, "verified again", 60*time.Second, func(r daemon.Row) bool { return r.Verified })
+	sameTree(t, data, filepath.Join(d.dl, "here", "dataset"))
+
 	// show by number and by infohash prefix: files and pieces.
 	for _, ref := range []string{"1", hash[:6]} {
 		s := d.must(t, "show", ref)
