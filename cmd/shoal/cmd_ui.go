@@ -15,15 +15,21 @@ func init() { register(newUICmd) }
 
 func newUICmd(a *app) *cobra.Command {
 	var (
-		sf  sessionFlags
-		dir string
+		sf     sessionFlags
+		dir    string
+		socket string
 	)
 	cmd := &cobra.Command{
 		Use:   "ui",
 		Short: "Open the terminal UI over every torrent you added",
-		Long: `UI starts the engine with every torrent added before by seed, get or the UI
-itself (kept in the state dir), resumes them where they were, and shows them
-in the terminal UI. Torrents added from the UI download to --download-dir.`,
+		Long: `When a daemon runs (shoal daemon), UI attaches to it: the same views, live;
+q detaches and everything keeps running. Torrents added from the UI then go
+to the daemon's download dir.
+
+Without a daemon, UI starts the engine with every torrent added before by
+seed, get or the UI itself (kept in the state dir), resumes them where they
+were, and shows them in the terminal UI; q stops them. Torrents added from
+the UI download to --download-dir.`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !isTerminal(a.stdout) {
@@ -31,6 +37,9 @@ in the terminal UI. Torrents added from the UI download to --download-dir.`,
 			}
 			cfg, err := sf.config(a)
 			if err != nil {
+				return err
+			}
+			if attached, err := attachUI(a, socket, cfg.StateDir); attached {
 				return err
 			}
 			lib := &library{dir: cfg.StateDir}
@@ -60,6 +69,7 @@ in the terminal UI. Torrents added from the UI download to --download-dir.`,
 		},
 	}
 	sf.add(cmd, "dht-ui")
-	cmd.Flags().StringVar(&dir, "download-dir", ".", "where torrents added in the UI are downloaded")
+	cmd.Flags().StringVar(&dir, "download-dir", ".", "where torrents added in the UI are downloaded (without a daemon)")
+	cmd.Flags().StringVar(&socket, "socket", "", "the daemon's control socket (default: as shoal daemon picks it)")
 	return cmd
 }
