@@ -33,37 +33,12 @@ const (
 
 // Add adds a torrent and remembers it in the library.
 func (d *Daemon) Add(ctx context.Context, req AddRequest, trust Trust) (Added, error) {
-	add := swarm.AddOptions{Paused: req.Paused, Trusted: req.Trusted && trust == Local}
-	switch {
-	case len(req.Metainfo) > 0 && req.Source != "":
-		return Added{}, errorf(KindBadRequest, "give a source or metainfo, not both")
-	case len(req.Metainfo) > 0:
-		t, err := pieces.Parse(req.Metainfo)
-		if err != nil {
-			return Added{}, errorf(KindBadRequest, "metainfo: %v", err)
-		}
-		add.Torrent = t
-	case strings.HasPrefix(strings.ToLower(req.Source), "magnet:"):
-		m, err := pieces.ParseMagnet(req.Source)
-		if err != nil {
-			return Added{}, errorf(KindBadRequest, "magnet link: %v", err)
-		}
-		add.Magnet = m
-	case strings.HasPrefix(req.Source, "http://") || strings.HasPrefix(req.Source, "https://"):
-		t, err := d.fetch(ctx, req.Source)
-		if err != nil {
-			return Added{}, err
-		}
-		add.Torrent = t
-	case req.Source != "":
-		t, err := d.loadPath(req.Source, trust)
-		if err != nil {
-			return Added{}, err
-		}
-		add.Torrent = t
-	default:
-		return Added{}, errorf(KindBadRequest, "nothing to add: give a magnet link, a .torrent URL or path, or metainfo")
+	add, err := d.source(ctx, req, trust)
+	if err != nil {
+		return Added{}, err
 	}
+	add.Paused = req.Paused
+	add.Trusted = req.Trusted && trust == Local
 	dir, err := d.downloadDir(req.Dir, trust)
 	if err != nil {
 		return Added{}, err
@@ -87,6 +62,31 @@ func (d *Daemon) Add(ctx context.Context, req AddRequest, trust Trust) (Added, e
 		name = add.Magnet.Name
 	}
 	return Added{ID: id, InfoHash: hex.EncodeToString(ih[:]), Name: name}, nil
+}
+
+// source reads what an add names: a torrent or a magnet link.
+func (d *Daemon) source(ctx context.Context, req AddRequest, trust Trust) (swarm.AddOptions, error) {
+	var add swarm.AddOptions
+	var err error
+	switch {
+	case len(req.Metainfo) > 0 && req.Source != "":
+		return add, errorf(KindBadRequest, "give a source or metainfo, not both")
+	case len(req.Metainfo) > 0:
+		if add.Torrent, err = pieces.Parse(req.Metainfo); err != nil {
+			return add, errorf(KindBadRequest, "metainfo: %v", err)
+		}
+	case strings.HasPrefix(strings.ToLower(req.Source), "magnet:"):
+		if add.Magnet, err = pieces.ParseMagnet(req.Source); err != nil {
+			return add, errorf(KindBadRequest, "magnet link: %v", err)
+		}
+	case strings.HasPrefix(req.Source, "http://") || strings.HasPrefix(req.Source, "https://"):
+		add.Torrent, err = d.fetch(ctx, req.Source)
+	case req.Source != "":
+		add.Torrent, err = d.loadPath(req.Source, trust)
+	default:
+		err = errorf(KindBadRequest, "nothing to add: give a magnet link, a .torrent URL or path, or metainfo")
+	}
+	return add, err
 }
 
 func (d *Daemon) fetch(ctx context.Context, url string) (*pieces.Torrent, error) {

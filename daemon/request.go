@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 )
 
 // Request limits. A .torrent sent as metainfo is base64 (4/3 of its size),
@@ -20,11 +21,12 @@ const (
 // refusal is an *Error that says what was wrong.
 func DecodeRequest(r io.Reader, v any) error {
 	b, err := io.ReadAll(io.LimitReader(r, MaxBodyBytes+1))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || len(b) > MaxBodyBytes {
+		return errorf(KindTooLarge, "request body over %d MiB", MaxBodyBytes>>20)
+	}
 	if err != nil {
 		return errorf(KindBadRequest, "read request: %v", err)
-	}
-	if len(b) > MaxBodyBytes {
-		return errorf(KindTooLarge, "request body over %d MiB", MaxBodyBytes>>20)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		b = []byte("{}") // a bodiless POST means "no options"

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -17,9 +20,10 @@ func init() { register(newDaemonCmd) }
 
 // daemonFlags are the daemon's own flags, beside the engine's.
 type daemonFlags struct {
-	socket      string
-	downloadDir string
-	rpc         string
+	socket       string
+	downloadDir  string
+	rpc          string
+	hashPassword bool
 }
 
 func newDaemonCmd(a *app) *cobra.Command {
@@ -38,6 +42,9 @@ Ctrl-C; run it under systemd, tmux or nohup. One daemon per state dir: a
 second one refuses to start and names the PID of the first.`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if df.hashPassword {
+				return hashPassword(a, bufio.NewReader(cmd.InOrStdin()))
+			}
 			cfg, err := sf.config(a)
 			if err != nil {
 				return err
@@ -48,7 +55,10 @@ second one refuses to start and names the PID of the first.`,
 	sf.add(cmd, "dht-daemon")
 	fs := cmd.Flags()
 	fs.StringVar(&df.socket, "socket", "", "control socket (default: $SHOAL_SOCKET, else $XDG_RUNTIME_DIR/shoal/daemon.sock, else in the state dir)")
-	fs.StringVar(&df.downloadDir, "download-dir", "", "where torrents added without -o download (default ~/Downloads)")
+	fs.StringVar(&df.downloadDir, "download-dir", "", "where torrents added without -o download (default: download_dir under [daemon] in the config, else ~/Downloads)")
+	fs.StringVar(&df.rpc, "rpc", "", "also serve HTTP control (the same API, and Transmission's RPC at /transmission/rpc) on HOST:PORT; "+
+		"an address other than loopback needs credentials in the config")
+	fs.BoolVar(&df.hashPassword, "hash-password", false, "read a password on stdin, print its bcrypt hash for rpc_password_hash, and exit")
 	return cmd
 }
 
@@ -71,14 +81,34 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		return err
 	}
 	defer ln.Close()
-	dl, err := daemonDownloadDir(df.downloadDir)
+	fc := sf.file.Daemon
+	dlFlag := df.downloadDir
+	if dlFlag == "" {
+		dlFlag = fc.DownloadDir
+	}
+	dl, err := daemonDownloadDir(dlFlag)
 	if err != nil {
 		return err
 	}
+	rpcAddr := df.rpc
+	if rpcAddr == "" {
+		rpcAddr = fc.RPC
+	}
 	err = runSession(a, sf, cfg, func(ctx context.Context, s *swarm.Session) error {
-		d, err := daemon.New(daemon.Config{Session: s, Library: &daemon.Library{Dir: cfg.StateDir}, DownloadDir: dl, Logger: a.log})
+		d, err := daemon.New(daemon.Config{Session: s, Library: &daemon.Library{Dir: cfg.StateDir}, DownloadDir: dl,
+			AllowedDirs: fc.AllowedDirs, Logger: a.log})
 		if err != nil {
 			return err
+		}
+		var (
+			rpcLn net.Listener
+			rpcH  http.Handler
+		)
+		if rpcAddr != "" {
+			if rpcLn, rpcH, err = rpcListener(a, d, rpcAddr, fc); err != nil {
+				return err
+			}
+			defer rpcLn.Close()
 		}
 		n, err := d.Restore(ctx)
 		if errors.Is(err, daemon.ErrLibraryDamaged) {
@@ -90,8 +120,13 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		var g errgroup.Group
 		g.Go(func() error { d.Run(ctx); return nil })
 		g.Go(func() error { return daemon.Serve(ctx, ln, d.Handler(daemon.Local)) })
-		fmt.Fprintf(a.stdout, "shoal daemon %d ready: %d torrent(s) restored, peers on %s, control socket %s\n",
-			os.Getpid(), n, s.Addr(), sock)
+		rpcNote := ""
+		if rpcLn != nil {
+			g.Go(func() error { return daemon.Serve(ctx, rpcLn, rpcH) })
+			rpcNote = fmt.Sprintf(", HTTP control on http://%s/ (Transmission RPC at /transmission/rpc)", rpcLn.Addr())
+		}
+		fmt.Fprintf(a.stdout, "shoal daemon %d ready: %d torrent(s) restored, peers on %s, control socket %s%s\n",
+			os.Getpid(), n, s.Addr(), sock, rpcNote)
 		<-ctx.Done()
 		return g.Wait()
 	})

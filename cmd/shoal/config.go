@@ -14,10 +14,11 @@ import (
 // Flags win over it; it wins over built-in defaults. Unknown keys are an
 // error, so a typo is not silently ignored.
 type fileConfig struct {
-	DHTBootstrap []string `toml:"dht_bootstrap"`
-	Listen       string   `toml:"listen"`
-	StateDir     string   `toml:"state_dir"`
-	Encryption   string   `toml:"encryption"`
+	DHTBootstrap []string         `toml:"dht_bootstrap"`
+	Listen       string           `toml:"listen"`
+	StateDir     string           `toml:"state_dir"`
+	Encryption   string           `toml:"encryption"`
+	Daemon       daemonFileConfig `toml:"daemon"` // see cmd_daemon_config.go
 }
 
 func configPath() string {
@@ -39,7 +40,7 @@ func loadConfig() (fileConfig, error) {
 		return c, usageErrorf("config file %s: %w", path, err)
 	}
 	if un := md.Undecoded(); len(un) > 0 {
-		return c, usageErrorf("config file %s: unknown key %q (known: dht_bootstrap, listen, state_dir, encryption)", path, un[0].String())
+		return c, usageErrorf("config file %s: unknown key %q (known: dht_bootstrap, listen, state_dir, encryption, [daemon])", path, un[0].String())
 	}
 	return c, nil
 }

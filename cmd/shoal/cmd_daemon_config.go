@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/shoal-bt/shoal/daemon"
+	"github.com/shoal-bt/shoal/daemon/transmission"
+)
+
+// daemonFileConfig is the [daemon] table of the config file.
+type daemonFileConfig struct {
+	DownloadDir string   `toml:"download_dir"`
+	AllowedDirs []string `toml:"allowed_dirs"` // what HTTP clients may name; default download_dir
+	RPC         string   `toml:"rpc"`          // HOST:PORT, as --rpc
+	RPCUser     string   `toml:"rpc_user"`
+	// RPCPasswordHash is bcrypt, from 'shoal daemon --hash-password'.
+	RPCPasswordHash string   `toml:"rpc_password_hash"`
+	RPCToken        string   `toml:"rpc_token"`
+	RPCHosts        []string `toml:"rpc_hosts"`
+	// TransmissionWeb is a folder with Transmission's web UI (Debian:
+	// /usr/share/transmission/web), served at /transmission/web/.
+	TransmissionWeb string `toml:"transmission_web"`
+}
+
+// hashPassword reads a password (one line of stdin) and prints its bcrypt
+// hash for rpc_password_hash.
+func hashPassword(a *app, in *bufio.Reader) error {
+	line, err := in.ReadString('\n')
+	pass := strings.TrimRight(line, "\r\n")
+	if pass == "" {
+		return usageErrorf("--hash-password reads the password from stdin: got nothing (%v)", err)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.DefaultCost)
+	if err != nil {
+		return usageErrorf("--hash-password: %w", err)
+	}
+	fmt.Fprintln(a.stdout, string(h))
+	return nil
+}
+
+// rpcListener binds --rpc and builds its handler: the control API for
+// remote clients and Transmission's RPC, behind daemon.Guard.
+func rpcListener(a *app, d *daemon.Daemon, addr string, fc daemonFileConfig) (net.Listener, http.Handler, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, usageErrorf("--rpc %s: %w", addr, err)
+	}
+	ap, err := netip.ParseAddrPort(ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", d.Handler(daemon.Remote))
+	th, err := transmission.New(transmission.Config{Backend: d.TransmissionBackend(), WebDir: fc.TransmissionWeb, Logger: a.log})
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	th.Register(mux)
+	auth := daemon.HTTPAuth{User: fc.RPCUser, PasswordHash: fc.RPCPasswordHash, Token: fc.RPCToken, Hosts: fc.RPCHosts}
+	h, err := daemon.Guard(mux, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), auth)
+	if err != nil {
+		ln.Close()
+		return nil, nil, usageErrorf("--rpc %s: %w", addr, err)
+	}
+	return ln, h, nil
+}

@@ -1,0 +1,145 @@
+package daemon
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"github.com/shoal-bt/shoal/daemon/transmission"
+	"github.com/shoal-bt/shoal/swarm"
+)
+
+// TransmissionBackend is the daemon as the Transmission RPC handler needs
+// it. Its clients are HTTP clients: held to the allowed dirs, like the
+// HTTP side of the control API. Their torrents' numbers are the daemon's.
+func (d *Daemon) TransmissionBackend() transmission.Backend {
+	return &trBackend{d: d, settings: transmission.Settings{DownloadDir: d.cfg.DownloadDir}}
+}
+
+type trBackend struct {
+	d *Daemon
+
+	mu       sync.Mutex
+	settings transmission.Settings // only DownloadDir is applied; see UpdateSettings
+}
+
+func (b *trBackend) Snapshot() *swarm.Snapshot { return b.d.Snapshot() }
+func (b *trBackend) ID(ih swarm.InfoHash) int  { return b.d.idOf(ih) }
+
+func (b *trBackend) Add(ctx context.Context, req transmission.AddRequest) (transmission.Added, error) {
+	dir := req.Dir
+	if dir == "" {
+		dir = b.Settings().DownloadDir
+	}
+	added, err := b.d.Add(ctx, AddRequest{Source: req.Source, Metainfo: req.Metainfo, Dir: dir, Paused: req.Paused}, Remote)
+	var e *Error
+	if errors.As(err, &e) && e.Kind == KindConflict {
+		// Already there: Transmission answers torrent-duplicate.
+		if ih, ok := b.duplicateOf(ctx, req); ok {
+			return transmission.Added{InfoHash: ih, ID: b.d.idOf(ih), Duplicate: true}, nil
+		}
+	}
+	if err != nil {
+		return transmission.Added{}, err
+	}
+	var ih swarm.InfoHash
+	hex.Decode(ih[:], []byte(added.InfoHash))
+	return transmission.Added{InfoHash: ih, ID: added.ID, Name: added.Name}, nil
+}
+
+// duplicateOf finds the torrent an add that conflicted would have added.
+func (b *trBackend) duplicateOf(ctx context.Context, req transmission.AddRequest) (swarm.InfoHash, bool) {
+	var ih swarm.InfoHash
+	switch src, err := b.d.source(ctx, AddRequest{Source: req.Source, Metainfo: req.Metainfo}, Remote); {
+	case err != nil:
+		return ih, false
+	case src.Torrent != nil:
+		ih = src.Torrent.InfoHash
+	default:
+		ih = src.Magnet.InfoHash
+	}
+	b.d.mu.Lock()
+	_, ok := b.d.ids[ih]
+	b.d.mu.Unlock()
+	return ih, ok
+}
+
+func (b *trBackend) Start(ih swarm.InfoHash) error { return b.d.Resume(ih) }
+func (b *trBackend) Stop(ih swarm.InfoHash) error  { return b.d.Pause(ih) }
+func (b *trBackend) Remove(ih swarm.InfoHash, deleteData bool) error {
+	return b.d.Remove(ih, deleteData)
+}
+func (b *trBackend) Verify(ih swarm.InfoHash) error { return b.d.Verify(context.Background(), ih) }
+
+func (b *trBackend) SetFilePriority(ih swarm.InfoHash, file int, p swarm.Priority) error {
+	name := map[swarm.Priority]string{swarm.PrioritySkip: "skip", swarm.PriorityNormal: "normal", swarm.PriorityHigh: "high"}[p]
+	return b.d.Set(ih, SetRequest{Files: []FilePriority{{Index: file, Priority: name}}})
+}
+
+// Limits: the engine has no per-torrent limits yet, so every torrent
+// follows the session's.
+func (b *trBackend) Limits(ih swarm.InfoHash) (transmission.TorrentLimits, error) {
+	return transmission.TorrentLimits{}, nil
+}
+
+func (b *trBackend) UpdateLimits(ih swarm.InfoHash, change func(*transmission.TorrentLimits)) error {
+	l := transmission.TorrentLimits{}
+	change(&l)
+	if l != (transmission.TorrentLimits{}) {
+		return fmt.Errorf("per-torrent speed and ratio limits: %w", transmission.ErrUnsupported)
+	}
+	return nil
+}
+
+func (b *trBackend) Settings() transmission.Settings {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.settings
+}
+
+// UpdateSettings applies a new download dir (for later adds, within the
+// allowed dirs); rate and ratio limits are set when the daemon starts.
+func (b *trBackend) UpdateSettings(change func(*transmission.Settings)) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.settings
+	change(&s)
+	if s.DownLimitBps != b.settings.DownLimitBps || s.UpLimitBps != b.settings.UpLimitBps || s.SeedRatioLimit != b.settings.SeedRatioLimit {
+		return fmt.Errorf("changing speed or ratio limits at run time (start the daemon with --down-limit/--up-limit): %w",
+			transmission.ErrUnsupported)
+	}
+	if s.DownloadDir != b.settings.DownloadDir {
+		if !filepath.IsAbs(s.DownloadDir) {
+			return fmt.Errorf("download-dir %q: want an absolute path", s.DownloadDir)
+		}
+		real, err := resolveExisting(filepath.Clean(s.DownloadDir))
+		if err != nil {
+			return fmt.Errorf("download-dir %s: %w", s.DownloadDir, err)
+		}
+		if !b.d.allowed(real) {
+			return b.d.notAllowed(s.DownloadDir, real)
+		}
+	}
+	b.settings = s
+	return nil
+}
+
+// FreeSpace answers for folders remote clients may use only.
+func (b *trBackend) FreeSpace(path string) (int64, error) {
+	real, err := resolveExisting(filepath.Clean(path))
+	if err != nil || !filepath.IsAbs(path) {
+		return 0, fmt.Errorf("free-space %q: want an absolute path", path)
+	}
+	if !b.d.allowed(real) {
+		return 0, b.d.notAllowed(path, real)
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(real, &st); err != nil {
+		return 0, fmt.Errorf("free-space %s: %w", path, err)
+	}
+	return int64(st.Bavail) * st.Bsize, nil
+}
