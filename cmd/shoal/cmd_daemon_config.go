@@ -50,7 +50,7 @@ func hashPassword(a *app, in *bufio.Reader) error {
 func rpcListener(a *app, d *daemon.Daemon, addr string, fc daemonFileConfig) (net.Listener, http.Handler, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, nil, usageErrorf("--rpc %s: %w", addr, err)
+		return nil, nil, listenError(fmt.Errorf("--rpc: %w", err))
 	}
 	ap, err := netip.ParseAddrPort(ln.Addr().String())
 	if err != nil {
