@@ -146,6 +146,9 @@ func TestTmux_UIResumesWhatWasAdded(t *testing.T) {
 		t.Errorf("tmux's clipboard holds %q, want the magnet link", buf)
 	}
 	term.keys("Escape")
+	// Escape and q read in one go are alt+q, which quits nothing: wait
+	// for the magnet screen to close before pressing q.
+	term.waitFor("seeding")
 	term.keys("q")
 	term.waitExit()
 }
