@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # make bench: end-to-end figures for the README. Prints numbers; asserts none.
+# Every figure carries the commit measured and its settle time (idle before
+# the run). Environment: BENCH_MIB (payload of the loopback transfers, 1024),
+# BENCH_SETTLE (idle before each cold run, 15s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit+="+uncommitted"; fi
 echo "== transfer and creation (separate processes on loopback)"
-go run ./bench/benchrun -shoal bin/shoal -size "${BENCH_MIB:-1024}"
+go run ./bench/benchrun -shoal bin/shoal -size "${BENCH_MIB:-1024}" -settle "${BENCH_SETTLE:-15s}"
 for part in bench/tracker.sh bench/dht.sh; do
-  if [ -x "$part" ]; then echo; echo "== $part"; "$part"; fi
+  if [ -x "$part" ]; then echo; echo "== $part [commit $commit, settle 0s: right after the previous step]"; "$part"; fi
 done

@@ -102,9 +102,10 @@ func (b *bench) dhtMagnet(torrent, payload string, runs int) {
 		os.RemoveAll(out)
 		toMeta, toPiece = append(toMeta, meta), append(toPiece, piece)
 	}
-	fmt.Printf("%-22s metadata in %s; first piece seen in %s (%d runs; from process start; pieces are\n"+
-		"%-22s seen through 500 ms snapshots, so that figure is late by up to 500 ms)\n",
-		"magnet via 200-node DHT:", durations(toMeta), durations(toPiece), runs, "")
+	fmt.Printf("%-22s metadata in %s; first piece seen in %s  %s\n"+
+		"%-22s (%d runs; from process start; pieces are seen through 500 ms snapshots,\n"+
+		"%-22s so that figure is late by up to 500 ms)\n",
+		"magnet via 200-node DHT:", durations(toMeta), durations(toPiece), b.tag(0), "", runs, "")
 }
 
 func durations(ds []time.Duration) string {

@@ -2,6 +2,13 @@
 // processes on loopback, a generated payload, and the kernel's account of
 // CPU time and peak RSS for each process. 'make bench' runs it; it prints
 // figures and asserts nothing.
+//
+// Every figure line ends with the commit measured and the settle time: how
+// long the machine sat idle before that measurement. On a VM that hands
+// freed memory back to the host, a transfer after 15 s of idle writes into
+// cold pages (up to 4 s of kernel CPU per GiB here) and one straight after
+// another does not, so each transfer is run cold, then warm, and runs are
+// only comparable with the same settle time.
 package main
 
 import (
@@ -26,6 +33,7 @@ func main() {
 	work := flag.String("dir", "", "work directory (default: a temporary one, removed after)")
 	seedCounts := flag.String("seeds", "1,3", "comma-separated seed counts to measure")
 	dhtRuns := flag.Int("dht-runs", 3, "magnet downloads to time on a 200-node DHT (0 for none)")
+	settle := flag.Duration("settle", 15*time.Second, "idle time before the cold run of each measurement")
 	flag.Parse()
 	dir := *work
 	if dir == "" {
@@ -36,16 +44,19 @@ func main() {
 	}
 	// The processes keep their DHT tables here, not in the user's own.
 	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "xdg-state"))
-	b := &bench{shoal: *shoal, dir: dir}
+	b := &bench{shoal: *shoal, dir: dir, settle: *settle}
 	shoalBin = *shoal
+	b.commit = commitOf(*shoal)
+	fmt.Printf("shoal commit %s; cold runs follow %s of idle, warm runs follow the previous run at once\n", b.commit, *settle)
 	payload := filepath.Join(dir, "payload")
 	check(genPayload(payload, *sizeMiB<<20))
 	fmt.Printf("payload: %d MiB in 4 files under %s\n\n", *sizeMiB, dir)
 
 	torrent := filepath.Join(dir, "payload.torrent")
+	idle := b.idle()
 	ru, wall := b.runToEnd("create", "create", payload, "-o", torrent, "--force")
-	fmt.Printf("%-22s %8.1f MiB/s  (%.2fs wall, %.2f CPU s, peak RSS %d MiB)\n", "create:",
-		float64(*sizeMiB)/wall.Seconds(), wall.Seconds(), cpu(ru), ru.Maxrss>>10)
+	fmt.Printf("%-22s %8.1f MiB/s  (%.2fs wall, %.2f CPU s, peak RSS %d MiB)  %s\n", "create:",
+		float64(*sizeMiB)/wall.Seconds(), wall.Seconds(), cpu(ru), ru.Maxrss>>10, b.tag(idle))
 
 	for _, n := range strings.Split(*seedCounts, ",") {
 		var count int
@@ -59,12 +70,43 @@ func main() {
 }
 
 type bench struct {
-	shoal string
-	dir   string
+	shoal  string
+	dir    string
+	commit string
+	settle time.Duration
 }
 
-// transfer runs count seeds and one leecher and prints the leecher's figures
-// and each seed's share of what it received.
+// idle sleeps the settle time and returns it, for the figure's tag.
+func (b *bench) idle() time.Duration {
+	if b.settle > 0 {
+		fmt.Fprintf(os.Stderr, "benchrun: idle for %s before a cold run\n", b.settle)
+		time.Sleep(b.settle)
+	}
+	return b.settle
+}
+
+// tag is what every figure line ends with, so that runs can be compared.
+func (b *bench) tag(settled time.Duration) string {
+	return fmt.Sprintf("[commit %s, settle %s]", b.commit, settled)
+}
+
+// commitOf asks the binary which commit it was built from, and says so when
+// the work tree it was built in had uncommitted changes.
+func commitOf(shoal string) string {
+	out, err := exec.Command(shoal, "version", "--json").Output()
+	var v struct{ Commit string }
+	if err != nil || json.Unmarshal(out, &v) != nil || v.Commit == "" {
+		return "unknown"
+	}
+	c := v.Commit[:min(12, len(v.Commit))]
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		c += "+uncommitted"
+	}
+	return c
+}
+
+// transfer runs count seeds and one leecher, cold and then warm, and prints
+// the leecher's figures, the seeds' CPU and each seed's share.
 func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
 	var peers []string
 	var seeds []*exec.Cmd
@@ -79,9 +121,27 @@ func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
 		peers = append(peers, addr)
 		seeds = append(seeds, cmd)
 	}
-	out := filepath.Join(b.dir, fmt.Sprintf("leech%d", count))
+	defer func() {
+		for _, s := range seeds {
+			s.Process.Signal(os.Interrupt)
+			s.Wait()
+		}
+	}()
+	for _, run := range []string{"cold", "warm"} {
+		settled := time.Duration(0)
+		if run == "cold" {
+			settled = b.idle()
+		}
+		b.leech(torrent, run, peers, seeds, sizeMiB, settled)
+	}
+}
+
+// leech downloads once from the running seeds and prints the figures.
+func (b *bench) leech(torrent, run string, peers []string, seeds []*exec.Cmd, sizeMiB int64, settled time.Duration) {
+	name := fmt.Sprintf("leech%d-%s", len(seeds), run)
+	out := filepath.Join(b.dir, name)
 	args := []string{"get", torrent, "-o", out, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht", "--json",
-		"--state-dir", filepath.Join(b.dir, fmt.Sprintf("leech%d-state", count))}
+		"--state-dir", out + "-state"}
 	for _, p := range peers {
 		args = append(args, "--peer", p)
 	}
@@ -89,18 +149,24 @@ func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
 	var stdout strings.Builder
 	cmd.Stdout = &stdout
 	cmd.Stderr = os.Stderr
+	var seedCPU0 []float64
+	for _, s := range seeds {
+		seedCPU0 = append(seedCPU0, procCPU(s.Process.Pid))
+	}
 	start := time.Now()
 	check(cmd.Run())
 	wall := time.Since(start)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	for _, s := range seeds {
-		s.Process.Signal(os.Interrupt)
-		s.Wait()
+	var seedCPU float64
+	for i, s := range seeds {
+		seedCPU += procCPU(s.Process.Pid) - seedCPU0[i]
 	}
 	os.RemoveAll(out)
+	os.RemoveAll(out + "-state")
 	gib := float64(sizeMiB) / 1024
-	fmt.Printf("%-22s %8.1f MiB/s  (%.2fs wall incl. start and verify, %.2f CPU s/GiB, peak RSS %d MiB)\n",
-		fmt.Sprintf("%d seed(s) -> 1 leecher:", count), float64(sizeMiB)/wall.Seconds(), wall.Seconds(), cpu(ru)/gib, ru.Maxrss>>10)
+	fmt.Printf("%-22s %8.1f MiB/s  (%s; %.2fs wall incl. start and verify, leecher %.2f CPU s/GiB, peak RSS %d MiB; seeds %.2f CPU s/GiB)  %s\n",
+		fmt.Sprintf("%d seed(s) -> 1 leecher:", len(seeds)), float64(sizeMiB)/wall.Seconds(), run, wall.Seconds(),
+		cpu(ru)/gib, ru.Maxrss>>10, seedCPU/gib, b.tag(settled))
 	var sum struct {
 		Type       string
 		Downloaded int64
@@ -114,11 +180,31 @@ func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
 			check(json.Unmarshal([]byte(line), &sum))
 		}
 	}
+	if len(seeds) < 2 {
+		return
+	}
 	for _, p := range sum.Peers {
 		if sum.Downloaded > 0 {
 			fmt.Printf("    seed %-21s sent %5.1f%%\n", p.Addr, 100*float64(p.Downloaded)/float64(sum.Downloaded))
 		}
 	}
+}
+
+// procCPU is a running process's user+system CPU seconds so far, from
+// /proc (0 when it cannot be read).
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; fields after it are fixed.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	var utime, stime float64
+	if len(f) > 12 {
+		fmt.Sscan(f[11], &utime)
+		fmt.Sscan(f[12], &stime)
+	}
+	return (utime + stime) / 100 // USER_HZ is 100 on Linux
 }
 
 func (b *bench) runToEnd(name string, args ...string) (*syscall.Rusage, time.Duration) {
