@@ -77,6 +77,9 @@ type Model struct {
 
 	width, height int
 	snap          *swarm.Snapshot
+	// sameName holds the names more than one torrent of snap has, which
+	// are then told apart by a short infohash.
+	sameName map[string]bool
 	// hist is a pointer so copies of the Model share it; only Update
 	// writes to it, and Bubble Tea calls Update from one goroutine.
 	hist *history

@@ -134,6 +134,14 @@ func until(now, t time.Time) string {
 	return "now"
 }
 
+// plural says "1 node", "0 nodes", "5 nodes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func pct(f float64) string {
 	if f >= 1 {
 		return "100%"
@@ -255,6 +263,15 @@ func headerRow(cols []column) []string {
 
 // displayName is the torrent's name, or its short infohash until a magnet
 // without dn= has its metadata.
+// name is displayName, with a short infohash when another torrent has the
+// same name, so that two of them can be told apart.
+func (m *Model) name(t *swarm.TorrentSnapshot) string {
+	if m.sameName[t.Name] {
+		return t.Name + " (" + shortHash(t.InfoHash) + ")"
+	}
+	return displayName(t)
+}
+
 func displayName(t *swarm.TorrentSnapshot) string {
 	if t.Name != "" {
 		return t.Name

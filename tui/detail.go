@@ -15,7 +15,7 @@ import (
 // for a torrent that is not moving, why.
 func (m *Model) detailHeader(t *swarm.TorrentSnapshot) []string {
 	s, w := m.styles, m.width
-	title := s.Title.Render(displayName(t)) + "  " + s.state(int(t.State)).Render(t.State.String())
+	title := s.Title.Render(m.name(t)) + "  " + s.state(int(t.State)).Render(t.State.String())
 	if t.Verified {
 		title += s.OK.Render("  ✓ verified")
 	}
@@ -251,10 +251,7 @@ func (m *Model) viewFiles(t *swarm.TorrentSnapshot, w, h int) []string {
 	top := max(0, min(m.fileTop, len(t.Files)-rows))
 	for i := top; i < len(t.Files) && i < top+rows; i++ {
 		f := &t.Files[i]
-		var frac float64
-		if f.SizeBytes > 0 {
-			frac = float64(f.DoneBytes) / float64(f.SizeBytes)
-		}
+		frac := fileFraction(f)
 		sel := i == m.fileCur
 		prio := priorityName(f.Priority)
 		bar := m.bar(frac, widths[3]-5, sel) + " " + fit(pct(frac), 4, true)
@@ -267,4 +264,14 @@ func (m *Model) viewFiles(t *swarm.TorrentSnapshot, w, h int) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// fileFraction is how much of a file is verified. An empty file has no
+// bytes to fetch: it is complete as soon as the torrent's content is known
+// (it is created with the pieces around it, or at once if it is all there is).
+func fileFraction(f *swarm.FileSnapshot) float64 {
+	if f.SizeBytes == 0 {
+		return 1
+	}
+	return float64(f.DoneBytes) / float64(f.SizeBytes)
 }

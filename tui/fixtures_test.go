@@ -120,6 +120,7 @@ func fixtureSnapshot() *swarm.Snapshot {
 		{Path: "photos-2025/02-february/a-very-long-file-name-from-a-camera-that-likes-them-DSC09876.ARW", SizeBytes: 61_000_000, DoneBytes: 30_500_000},
 		{Path: "photos-2025/03-march/raw.tar", SizeBytes: 1_200_000_000, Priority: swarm.PrioritySkip},
 		{Path: "photos-2025/README.txt", SizeBytes: 1_024, DoneBytes: 1_024},
+		{Path: "photos-2025/empty.txt"}, // complete: nothing to fetch
 	}
 	photoPieces, photoAvail := fixturePieces(150, 1, 3)
 	photos := swarm.TorrentSnapshot{

@@ -261,7 +261,7 @@ func (m *Model) viewList(h int) []string {
 			return st.Render(v)
 		}
 		cells := []string{
-			displayName(t),
+			m.name(t),
 			size(t.SizeBytes),
 			m.progressCell(t, widths[2], sel),
 			paint(s.state(int(t.State)), stateLabel(t.State)),

@@ -62,7 +62,7 @@ func (m *Model) viewSources(t *swarm.TorrentSnapshot, w, h int) []string {
 	case !d.Enabled:
 		dht += "disabled"
 	default:
-		dht += fmt.Sprintf("%d nodes (%d good) · last lookup %s", d.Nodes, d.GoodNodes, ago(now, d.LastLookup))
+		dht += fmt.Sprintf("%s (%d good) · last lookup %s", plural(d.Nodes, "node"), d.GoodNodes, ago(now, d.LastLookup))
 		if !d.LastLookup.IsZero() {
 			dht += fmt.Sprintf(": %d peers", d.LastLookupPeers)
 		}

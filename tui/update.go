@@ -76,6 +76,19 @@ func (m *Model) setSnapshot(s *swarm.Snapshot) {
 		m.hist.record(s)
 	}
 	m.snap = s
+	m.sameName = nil
+	seen := make(map[string]bool, len(s.Torrents))
+	for i := range s.Torrents {
+		if n := s.Torrents[i].Name; n != "" {
+			if seen[n] && m.sameName == nil {
+				m.sameName = map[string]bool{}
+			}
+			if seen[n] {
+				m.sameName[n] = true
+			}
+			seen[n] = true
+		}
+	}
 	m.jump()
 	if m.pending != (swarm.InfoHash{}) {
 		if m.torrent(m.pending) != nil {

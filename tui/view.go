@@ -120,7 +120,7 @@ func (m *Model) titleLine() string {
 	s := m.styles
 	left := " shoal"
 	if t := m.torrent(m.selected); m.page == pageDetail && t != nil {
-		left += " › " + displayName(t)
+		left += " › " + m.name(t)
 	}
 	if m.snap == nil {
 		return s.Header.Render(clip(left, m.width))
@@ -131,7 +131,7 @@ func (m *Model) titleLine() string {
 		right += "s"
 	}
 	if d := m.snap.DHT; d.Enabled {
-		right += fmt.Sprintf(" · DHT %d nodes", d.Nodes)
+		right += " · DHT " + plural(d.Nodes, "node")
 	}
 	right += " "
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
@@ -185,16 +185,41 @@ func (m *Model) viewConfirm(h int) []string {
 	if t == nil {
 		return m.dialog(h, "That torrent is gone already.", m.styles.Dim.Render("esc back"))
 	}
-	dir := t.DataDir
-	if dir == "" {
-		dir = "its directory"
+	where := t.DataDir // absolute: the command line adds torrents by absolute path
+	if where == "" {
+		where = "its directory"
 	}
-	return m.dialog(h,
-		m.styles.Title.Render("Remove "+displayName(t)+"?"),
-		"",
-		"y  remove it; its data stays in "+dir,
-		"D  remove it and "+m.styles.Err.Render("delete its data"),
-		"n  keep it")
+	// The whole path, on lines of its own: a clipped one would not say
+	// where the data is.
+	lines := []string{m.styles.Title.Render("Remove " + m.name(t) + "?"), "", "y  remove it; its data stays in"}
+	for _, part := range wrapPath(where, min(m.width-4, 76)-4-3) {
+		lines = append(lines, "   "+part)
+	}
+	lines = append(lines, "D  remove it and "+m.styles.Err.Render("delete its data"), "n  keep it")
+	return m.dialog(h, lines...)
+}
+
+// wrapPath splits p into lines of at most w runes, after a '/' where it
+// can.
+func wrapPath(p string, w int) []string {
+	w = max(w, 8)
+	var out []string
+	for r := []rune(p); len(r) > 0; {
+		if len(r) <= w {
+			out = append(out, string(r))
+			break
+		}
+		cut := w
+		for i := w; i > w/2; i-- {
+			if r[i-1] == '/' {
+				cut = i
+				break
+			}
+		}
+		out = append(out, string(r[:cut]))
+		r = r[cut:]
+	}
+	return out
 }
 
 func (m *Model) viewMagnet(t *swarm.TorrentSnapshot, h int) []string {

@@ -106,12 +106,17 @@ func runDemo(a *app, f *demoFlags) error {
 		return fmt.Errorf("start DHT node: %w", err)
 	}
 	g.Go(func() error { return boot.Run(gctx) })
-	newNode := func() (*dht.Node, error) {
+	// Each node goes to its engine through sessionDHT, as in get and seed,
+	// so that the engine's snapshots (the UI's header) count its nodes.
+	newNode := func() (*sessionDHT, error) {
 		n, err := dht.New(dht.Config{ListenAddr: "127.0.0.1:0", Bootstrap: []string{boot.Addr().String()}, Logger: log})
-		if err == nil {
-			g.Go(func() error { return n.Run(gctx) })
+		if err != nil {
+			return nil, err
 		}
-		return n, err
+		g.Go(func() error { return n.Run(gctx) })
+		d := &sessionDHT{}
+		d.node.Store(n)
+		return d, nil
 	}
 
 	data := filepath.Join(root, "seed-data")

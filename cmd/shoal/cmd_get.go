@@ -58,7 +58,9 @@ Existing files that differ from the torrent are never overwritten without
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return cannotWrite(out, err)
 			}
-			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: out,
+			// Absolute, so that the UI and the library say where the data is
+			// whatever the current directory was.
+			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: absPath(out),
 				Peers: peers, Trackers: trackers, Force: force}
 			return runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				lib := &library{dir: cfg.StateDir}

@@ -117,7 +117,7 @@ func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions
 		if err != nil {
 			return swarm.AddOptions{}, "", err
 		}
-		return swarm.AddOptions{Torrent: src.torrent, Dir: dir}, arg, nil
+		return swarm.AddOptions{Torrent: src.torrent, Dir: absPath(dir)}, arg, nil
 	}
 	abs, err := filepath.Abs(arg)
 	if err == nil {

@@ -181,14 +181,17 @@ func (r *reporter) progress(snap *swarm.Snapshot) {
 	if t.State == swarm.StateMetadata {
 		// Until the info dict arrives there is no progress to show, only
 		// how the search goes.
-		line = fmt.Sprintf("%s %s: DHT %d nodes, %d peers found, %d connected, metadata %d/%d pieces",
-			snap.Taken.Format("15:04:05"), t.State, snap.DHT.Nodes, t.PeersKnown, t.PeersConnected,
+		line = fmt.Sprintf("%s %s: DHT %s, %d peers found, %d connected, metadata %d/%d pieces",
+			snap.Taken.Format("15:04:05"), t.State, plural(snap.DHT.Nodes, "node"), t.PeersKnown, t.PeersConnected,
 			t.MetadataHave, t.MetadataTotal)
 	} else {
 		line = fmt.Sprintf("%s %-11s %5.1f%%  %s/%s  down %s/s  up %s/s  peers %d (%d seeds)",
 			snap.Taken.Format("15:04:05"), t.State, 100*t.Progress(),
 			humanize.IBytes(uint64(t.DoneBytes)), humanize.IBytes(uint64(t.WantedBytes)),
 			humanize.IBytes(uint64(t.DownBps)), humanize.IBytes(uint64(t.UpBps)), t.PeersConnected, t.Seeds)
+		if snap.DHT.Enabled && !t.Private {
+			line += "  DHT " + plural(snap.DHT.Nodes, "node")
+		}
 	}
 	if t.Stalled != "" {
 		line += "  stalled: " + t.Stalled
@@ -297,6 +300,14 @@ type jsonMagnet struct {
 	Magnet         string `json:"magnet"`
 	MagnetWithPeer string `json:"magnetWithPeer"` // with x.pe= naming this seed; "" when no address is known
 	Torrent        string `json:"torrent"`        // absolute path of the .torrent
+}
+
+// plural says "1 node", "0 nodes", "5 nodes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func nameOf(src source) string {

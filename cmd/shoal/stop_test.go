@@ -68,3 +68,21 @@ func TestTmux_QuitGetInTheUI(t *testing.T) {
 		})
 	}
 }
+
+// TestTmux_RemoveDialogSaysWhere: get -o . (a relative folder) and d in
+// the UI: the dialog names the absolute folder the data stays in, not ".".
+func TestTmux_RemoveDialogSaysWhere(t *testing.T) {
+	bin := shoalBinary(t)
+	_, _, magnet, _ := seedFolder(t, map[string]int{"a.bin": 100_000})
+	dir := t.TempDir()
+	term := newTerminal(t, 140, 30, "sh -c 'cd "+dir+" && "+bin+" get \""+magnet+"\" -o . --seed --listen 127.0.0.1:0 --no-dht --state-dir "+
+		filepath.Join(dir, "state")+" 2>/dev/null'")
+	term.waitFor("seeding")
+	term.keys("d")
+	if screen := term.waitFor("its data stays in"); !strings.Contains(screen, "│    "+dir+" ") {
+		t.Errorf("the remove dialog does not name %s:\n%s", dir, screen)
+	}
+	term.keys("n")
+	term.keys("q")
+	term.waitExit()
+}

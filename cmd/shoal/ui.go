@@ -24,7 +24,7 @@ func (e engine) AddSource(ctx context.Context, arg string) error {
 	if err != nil {
 		return err
 	}
-	add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: e.dir}
+	add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: absPath(e.dir)}
 	if _, err := e.Add(ctx, add); err != nil {
 		return addError(err)
 	}
