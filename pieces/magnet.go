@@ -1,6 +1,7 @@
 package pieces
 
 import (
+	"cmp"
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
@@ -39,10 +40,17 @@ func ParseMagnet(uri string) (*Magnet, error) {
 	}
 	m := &Magnet{}
 	found := false
+	var v2, foreign string // the first xt of each kind we cannot use
 	for _, xt := range q["xt"] {
 		enc, ok := strings.CutPrefix(xt, "urn:btih:")
-		if !ok {
-			continue // btmh (v2) and foreign URNs
+		switch {
+		case ok:
+		case strings.HasPrefix(xt, "urn:btmh:"):
+			v2 = cmp.Or(v2, xt)
+			continue
+		default:
+			foreign = cmp.Or(foreign, xt)
+			continue
 		}
 		ih, err := parseBTIH(enc)
 		if err != nil {
@@ -53,8 +61,14 @@ func ParseMagnet(uri string) (*Magnet, error) {
 		}
 		m.InfoHash, found = ih, true
 	}
-	if !found {
-		return nil, fmt.Errorf("%w: no urn:btih infohash (v2-only magnets are not supported)", ErrBadMagnet)
+	switch {
+	case found:
+	case v2 != "":
+		return nil, fmt.Errorf("%w: only a BitTorrent v2 infohash (urn:btmh:); v2-only magnets are not supported", ErrBadMagnet)
+	case foreign != "":
+		return nil, fmt.Errorf("%w: xt %q is not a BitTorrent infohash (want xt=urn:btih: and 40 hex digits)", ErrBadMagnet, foreign)
+	default:
+		return nil, fmt.Errorf("%w: no xt=urn:btih: infohash", ErrBadMagnet)
 	}
 	if dn := q["dn"]; len(dn) > 0 {
 		if !utf8.ValidString(dn[0]) {

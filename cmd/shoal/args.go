@@ -55,7 +55,7 @@ func loadSource(arg string) (source, error) {
 	if isMagnet(arg) {
 		m, err := pieces.ParseMagnet(arg)
 		if err != nil {
-			return source{}, usageErrorf("magnet link: %w", err)
+			return source{}, usageErrorf("%w", err) // it says "bad magnet link: ..."
 		}
 		return source{magnet: m}, nil
 	}
@@ -64,7 +64,7 @@ func loadSource(arg string) (source, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return source{}, withCode(exitNotFound, fmt.Errorf("%s: no such file (want a .torrent file or a magnet: link)", arg))
 	case err != nil:
-		return source{}, usageErrorf("%s: %w", arg, err)
+		return source{}, usageErrorf("%w", err) // Load names the file
 	}
 	return source{torrent: t}, nil
 }

@@ -314,7 +314,7 @@ func parseInfoHashArg(s string) ([20]byte, error) {
 	if isMagnet(s) {
 		m, err := pieces.ParseMagnet(s)
 		if err != nil {
-			return ih, usageErrorf("magnet link: %w", err)
+			return ih, usageErrorf("%w", err) // it says "bad magnet link: ..."
 		}
 		return m.InfoHash, nil
 	}

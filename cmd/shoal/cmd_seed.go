@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -196,9 +197,22 @@ func reachableAddr(ap netip.AddrPort) string {
 func addError(err error) error {
 	switch {
 	case errors.Is(err, swarm.ErrExistingData):
-		return withCode(exitConflict, fmt.Errorf("%w; pass --force to overwrite, or -o to download elsewhere", err))
+		return withCode(exitConflict, existingDataError{err})
 	case errors.Is(err, pieces.ErrUnsafePath), errors.Is(err, pieces.ErrBadTorrent):
 		return usageErrorf("%w", err)
 	}
 	return err
 }
+
+// existingDataError says once what the engine's ErrExistingData says with
+// its package's prefix and a hint of its own ("PATH: swarm: existing files
+// differ from the torrent (use force to overwrite)"), and what to do.
+type existingDataError struct{ err error }
+
+func (e existingDataError) Error() string {
+	msg := strings.TrimSuffix(e.err.Error(), " (use force to overwrite)")
+	msg = strings.Replace(msg, "swarm: existing files differ", "existing file differs", 1)
+	return msg + "; pass --force to overwrite it, or -o to download elsewhere"
+}
+
+func (e existingDataError) Unwrap() error { return e.err }
