@@ -28,12 +28,16 @@ func configPath() string {
 	return filepath.Join(xdg.ConfigHome, "shoal", "config.toml")
 }
 
-// loadConfig reads the config file; a missing file is an empty config.
+// loadConfig reads the config file; a missing default file is an empty
+// config, but a $SHOAL_CONFIG that names nothing is a mistake to say.
 func loadConfig() (fileConfig, error) {
 	var c fileConfig
 	path := configPath()
 	md, err := toml.DecodeFile(path, &c)
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && os.Getenv("SHOAL_CONFIG") != "":
+		return c, usageErrorf("SHOAL_CONFIG names %s, which does not exist: create it, or unset SHOAL_CONFIG to use %s",
+			path, filepath.Join(xdg.ConfigHome, "shoal", "config.toml"))
 	case errors.Is(err, fs.ErrNotExist):
 		return fileConfig{}, nil
 	case err != nil:

@@ -22,6 +22,9 @@ type app struct {
 	logFile    string
 	cpuProfile string
 	log        *slog.Logger
+	// file is the config file, read once before any command runs, so that
+	// every command reads it the same way (an unknown key stops them all).
+	file fileConfig
 }
 
 // subcommands are added by the cmd_*.go files' init functions, so each
@@ -42,7 +45,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.setupLogging()
+			if err := a.setupLogging(); err != nil {
+				return err
+			}
+			switch cmd.Name() {
+			case "version", "help", "completion", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+				return nil // these work whatever the config says
+			}
+			var err error
+			a.file, err = loadConfig()
+			return err
 		},
 		// Without this, cobra reports an unknown command as a plain error
 		// (exit 1); it is bad usage.

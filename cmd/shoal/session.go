@@ -59,9 +59,7 @@ func defaultStateDir() string { return filepath.Join(xdg.DataHome, "shoal") }
 
 func (f *sessionFlags) config(a *app) (swarm.Config, error) {
 	var err error
-	if f.file, err = loadConfig(); err != nil {
-		return swarm.Config{}, err
-	}
+	f.file = a.file
 	fl := f.cmd.Flags()
 	if !fl.Changed("listen") && f.file.Listen != "" {
 		f.listen = f.file.Listen
