@@ -51,13 +51,18 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 			}
 			if toDaemon.on {
 				return toDaemon.seed(a, &sf, cfg, func() (swarm.AddOptions, string, error) {
-					return seedSource(a, cfg.StateDir, args[0], data, opts)
+					add, path, change, err := seedSource(a, cfg.StateDir, args[0], data, opts)
+					if err == nil {
+						change.say(a, &sf, add.Torrent)
+					}
+					return add, path, err
 				})
 			}
-			add, torrentPath, err := seedSource(a, cfg.StateDir, args[0], data, opts)
+			add, torrentPath, change, err := seedSource(a, cfg.StateDir, args[0], data, opts)
 			if err != nil {
 				return err
 			}
+			change.say(a, &sf, add.Torrent)
 			warnLinksOutside(a, add.Dir, add.Torrent.Info.Name)
 			err = runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				lib := &library{dir: cfg.StateDir}
@@ -104,21 +109,22 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 }
 
 // seedSource turns the argument into what the engine adds: a .torrent and
-// its data, or a folder hashed now (or remembered from last time).
-func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions) (swarm.AddOptions, string, error) {
+// its data, or a folder hashed now (or remembered from last time). change
+// is set when the folder was shared before and has changed since.
+func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions) (add swarm.AddOptions, torrentPath string, change *folderChange, err error) {
 	if _, err := os.Stat(arg); errors.Is(err, fs.ErrNotExist) {
-		return swarm.AddOptions{}, "", withCode(exitNotFound, fmt.Errorf("%s: no such file or folder", arg))
+		return add, "", nil, withCode(exitNotFound, fmt.Errorf("%s: no such file or folder", arg))
 	}
 	if !isDir(arg) && filepath.Ext(arg) == ".torrent" {
 		src, err := loadSource(arg)
 		if err != nil {
-			return swarm.AddOptions{}, "", err
+			return add, "", nil, err
 		}
 		dir, err := dataDir(dataArg, src.torrent.Info.Name)
 		if err != nil {
-			return swarm.AddOptions{}, "", err
+			return add, "", nil, err
 		}
-		return swarm.AddOptions{Torrent: src.torrent, Dir: absPath(dir)}, arg, nil
+		return swarm.AddOptions{Torrent: src.torrent, Dir: absPath(dir)}, arg, nil, nil
 	}
 	abs, err := filepath.Abs(arg)
 	if err == nil {
@@ -127,25 +133,63 @@ func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions
 		abs, err = filepath.EvalSymlinks(abs)
 	}
 	if err != nil {
-		return swarm.AddOptions{}, "", err
+		return add, "", nil, err
 	}
 	cache := seedCache{dir: stateDir}
-	if t := cache.lookup(abs, opts); t != nil {
+	t, old, changed := cache.lookup(abs, opts)
+	if t != nil {
 		a.log.Info("Folder unchanged since it was hashed", "path", abs)
 		// Not Trusted: the engine's resume state decides, and re-checks a
 		// file that changed in a way size and mtime cannot show.
-		return swarm.AddOptions{Torrent: t, Dir: filepath.Dir(abs)}, cache.torrentPath(t.InfoHash), nil
+		return swarm.AddOptions{Torrent: t, Dir: filepath.Dir(abs)}, cache.torrentPath(t.InfoHash), nil, nil
 	}
 	opts.Progress = newHashProgress(a, "Hashing")
-	t, err := pieces.Create(a.ctx, abs, opts)
+	t, err = pieces.Create(a.ctx, abs, opts)
 	if err != nil {
-		return swarm.AddOptions{}, "", classifyCreateErr(err)
+		return add, "", nil, classifyCreateErr(err)
 	}
 	path, err := cache.store(abs, opts, t)
 	if err != nil {
-		return swarm.AddOptions{}, "", fmt.Errorf("save torrent: %w", err)
+		return add, "", nil, fmt.Errorf("save torrent: %w", err)
 	}
-	return swarm.AddOptions{Torrent: t, Dir: filepath.Dir(abs), Trusted: true}, path, nil
+	if old != nil && old.InfoHash != t.InfoHash {
+		change = &folderChange{dir: abs, files: changed, old: old, oldPath: cache.torrentPath(old.InfoHash)}
+	}
+	return swarm.AddOptions{Torrent: t, Dir: filepath.Dir(abs), Trusted: true}, path, change, nil
+}
+
+// folderChange is a shared folder that changed since it was last shared:
+// its torrent, and so its magnet link, are new.
+type folderChange struct {
+	dir     string
+	files   int // of the old torrent's files, changed or gone
+	old     *pieces.Torrent
+	oldPath string
+}
+
+type jsonChanged struct {
+	Type        string `json:"type"` // "changed"
+	Dir         string `json:"dir"`
+	Files       int    `json:"files"`
+	InfoHash    string `json:"infohash"`
+	OldInfoHash string `json:"oldInfohash"`
+	OldTorrent  string `json:"oldTorrent"`
+}
+
+// say tells the user, before the new magnet link, that the old one is no
+// longer served, and how to keep serving the old data if it is intact.
+func (c *folderChange) say(a *app, sf *sessionFlags, t *pieces.Torrent) {
+	if c == nil {
+		return
+	}
+	if sf.json {
+		a.emitJSON(jsonChanged{Type: "changed", Dir: c.dir, Files: c.files, InfoHash: hex.EncodeToString(t.InfoHash[:]),
+			OldInfoHash: hex.EncodeToString(c.old.InfoHash[:]), OldTorrent: c.oldPath})
+		return
+	}
+	fmt.Fprintf(a.stdout, "%s changed since it was last shared (%s): this is a new torrent with a new magnet link, "+
+		"and the old one (%x) is no longer served.\n", c.dir, plural(c.files, "file"), c.old.InfoHash)
+	fmt.Fprintf(a.stdout, "To serve the old data too, where it is still intact: shoal seed %s --data %s\n", c.oldPath, filepath.Dir(c.dir))
 }
 
 // warnLinksOutside says once in the log that the shared folder has symlinks

@@ -71,6 +71,19 @@ func TestJSONDocumented(t *testing.T) {
 	<-p.done
 	collect("seed", p.out.String())
 
+	// A shared folder that changed since: "changed".
+	seedState := t.TempDir()
+	for i := range 2 {
+		if i == 1 {
+			os.WriteFile(filepath.Join(data, "b.txt"), []byte("edited"), 0o644)
+		}
+		p := shoalStart(t, "seed", data, "--json", "--listen", "127.0.0.1:0", "--no-dht", "--state-dir", seedState)
+		p.waitFor(t, `"type":"magnet"`, 30*time.Second)
+		p.stop()
+		<-p.done
+		collect("seed DIR", p.out.String())
+	}
+
 	os.Remove(filepath.Join(dir, "out", "dataset", "b.txt"))
 	appendBytes(t, filepath.Join(dir, "out", "dataset", "a.bin"), 1)
 	_, out, _ = shoalRun(t, "verify", "--json", filepath.Join(dir, "out"), tor)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/shoal-bt/shoal/pieces"
 )
@@ -32,27 +31,35 @@ func (c seedCache) torrentPath(ih [20]byte) string {
 }
 
 // lookup returns the cached torrent when every file still has the size and
-// modification time it had when it was hashed.
-func (c seedCache) lookup(abs string, opts pieces.CreateOptions) *pieces.Torrent {
+// modification time it had when it was hashed. Otherwise, when the folder
+// was shared before, it returns that torrent as old, and how many of its
+// files changed (size or mtime, or gone).
+func (c seedCache) lookup(abs string, opts pieces.CreateOptions) (t, old *pieces.Torrent, changed int) {
 	b, err := os.ReadFile(filepath.Join(c.dir, "seeds", c.key(abs, opts)+".json"))
 	if err != nil {
-		return nil
+		return nil, nil, 0
 	}
 	var e seedEntry
 	if json.Unmarshal(b, &e) != nil {
-		return nil
+		return nil, nil, 0
 	}
-	t, err := pieces.Load(e.Torrent)
+	t, err = pieces.Load(e.Torrent)
 	if err != nil {
-		return nil
+		return nil, nil, 0
 	}
 	now, err := pieces.Stamp(filepath.Dir(abs), t.Info)
-	if err != nil || !slices.EqualFunc(now, e.Stamps, func(a, b pieces.FileStamp) bool {
-		return a.Size == b.Size && a.ModTime.Equal(b.ModTime)
-	}) {
-		return nil
+	if err != nil || len(now) != len(e.Stamps) {
+		return nil, t, len(t.Info.Files)
 	}
-	return t
+	for k := range now {
+		if !now[k].Equal(e.Stamps[k]) {
+			changed++
+		}
+	}
+	if changed > 0 {
+		return nil, t, changed
+	}
+	return t, nil, 0
 }
 
 // store saves the torrent under the state dir and remembers it for abs. It

@@ -92,9 +92,18 @@ func TestSeedAgainSkipsHashing(t *testing.T) {
 	if second := seedOnce(); strings.Contains(second, "Hashing") {
 		t.Errorf("second seed of an unchanged folder hashed again: %q", second)
 	}
-	// A changed file means a new torrent, hashed again.
+	// A changed file means a new torrent, hashed again, and the user is
+	// told that the magnet link they gave out no longer works.
 	os.WriteFile(filepath.Join(data, "a.bin"), []byte("changed"), 0o644)
-	if third := seedOnce(); !strings.Contains(third, "Hashing") {
+	p := shoalStart(t, "seed", data, "--listen", "127.0.0.1:0", "--no-tui", "--state-dir", state, "--progress-every", "100ms")
+	p.waitFor(t, ` seeding `, 30*time.Second)
+	p.stop()
+	<-p.done
+	if !strings.Contains(p.err.String(), "Hashing") {
 		t.Errorf("seed after a change did not hash again")
+	}
+	want := data + " changed since it was last shared (1 file): this is a new torrent with a new magnet link, and the old one ("
+	if out := p.out.String(); !strings.Contains(out, want) || !strings.Contains(out, "To serve the old data too, where it is still intact: shoal seed ") {
+		t.Errorf("seed after a change does not say the old magnet is no longer served:\n%s", out)
 	}
 }
