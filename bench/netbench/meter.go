@@ -1,0 +1,111 @@
+package main
+
+import (
+	"sync"
+	"time"
+
+	"github.com/Shopify/toxiproxy/v2/toxics"
+)
+
+// bucket is the meter's time resolution.
+const bucket = 50 * time.Millisecond
+
+// meter is a pass-through toxic that counts the bytes it passes, in
+// 50 ms buckets since epoch, and when each connection passed its first
+// 256 KiB (a connection that carries pieces, not just a handshake). One
+// meter serves all the connections of its proxy.
+type meter struct {
+	epoch time.Time // set before the proxy starts
+
+	mu      sync.Mutex
+	total   int64
+	buckets []int64
+	first   time.Time // first and last byte
+	last    time.Time
+	flowing []time.Time // per connection: when it passed 256 KiB
+}
+
+const flowingBytes = 256 << 10
+
+func (m *meter) Pipe(stub *toxics.ToxicStub) {
+	var passed int64
+	for {
+		select {
+		case <-stub.Interrupt:
+			return
+		case c := <-stub.Input:
+			if c == nil {
+				stub.Close()
+				return
+			}
+			now := time.Now()
+			before := passed
+			passed += int64(len(c.Data))
+			m.add(now, len(c.Data), before < flowingBytes && passed >= flowingBytes)
+			stub.Output <- c
+		}
+	}
+}
+
+func (m *meter) add(now time.Time, n int, flowing bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := int(now.Sub(m.epoch) / bucket)
+	for len(m.buckets) <= i {
+		m.buckets = append(m.buckets, 0)
+	}
+	m.buckets[max(i, 0)] += int64(n)
+	m.total += int64(n)
+	if m.first.IsZero() {
+		m.first = now
+	}
+	m.last = now
+	if flowing {
+		m.flowing = append(m.flowing, now)
+	}
+}
+
+// meterView is a copy of a meter's counts.
+type meterView struct {
+	total       int64
+	buckets     []int64
+	first, last time.Time
+	flowing     []time.Time
+}
+
+func (m *meter) view() meterView {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return meterView{m.total, append([]int64(nil), m.buckets...), m.first, m.last, append([]time.Time(nil), m.flowing...)}
+}
+
+// rate is the MiB/s in [from, to) since the epoch.
+func (v meterView) rate(from, to time.Duration) float64 {
+	var sum int64
+	for i := int(from / bucket); i < int(to/bucket) && i < len(v.buckets); i++ {
+		sum += v.buckets[max(i, 0)]
+	}
+	return float64(sum) / (1 << 20) / (to - from).Seconds()
+}
+
+// sumViews adds several meters' counts up.
+func sumViews(vs ...meterView) meterView {
+	var s meterView
+	for _, v := range vs {
+		s.total += v.total
+		for len(s.buckets) < len(v.buckets) {
+			s.buckets = append(s.buckets, 0)
+		}
+		for i, b := range v.buckets {
+			s.buckets[i] += b
+		}
+		if !v.first.IsZero() && (s.first.IsZero() || v.first.Before(s.first)) {
+			s.first = v.first
+		}
+		if v.last.After(s.last) {
+			s.last = v.last
+		}
+		s.flowing = append(s.flowing, v.flowing...)
+	}
+	return s
+}
