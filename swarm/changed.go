@@ -51,6 +51,7 @@ func (t *torrent) fileChanged(c *content, f int, why string) {
 	for _, i := range list {
 		c.clearHave(i)
 	}
+	t.verified.Store(false) // withdrawn pieces are missing until the re-check says otherwise
 	t.resumeDirt = true
 	t.saveEdited(c) // the record now lacks its pieces: a restart must not fetch them over the file
 	path := filePath(c.info, f)
@@ -177,6 +178,7 @@ func (t *torrent) rechecked(c *content, r recheck) {
 	}
 	t.log.Warn("File re-checked", "file", path, "pieces", total, "lost", lost)
 	t.publishAndEmit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(), Msg: msg})
+	t.finish(c)
 }
 
 func stable(before, after, now []pieces.FileStamp) bool {

@@ -3,6 +3,7 @@ package swarm
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/shoal-bt/shoal/pieces"
@@ -77,4 +78,127 @@ func (t *torrent) checkDigests(ctx context.Context, c *content, files []int, tot
 		}
 	}
 	t.log.Info("Checked BLAKE3 digests after restart", "files", len(files), "bytes", total, "mismatched", bad)
+}
+
+// finish runs when nothing is left to fetch, and again when a re-check
+// ends: the torrent is "completed" and, once the digests agree, "verified"
+// only if no wanted piece is missing. Pieces lost to a user's edit, or
+// withdrawn while their file is re-checked, are missing, not done.
+func (t *torrent) finish(c *content) {
+	if c == nil || !t.completed || t.verified.Load() {
+		return
+	}
+	if lost := t.lostToEdits(c); lost > 0 {
+		t.log.Warn("Pieces of changed files are missing; not complete", "bytes", lost)
+		return
+	}
+	if t.digestsOK.Load() {
+		t.verified.Store(true) // an edit undone: its pieces just passed SHA-1 again
+		t.publishSnapshot()
+		return
+	}
+	if hasBlake3(c.info) {
+		// Started before the caller's save: BLAKE3 reads the page cache
+		// while the save waits for the disk, rather than one after the other.
+		ctx := t.ctx
+		t.wg.Go(func() { t.verifyBlake3(ctx, c) })
+	} else {
+		t.digestsOK.Store(true)
+		t.verified.Store(true)
+	}
+	t.publishAndEmit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
+}
+
+// lostToEdits counts the bytes of pieces the user wants (by file priority)
+// that are missing because a file holding them was edited (shoal will not
+// fetch them, see applyPriorities) or is being re-checked.
+func (t *torrent) lostToEdits(c *content) int64 {
+	changed, edited := c.storage.Flagged()
+	flagged := append(changed, edited...)
+	if len(flagged) == 0 {
+		return 0
+	}
+	var n int64
+	for i := range c.info.NumPieces() {
+		if c.has(i) {
+			continue
+		}
+		first, end := c.info.FilesOf(i)
+		if touchesAny(first, end, flagged) && t.userWants(first, end) {
+			n += c.info.PieceSize(i)
+		}
+	}
+	return n
+}
+
+// userWants reports whether the user wants any of files [first, end).
+func (t *torrent) userWants(first, end int) bool {
+	if first == end {
+		return true
+	}
+	for f := first; f < end; f++ {
+		if t.filePrio[f] >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyBlake3 checks the complete files against their digests: all of
+// them, or, when the user skipped files, those whose pieces are all here.
+func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
+	var res []pieces.FileResult
+	var err error
+	if haveAll(c) {
+		res, err = pieces.VerifyBlake3(ctx, c.storage, c.info)
+	} else {
+		for f, fi := range c.info.Files {
+			if fi.Blake3 == nil || fi.Padding || !fileComplete(c, f) {
+				continue
+			}
+			var r pieces.FileResult
+			if r, err = pieces.VerifyFileBlake3(ctx, c.storage, c.info, f); err != nil {
+				break
+			}
+			res = append(res, r)
+		}
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: "blake3: " + err.Error()})
+		}
+		return
+	}
+	for _, r := range res {
+		if !r.OK {
+			msg := "blake3 mismatch: " + r.Path
+			if r.Err != nil {
+				msg += ": " + r.Err.Error()
+			}
+			t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: msg})
+			return
+		}
+	}
+	t.digestsOK.Store(true)
+	ev := Event{Kind: EventVerified, InfoHash: t.ih, Name: t.name(), Msg: fmt.Sprintf("%d files match their BLAKE3 digests", len(res))}
+	select {
+	case t.cmds <- func() {
+		// A file changed while it was read leaves pieces withdrawn: its
+		// re-check decides, and finishes the torrent when they match.
+		if t.lostToEdits(c) == 0 {
+			t.verified.Store(true)
+			t.publishAndEmit(ev)
+		}
+	}:
+	case <-ctx.Done(): // shutting down: the torrent did not finish in this run
+	}
+}
+
+func haveAll(c *content) bool {
+	for i := range c.info.NumPieces() {
+		if !c.has(i) {
+			return false
+		}
+	}
+	return true
 }

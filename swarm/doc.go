@@ -36,7 +36,15 @@
 // Existing data: files on disk that no resume record says shoal wrote are
 // checked, and the torrent is refused with ErrExistingData if any of them
 // has a failing piece, unless AddOptions.Force. With a resume record whose
-// file sizes and mtimes match, nothing is re-hashed.
+// file sizes and mtimes match, nothing is re-hashed. Resume records (and
+// their journal) are named after the infohash and the data directory, so
+// two copies of a torrent never read each other's.
+//
+// Edits: a file the user changed after shoal had it complete (or put there
+// complete) keeps the user's bytes; its lost pieces are not fetched unless
+// AddOptions.Force, and count as missing: the torrent is then not Verified.
+// A file shoal created and had not finished is shoal's to write: its pieces
+// that no longer match are fetched again.
 //
 // Local Service Discovery (BEP 14, Config.LSD, off by default) multicasts
 // each torrent's infohash to 239.192.152.143:6771 and [ff15::efc0:988f]:6771

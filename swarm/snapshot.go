@@ -119,6 +119,14 @@ type TorrentSnapshot struct {
 	Wasted     int64         // bytes discarded: failed hashes, duplicates, unrequested
 	ETA        time.Duration // -1 when unknown
 
+	// Edited lists the files the user changed on disk after shoal had them
+	// complete; LostToEdits counts the wanted bytes that are missing because
+	// of such a file (or of one being re-checked). shoal does not download
+	// over a user's edit (AddOptions.Force does); while LostToEdits is not
+	// zero the torrent is not Verified.
+	Edited      []string
+	LostToEdits int64
+
 	PeersConnected int
 	PeersKnown     int // addresses we could try
 	Seeds          int // connected peers that have everything

@@ -119,6 +119,10 @@ type torrent struct {
 	// verified is completed plus, when the torrent has them, BLAKE3 file
 	// digests checked; set from the BLAKE3 goroutine, hence atomic.
 	verified atomic.Bool
+	// digestsOK: every complete file's digest was checked (or a trusted
+	// record vouched for it) since the pieces completed; an edit undone
+	// needs no second full pass. Set from the BLAKE3 goroutine.
+	digestsOK atomic.Bool
 
 	choker choker
 

@@ -2,6 +2,8 @@ package swarm
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -60,7 +62,10 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 	}
 	t.completed = t.picker.Done()
 	t.completedA.Store(t.completed)
-	t.verified.Store(t.completed) // pieces on disk passed their hashes before
+	// Pieces on disk passed their hashes before; a file edited since
+	// leaves wanted pieces missing, and the torrent unverified.
+	t.verified.Store(t.completed && t.lostToEdits(c) == 0)
+	t.digestsOK.Store(t.verified.Load())
 	if t.completed {
 		t.seedStamps = stamps // what withdrawChangedFiles compares against
 	}
@@ -89,11 +94,53 @@ func (t *torrent) closeContent() {
 	}
 }
 
+// resumePath names the torrent's resume record after its infohash and the
+// directory its data lives in. A seed of a folder and a download of the
+// same torrent elsewhere, sharing a state dir (the default), each keep
+// their own record; with one record for both, a download killed early
+// loaded the seed's record, took its own half-written file for a user's
+// edit of a complete file, and "completed" over the wrong bytes. The
+// journal, the fast record and the edited-files record are named after it.
 func (t *torrent) resumePath() string {
 	if t.s.cfg.StateDir == "" {
 		return ""
 	}
-	return filepath.Join(t.s.cfg.StateDir, fmt.Sprintf("%x.resume", t.ih[:]))
+	return filepath.Join(t.s.cfg.StateDir, fmt.Sprintf("%x-%s.resume", t.ih[:], dirKey(t.dir)))
+}
+
+// dirKey is a short digest of the absolute, cleaned data directory.
+func dirKey(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	sum := sha1.Sum([]byte(filepath.Clean(dir)))
+	return hex.EncodeToString(sum[:6])
+}
+
+// adoptLegacyResume moves a record saved under the infohash alone (before
+// records were named after the data directory too) to resumePath, when it
+// is this directory's: every file's size and mtime are exactly those it
+// recorded. A record that does not match exactly may be another
+// directory's (a seed's, with every piece) and is left alone.
+func (t *torrent) adoptLegacyResume(info *pieces.Info, stamps []pieces.FileStamp) {
+	p := t.resumePath()
+	if p == "" {
+		return
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	old := filepath.Join(t.s.cfg.StateDir, fmt.Sprintf("%x.resume", t.ih[:]))
+	r, err := loadResume(old, info, t.s.bootID)
+	if err != nil || r.InfoHash != t.ih || !stampsEqual(r.Files, stamps) {
+		return
+	}
+	for _, suffix := range []string{"", ".fast", ".journal", ".edited"} {
+		if err := os.Rename(old+suffix, p+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.log.Warn("Moving an old resume record failed", "err", err)
+		}
+	}
+	t.log.Info("Resume record renamed after its data directory", "torrent", info.Name)
 }
 
 // initialHave also returns the files a user edited (see changed.go and
@@ -112,6 +159,7 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 		t.removeEdited() // every piece was just hashed from the files as they are
 		return bf, nil, nil
 	}
+	t.adoptLegacyResume(info, stamps)
 	if p := t.resumePath(); p != "" {
 		r, err := loadResume(p, info, t.s.bootID)
 		if err == nil && r.InfoHash != t.ih {
@@ -138,6 +186,12 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 				if got.Has(i) {
 					keep.Set(i)
 				}
+			}
+			if force {
+				// --force: the user asks for the torrent's bytes over an
+				// edit too.
+				t.removeEdited()
+				return keep, nil, nil
 			}
 			return keep, editedAtAdd(info, r, stamps, keep, listed), nil
 		} else if !errors.Is(err, os.ErrNotExist) {

@@ -301,16 +301,7 @@ func (t *torrent) complete() {
 	}
 	t.updateState()
 	t.log.Info("Torrent complete", "name", t.name())
-	c := t.data.Load()
-	if hasBlake3(c.info) {
-		// Started before the save: BLAKE3 reads the page cache while the
-		// save waits for the disk, rather than one after the other.
-		ctx := t.ctx
-		t.wg.Go(func() { t.verifyBlake3(ctx, c) })
-	} else {
-		t.verified.Store(true)
-	}
-	t.publishAndEmit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
+	t.finish(t.data.Load())
 	t.saveResume() // syncs the data first, so the record never claims what a crash could lose
 	t.endJournal(true)
 	t.kickAnnouncers(true)

@@ -156,6 +156,11 @@ func (t *torrent) fillContentSnapshot(ts *TorrentSnapshot, c *content) {
 		}
 		ts.Availability[i] = uint8(min(t.picker.Availability(i), 255))
 	}
+	ts.LostToEdits = t.lostToEdits(c)
+	_, edited := c.storage.Flagged()
+	for _, f := range edited {
+		ts.Edited = append(ts.Edited, filePath(info, f))
+	}
 	for f, fi := range info.Files {
 		fs := FileSnapshot{Path: filePath(info, f), SizeBytes: fi.Length, Priority: t.filePrio[f]}
 		first, end := info.PiecesOf(f)
@@ -329,41 +334,6 @@ func hasBlake3(info *pieces.Info) bool {
 		}
 	}
 	return false
-}
-
-func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
-	for i := range c.info.NumPieces() {
-		if !c.has(i) {
-			// Files skipped: BLAKE3 covers whole files, so SHA-1 of the
-			// wanted pieces is all there is to check.
-			t.verified.Store(true)
-			return
-		}
-	}
-	res, err := pieces.VerifyBlake3(ctx, c.storage, c.info)
-	if err != nil {
-		if ctx.Err() == nil {
-			t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: "blake3: " + err.Error()})
-		}
-		return
-	}
-	for _, r := range res {
-		if !r.OK {
-			msg := "blake3 mismatch: " + r.Path
-			if r.Err != nil {
-				msg += ": " + r.Err.Error()
-			}
-			t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: msg})
-			return
-		}
-	}
-	t.verified.Store(true)
-	ev := Event{Kind: EventVerified, InfoHash: t.ih, Name: t.name(), Msg: fmt.Sprintf("%d files match their BLAKE3 digests", len(res))}
-	select {
-	case t.cmds <- func() { t.publishAndEmit(ev) }:
-	case <-ctx.Done(): // shutting down: the final snapshots follow
-		t.s.emit(ev)
-	}
 }
 
 // clientName decodes Azureus-style peer ids ("-SH0010-...").

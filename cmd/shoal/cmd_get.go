@@ -125,6 +125,11 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 		} else if diskFull && t.DoneBytes > fullDone {
 			diskFull = false
 		}
+		if stopWhenDone && t.State == swarm.StateSeeding && len(t.Edited) > 0 && t.LostToEdits > 0 {
+			// Nothing left that shoal may fetch, and not all of it is here:
+			// a file the user edited after it was complete.
+			return true, withCode(exitConflict, fmt.Errorf("%s: %s; pass --force to download them again", t.Name, t.Stalled))
+		}
 		return stopWhenDone && t.Verified, nil
 	}
 	var err error
