@@ -356,3 +356,14 @@ func TestGet_EditedCompleteFileIsNotDone(t *testing.T) {
 	}
 	sameTree(t, data, filepath.Join(out, "dataset"))
 }
+
+// resumeRecord is the path of the one resume record for infohash ih in
+// state (records are named after the infohash and the data directory).
+func resumeRecord(t *testing.T, state string, ih [20]byte) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(state, fmt.Sprintf("%x-*.resume", ih[:])))
+	if len(m) != 1 {
+		t.Fatalf("resume records for %x in %s: %v; want one", ih[:], state, m)
+	}
+	return m[0]
+}

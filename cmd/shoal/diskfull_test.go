@@ -102,7 +102,7 @@ func TestDiskFull_RealFilesystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := pieces.LoadResume(filepath.Join(state, fmt.Sprintf("%x.resume", tor.InfoHash[:])), tor.Info)
+	r, err := pieces.LoadResume(resumeRecord(t, state, tor.InfoHash), tor.Info)
 	if err != nil {
 		t.Fatal(err)
 	}

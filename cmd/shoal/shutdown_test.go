@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -63,7 +62,7 @@ func TestShutdown_CtrlCMidDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := pieces.LoadResume(filepath.Join(state, fmt.Sprintf("%x.resume", tor.InfoHash[:])), tor.Info)
+	r, err := pieces.LoadResume(resumeRecord(t, state, tor.InfoHash), tor.Info)
 	if err != nil {
 		t.Fatalf("no usable resume record after Ctrl-C: %v", err)
 	}
