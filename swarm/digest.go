@@ -180,24 +180,24 @@ func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
 		}
 	}
 	t.digestsOK.Store(true)
+	// Set here, not on the torrent's goroutine, which may be busy syncing
+	// the completion's record: a user stopping `get --seed` right after
+	// must see it verified. Files withdrawn since (Flagged) keep it unset.
+	if changed, edited := c.storage.Flagged(); len(changed)+len(edited) > 0 {
+		return // their re-check finishes the torrent
+	}
+	t.verified.Store(true)
 	ev := Event{Kind: EventVerified, InfoHash: t.ih, Name: t.name(), Msg: fmt.Sprintf("%d files match their BLAKE3 digests", len(res))}
 	select {
 	case t.cmds <- func() {
-		// A file changed while it was read leaves pieces withdrawn: its
-		// re-check decides, and finishes the torrent when they match.
-		if t.lostToEdits(c) == 0 {
-			t.verified.Store(true)
-			t.publishAndEmit(ev)
+		if t.lostToEdits(c) > 0 {
+			t.verified.Store(false) // a file was withdrawn just now
+			return
 		}
+		t.publishAndEmit(ev)
 	}:
-	case <-ctx.Done():
-		// Shutting down, so the torrent's goroutine takes no more
-		// commands; the final snapshot says verified unless a file was
-		// withdrawn meanwhile.
-		if changed, edited := c.storage.Flagged(); len(changed)+len(edited) == 0 {
-			t.verified.Store(true)
-			t.s.emit(ev)
-		}
+	case <-ctx.Done(): // shutting down: the final snapshots follow
+		t.s.emit(ev)
 	}
 }
 

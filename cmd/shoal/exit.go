@@ -36,7 +36,7 @@ var exitCodes = []struct {
 	{exitNotFound, "a named file or folder does not exist"},
 	{exitVerify, "`verify`: data on disk does not match the torrent"},
 	{exitDiskFull, "the disk filled up and the download was stopped"},
-	{exitConflict, "existing files differ from the torrent (pass `--force`), a file is in the way of the download's folders, or the output file exists"},
+	{exitConflict, "existing files differ from the torrent (pass `--force`), a file is in the way of the download's folders, a file you edited after shoal had it complete lacks pieces (`--force` fetches them over your edit), or the output file exists"},
 	{exitCannotWrite, "the download folder cannot be written to (permission denied, read-only file system)"},
 	{exitListen, "cannot listen on the address asked for (in use by another program, or not allowed)"},
 	{exitInterrupted, "interrupted (Ctrl-C, or q in the UI) before the download finished"},
