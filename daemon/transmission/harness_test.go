@@ -3,6 +3,7 @@ package transmission
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -77,26 +78,48 @@ func newEnvWith(t *testing.T, seedCfg swarm.Config, files ...testnet.File) *env 
 // call sends one RPC with the right session id and decodes the answer.
 func (e *env) call(t *testing.T, method string, args any) (result string, out map[string]json.RawMessage) {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"method": method, "arguments": args, "tag": 7})
+	result, out, err := e.try(method, args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, resp := e.post(t, body, e.h.sessionID)
-	if code != http.StatusOK {
-		t.Fatalf("%s: HTTP %d: %s", method, code, resp)
+	return result, out
+}
+
+// try is call for goroutines other than the test's: it returns its errors.
+func (e *env) try(method string, args any) (string, map[string]json.RawMessage, error) {
+	body, err := json.Marshal(map[string]any{"method": method, "arguments": args, "tag": 7})
+	if err != nil {
+		return "", nil, err
+	}
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/transmission/rpc", bytes.NewReader(body))
+	if err != nil {
+		return "", nil, err
+	}
+	req.Header.Set(SessionIDHeader, e.h.sessionID)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		return "", nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", nil, fmt.Errorf("%s: HTTP %d: %s", method, resp.StatusCode, b)
 	}
 	var r struct {
 		Result    string                     `json:"result"`
 		Arguments map[string]json.RawMessage `json:"arguments"`
 		Tag       int                        `json:"tag"`
 	}
-	if err := json.Unmarshal(resp, &r); err != nil {
-		t.Fatalf("%s: %v in %s", method, err, resp)
+	if err := json.Unmarshal(b, &r); err != nil {
+		return "", nil, fmt.Errorf("%s: %v in %s", method, err, b)
 	}
 	if r.Tag != 7 {
-		t.Errorf("%s: tag %d, want 7 echoed", method, r.Tag)
+		return "", nil, fmt.Errorf("%s: tag %d, want 7 echoed", method, r.Tag)
 	}
-	return r.Result, r.Arguments
+	return r.Result, r.Arguments, nil
 }
 
 func (e *env) post(t *testing.T, body []byte, sessionID string) (int, []byte) {

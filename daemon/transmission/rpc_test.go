@@ -237,3 +237,43 @@ func TestTorrentAddSources(t *testing.T) {
 		t.Errorf("missing file: %q", res)
 	}
 }
+
+// TestConcurrentClients has several remotes poll and change things at once
+// while a torrent downloads: the race detector watches the handler's
+// shared state (activity, remembered limits).
+func TestConcurrentClients(t *testing.T) {
+	e := newEnv(t)
+	if res, _ := e.call(t, "torrent-add", map[string]any{"filename": e.torPath}); res != "success" {
+		t.Fatal(res)
+	}
+	calls := []struct {
+		method string
+		args   any
+	}{
+		{"torrent-get", map[string]any{"ids": "recently-active", "fields": []string{"id", "status", "percentDone", "peers", "trackerStats"}}},
+		{"torrent-get", map[string]any{"fields": []string{"id", "name", "pieces", "fileStats"}, "format": "table"}},
+		{"session-get", nil},
+		{"session-stats", nil},
+		{"session-set", map[string]any{"speed-limit-up": 500, "speed-limit-up-enabled": false}},
+		{"torrent-set", map[string]any{"ids": []int{1}, "uploadLimit": 80, "uploadLimited": false}},
+		{"port-test", nil},
+	}
+	done := make(chan struct{})
+	for w := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 30 {
+				c := calls[(w+i)%len(calls)]
+				if res, _, err := e.try(c.method, c.args); err != nil || res != "success" {
+					t.Errorf("%s: %q %v", c.method, res, err)
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	testnet.WaitComplete(t, e.leecher, e.tor.InfoHash, 30*time.Second)
+	testnet.SameTree(t, e.payload, e.downDir+"/payload")
+}
