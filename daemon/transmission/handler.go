@@ -27,7 +27,7 @@ type Config struct {
 	// else; false answers 401 with a Basic challenge. The daemon checks
 	// credentials or a token here.
 	Authorize    func(*http.Request) bool
-	MaxBodyBytes int64  // default 16 MiB: room for a base64 .torrent of a very large torrent
+	MaxBodyBytes int64  // default 24 MiB: room for a 16 MiB .torrent in base64
 	Version      string // shown as session-get's "version"; default "shoal"
 	// WebDir, when set, is a folder holding Transmission's web UI (Debian
 	// installs it at /usr/share/transmission/web): Register serves it at
@@ -58,7 +58,7 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("transmission: no Backend")
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 16 << 20
+		cfg.MaxBodyBytes = 24 << 20
 	}
 	if cfg.Version == "" {
 		cfg.Version = "shoal"
@@ -153,7 +153,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", h.cfg.MaxBodyBytes))
+			// mbe.Limit, not ours: a server in front may cap lower.
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit))
 			return
 		}
 		writeError(w, http.StatusBadRequest, "reading the request: "+err.Error())
