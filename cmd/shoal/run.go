@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, newCmd := range subcommands {
 		root.AddCommand(newCmd(a))
 	}
+	registerCompletions(root)
 	err := listenError(root.Execute())
 	if a.cpuProfile != "" {
 		pprof.StopCPUProfile()
