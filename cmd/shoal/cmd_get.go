@@ -98,7 +98,17 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 		errMsg     string // from an error event, until a snapshot shows it
 		errPending time.Time
 	)
+	// A magnet's file list arrives with its metadata: the output tree is
+	// checked then, as get checks a .torrent's before it starts, so that a
+	// file in the way or a symlink out is said as such.
+	outputChecked := sf.cmd == nil || sf.cmd.Name() != "get" // seed's data is there already
 	done := func(ev *swarm.Event, t *swarm.TorrentSnapshot) (bool, error) {
+		if !outputChecked && len(t.Files) > 0 {
+			outputChecked = true
+			if err := checkOutput(dir, infoOfSnapshot(t), ""); err != nil {
+				return true, err
+			}
+		}
 		if ev != nil {
 			switch ev.Kind {
 			case swarm.EventError:

@@ -6,10 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/shoal-bt/shoal/pieces"
+	"github.com/shoal-bt/shoal/swarm"
 )
 
 // checkOutput looks at the download folder before any network work, so that
@@ -155,4 +157,18 @@ func cannotWrite(path string, err error) error {
 		err = errno // "permission denied", not "access /x/y: permission denied"
 	}
 	return withCode(exitCannotWrite, fmt.Errorf("cannot write to %s: %w", path, err))
+}
+
+// infoOfSnapshot is what checkOutput needs of a torrent, from a snapshot:
+// its name and its files' paths.
+func infoOfSnapshot(t *swarm.TorrentSnapshot) *pieces.Info {
+	info := &pieces.Info{Name: t.Name}
+	for _, f := range t.Files {
+		var comps []string
+		if p := strings.TrimPrefix(f.Path, t.Name+"/"); f.Path != t.Name && p != "" {
+			comps = strings.Split(p, "/")
+		}
+		info.Files = append(info.Files, pieces.File{Path: comps, Length: f.SizeBytes})
+	}
+	return info
 }

@@ -105,3 +105,21 @@ func TestGet_ReadOnlyOutput(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d starting %q", code, stderr, exitCannotWrite, want)
 	}
 }
+
+// TestGet_MagnetOutputCheckedWithMetadata: a magnet's file list is known
+// only when its metadata arrives; a file in the way of its folder is then
+// said as such (exit 6, full path), not as "mkdirat ...: file exists".
+func TestGet_MagnetOutputCheckedWithMetadata(t *testing.T) {
+	_, _, magnet, _ := seedFolder(t, map[string]int{"a.bin": 100_000, "sub/b.bin": 10})
+	out := t.TempDir()
+	os.WriteFile(filepath.Join(out, "dataset"), []byte("mine"), 0o644)
+	code, _, stderr := shoalRun(t, "get", magnet, "-o", out, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht", "--state-dir", t.TempDir())
+	// The engine may log its failed write first; the verdict is shoal's line.
+	want := "\nshoal: " + filepath.Join(out, "dataset") + " is a file, but the torrent needs a folder there"
+	if code != exitConflict || !strings.Contains("\n"+stderr, want) {
+		t.Errorf("exit %d, stderr %q; want %d starting %q", code, stderr, exitConflict, want)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "dataset")); string(b) != "mine" {
+		t.Errorf("the file in the way was changed")
+	}
+}
