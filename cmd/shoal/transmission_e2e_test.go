@@ -47,7 +47,7 @@ func trRemoteUntil(t *testing.T, rpc string, re string, timeout time.Duration, a
 // TestTransmission_RemoteDrivesDaemon runs a real `shoal daemon --rpc`
 // process and drives it with transmission-remote only: add a magnet link,
 // list it, its peers while it downloads from a throttled seed, its details
-// and files, stop, start, remove. Transmission's web UI, served by the
+// and files, verify, stop, start, remove. Transmission's web UI, served by the
 // daemon, lists the torrent in headless Chromium. The bytes must match.
 func TestTransmission_RemoteDrivesDaemon(t *testing.T) {
 	if _, err := exec.LookPath("transmission-remote"); err != nil {
@@ -120,6 +120,23 @@ func TestTransmission_RemoteDrivesDaemon(t *testing.T) {
 	} else {
 		t.Log("Transmission's web UI is not installed (transmission-common): that part is skipped")
 	}
+
+	// -v re-checks the data on disk: a byte changed behind its back is
+	// found and fetched again.
+	a := filepath.Join(dl, "dataset", "a.bin")
+	f, err := os.OpenFile(a, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("garbage"), 300_000); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if out := trRemote(t, rpc, "-t", "1", "-v"); !strings.Contains(out, `responded: "success"`) {
+		t.Fatalf("-v: %s", out)
+	}
+	trRemoteUntil(t, rpc, `(?m)^\s+1\s+100%.*dataset$`, 90*time.Second, "-l")
+	sameTree(t, data, filepath.Join(dl, "dataset"))
 
 	trRemote(t, rpc, "-t", "1", "-S")
 	trRemoteUntil(t, rpc, `(?m)^\s+1\s+100%.*(Stopped|Finished)\s+dataset$`, 20*time.Second, "-l")
