@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shoal-bt/shoal/daemon"
+	"github.com/shoal-bt/shoal/daemon/webui"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -119,7 +120,7 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		}
 		var g errgroup.Group
 		g.Go(func() error { d.Run(ctx); return nil })
-		g.Go(func() error { return daemon.Serve(ctx, ln, d.Handler(daemon.Local)) })
+		g.Go(func() error { return daemon.Serve(ctx, ln, localHandler(d)) })
 		rpcNote := ""
 		if rpcLn != nil {
 			g.Go(func() error { return daemon.Serve(ctx, rpcLn, rpcH) })
@@ -134,6 +135,18 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		return nil // SIGTERM is how a daemon is stopped
 	}
 	return err
+}
+
+// localHandler serves the control socket: the API, and the web UI at / for
+// a browser that reaches the socket through a forward (ssh -L PORT:SOCKET).
+func localHandler(d *daemon.Daemon) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", d.Handler(daemon.Local))
+	mux.Handle("GET /{$}", webui.Handler())
+	mux.Handle("GET /app.js", webui.Handler())
+	mux.Handle("GET /app.css", webui.Handler())
+	mux.Handle("/", d.Handler(daemon.Local)) // its JSON 404 for anything else
+	return mux
 }
 
 // daemonDownloadDir picks the folder for adds that name none.

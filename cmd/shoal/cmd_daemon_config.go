@@ -12,6 +12,7 @@ import (
 
 	"github.com/shoal-bt/shoal/daemon"
 	"github.com/shoal-bt/shoal/daemon/transmission"
+	"github.com/shoal-bt/shoal/daemon/webui"
 )
 
 // daemonFileConfig is the [daemon] table of the config file.
@@ -46,7 +47,8 @@ func hashPassword(a *app, in *bufio.Reader) error {
 }
 
 // rpcListener binds --rpc and builds its handler: the control API for
-// remote clients and Transmission's RPC, behind daemon.Guard.
+// remote clients, Transmission's RPC and shoal's web UI at /, behind
+// daemon.Guard.
 func rpcListener(a *app, d *daemon.Daemon, addr string, fc daemonFileConfig) (net.Listener, http.Handler, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -65,6 +67,7 @@ func rpcListener(a *app, d *daemon.Daemon, addr string, fc daemonFileConfig) (ne
 		return nil, nil, err
 	}
 	th.Register(mux)
+	mux.Handle("/", webui.Handler())
 	auth := daemon.HTTPAuth{User: fc.RPCUser, PasswordHash: fc.RPCPasswordHash, Token: fc.RPCToken, Hosts: fc.RPCHosts}
 	h, err := daemon.Guard(mux, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), auth)
 	if err != nil {
