@@ -23,11 +23,17 @@ type meter struct {
 	first   time.Time // first and last byte
 	last    time.Time
 	flowing []time.Time // per connection: when it passed 256 KiB
+	links   int         // connections started
+	open    map[int]bool
 }
 
 const flowingBytes = 256 << 10
 
+// Pipe runs once per connection: the meter is never interrupted, since the
+// proxy's toxics are all added before it starts.
 func (m *meter) Pipe(stub *toxics.ToxicStub) {
+	id := m.opened()
+	defer m.closed(id)
 	var passed int64
 	for {
 		select {
@@ -45,6 +51,42 @@ func (m *meter) Pipe(stub *toxics.ToxicStub) {
 			stub.Output <- c
 		}
 	}
+}
+
+func (m *meter) opened() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.open == nil {
+		m.open = make(map[int]bool)
+	}
+	m.links++
+	m.open[m.links] = true
+	return m.links
+}
+
+func (m *meter) closed(id int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.open, id)
+}
+
+// started is the number of connections so far; anyOpen says whether one
+// of the first n is still open.
+func (m *meter) started() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.links
+}
+
+func (m *meter) anyOpen(n int) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id := range m.open {
+		if id <= n {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *meter) add(now time.Time, n int, flowing bool) {

@@ -67,12 +67,6 @@ func newProxy(name, upstream string, net network, epoch time.Time) (*proxy, erro
 		}
 		return w, nil
 	}
-	// Toxicity 0 until reset() raises it; being in the chain from the
-	// start makes Toxiproxy set SO_LINGER 0 on every connection, so that
-	// a reset is a TCP RST, not a FIN.
-	if _, err := add(`{"name":"reset","type":"reset_peer","stream":"downstream","toxicity":0,"attributes":{"timeout":0}}`); err != nil {
-		return nil, err
-	}
 	if net.Uplink > 0 {
 		w, err := add(`{"name":"uplink","type":"shoal_uplink","stream":"downstream"}`)
 		if err != nil {
@@ -92,6 +86,14 @@ func newProxy(name, upstream string, net network, epoch time.Time) (*proxy, erro
 			}
 		}
 	}
+	// Toxicity 0 until reset() raises it; being in the chain from the
+	// start makes Toxiproxy set SO_LINGER 0 on every connection, so that
+	// a reset is a TCP RST, not a FIN. It sits after the latency toxic,
+	// whose buffer holds up to 1024 chunks: placed before it, a reset let
+	// megabytes in flight drain to the client first.
+	if _, err := add(`{"name":"reset","type":"reset_peer","stream":"downstream","toxicity":0,"attributes":{"timeout":0}}`); err != nil {
+		return nil, err
+	}
 	w, err := add(`{"name":"meter","type":"shoal_meter","stream":"downstream"}`)
 	if err != nil {
 		return nil, err
@@ -106,12 +108,16 @@ func newProxy(name, upstream string, net network, epoch time.Time) (*proxy, erro
 
 // reset cuts every connection of the proxy with a TCP RST, as a NAT that
 // forgot its mappings or a flapping link would, and lets new ones through
-// again at once. It returns when it was done.
+// again once all of those are gone (a connection is cut at its next chunk,
+// and one idle between request rounds has none for a while). Connections
+// opened meanwhile are cut too. It returns when it began.
 func (p *proxy) reset() time.Time {
+	n := p.meter.started()
 	p.Toxics.UpdateToxicJson("reset", strings.NewReader(`{"toxicity":1}`))
 	at := time.Now()
-	// A link is cut at its next chunk; the seeds send all the time.
-	time.Sleep(50 * time.Millisecond)
+	for p.meter.anyOpen(n) && time.Since(at) < 5*time.Second {
+		time.Sleep(time.Millisecond)
+	}
 	p.Toxics.UpdateToxicJson("reset", strings.NewReader(`{"toxicity":0}`))
 	return at
 }

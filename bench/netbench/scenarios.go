@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -121,6 +122,18 @@ func (b *bench) resets() {
 	v := p.meter.view()
 	fmt.Printf("(3) 1 seed, 100 ms RTT, %d resets:  %6.1f MiB/s start to verified exit (%.2fs); one-flow limit %.1f MiB/s  %s\n",
 		len(resetAt), mibps(b.size, res.wall), res.wall.Seconds(), flow/(1<<20), b.tag)
+	if os.Getenv("NETBENCH_DEBUG") != "" {
+		for i, at := range resetAt {
+			fmt.Printf("reset %d at %v\n", i, at.Sub(epoch))
+		}
+		for i, f := range v.flowing {
+			fmt.Printf("flowing %d at %v\n", i, f.Sub(epoch))
+		}
+		for i := 0; i < len(v.buckets); i += 5 {
+			fmt.Printf("%v:%.1f ", time.Duration(i)*bucket, v.rate(time.Duration(i)*bucket, time.Duration(i+5)*bucket))
+		}
+		fmt.Println()
+	}
 	for i, at := range resetAt {
 		again := "never"
 		if j := slices.IndexFunc(v.flowing, func(t time.Time) bool { return t.After(at.Add(50 * time.Millisecond)) }); j >= 0 {
