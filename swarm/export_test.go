@@ -21,3 +21,7 @@ func SetWriteErr(s *Session, f func() error) { s.hooks.writeErr = f }
 
 // SetStampCheckEvery shortens how often seeds look for changed files.
 func SetStampCheckEvery(d time.Duration) { stampCheckEvery = d }
+
+// SetCheckHook calls f after each progress count of a data check has
+// reached the torrent's goroutine; f may block to hold the check there.
+func SetCheckHook(s *Session, f func(done, total int)) { s.hooks.checkProgress = f }

@@ -37,9 +37,7 @@ func (t *torrent) extHandshake() []byte {
 	if t.pexAllowed() {
 		m.M[pp.ExtensionNamePex] = extPEX
 	}
-	if c := t.data.Load(); c != nil {
-		m.MetadataSize = len(c.tor.InfoBytes)
-	}
+	m.MetadataSize = len(t.infoBytes())
 	b, err := bencode.Marshal(m)
 	if err != nil {
 		panic(err) // a fixed struct always encodes
@@ -91,6 +89,18 @@ func (t *torrent) handleExtended(p *peer, m message) error {
 			t.addKnown(a, SourcePEX)
 		}
 		t.dial()
+	}
+	return nil
+}
+
+// infoBytes is the torrent's info dict, nil until it is known. It is
+// served while the content opens too.
+func (t *torrent) infoBytes() []byte {
+	if c := t.data.Load(); c != nil {
+		return c.tor.InfoBytes
+	}
+	if t.opening != nil {
+		return t.opening.tor.InfoBytes
 	}
 	return nil
 }
@@ -262,12 +272,8 @@ func (t *torrent) handleMetadataMsg(p *peer, payload []byte) error {
 		if id == 0 {
 			return nil
 		}
-		var raw, chunk []byte
-		ok := false
-		if c := t.data.Load(); c != nil {
-			raw = c.tor.InfoBytes
-			chunk, ok = metadataChunk(raw, msg.Piece)
-		}
+		raw := t.infoBytes()
+		chunk, ok := metadataChunk(raw, msg.Piece)
 		if !ok {
 			rej, _ := bencode.Marshal(pp.ExtendedMetadataRequestMsg{Piece: msg.Piece, Type: pp.RejectMetadataExtensionMsgType})
 			p.send(func(b []byte) []byte { return appendExtended(b, id, rej) })
@@ -333,28 +339,9 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 	}
 	tor := &pieces.Torrent{InfoHash: t.ih, InfoBytes: f.data, Info: info, Announce: tiers}
 	t.meta = nil
-	if err := t.setContent(t.ctx, tor, t.opts.Force, false); err != nil {
-		t.fail(err)
-		return
-	}
-	t.magnet = tor.Magnet()
-	t.log.Info("Metadata received", "name", info.Name, "pieces", info.NumPieces())
-	t.s.emit(Event{Kind: EventMetadata, InfoHash: t.ih, Name: info.Name})
-	c := t.data.Load()
-	t.startHashers(t.ctx, c)
-	t.startDisk(t.ctx, c)
-	t.wakeDHTNow()
-	for _, p := range t.peers {
-		for i := range info.NumPieces() {
-			if c.has(i) {
-				p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })
-			}
-		}
-		t.applyPending(p)
-	}
-	if t.completed {
-		t.complete()
-	}
+	// Opening and checking the data runs on a worker: this goroutine goes
+	// on serving peers (the info dict to those who ask) meanwhile.
+	t.beginOpen(tor, t.opts.Force, false, true, nil)
 }
 
 // fail stops the torrent with err (StateError) and disconnects its peers.

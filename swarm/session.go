@@ -143,7 +143,8 @@ type Session struct {
 // testHooks let tests build misbehaving peers; zero in production.
 type testHooks struct {
 	corruptUploads bool
-	writeErr       func() error // when set and non-nil, fails a block write
+	writeErr       func() error          // when set and non-nil, fails a block write
+	checkProgress  func(done, total int) // after each progress count of a check reached the loop
 }
 
 // New binds the listener (so Addr works at once) and returns a Session

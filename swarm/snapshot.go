@@ -134,6 +134,11 @@ type TorrentSnapshot struct {
 	MetadataHave  int // magnet: metadata pieces received
 	MetadataTotal int
 
+	// In StateChecking: pieces of the data on disk hashed so far, of how
+	// many need it (0 of 0 until the check has begun, or when the resume
+	// record spares it).
+	CheckDone, CheckTotal int
+
 	PieceLength int64
 	Pieces      []PieceState // one per piece; nil until metadata is known
 	// Availability counts the connected peers holding each piece, capped
@@ -159,6 +164,15 @@ func (t *TorrentSnapshot) Progress() float64 {
 		return 0
 	}
 	return float64(t.DoneBytes) / float64(t.WantedBytes)
+}
+
+// CheckProgress is the fraction of the check done, 0 to 1, in
+// StateChecking.
+func (t *TorrentSnapshot) CheckProgress() float64 {
+	if t.CheckTotal == 0 {
+		return 0
+	}
+	return float64(t.CheckDone) / float64(t.CheckTotal)
 }
 
 // Ratio is uploaded over downloaded, or over the size for a torrent that

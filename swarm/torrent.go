@@ -70,6 +70,7 @@ type torrent struct {
 	picker   *pieces.Picker
 	filePrio []Priority
 	meta     *metadataFetch // magnet only, until the info arrives
+	opening  *opening       // while the content is opened and checked
 
 	cmds     chan func()
 	conns    chan *newConn
@@ -209,6 +210,9 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 			t.trackers = append(t.trackers, tier...)
 		}
 		t.magnet = opts.Torrent.Magnet()
+		t.nameAt.Store(&opts.Torrent.Info.Name)
+		t.private.Store(opts.Torrent.Info.Private)
+		t.opening = &opening{tor: opts.Torrent} // checking, as far as a snapshot can tell
 	} else {
 		t.trackers = append(t.trackers, opts.Magnet.Trackers...)
 		opts.Peers = append(opts.Peers, opts.Magnet.Peers...)
@@ -227,25 +231,20 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 			t.log.Warn("Bad peer address", "peer", p, "err", err)
 		}
 	}
-	if opts.Torrent != nil {
-		if err := t.setContent(ctx, opts.Torrent, opts.Force, opts.Trusted); err != nil {
-			t.cancel()
-			return ih, err
-		}
-	}
+	t.updateState()
 	t.publishSnapshot()
 
+	// Registered before its data is checked, so that Snapshot shows the
+	// check going and commands reach it meanwhile.
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		t.cancel()
-		t.closeContent()
 		return ih, ErrClosed
 	}
 	if s.torrents[ih] != nil {
 		s.mu.Unlock()
 		t.cancel()
-		t.closeContent()
 		return ih, fmt.Errorf("%x: %w", ih[:], ErrDuplicate)
 	}
 	s.torrents[ih] = t
@@ -254,12 +253,51 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	// Add, when the session already runs) sends it start.
 	s.wg.Go(t.run)
 	s.mu.Unlock()
+	if opts.Torrent != nil {
+		if err := t.openAtAdd(ctx, opts); err != nil {
+			s.forget(t)
+			return ih, err
+		}
+	}
 	if running {
 		t.do(func(t *torrent) error { t.start(); return nil })
 	}
 	s.emit(Event{Kind: EventAdded, InfoHash: ih, Name: t.name()})
 	s.publish() // so Snapshot shows the torrent at once
 	return ih, nil
+}
+
+// openAtAdd opens a .torrent's data and waits until it is checked: Add
+// reports what stands in the way (ErrExistingData, an unsafe path).
+func (t *torrent) openAtAdd(ctx context.Context, opts AddOptions) error {
+	reply := make(chan error, 1)
+	if err := t.do(func(t *torrent) error {
+		t.beginOpen(opts.Torrent, opts.Force, opts.Trusted, false, reply)
+		return nil
+	}); err != nil {
+		return err
+	}
+	t.s.publish()
+	select {
+	case err := <-reply:
+		return err
+	case <-t.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// forget drops a torrent whose Add failed, and waits for its goroutine.
+func (s *Session) forget(t *torrent) {
+	s.mu.Lock()
+	if s.torrents[t.ih] == t {
+		delete(s.torrents, t.ih)
+	}
+	s.mu.Unlock()
+	t.stop()
+	<-t.done
+	s.publish()
 }
 
 func dedupe(ss []string) []string {
@@ -374,6 +412,8 @@ func (t *torrent) updateState() {
 	switch {
 	case t.err != nil:
 		t.state = StateError
+	case t.opening != nil:
+		t.state = StateChecking
 	case t.paused:
 		t.state = StatePaused
 	case t.data.Load() == nil:

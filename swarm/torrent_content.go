@@ -11,54 +11,140 @@ import (
 	"sync/atomic"
 	"time"
 
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
 	"github.com/shoal-bt/shoal/pieces"
 )
 
-// setContent opens the storage of tor and decides which pieces we have:
-// all (trusted), from the resume file (stamps match), or by a check.
-// Existing files shoal did not write must match unless force.
-func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, trusted bool) error {
-	info := tor.Info
-	name := info.Name
+// opening is a torrent's content while it is opened and checked, off the
+// torrent's goroutine (see beginOpen); the snapshot shows StateChecking.
+type opening struct {
+	tor         *pieces.Torrent
+	done, total int // pieces hashed so far by the check, of how many
+}
+
+// opened is what the open worker found, for adopt.
+type opened struct {
+	tor    *pieces.Torrent
+	c      *content
+	have   pieces.Bitfield
+	edited []int
+	stamps []pieces.FileStamp
+	err    error
+	magnet bool       // the info dict came from peers
+	reply  chan error // Add waits for the outcome here; nil for a magnet
+}
+
+// beginOpen starts opening tor's storage and checking what the disk holds
+// on a worker; the loop goes on serving peers and commands meanwhile, and
+// adopts the result when the worker hands it back.
+func (t *torrent) beginOpen(tor *pieces.Torrent, force, trusted, magnet bool, reply chan error) {
+	name := tor.Info.Name
 	t.nameAt.Store(&name)
-	t.private.Store(info.Private)
+	t.private.Store(tor.Info.Private)
+	t.opening = &opening{tor: tor}
+	t.updateState()
+	ctx := t.ctx
+	t.wg.Go(func() {
+		o := t.open(ctx, tor, force, trusted)
+		o.magnet, o.reply = magnet, reply
+		select {
+		case t.cmds <- func() { t.adopt(o) }:
+		case <-ctx.Done():
+			if o.c != nil {
+				o.c.storage.Close()
+			}
+		}
+	})
+}
+
+// open opens the storage of tor and decides which pieces we have: all
+// (trusted), from the resume file (stamps match), or by a check. Existing
+// files shoal did not write must match unless force. It runs on the open
+// worker: it reads only the torrent's fixed fields (ih, dir, s, log) and
+// reports the check's progress through the loop.
+func (t *torrent) open(ctx context.Context, tor *pieces.Torrent, force, trusted bool) opened {
+	info := tor.Info
+	o := opened{tor: tor}
 	st, err := pieces.OpenStorage(t.dir, info)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", name, err)
+		o.err = fmt.Errorf("open %s: %w", info.Name, err)
+		return o
 	}
-	c := &content{tor: tor, info: info, storage: st, have: make([]atomic.Uint64, (info.NumPieces()+63)/64)}
+	o.stamps, err = pieces.Stamp(t.dir, info)
+	if err != nil {
+		st.Close()
+		o.err = fmt.Errorf("stat files: %w", err)
+		return o
+	}
+	var sent time.Time
+	progress := func(done, total int) {
+		// A few counts a second are enough for a progress bar; the loop
+		// is free to take them, as it does no disk work of its own.
+		if done < total && time.Since(sent) < 100*time.Millisecond {
+			return
+		}
+		sent = time.Now()
+		select {
+		case t.cmds <- func() { t.checkProgress(done, total) }:
+		case <-ctx.Done():
+		}
+		if h := t.s.hooks.checkProgress; h != nil {
+			h(done, total)
+		}
+	}
+	o.have, o.edited, err = t.initialHave(ctx, st, info, o.stamps, force, trusted, progress)
+	if err != nil {
+		st.Close()
+		o.err = err
+		return o
+	}
+	o.c = &content{tor: tor, info: info, storage: st, have: make([]atomic.Uint64, (info.NumPieces()+63)/64)}
 	for k := range diskShards {
-		c.disk[k] = make(chan diskBlock, 256)
-		c.hashReq[k] = make(chan int, info.NumPieces())
+		o.c.disk[k] = make(chan diskBlock, 256)
+		o.c.hashReq[k] = make(chan int, info.NumPieces())
 	}
-	stamps, err := pieces.Stamp(t.dir, info)
-	if err != nil {
-		st.Close()
-		return fmt.Errorf("stat files: %w", err)
+	return o
+}
+
+func (t *torrent) checkProgress(done, total int) {
+	if t.opening != nil {
+		t.opening.done, t.opening.total = done, total
 	}
-	have, edited, err := t.initialHave(ctx, st, info, stamps, force, trusted)
-	if err != nil {
-		st.Close()
-		return err
+}
+
+// adopt takes the opened content on the torrent's goroutine: the picker,
+// the pieces held, the files' guards, the first resume record; then the
+// disk goroutines start, and peers connected meanwhile hear what we have.
+func (t *torrent) adopt(o opened) {
+	t.opening = nil
+	if o.err != nil {
+		if o.reply != nil {
+			o.reply <- o.err
+			return
+		}
+		t.fail(o.err)
+		return
 	}
+	c, info := o.c, o.tor.Info
 	t.picker = pieces.NewPicker(info.NumPieces(), info.PieceLength, info.Length, uint64(time.Now().UnixNano()))
 	t.filePrio = make([]Priority, len(info.Files))
 	copy(t.filePrio, t.opts.Priorities)
-	t.applyPriorities()
 	for i := range info.NumPieces() {
-		if have.Has(i) {
+		if o.have.Has(i) {
 			c.setHave(i)
 			t.picker.SetHave(i)
 		}
 	}
 	t.data.Store(c)
-	for f, st := range stamps {
+	t.applyPriorities()
+	for f, st := range o.stamps {
 		if fi := info.Files[f]; !fi.Padding && fi.Length > 0 && fileComplete(c, f) {
 			c.storage.Guard(f, st) // its pieces are verified at this stamp
 		}
 	}
-	if len(edited) > 0 {
-		t.restoreEdited(c, stamps, edited)
+	if len(o.edited) > 0 {
+		t.restoreEdited(c, o.stamps, o.edited)
 	}
 	t.completed = t.picker.Done()
 	t.completedA.Store(t.completed)
@@ -67,15 +153,9 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 	t.verified.Store(t.completed && t.lostToEdits(c) == 0)
 	t.digestsOK.Store(t.verified.Load())
 	if t.completed {
-		t.seedStamps = stamps // what withdrawChangedFiles compares against
+		t.seedStamps = o.stamps // what withdrawChangedFiles compares against
 	}
-	t.state = StateDownloading
-	if t.completed {
-		t.state = StateSeeding
-	}
-	if t.paused {
-		t.state = StatePaused
-	}
+	t.updateState()
 	t.resumeDirt = true
 	if !t.completed {
 		// A record before the first write: a crash before the first
@@ -84,7 +164,31 @@ func (t *torrent) setContent(ctx context.Context, tor *pieces.Torrent, force, tr
 		t.saveResume()
 		t.startJournal()
 	}
-	return nil
+	if o.magnet {
+		t.magnet = o.tor.Magnet()
+		t.log.Info("Metadata received", "name", info.Name, "pieces", info.NumPieces())
+		t.s.emit(Event{Kind: EventMetadata, InfoHash: t.ih, Name: info.Name})
+		t.wakeDHTNow()
+	}
+	if t.running {
+		t.startHashers(t.ctx, c)
+		t.startDisk(t.ctx, c)
+	}
+	for _, p := range t.peers {
+		for i := range info.NumPieces() {
+			if c.has(i) {
+				p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })
+			}
+		}
+		t.applyPending(p)
+	}
+	if o.magnet && t.completed {
+		t.complete()
+	}
+	t.publishSnapshot()
+	if o.reply != nil {
+		o.reply <- nil
+	}
 }
 
 func (t *torrent) closeContent() {
@@ -149,7 +253,7 @@ func (t *torrent) adoptLegacyResume(info *pieces.Info, stamps []pieces.FileStamp
 // complete in the resume record and changed since. Their missing pieces
 // are not fetched again.
 func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pieces.Info, stamps []pieces.FileStamp,
-	force, trusted bool) (pieces.Bitfield, []int, error) {
+	force, trusted bool, progress func(done, total int)) (pieces.Bitfield, []int, error) {
 	n := info.NumPieces()
 	if trusted {
 		bf := pieces.NewBitfield(n)
@@ -177,7 +281,7 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 			}
 			// shoal wrote these files but some changed since: check those, don't refuse.
 			t.log.Info("Resume stamps differ; checking changed files", "torrent", info.Name, "pieces", len(recheck))
-			got, err := pieces.CheckPieces(ctx, st, info, recheck, 0, nil)
+			got, err := pieces.CheckPieces(ctx, st, info, recheck, 0, progress)
 			t.checked.Add(int64(len(recheck)))
 			if err != nil {
 				return got, nil, fmt.Errorf("check %s: %w", info.Name, err)
@@ -209,7 +313,7 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 	if !anyExists {
 		return pieces.NewBitfield(n), nil, nil
 	}
-	have, err := t.check(ctx, st, info)
+	have, err := t.check(ctx, st, info, progress)
 	if err != nil || force {
 		return have, nil, err
 	}
@@ -227,8 +331,8 @@ func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pie
 	return have, nil, nil
 }
 
-func (t *torrent) check(ctx context.Context, st *pieces.Storage, info *pieces.Info) (pieces.Bitfield, error) {
-	have, err := pieces.Check(ctx, st, info, 0, nil)
+func (t *torrent) check(ctx context.Context, st *pieces.Storage, info *pieces.Info, progress func(done, total int)) (pieces.Bitfield, error) {
+	have, err := pieces.Check(ctx, st, info, 0, progress)
 	t.checked.Add(int64(info.NumPieces()))
 	if err != nil {
 		return have, fmt.Errorf("check %s: %w", info.Name, err)

@@ -72,6 +72,9 @@ func (t *torrent) publishSnapshot() {
 		ts.Err = t.err.Error()
 		ts.Cause = t.err
 	}
+	if t.opening != nil {
+		ts.CheckDone, ts.CheckTotal = t.opening.done, t.opening.total
+	}
 	if t.meta != nil {
 		ts.MetadataHave = t.meta.have()
 		ts.MetadataTotal = len(t.meta.got)

@@ -36,6 +36,9 @@ func (m *Model) detailHeader(t *swarm.TorrentSnapshot) []string {
 		}
 		stats = []string{info, "↓ " + rate(t.DownBps)}
 	}
+	if t.State == swarm.StateChecking {
+		stats = []string{fmt.Sprintf("checking data on disk: %d of %d pieces", t.CheckDone, t.CheckTotal)}
+	}
 	if t.State == swarm.StateDownloading {
 		stats = append(stats, "ETA "+eta(t.ETA))
 	}

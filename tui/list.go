@@ -322,6 +322,10 @@ func (m *Model) progressCell(t *swarm.TorrentSnapshot, w int, plain bool) string
 		}
 		return m.bar(f, w-5, plain) + " " + fit("info", 4, true)
 	}
+	if t.State == swarm.StateChecking {
+		// The bar shows the data on disk being hashed.
+		return m.bar(t.CheckProgress(), w-5, plain) + " " + fit(pct(t.CheckProgress()), 4, true)
+	}
 	p := pct(t.Progress())
 	return m.bar(t.Progress(), w-5, plain) + " " + fit(p, 4, true)
 }

@@ -64,7 +64,9 @@ Existing files that differ from the torrent are never overwritten without
 				Peers: peers, Trackers: trackers, Force: force}
 			return runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				lib := &library{dir: cfg.StateDir}
+				stop := reportChecking(a, &sf, s, add)
 				ih, err := lib.add(ctx, a, s, add)
+				stop()
 				if err != nil {
 					return err
 				}
@@ -167,4 +169,31 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 	}
 	r.summary(snap, err)
 	return err
+}
+
+// reportChecking prints progress lines while Add checks the data already
+// on disk (Add returns once the check is done), and stops when called.
+func reportChecking(a *app, sf *sessionFlags, s *swarm.Session, add swarm.AddOptions) (stop func()) {
+	if add.Torrent == nil {
+		return func() {}
+	}
+	r := newReporter(a, sf, add.Torrent.InfoHash)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(r.every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			snap := s.Snapshot()
+			if t := torrentOf(snap, r.ih); t != nil && t.State == swarm.StateChecking {
+				r.progress(snap)
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }

@@ -161,6 +161,9 @@ type jsonProgress struct {
 	PeersKnown    int `json:"peersKnown"`
 	MetadataHave  int `json:"metadataHave"`
 	MetadataTotal int `json:"metadataTotal"`
+	// While checking data on disk: pieces hashed, of how many.
+	CheckedPieces int `json:"checkedPieces"`
+	CheckPieces   int `json:"checkPieces"`
 }
 
 func (r *reporter) progress(snap *swarm.Snapshot) {
@@ -174,7 +177,8 @@ func (r *reporter) progress(snap *swarm.Snapshot) {
 			Progress: t.Progress(), DoneBytes: t.DoneBytes, Wanted: t.WantedBytes, DownBps: t.DownBps,
 			UpBps: t.UpBps, Peers: t.PeersConnected, Seeds: t.Seeds, Stalled: t.Stalled,
 			Downloaded: t.Downloaded, Uploaded: t.Uploaded, DHTNodes: snap.DHT.Nodes, PeersKnown: t.PeersKnown,
-			MetadataHave: t.MetadataHave, MetadataTotal: t.MetadataTotal})
+			MetadataHave: t.MetadataHave, MetadataTotal: t.MetadataTotal,
+			CheckedPieces: t.CheckDone, CheckPieces: t.CheckTotal})
 		return
 	}
 	var line string
@@ -184,6 +188,11 @@ func (r *reporter) progress(snap *swarm.Snapshot) {
 		line = fmt.Sprintf("%s %s: DHT %s, %d peers found, %d connected, metadata %d/%d pieces",
 			snap.Taken.Format("15:04:05"), t.State, plural(snap.DHT.Nodes, "node"), t.PeersKnown, t.PeersConnected,
 			t.MetadataHave, t.MetadataTotal)
+	} else if t.State == swarm.StateChecking {
+		line = fmt.Sprintf("%s %s data on disk", snap.Taken.Format("15:04:05"), t.State)
+		if t.CheckTotal > 0 {
+			line += fmt.Sprintf(": %5.1f%%  %d/%d pieces", 100*t.CheckProgress(), t.CheckDone, t.CheckTotal)
+		}
 	} else {
 		line = fmt.Sprintf("%s %-11s %5.1f%%  %s/%s  down %s/s  up %s/s  peers %d (%d seeds)",
 			snap.Taken.Format("15:04:05"), t.State, 100*t.Progress(),
