@@ -42,10 +42,7 @@ func (t *torrent) startSources(ctx context.Context) {
 }
 
 // kickAnnouncers makes every tracker announce now (e.g. completed).
-func (t *torrent) kickAnnouncers(completed bool) {
-	if completed {
-		t.completedA.Store(true)
-	}
+func (t *torrent) kickAnnouncers() {
 	for _, k := range t.kicks {
 		select {
 		case k <- struct{}{}:
@@ -62,13 +59,54 @@ func (t *torrent) wakeDHTNow() {
 	}
 }
 
-func (t *torrent) announceRequest(ev tracker.AnnounceEvent) tracker.AnnounceRequest {
+// announceInput is what an announcer needs of the torrent's state for one
+// announce, taken on the torrent's goroutine (askAnnounce).
+type announceInput struct {
+	paused, completed, private bool
+	left                       int64 // wanted bytes missing; -1 before the metadata
+}
+
+func (t *torrent) announceInput() announceInput {
+	return announceInput{paused: t.paused, completed: t.completed, private: t.private, left: t.leftBytes()}
+}
+
+// askAnnounce asks the torrent's goroutine for an announce's input; false
+// once ctx ended.
+func (t *torrent) askAnnounce(ctx context.Context) (announceInput, bool) {
+	ch := make(chan announceInput, 1)
+	select {
+	case t.cmds <- func() { ch <- t.announceInput() }:
+		return <-ch, true
+	case <-ctx.Done():
+		return announceInput{}, false
+	}
+}
+
+// leftBytes is what the wanted pieces not yet verified weigh, or -1 while
+// the content is unknown.
+func (t *torrent) leftBytes() int64 {
+	c := t.data.Load()
+	if c == nil {
+		return -1
+	}
+	var left int64
+	for i := range c.info.NumPieces() {
+		if t.picker.Priority(i) >= 0 && !t.picker.Have(i) {
+			left += c.info.PieceSize(i)
+		}
+	}
+	return left
+}
+
+// announceRequest builds an announce; the byte counters are read as they
+// are now (they only grow, from the peers' goroutines).
+func (t *torrent) announceRequest(ev tracker.AnnounceEvent, in announceInput) tracker.AnnounceRequest {
 	return tracker.AnnounceRequest{
 		InfoHash:   infohash.T(t.ih),
 		PeerId:     t.s.peerID,
 		Downloaded: t.downloaded.Load(),
 		Uploaded:   t.uploaded.Load(),
-		Left:       announceLeft(t.left.Load()),
+		Left:       announceLeft(in.left),
 		Event:      ev,
 		NumWant:    200,
 		Port:       t.s.addr.Port(),
@@ -94,17 +132,26 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 		return
 	}
 	defer cl.Close()
+	in, ok := t.askAnnounce(ctx)
+	if !ok {
+		return
+	}
 	event := tracker.Started
 	started := false
-	sentCompleted := t.completedA.Load() // seeding from the start is not a completion
+	sentCompleted := in.completed // seeding from the start is not a completion
 	fails := 0
 	snap := TrackerSnapshot{URL: url, Seeders: -1, Leechers: -1}
 	for {
-		if t.pausedA.Load() {
+		now, ok := t.askAnnounce(ctx)
+		if !ok {
+			break // shutting down: the stopped announce says what in last said
+		}
+		in = now
+		if in.paused {
 			// Paused: leave the swarm (peers would be refused anyway) and
 			// wait to be resumed.
 			if started {
-				t.announceStopped(ctx, cl, url)
+				t.announceStopped(ctx, cl, url, in)
 				started, event = false, tracker.Started
 			}
 			select {
@@ -114,11 +161,11 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 			}
 			continue
 		}
-		if !sentCompleted && t.completedA.Load() && started {
+		if !sentCompleted && in.completed && started {
 			event = tracker.Completed
 		}
 		actx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		res, err := cl.Announce(actx, t.announceRequest(event), tracker.AnnounceOpt{UserAgent: "shoal/0.1"})
+		res, err := cl.Announce(actx, t.announceRequest(event, in), tracker.AnnounceOpt{UserAgent: "shoal/0.1"})
 		cancel()
 		if ctx.Err() != nil {
 			break
@@ -162,16 +209,16 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 		}
 	}
 	if started {
-		t.announceStopped(ctx, cl, url)
+		t.announceStopped(ctx, cl, url, in)
 	}
 }
 
 // announceStopped tells the tracker we leave, bounded by stoppedTimeout
 // even when ctx is already done (shutdown).
-func (t *torrent) announceStopped(ctx context.Context, cl tracker.Client, url string) {
+func (t *torrent) announceStopped(ctx context.Context, cl tracker.Client, url string, in announceInput) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stoppedTimeout)
 	defer cancel()
-	if _, err := cl.Announce(sctx, t.announceRequest(tracker.Stopped), tracker.AnnounceOpt{UserAgent: "shoal/0.1"}); err != nil {
+	if _, err := cl.Announce(sctx, t.announceRequest(tracker.Stopped, in), tracker.AnnounceOpt{UserAgent: "shoal/0.1"}); err != nil {
 		t.log.Debug("Stopped announce failed", "tracker", url, "err", err)
 	}
 }
@@ -221,7 +268,11 @@ func (t *torrent) dhtLoop(ctx context.Context) {
 	retry := dhtRetryFirst
 	for {
 		wait := dhtAnnounceEvery
-		if !t.private.Load() && !t.pausedA.Load() {
+		in, ok := t.askAnnounce(ctx)
+		if !ok {
+			return
+		}
+		if !in.private && !in.paused {
 			peers, delivered, err := t.dhtAnnounce(ctx)
 			if ctx.Err() != nil {
 				return
@@ -232,7 +283,7 @@ func (t *torrent) dhtLoop(ctx context.Context) {
 			// A lookup right after start often runs on a routing table still
 			// filling up; waiting the full period would leave a new seed
 			// unfindable, or a magnet stuck, for minutes.
-			if err != nil || (len(peers) == 0 && !t.completedA.Load()) {
+			if err != nil || (len(peers) == 0 && !in.completed) {
 				wait, retry = retry, min(2*retry, dhtAnnounceEvery)
 			} else {
 				retry = dhtRetryFirst

@@ -51,7 +51,7 @@ func (t *torrent) fileChanged(c *content, f int, why string) {
 	for _, i := range list {
 		c.clearHave(i)
 	}
-	t.verified.Store(false) // withdrawn pieces are missing until the re-check says otherwise
+	t.verified = false // withdrawn pieces are missing until the re-check says otherwise
 	t.resumeDirt = true
 	t.saveEdited(c) // the record now lacks its pieces: a restart must not fetch them over the file
 	path := filePath(c.info, f)

@@ -85,15 +85,15 @@ func (t *torrent) checkDigests(ctx context.Context, c *content, files []int, tot
 // only if no wanted piece is missing. Pieces lost to a user's edit, or
 // withdrawn while their file is re-checked, are missing, not done.
 func (t *torrent) finish(c *content) {
-	if c == nil || !t.completed || t.verified.Load() {
+	if c == nil || !t.completed || t.verified {
 		return
 	}
 	if lost := t.lostToEdits(c); lost > 0 {
 		t.log.Warn("Pieces of changed files are missing; not complete", "bytes", lost)
 		return
 	}
-	if t.digestsOK.Load() {
-		t.verified.Store(true) // an edit undone: its pieces just passed SHA-1 again
+	if t.digestsOK {
+		t.verified = true // an edit undone: its pieces just passed SHA-1 again
 		t.publishSnapshot()
 		return
 	}
@@ -101,10 +101,10 @@ func (t *torrent) finish(c *content) {
 		// Started before the caller's save: BLAKE3 reads the page cache
 		// while the save waits for the disk, rather than one after the other.
 		ctx := t.ctx
-		t.wg.Go(func() { t.verifyBlake3(ctx, c) })
+		t.spawn(func() { t.verifyBlake3(ctx, c) })
 	} else {
-		t.digestsOK.Store(true)
-		t.verified.Store(true)
+		t.digestsOK = true
+		t.verified = true
 	}
 	t.publishAndEmit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
 }
@@ -144,8 +144,9 @@ func (t *torrent) userWants(first, end int) bool {
 	return false
 }
 
-// verifyBlake3 checks the complete files against their digests: all of
-// them, or, when the user skipped files, those whose pieces are all here.
+// verifyBlake3 checks the complete files against their digests, on a
+// worker: all of them, or, when the user skipped files, those whose pieces
+// are all here. The outcome goes to the torrent's goroutine (blake3Checked).
 func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
 	var res []pieces.FileResult
 	var err error
@@ -163,6 +164,12 @@ func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
 			res = append(res, r)
 		}
 	}
+	// Delivered even while the torrent shuts down: a pass that finished
+	// still verifies the torrent in its final snapshot.
+	t.results <- func() { t.blake3Checked(ctx, c, res, err) }
+}
+
+func (t *torrent) blake3Checked(ctx context.Context, c *content, res []pieces.FileResult, err error) {
 	if err != nil {
 		if ctx.Err() == nil {
 			t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: "blake3: " + err.Error()})
@@ -179,25 +186,13 @@ func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
 			return
 		}
 	}
-	t.digestsOK.Store(true)
-	// Set here, not on the torrent's goroutine, which may be busy syncing
-	// the completion's record: a user stopping `get --seed` right after
-	// must see it verified. Files withdrawn since (Flagged) keep it unset.
-	if changed, edited := c.storage.Flagged(); len(changed)+len(edited) > 0 {
-		return // their re-check finishes the torrent
-	}
-	t.verified.Store(true)
-	ev := Event{Kind: EventVerified, InfoHash: t.ih, Name: t.name(), Msg: fmt.Sprintf("%d files match their BLAKE3 digests", len(res))}
-	select {
-	case t.cmds <- func() {
-		if t.lostToEdits(c) > 0 {
-			t.verified.Store(false) // a file was withdrawn just now
-			return
-		}
-		t.publishAndEmit(ev)
-	}:
-	case <-ctx.Done(): // shutting down: the final snapshots follow
-		t.s.emit(ev)
+	t.digestsOK = true
+	// A file changed while it was read leaves pieces withdrawn: its
+	// re-check decides, and finishes the torrent when they match.
+	if t.completed && t.lostToEdits(c) == 0 {
+		t.verified = true
+		t.publishAndEmit(Event{Kind: EventVerified, InfoHash: t.ih, Name: t.name(),
+			Msg: fmt.Sprintf("%d files match their BLAKE3 digests", len(res))})
 	}
 }
 

@@ -25,7 +25,7 @@ var (
 	errBothSeeds = errors.New("both seeds")
 )
 
-func (t *torrent) pexAllowed() bool { return !t.s.cfg.NoPEX && !t.private.Load() }
+func (t *torrent) pexAllowed() bool { return !t.s.cfg.NoPEX && !t.private }
 
 func (t *torrent) extHandshake() []byte {
 	m := pp.ExtendedHandshakeMessage{

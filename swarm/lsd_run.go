@@ -70,10 +70,9 @@ func (s *Session) lsdTargets() []InfoHash {
 	defer s.mu.Unlock()
 	out := make([]InfoHash, 0, len(s.torrents))
 	for ih, t := range s.torrents {
-		if t.private.Load() {
-			continue
-		}
-		if ts := t.snap.Load(); ts != nil && (ts.State == StatePaused || ts.State == StateError) {
+		// Each torrent's goroutine owns its state: LSD reads the published
+		// snapshot, which shows privacy from Add or the metadata's arrival.
+		if ts := t.snap.Load(); ts != nil && (ts.Private || ts.State == StatePaused || ts.State == StateError) {
 			continue
 		}
 		out = append(out, ih)
@@ -92,7 +91,10 @@ func (s *Session) lsdFound(peer netip.AddrPort, ihs []InfoHash) int {
 	n := 0
 	for _, ih := range ihs {
 		t := s.torrents[ih]
-		if t == nil || t.private.Load() {
+		if t == nil {
+			continue
+		}
+		if ts := t.snap.Load(); ts != nil && ts.Private {
 			continue
 		}
 		select {

@@ -93,8 +93,8 @@ func (t *torrent) stalled() (Stall, string) {
 // whyNoPeers names what stands between a torrent and its first peer, from
 // the sources it has.
 func (t *torrent) whyNoPeers() (Stall, string) {
-	dht := t.s.cfg.DHT != nil && !t.private.Load()
-	lsd := t.s.cfg.LSD && !t.private.Load()
+	dht := t.s.cfg.DHT != nil && !t.private
+	lsd := t.s.cfg.LSD && !t.private
 	switch {
 	case len(t.trackers) == 0 && !dht && !lsd:
 		return StallNoPeerSources, "no way to find peers: no trackers, no DHT, no LAN discovery (give a peer or a tracker)"

@@ -63,16 +63,17 @@ type torrent struct {
 	opts    AddOptions
 
 	data     atomic.Pointer[content] // nil until metadata is known
-	nameAt   atomic.Pointer[string]
+	title    string                  // the info's name, or the magnet's dn; see name
 	magnet   string
-	private  atomic.Bool // read by the DHT goroutine
+	private  bool
 	trackers []string
 	picker   *pieces.Picker
 	filePrio []Priority
 	meta     *metadataFetch // magnet only, until the info arrives
 	opening  *opening       // while the content is opened and checked
 
-	cmds     chan func()
+	cmds     chan func() // commands, and queries from workers
+	results  chan func() // workers' results: taken until the last worker exits
 	conns    chan *newConn
 	events   chan peerEvent
 	hashed   chan hashResult
@@ -107,10 +108,7 @@ type torrent struct {
 	failed         map[int]bool // pieces that failed their hash and are not yet re-verified
 	peerIDs        map[pieces.Peer]peerIdent
 	kicks          []chan struct{}
-	left           atomic.Int64 // bytes wanted and missing, for announces
-	completedA     atomic.Bool  // completed, for announcers
-	saving         atomic.Bool  // a resume save runs in the background
-	pausedA        atomic.Bool  // paused, for announcers
+	saving         bool // a resume save runs in the background
 
 	resumeSeq     int64           // actor: saves started
 	journal       *pieces.Journal // actor: pieces verified since the last record (journal.go)
@@ -118,12 +116,12 @@ type torrent struct {
 	resumeWritten int64           // guarded by resumeMu: newest save written
 	lastDurable   time.Time       // actor: when a save last synced the data
 	// verified is completed plus, when the torrent has them, BLAKE3 file
-	// digests checked; set from the BLAKE3 goroutine, hence atomic.
-	verified atomic.Bool
+	// digests checked, and no wanted piece lost to an edit (digest.go).
+	verified bool
 	// digestsOK: every complete file's digest was checked (or a trusted
 	// record vouched for it) since the pieces completed; an edit undone
-	// needs no second full pass. Set from the BLAKE3 goroutine.
-	digestsOK atomic.Bool
+	// needs no second full pass. The BLAKE3 worker reports through the loop.
+	digestsOK bool
 
 	choker choker
 
@@ -142,9 +140,11 @@ type torrent struct {
 	wg     sync.WaitGroup // peers, dialers, hashers, announcers
 }
 
+// name is the torrent's name for events and logs; on its goroutine, or
+// after done.
 func (t *torrent) name() string {
-	if n := t.nameAt.Load(); n != nil {
-		return *n
+	if t.title != "" {
+		return t.title
 	}
 	return fmt.Sprintf("%x", t.ih[:])
 }
@@ -184,6 +184,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		dir:      opts.Dir,
 		opts:     opts,
 		cmds:     make(chan func()),
+		results:  make(chan func()),
 		conns:    make(chan *newConn),
 		events:   make(chan peerEvent, 256),
 		found:    make(chan foundPeers, 16),
@@ -204,21 +205,20 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		choker:   choker{slots: s.cfg.UploadSlots, pick: rand.IntN},
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
-	t.pausedA.Store(opts.Paused)
 	if opts.Torrent != nil {
 		for _, tier := range opts.Torrent.Announce {
 			t.trackers = append(t.trackers, tier...)
 		}
 		t.magnet = opts.Torrent.Magnet()
-		t.nameAt.Store(&opts.Torrent.Info.Name)
-		t.private.Store(opts.Torrent.Info.Private)
+		t.title = opts.Torrent.Info.Name
+		t.private = opts.Torrent.Info.Private
 		t.opening = &opening{tor: opts.Torrent} // checking, as far as a snapshot can tell
 	} else {
 		t.trackers = append(t.trackers, opts.Magnet.Trackers...)
 		opts.Peers = append(opts.Peers, opts.Magnet.Peers...)
 		t.magnet = fmt.Sprintf("magnet:?xt=urn:btih:%x", ih[:])
 		if opts.Magnet.Name != "" {
-			t.nameAt.Store(&opts.Magnet.Name)
+			t.title = opts.Magnet.Name
 		}
 		t.meta = &metadataFetch{}
 		t.state = StateMetadata
@@ -262,7 +262,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	if running {
 		t.do(func(t *torrent) error { t.start(); return nil })
 	}
-	s.emit(Event{Kind: EventAdded, InfoHash: ih, Name: t.name()})
+	s.emit(Event{Kind: EventAdded, InfoHash: ih, Name: t.snapshot().Name})
 	s.publish() // so Snapshot shows the torrent at once
 	return ih, nil
 }
@@ -351,8 +351,7 @@ func (t *torrent) pause() error {
 		return nil
 	}
 	t.paused = true
-	t.pausedA.Store(true)
-	t.kickAnnouncers(false)
+	t.kickAnnouncers()
 	for _, p := range t.peers {
 		p.close()
 	}
@@ -366,8 +365,7 @@ func (t *torrent) resume() error {
 		return nil
 	}
 	t.paused = false
-	t.pausedA.Store(false)
-	t.kickAnnouncers(false)
+	t.kickAnnouncers()
 	t.updateState()
 	for _, k := range t.known {
 		k.nextTry = time.Time{}
@@ -388,9 +386,8 @@ func (t *torrent) setFilePriority(file int, p Priority) error {
 	t.applyPriorities()
 	wasDone := t.completed
 	t.completed = t.picker.Done()
-	t.completedA.Store(t.completed)
 	if !t.completed {
-		t.verified.Store(false)
+		t.verified = false
 	}
 	t.updateState()
 	if wasDone && !t.completed {

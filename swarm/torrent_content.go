@@ -39,22 +39,15 @@ type opened struct {
 // on a worker; the loop goes on serving peers and commands meanwhile, and
 // adopts the result when the worker hands it back.
 func (t *torrent) beginOpen(tor *pieces.Torrent, force, trusted, magnet bool, reply chan error) {
-	name := tor.Info.Name
-	t.nameAt.Store(&name)
-	t.private.Store(tor.Info.Private)
+	t.title, t.private = tor.Info.Name, tor.Info.Private
 	t.opening = &opening{tor: tor}
 	t.updateState()
+	t.publishSnapshot() // LSD reads privacy from it
 	ctx := t.ctx
 	t.wg.Go(func() {
 		o := t.open(ctx, tor, force, trusted)
 		o.magnet, o.reply = magnet, reply
-		select {
-		case t.cmds <- func() { t.adopt(o) }:
-		case <-ctx.Done():
-			if o.c != nil {
-				o.c.storage.Close()
-			}
-		}
+		t.results <- func() { t.adopt(o) } // at shutdown too: closeContent then closes it
 	})
 }
 
@@ -147,11 +140,10 @@ func (t *torrent) adopt(o opened) {
 		t.restoreEdited(c, o.stamps, o.edited)
 	}
 	t.completed = t.picker.Done()
-	t.completedA.Store(t.completed)
 	// Pieces on disk passed their hashes before; a file edited since
 	// leaves wanted pieces missing, and the torrent unverified.
-	t.verified.Store(t.completed && t.lostToEdits(c) == 0)
-	t.digestsOK.Store(t.verified.Load())
+	t.verified = t.completed && t.lostToEdits(c) == 0
+	t.digestsOK = t.verified
 	if t.completed {
 		t.seedStamps = o.stamps // what withdrawChangedFiles compares against
 	}

@@ -304,7 +304,7 @@ func (t *torrent) complete() {
 	t.finish(t.data.Load())
 	t.saveResume() // syncs the data first, so the record never claims what a crash could lose
 	t.endJournal(true)
-	t.kickAnnouncers(true)
+	t.kickAnnouncers()
 	for _, p := range t.peers {
 		t.setInterested(p, false)
 		if p.hasAll {

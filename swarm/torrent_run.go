@@ -49,6 +49,8 @@ func (t *torrent) run() {
 			return
 		case f := <-t.cmds:
 			f()
+		case f := <-t.results:
+			f()
 		case nc := <-t.conns:
 			t.addPeer(ctx, nc)
 		case ev := <-t.events:
@@ -56,6 +58,9 @@ func (t *torrent) run() {
 		case r := <-t.hashed:
 			t.handleHashed(r)
 		case f := <-t.found:
+			if t.private && f.source != SourceTracker && f.source != SourceManual {
+				break // BEP 27: a private torrent's peers come from its trackers
+			}
 			for _, a := range f.addrs {
 				t.addKnown(a, f.source)
 			}
@@ -99,6 +104,15 @@ func (t *torrent) startHashers(ctx context.Context, c *content) {
 	}
 }
 
+// spawn starts a worker unless the torrent is stopping: a result applied
+// while shutdown waits for the last workers must not start new ones.
+func (t *torrent) spawn(f func()) {
+	if t.ctx.Err() != nil {
+		return
+	}
+	t.wg.Go(f)
+}
+
 // start begins the torrent's work once the session runs: disk and hashing
 // goroutines, peer sources, dialling. Later calls do nothing.
 func (t *torrent) start() {
@@ -117,6 +131,7 @@ func (t *torrent) start() {
 // shutdown runs when the torrent's context ends: close peers, announce
 // stopped (bounded), save resume state, wait for every goroutine.
 func (t *torrent) shutdown() {
+	t.running = false // results applied from here on start nothing
 	for _, p := range t.peers {
 		p.close()
 	}
@@ -130,6 +145,8 @@ func (t *torrent) shutdown() {
 			t.closeContent()
 			t.publishSnapshot()
 			return
+		case f := <-t.results:
+			f() // a worker's last word, e.g. a BLAKE3 pass that finished
 		case <-t.events: // blocks were returned to the pool by their senders
 		case <-t.hashed:
 		case <-t.trackRes:

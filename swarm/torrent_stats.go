@@ -54,8 +54,8 @@ func (t *torrent) publishSnapshot() {
 		Name:           t.name(),
 		Magnet:         t.magnet,
 		State:          t.state,
-		Verified:       t.verified.Load(),
-		Private:        t.private.Load(),
+		Verified:       t.verified,
+		Private:        t.private,
 		AddedAt:        t.addedAt,
 		DataDir:        t.dir,
 		DownBps:        int64(t.downRate.rate),
@@ -98,10 +98,8 @@ func (t *torrent) publishSnapshot() {
 			ts.Sources.Incoming++
 		}
 	}
-	t.left.Store(-1)
 	if c != nil {
 		t.fillContentSnapshot(&ts, c)
-		t.left.Store(ts.WantedBytes - ts.DoneBytes)
 	}
 	for _, p := range t.peers {
 		ts.Peers = append(ts.Peers, t.peerSnapshot(p, c))
@@ -269,9 +267,10 @@ func (t *torrent) saveResume() {
 func (t *torrent) saveResumeAsync() {
 	c := t.data.Load()
 	p := t.resumePath()
-	if c == nil || p == "" || !t.saving.CompareAndSwap(false, true) {
+	if c == nil || p == "" || t.saving {
 		return
 	}
+	t.saving = true
 	have := haveBitfield(c) // taken here: the actor owns the piece states
 	writing := !t.completed
 	t.resumeDirt = false
@@ -286,10 +285,10 @@ func (t *torrent) saveResumeAsync() {
 		t.lastDurable = time.Now()
 	}
 	t.wg.Go(func() {
-		defer t.saving.Store(false)
 		if err := t.writeResume(c, p, have, writing, seq, durable); err != nil {
 			t.log.Warn("Saving resume state failed", "err", err)
 		}
+		t.results <- func() { t.saving = false }
 	})
 }
 
