@@ -204,3 +204,12 @@ func haveAll(c *content) bool {
 	}
 	return true
 }
+
+func hasBlake3(info *pieces.Info) bool {
+	for _, f := range info.Files {
+		if f.Blake3 != nil {
+			return true
+		}
+	}
+	return false
+}

@@ -17,6 +17,45 @@
 // never overwrites bytes already on disk. Requests from peers are served
 // by the writer goroutine with pread, without the torrent goroutine.
 //
+// # Ownership
+//
+// A torrent's goroutine (run, torrent_run.go) starts in Session.Add and
+// ends with stop; every command (Pause, Resume, SetFilePriority, the start
+// sent by Run) reaches it on cmds, before Run as after. Workers get what
+// one job needs and send their result back on cmds or a channel of their
+// own; none reads the fields the loop changes. The map of swarm.torrent:
+//
+//	field or group                            owner              how others see it
+//	s ih log addedAt dir opts ctx cancel done  Add, then fixed     read anywhere
+//	title magnet private trackers state err   the loop           Snapshot (snap)
+//	  paused completed verified digestsOK
+//	  diskFull lastMove trackerErr trackerS
+//	picker filePrio meta opening failed       the loop           Snapshot
+//	peers nextPeer peerIDs known dialing      the loop           Snapshot
+//	  banned bannedID blame totals
+//	choker downRate upRate running            the loop           -
+//	seedStamps lastStampCheck resumeDirt      the loop           -
+//	  resumeSeq journal lastDurable saving
+//	resumeMu resumeWritten                    resumeMu           the loop and one save worker
+//	data (*content, set once by adopt)        the loop           atomic pointer: peers, disk, hashers
+//	content.have (verified pieces)            the loop           atomic bits: peers' readers and writers
+//	downloaded uploaded wasted checked        counters           atomic adds; anyone reads
+//	snap                                      the loop           atomic pointer: Session.publish, LSD
+//	cmds conns events found trackRes hashed   the loop reads     workers, peers, accept, disk send
+//	hashJobs wakeDHT kicks                    the loop sends     hashers, DHT loop, announcers read
+//	wg                                        the loop adds      shutdown waits
+//
+// Workers and what they hand back: the open worker (beginOpen: a
+// .torrent at Add or a magnet's info) returns the opened content, adopted
+// by the loop; announcers and the DHT loop ask the loop for one
+// announce's input (askAnnounce) and return peers on trackRes and found;
+// diallers return a connection or an error; the BLAKE3 check, file
+// re-checks and background resume saves return their outcome on cmds.
+// A peer's reader and writer call up through peerHost (peer.go), which
+// the torrent implements in peer_host.go; a peer's plain fields are the
+// loop's, reqOut, excused, ctl and serve are under p.mu, and amChoking,
+// dead and its byte counters are atomics the reader and writer read.
+//
 // # Policy
 //
 // Pieces: partial pieces first, then priority, then rarest first with a

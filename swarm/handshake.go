@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -163,4 +164,24 @@ func (s *Session) acceptHandshake(c net.Conn) (io.ReadWriter, handshake, bool, e
 	}
 	h, err := readHandshakeStart(conn)
 	return conn, h, method == mse.CryptoMethodRC4, err
+}
+
+// resolveAddr turns a --peer or x.pe HOST:PORT into an address to dial.
+func resolveAddr(ctx context.Context, hostport string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(hostport); err == nil {
+		return ap, nil
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil || len(addrs) == 0 {
+		return netip.AddrPort{}, fmt.Errorf("resolve %s: %w", host, err)
+	}
+	pn, err := net.LookupPort("tcp", port)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return netip.AddrPortFrom(addrs[0].Unmap(), uint16(pn)), nil
 }

@@ -402,3 +402,11 @@ func (p *peer) withhold(w *bufio.Writer, run []pieces.Block) {
 }
 
 func isDiskFull(err error) bool { return errors.Is(err, syscall.ENOSPC) }
+
+// clientName decodes Azureus-style peer ids ("-SH0010-...").
+func clientName(id [20]byte) string {
+	if id[0] == '-' && id[7] == '-' {
+		return string(id[1:7])
+	}
+	return ""
+}

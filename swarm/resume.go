@@ -1,0 +1,102 @@
+package swarm
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// Resume records (pieces.Resume): the torrent's goroutine decides when to
+// save (each tick while pieces complete, at completion, at shutdown) and
+// what the record holds; the write itself runs on a worker except at
+// completion and shutdown. The journal (journal.go) covers what verified
+// since.
+
+func (t *torrent) saveResume() {
+	c := t.data.Load()
+	p := t.resumePath()
+	if c == nil || p == "" {
+		return
+	}
+	// Mid-download the disk goroutines keep writing after these stamps; at
+	// completion and at shutdown (ctx done, writers gone) they are final.
+	writing := !t.completed && t.ctx.Err() == nil
+	t.resumeSeq++
+	if err := t.writeResume(c, p, haveBitfield(c), writing, t.resumeSeq, true); err != nil {
+		t.log.Warn("Saving resume state failed", "err", err)
+		return
+	}
+	t.resumeDirt = false
+}
+
+// saveResumeAsync saves the resume record on a goroutine: the fsync it
+// starts with can take seconds under a fast download, and the torrent's
+// goroutine must keep feeding the pipelines meanwhile. One save at a time;
+// while one runs, later calls are skipped (the record stays dirty).
+func (t *torrent) saveResumeAsync() {
+	c := t.data.Load()
+	p := t.resumePath()
+	if c == nil || p == "" || t.saving {
+		return
+	}
+	t.saving = true
+	have := haveBitfield(c) // taken here: the actor owns the piece states
+	writing := !t.completed
+	t.resumeDirt = false
+	t.resumeSeq++
+	seq := t.resumeSeq
+	// Syncing gigabytes of fresh data every tick would pace a fast download
+	// at the disk's flush speed. Most ticks write a fast record instead,
+	// good against a killed process; a durable one follows every
+	// durableResumeEvery, and at completion and shutdown.
+	durable := t.s.bootID == "" || time.Since(t.lastDurable) >= durableResumeEvery
+	if durable {
+		t.lastDurable = time.Now()
+	}
+	t.wg.Go(func() {
+		if err := t.writeResume(c, p, have, writing, seq, durable); err != nil {
+			t.log.Warn("Saving resume state failed", "err", err)
+		}
+		t.results <- func() { t.saving = false }
+	})
+}
+
+// writeResume saves a record of have. A durable save syncs the data first,
+// so the record never claims pieces a crash of the machine could lose, and
+// then drops the fast record; a fast one goes to fastPath(path), marked
+// with the boot id it is good for. Saves are serialized, and one older
+// (seq) than the last written is dropped.
+func (t *torrent) writeResume(c *content, path string, have pieces.Bitfield, writing bool, seq int64, durable bool) error {
+	t.resumeMu.Lock()
+	defer t.resumeMu.Unlock()
+	if seq <= t.resumeWritten {
+		return nil
+	}
+	t.resumeWritten = seq
+	if durable {
+		if err := c.storage.Sync(); err != nil {
+			t.log.Warn("Sync failed", "err", err)
+		}
+	}
+	stamps, err := pieces.Stamp(t.dir, c.info)
+	if err != nil {
+		return fmt.Errorf("stat files: %w", err)
+	}
+	r := &pieces.Resume{InfoHash: t.ih, Have: have, Files: stamps, Writing: writing}
+	if !durable {
+		r.Boot = t.s.bootID
+		return pieces.SaveResume(fastPath(path), r)
+	}
+	if err := pieces.SaveResume(path, r); err != nil {
+		return err
+	}
+	if err := os.Remove(fastPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.log.Warn("Removing the fast resume record failed", "err", err)
+	}
+	return nil
+}
+
+func fastPath(resumePath string) string { return resumePath + ".fast" }
