@@ -122,6 +122,10 @@ func TestChecking_MagnetOpensOffTheLoop(t *testing.T) {
 	testnet.WaitFor(t, l, ih, 10*time.Second, "checking", func(ts swarm.TorrentSnapshot) bool {
 		return ts.State == swarm.StateChecking && ts.CheckTotal == tor.Info.NumPieces() && ts.Name == "payload"
 	})
+	time.Sleep(6 * time.Second) // past the grace before a torrent counts as stalled
+	if ts, _ := testnet.Find(l, ih); ts.State != swarm.StateChecking || ts.Stall != swarm.StallNone {
+		t.Errorf("while checking: state %v, stall %v (%q)", ts.State, ts.Stall, ts.Stalled)
+	}
 	done := make(chan error, 1)
 	go func() { done <- l.SetFilePriority(ih, 0, swarm.PriorityHigh) }()
 	select {

@@ -52,7 +52,7 @@ func (s Stall) String() string {
 // stalled says why the torrent does not move, and the line for the user.
 func (t *torrent) stalled() (Stall, string) {
 	switch {
-	case t.paused || t.err != nil:
+	case t.paused || t.err != nil || t.opening != nil: // checking is moving
 		return StallNone, ""
 	case !t.diskFull.IsZero():
 		return StallDiskFull, StallDiskFull.String()
