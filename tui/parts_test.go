@@ -2,6 +2,7 @@ package tui
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +135,22 @@ func TestFormat(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+// A torrent checking its data shows the check's progress in its bar and
+// counts in its detail line, not the (still unknown) download progress.
+func TestChecking_BarAndDetail(t *testing.T) {
+	snap := &swarm.Snapshot{Taken: fixedNow(), Torrents: []swarm.TorrentSnapshot{{
+		InfoHash: swarm.InfoHash{9}, Name: "big.iso", State: swarm.StateChecking,
+		CheckDone: 30, CheckTotal: 120, ETA: -1,
+	}}}
+	m := New(newFakeEngine(snap), Options{Now: fixedNow})
+	m.snap = snap
+	if cell := m.progressCell(&snap.Torrents[0], 20, true); !strings.Contains(cell, "25%") {
+		t.Errorf("bar %q, want 25%% checked", cell)
+	}
+	if out := strings.Join(m.detailHeader(&snap.Torrents[0]), "\n"); !strings.Contains(out, "checking data on disk: 30 of 120 pieces") {
+		t.Errorf("detail lacks the check's count:\n%s", out)
 	}
 }
