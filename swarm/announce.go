@@ -11,7 +11,7 @@ import (
 )
 
 // Peer sources: one goroutine per tracker URL and one for the DHT. They
-// report to the torrent's goroutine over t.found and t.trackRes.
+// report to the torrent's goroutine over t.src.found and t.src.trackRes.
 
 const (
 	dhtAnnounceEvery = 5 * time.Minute // well inside the usual 30 min peer TTL of DHT stores
@@ -23,6 +23,19 @@ const (
 	stoppedTimeout     = time.Second
 )
 
+// sources is the torrent's side of its peer sources. The loop owns the
+// plain fields; announcers and the DHT loop send on found and trackRes and
+// read kicks and wakeDHT.
+type sources struct {
+	trackers   []string // announce URLs, fixed at Add (a magnet's info adds none)
+	trackerS   map[string]*TrackerSnapshot
+	trackerErr string // the last announce error, for the stall line
+	kicks      []chan struct{}
+	found      chan foundPeers
+	trackRes   chan trackerUpdate
+	wakeDHT    chan struct{}
+}
+
 type trackerUpdate struct {
 	url   string
 	snap  TrackerSnapshot
@@ -31,9 +44,9 @@ type trackerUpdate struct {
 }
 
 func (t *torrent) startSources(ctx context.Context) {
-	for _, u := range t.trackers {
+	for _, u := range t.src.trackers {
 		kick := make(chan struct{}, 1)
-		t.kicks = append(t.kicks, kick)
+		t.src.kicks = append(t.src.kicks, kick)
 		t.wg.Go(func() { t.announceLoop(ctx, u, kick) })
 	}
 	if t.s.cfg.DHT != nil {
@@ -43,7 +56,7 @@ func (t *torrent) startSources(ctx context.Context) {
 
 // kickAnnouncers makes every tracker announce now (e.g. completed).
 func (t *torrent) kickAnnouncers() {
-	for _, k := range t.kicks {
+	for _, k := range t.src.kicks {
 		select {
 		case k <- struct{}{}:
 		default:
@@ -54,7 +67,7 @@ func (t *torrent) kickAnnouncers() {
 
 func (t *torrent) wakeDHTNow() {
 	select {
-	case t.wakeDHT <- struct{}{}:
+	case t.src.wakeDHT <- struct{}{}:
 	default:
 	}
 }
@@ -225,19 +238,19 @@ func (t *torrent) announceStopped(ctx context.Context, cl tracker.Client, url st
 
 func (t *torrent) report(ctx context.Context, u trackerUpdate) {
 	select {
-	case t.trackRes <- u:
+	case t.src.trackRes <- u:
 	case <-ctx.Done():
 	}
 }
 
 func (t *torrent) handleTrackerUpdate(u trackerUpdate) {
 	s := u.snap
-	t.trackerS[u.url] = &s
+	t.src.trackerS[u.url] = &s
 	if u.err != nil {
-		t.trackerErr = u.err.Error()
+		t.src.trackerErr = u.err.Error()
 		t.s.emit(Event{Kind: EventTrackerError, InfoHash: t.ih, Name: t.name(), Msg: u.url + ": " + u.err.Error()})
 	} else {
-		t.trackerErr = ""
+		t.src.trackerErr = ""
 	}
 	for _, a := range u.peers {
 		t.addKnown(a, SourceTracker)
@@ -257,7 +270,7 @@ func (t *torrent) dhtAnnounce(ctx context.Context) (peers []netip.AddrPort, deli
 	}
 	peers, err = ds.AnnounceStream(ctx, t.ih, port, func(found []netip.AddrPort) {
 		select {
-		case t.found <- foundPeers{addrs: found, source: SourceDHT}:
+		case t.src.found <- foundPeers{addrs: found, source: SourceDHT}:
 		case <-ctx.Done():
 		}
 	})
@@ -291,7 +304,7 @@ func (t *torrent) dhtLoop(ctx context.Context) {
 			t.s.noteDHT(len(peers))
 			if len(peers) > 0 && !delivered {
 				select {
-				case t.found <- foundPeers{addrs: peers, source: SourceDHT}:
+				case t.src.found <- foundPeers{addrs: peers, source: SourceDHT}:
 				case <-ctx.Done():
 					return
 				}
@@ -303,7 +316,7 @@ func (t *torrent) dhtLoop(ctx context.Context) {
 			tm.Stop()
 			return
 		case <-tm.C:
-		case <-t.wakeDHT:
+		case <-t.src.wakeDHT:
 			tm.Stop()
 		}
 	}

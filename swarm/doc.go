@@ -27,9 +27,11 @@
 //
 //	field or group                            owner              how others see it
 //	s ih log addedAt dir opts ctx cancel done  Add, then fixed     read anywhere
-//	title magnet private trackers state err   the loop           Snapshot (snap)
-//	  paused completed verified digestsOK
-//	  diskFull lastMove trackerErr trackerS
+//	title magnet private state err paused     the loop           Snapshot (snap)
+//	  completed verified digestsOK diskFull
+//	  lastMove
+//	src (sources: trackers, their states,     the loop           Snapshot; announcers and the
+//	  kicks, found, trackRes, wakeDHT)                            DHT loop send on found, trackRes
 //	picker filePrio meta opening failed       the loop           Snapshot
 //	peers nextPeer peerIDs known dialing      the loop           Snapshot
 //	  banned bannedID blame totals
@@ -41,8 +43,8 @@
 //	content.have (verified pieces)            the loop           atomic bits: peers' readers and writers
 //	downloaded uploaded wasted checked        counters           atomic adds; anyone reads
 //	snap                                      the loop           atomic pointer: Session.publish, LSD
-//	cmds conns events found trackRes hashed   the loop reads     workers, peers, accept, disk send
-//	hashJobs wakeDHT kicks                    the loop sends     hashers, DHT loop, announcers read
+//	cmds conns events hashed                  the loop reads     workers, peers, accept, disk send
+//	hashJobs                                  the loop sends     hashers read
 //	wg                                        the loop adds      shutdown waits
 //
 // Workers and what they hand back: the open worker (beginOpen: a

@@ -334,7 +334,7 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 		return
 	}
 	var tiers [][]string
-	for _, u := range t.trackers {
+	for _, u := range t.src.trackers {
 		tiers = append(tiers, []string{u})
 	}
 	tor := &pieces.Torrent{InfoHash: t.ih, InfoBytes: f.data, Info: info, Announce: tiers}

@@ -98,7 +98,7 @@ func (s *Session) lsdFound(peer netip.AddrPort, ihs []InfoHash) int {
 			continue
 		}
 		select {
-		case t.found <- foundPeers{addrs: []netip.AddrPort{peer}, source: SourceLSD}:
+		case t.src.found <- foundPeers{addrs: []netip.AddrPort{peer}, source: SourceLSD}:
 			n++
 		default: // busy or stopped; the peer announces again in a few minutes
 		}

@@ -72,8 +72,8 @@ func (t *torrent) stalled() (Stall, string) {
 	}
 	if len(t.peers) == 0 {
 		if len(t.known) == 0 {
-			if t.trackerErr != "" {
-				return StallTrackerUnreachable, "tracker unreachable: " + t.trackerErr
+			if t.src.trackerErr != "" {
+				return StallTrackerUnreachable, "tracker unreachable: " + t.src.trackerErr
 			}
 			return t.whyNoPeers()
 		}
@@ -96,9 +96,9 @@ func (t *torrent) whyNoPeers() (Stall, string) {
 	dht := t.s.cfg.DHT != nil && !t.private
 	lsd := t.s.cfg.LSD && !t.private
 	switch {
-	case len(t.trackers) == 0 && !dht && !lsd:
+	case len(t.src.trackers) == 0 && !dht && !lsd:
 		return StallNoPeerSources, "no way to find peers: no trackers, no DHT, no LAN discovery (give a peer or a tracker)"
-	case dht && len(t.trackers) == 0 && t.s.dhtNodes() == 0:
+	case dht && len(t.src.trackers) == 0 && t.s.dhtNodes() == 0:
 		return StallNoDHTNodes, "no DHT nodes reachable (check --dht-bootstrap) and no trackers"
 	}
 	return StallNoPeers, StallNoPeers.String()

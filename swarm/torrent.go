@@ -66,7 +66,6 @@ type torrent struct {
 	title    string                  // the info's name, or the magnet's dn; see name
 	magnet   string
 	private  bool
-	trackers []string
 	picker   *pieces.Picker
 	filePrio []Priority
 	meta     *metadataFetch // magnet only, until the info arrives
@@ -78,9 +77,6 @@ type torrent struct {
 	events   chan peerEvent
 	hashed   chan hashResult
 	hashJobs chan int
-	found    chan foundPeers
-	trackRes chan trackerUpdate
-	wakeDHT  chan struct{}
 
 	peers    map[pieces.Peer]*peer
 	nextPeer pieces.Peer
@@ -90,7 +86,6 @@ type torrent struct {
 	bannedID map[[20]byte]bool
 	blame    map[netip.AddrPort]*blameRec
 	totals   map[netip.AddrPort]*peerTotal
-	trackerS map[string]*TrackerSnapshot
 
 	state    State
 	err      error
@@ -104,10 +99,8 @@ type torrent struct {
 	resumeDirt     bool
 	checked        atomic.Int64 // pieces hashed by checks (tests assert resume skips them)
 	lastMove       time.Time
-	trackerErr     string
 	failed         map[int]bool // pieces that failed their hash and are not yet re-verified
 	peerIDs        map[pieces.Peer]peerIdent
-	kicks          []chan struct{}
 	saving         bool // a resume save runs in the background
 
 	resumeSeq     int64           // actor: saves started
@@ -124,6 +117,7 @@ type torrent struct {
 	digestsOK bool
 
 	choker choker
+	src    sources // trackers and the DHT (announce.go)
 
 	downloaded, uploaded, wasted atomic.Int64
 	downRate, upRate             meter
@@ -187,16 +181,12 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		results:  make(chan func()),
 		conns:    make(chan *newConn),
 		events:   make(chan peerEvent, 256),
-		found:    make(chan foundPeers, 16),
-		trackRes: make(chan trackerUpdate, 16),
-		wakeDHT:  make(chan struct{}, 1),
 		peers:    make(map[pieces.Peer]*peer),
 		known:    make(map[netip.AddrPort]*knownPeer),
 		banned:   make(map[netip.AddrPort]BannedPeer),
 		bannedID: make(map[[20]byte]bool),
 		blame:    make(map[netip.AddrPort]*blameRec),
 		totals:   make(map[netip.AddrPort]*peerTotal),
-		trackerS: make(map[string]*TrackerSnapshot),
 		failed:   make(map[int]bool),
 		peerIDs:  make(map[pieces.Peer]peerIdent),
 		done:     make(chan struct{}),
@@ -205,16 +195,18 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		choker:   choker{slots: s.cfg.UploadSlots, pick: rand.IntN},
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.src = sources{found: make(chan foundPeers, 16), trackRes: make(chan trackerUpdate, 16),
+		wakeDHT: make(chan struct{}, 1), trackerS: make(map[string]*TrackerSnapshot)}
 	if opts.Torrent != nil {
 		for _, tier := range opts.Torrent.Announce {
-			t.trackers = append(t.trackers, tier...)
+			t.src.trackers = append(t.src.trackers, tier...)
 		}
 		t.magnet = opts.Torrent.Magnet()
 		t.title = opts.Torrent.Info.Name
 		t.private = opts.Torrent.Info.Private
 		t.opening = &opening{tor: opts.Torrent} // checking, as far as a snapshot can tell
 	} else {
-		t.trackers = append(t.trackers, opts.Magnet.Trackers...)
+		t.src.trackers = append(t.src.trackers, opts.Magnet.Trackers...)
 		opts.Peers = append(opts.Peers, opts.Magnet.Peers...)
 		t.magnet = fmt.Sprintf("magnet:?xt=urn:btih:%x", ih[:])
 		if opts.Magnet.Name != "" {
@@ -223,7 +215,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		t.meta = &metadataFetch{}
 		t.state = StateMetadata
 	}
-	t.trackers = dedupe(append(t.trackers, opts.Trackers...))
+	t.src.trackers = dedupe(append(t.src.trackers, opts.Trackers...))
 	for _, p := range opts.Peers {
 		if ap, err := resolveAddr(ctx, p); err == nil {
 			t.addKnown(ap, SourceManual)

@@ -57,7 +57,7 @@ func (t *torrent) run() {
 			t.handleEvent(ev)
 		case r := <-t.hashed:
 			t.handleHashed(r)
-		case f := <-t.found:
+		case f := <-t.src.found:
 			if t.private && f.source != SourceTracker && f.source != SourceManual {
 				break // BEP 27: a private torrent's peers come from its trackers
 			}
@@ -65,7 +65,7 @@ func (t *torrent) run() {
 				t.addKnown(a, f.source)
 			}
 			t.dial()
-		case u := <-t.trackRes:
+		case u := <-t.src.trackRes:
 			t.handleTrackerUpdate(u)
 		case <-tick.C:
 			t.sampleRates()
@@ -149,8 +149,8 @@ func (t *torrent) shutdown() {
 			f() // a worker's last word, e.g. a BLAKE3 pass that finished
 		case <-t.events: // blocks were returned to the pool by their senders
 		case <-t.hashed:
-		case <-t.trackRes:
-		case <-t.found:
+		case <-t.src.trackRes:
+		case <-t.src.found:
 		case nc := <-t.conns:
 			nc.raw.Close()
 		}

@@ -113,8 +113,8 @@ func (t *torrent) publishSnapshot() {
 		ts.PeerTotals = append(ts.PeerTotals, pt)
 	}
 	slices.SortFunc(ts.PeerTotals, func(a, b PeerTotal) int { return cmp.Compare(a.Addr, b.Addr) })
-	for _, u := range t.trackers {
-		if tr := t.trackerS[u]; tr != nil {
+	for _, u := range t.src.trackers {
+		if tr := t.src.trackerS[u]; tr != nil {
 			ts.Trackers = append(ts.Trackers, *tr)
 		} else {
 			ts.Trackers = append(ts.Trackers, TrackerSnapshot{URL: u, Seeders: -1, Leechers: -1})
