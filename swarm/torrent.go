@@ -144,8 +144,11 @@ func (t *torrent) name() string {
 }
 
 // Add adds a torrent. With a .torrent it opens (and, when files exist that
-// shoal did not write, checks) the data before returning; with a magnet it
-// fetches the info from peers once running.
+// shoal did not write, checks) the data before returning, while Snapshot
+// shows it in StateChecking; with a magnet it fetches the info from peers
+// once running. The torrent's goroutine starts here and answers commands
+// at once; it dials, announces and writes once Run runs, and Run's end
+// stops it (call Run, even with a done context, to release a session).
 func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	var ih InfoHash
 	switch {
