@@ -44,6 +44,8 @@
 //	downloaded uploaded wasted checked        counters           atomic adds; anyone reads
 //	snap                                      the loop           atomic pointer: Session.publish, LSD
 //	cmds conns events hashed                  the loop reads     workers, peers, accept, disk send
+//	results                                   the loop reads     workers send, always: the loop
+//	                                                             takes them until the last exits
 //	hashJobs                                  the loop sends     hashers read
 //	wg                                        the loop adds      shutdown waits
 //
@@ -51,8 +53,10 @@
 // .torrent at Add or a magnet's info) returns the opened content, adopted
 // by the loop; announcers and the DHT loop ask the loop for one
 // announce's input (askAnnounce) and return peers on trackRes and found;
-// diallers return a connection or an error; the BLAKE3 check, file
-// re-checks and background resume saves return their outcome on cmds.
+// diallers return a connection or an error on cmds; the open worker, the
+// BLAKE3 check and background resume saves return their outcome on
+// results, which shutdown keeps applying while it waits for them (a
+// BLAKE3 pass that finished still verifies); file re-checks answer on cmds.
 // A peer's reader and writer call up through peerHost (peer.go), which
 // the torrent implements in peer_host.go; a peer's plain fields are the
 // loop's, reqOut, excused, ctl and serve are under p.mu, and amChoking,
