@@ -52,7 +52,7 @@ func (t *torrent) fileChanged(c *content, f int, why string) {
 		c.clearHave(i)
 	}
 	t.verified = false // withdrawn pieces are missing until the re-check says otherwise
-	t.resumeDirt = true
+	t.res.dirty = true
 	t.saveEdited(c) // the record now lacks its pieces: a restart must not fetch them over the file
 	path := filePath(c.info, f)
 	t.log.Warn("File changed on disk; re-checking its pieces", "file", path, "why", why, "pieces", len(list))
@@ -162,7 +162,7 @@ func (t *torrent) rechecked(c *content, r recheck) {
 		t.seedStamps[f] = after
 	}
 	t.applyPriorities()
-	t.resumeDirt = true
+	t.res.dirty = true
 	t.saveEdited(c)
 	path, total := filePath(c.info, f), len(r.pieces)
 	var msg string

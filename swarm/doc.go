@@ -36,9 +36,10 @@
 //	peers nextPeer peerIDs known dialing      the loop           Snapshot
 //	  banned bannedID blame totals
 //	choker downRate upRate running            the loop           -
-//	seedStamps lastStampCheck resumeDirt      the loop           -
-//	  resumeSeq journal lastDurable saving
-//	resumeMu resumeWritten                    resumeMu           the loop and one save worker
+//	seedStamps lastStampCheck                 the loop           -
+//	res (resumeState: dirty, saving, seq,     the loop           -
+//	  journal, lastDurable)
+//	res.mu res.written                        res.mu             the loop and one save worker
 //	data (*content, set once by adopt)        the loop           atomic pointer: peers, disk, hashers
 //	content.have (verified pieces)            the loop           atomic bits: peers' readers and writers
 //	downloaded uploaded wasted checked        counters           atomic adds; anyone reads

@@ -54,29 +54,29 @@ func (t *torrent) startJournal() {
 		t.log.Warn("Journal not started; a crash may cost pieces verified since the last save", "err", err)
 		return
 	}
-	t.journal = j
+	t.res.journal = j
 }
 
 // journalAdd notes a verified piece. A failed write only narrows the
 // guarantee back to the fast record's, so it stops the journal, not the
 // download.
 func (t *torrent) journalAdd(i pieces.Index) {
-	if t.journal == nil {
+	if t.res.journal == nil {
 		return
 	}
-	if err := t.journal.Add(i); err != nil {
+	if err := t.res.journal.Add(i); err != nil {
 		t.log.Warn("Journal write failed; stopping it", "err", err)
-		t.journal.Close()
-		t.journal = nil
+		t.res.journal.Close()
+		t.res.journal = nil
 	}
 }
 
 // endJournal closes the journal; with remove, a durable record now holds
 // all it listed and the file goes too.
 func (t *torrent) endJournal(remove bool) {
-	if t.journal != nil {
-		t.journal.Close()
-		t.journal = nil
+	if t.res.journal != nil {
+		t.res.journal.Close()
+		t.res.journal = nil
 	}
 	if p := t.resumePath(); remove && p != "" {
 		if err := os.Remove(journalPath(p)); err != nil && !errors.Is(err, os.ErrNotExist) {

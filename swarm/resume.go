@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/shoal-bt/shoal/pieces"
@@ -15,6 +16,19 @@ import (
 // completion and shutdown. The journal (journal.go) covers what verified
 // since.
 
+// resumeState is the torrent's side of its resume record. The loop owns
+// it, except mu and written, which serialize the loop's saves with the one
+// background save that may run (saveResumeAsync).
+type resumeState struct {
+	dirty       bool            // pieces verified or withdrawn since the last save
+	saving      bool            // a background save runs
+	seq         int64           // saves started
+	journal     *pieces.Journal // pieces verified since the last record (journal.go)
+	lastDurable time.Time       // when a save last synced the data
+	mu          sync.Mutex      // serializes resume writes
+	written     int64           // guarded by mu: newest save written
+}
+
 func (t *torrent) saveResume() {
 	c := t.data.Load()
 	p := t.resumePath()
@@ -24,12 +38,12 @@ func (t *torrent) saveResume() {
 	// Mid-download the disk goroutines keep writing after these stamps; at
 	// completion and at shutdown (ctx done, writers gone) they are final.
 	writing := !t.completed && t.ctx.Err() == nil
-	t.resumeSeq++
-	if err := t.writeResume(c, p, haveBitfield(c), writing, t.resumeSeq, true); err != nil {
+	t.res.seq++
+	if err := t.writeResume(c, p, haveBitfield(c), writing, t.res.seq, true); err != nil {
 		t.log.Warn("Saving resume state failed", "err", err)
 		return
 	}
-	t.resumeDirt = false
+	t.res.dirty = false
 }
 
 // saveResumeAsync saves the resume record on a goroutine: the fsync it
@@ -39,28 +53,28 @@ func (t *torrent) saveResume() {
 func (t *torrent) saveResumeAsync() {
 	c := t.data.Load()
 	p := t.resumePath()
-	if c == nil || p == "" || t.saving {
+	if c == nil || p == "" || t.res.saving {
 		return
 	}
-	t.saving = true
+	t.res.saving = true
 	have := haveBitfield(c) // taken here: the actor owns the piece states
 	writing := !t.completed
-	t.resumeDirt = false
-	t.resumeSeq++
-	seq := t.resumeSeq
+	t.res.dirty = false
+	t.res.seq++
+	seq := t.res.seq
 	// Syncing gigabytes of fresh data every tick would pace a fast download
 	// at the disk's flush speed. Most ticks write a fast record instead,
 	// good against a killed process; a durable one follows every
 	// durableResumeEvery, and at completion and shutdown.
-	durable := t.s.bootID == "" || time.Since(t.lastDurable) >= durableResumeEvery
+	durable := t.s.bootID == "" || time.Since(t.res.lastDurable) >= durableResumeEvery
 	if durable {
-		t.lastDurable = time.Now()
+		t.res.lastDurable = time.Now()
 	}
 	t.wg.Go(func() {
 		if err := t.writeResume(c, p, have, writing, seq, durable); err != nil {
 			t.log.Warn("Saving resume state failed", "err", err)
 		}
-		t.results <- func() { t.saving = false }
+		t.results <- func() { t.res.saving = false }
 	})
 }
 
@@ -70,12 +84,12 @@ func (t *torrent) saveResumeAsync() {
 // with the boot id it is good for. Saves are serialized, and one older
 // (seq) than the last written is dropped.
 func (t *torrent) writeResume(c *content, path string, have pieces.Bitfield, writing bool, seq int64, durable bool) error {
-	t.resumeMu.Lock()
-	defer t.resumeMu.Unlock()
-	if seq <= t.resumeWritten {
+	t.res.mu.Lock()
+	defer t.res.mu.Unlock()
+	if seq <= t.res.written {
 		return nil
 	}
-	t.resumeWritten = seq
+	t.res.written = seq
 	if durable {
 		if err := c.storage.Sync(); err != nil {
 			t.log.Warn("Sync failed", "err", err)

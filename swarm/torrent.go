@@ -96,18 +96,11 @@ type torrent struct {
 	seedStamps     []pieces.FileStamp
 	lastStampCheck time.Time
 	completed      bool
-	resumeDirt     bool
 	checked        atomic.Int64 // pieces hashed by checks (tests assert resume skips them)
 	lastMove       time.Time
 	failed         map[int]bool // pieces that failed their hash and are not yet re-verified
 	peerIDs        map[pieces.Peer]peerIdent
-	saving         bool // a resume save runs in the background
 
-	resumeSeq     int64           // actor: saves started
-	journal       *pieces.Journal // actor: pieces verified since the last record (journal.go)
-	resumeMu      sync.Mutex      // serializes resume writes
-	resumeWritten int64           // guarded by resumeMu: newest save written
-	lastDurable   time.Time       // actor: when a save last synced the data
 	// verified is completed plus, when the torrent has them, BLAKE3 file
 	// digests checked, and no wanted piece lost to an edit (digest.go).
 	verified bool
@@ -117,7 +110,8 @@ type torrent struct {
 	digestsOK bool
 
 	choker choker
-	src    sources // trackers and the DHT (announce.go)
+	src    sources     // trackers and the DHT (announce.go)
+	res    resumeState // the resume record and journal (resume.go)
 
 	downloaded, uploaded, wasted atomic.Int64
 	downRate, upRate             meter

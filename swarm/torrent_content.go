@@ -148,7 +148,7 @@ func (t *torrent) adopt(o opened) {
 		t.seedStamps = o.stamps // what withdrawChangedFiles compares against
 	}
 	t.updateState()
-	t.resumeDirt = true
+	t.res.dirty = true
 	if !t.completed {
 		// A record before the first write: a crash before the first
 		// periodic save then resumes instead of finding files it did not

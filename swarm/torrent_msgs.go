@@ -284,7 +284,7 @@ func (t *torrent) handleHashed(r hashResult) {
 	c.setHave(i)
 	t.journalAdd(i) // its blocks were written before it was hashed
 	t.guardFilesOf(c, i)
-	t.resumeDirt = true
+	t.res.dirty = true
 	t.creditVerified(senders)
 	for _, p := range t.peers {
 		p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })

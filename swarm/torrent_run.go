@@ -73,7 +73,7 @@ func (t *torrent) run() {
 			// Each tick while pieces complete (saves never overlap): a
 			// kill -9 then costs at most the pieces verified since, plus
 			// those in flight.
-			if t.resumeDirt {
+			if t.res.dirty {
 				t.saveResumeAsync()
 			}
 		case <-rechoke.C:
