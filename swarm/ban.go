@@ -8,6 +8,13 @@ import (
 	"github.com/shoal-bt/shoal/pieces"
 )
 
+// bans is the torrent's record of bad peers, owned by its goroutine.
+type bans struct {
+	addrs map[netip.AddrPort]BannedPeer // refused, and why
+	ids   map[[20]byte]bool             // peer ids of banned peers: refused from any address
+	blame map[netip.AddrPort]*blameRec  // what each address did to pieces
+}
+
 // blameRec is what one peer address did to pieces, to spot corrupters.
 type blameRec struct {
 	good, bad int
@@ -97,10 +104,10 @@ func (t *torrent) creditVerified(senders []pieces.Peer) {
 }
 
 func (t *torrent) blameOf(a netip.AddrPort) *blameRec {
-	b := t.blame[a]
+	b := t.bans.blame[a]
 	if b == nil {
 		b = &blameRec{}
-		t.blame[a] = b
+		t.bans.blame[a] = b
 	}
 	return b
 }
@@ -116,7 +123,7 @@ func (t *torrent) suspect(a netip.AddrPort, b *blameRec) {
 // trust says how far requests to p may spread: on probation, one piece;
 // idle (a suspect while trusted peers can fetch instead), none.
 func (t *torrent) trust(p *peer) (probation, idle bool) {
-	b := t.blame[p.nc.addr]
+	b := t.bans.blame[p.nc.addr]
 	if b == nil {
 		return true, false
 	}
@@ -134,7 +141,7 @@ func (t *torrent) othersTrusted(p *peer) bool {
 		if o == p || o.peerChoking {
 			continue
 		}
-		if b := t.blame[o.nc.addr]; b != nil && b.good > 0 && b.suspectSince.IsZero() {
+		if b := t.bans.blame[o.nc.addr]; b != nil && b.good > 0 && b.suspectSince.IsZero() {
 			return true
 		}
 	}
@@ -147,13 +154,13 @@ type peerIdent struct {
 }
 
 func (t *torrent) ban(who peerIdent, reason string) {
-	if _, ok := t.banned[who.addr]; ok {
+	if _, ok := t.bans.addrs[who.addr]; ok {
 		return
 	}
 	t.log.Warn("Peer banned", "addr", who.addr.String(), "reason", reason)
-	t.banned[who.addr] = BannedPeer{Addr: who.addr.String(), Reason: reason, At: time.Now()}
-	t.bannedID[who.peerID] = true
-	if b := t.blame[who.addr]; b != nil {
+	t.bans.addrs[who.addr] = BannedPeer{Addr: who.addr.String(), Reason: reason, At: time.Now()}
+	t.bans.ids[who.peerID] = true
+	if b := t.bans.blame[who.addr]; b != nil {
 		b.sums = nil
 	}
 	t.dropPoisoned(who)

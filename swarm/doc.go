@@ -34,7 +34,7 @@
 //	  kicks, found, trackRes, wakeDHT)                            DHT loop send on found, trackRes
 //	picker filePrio meta opening failed       the loop           Snapshot
 //	peers nextPeer peerIDs known dialing      the loop           Snapshot
-//	  banned bannedID blame totals
+//	  totals bans
 //	choker downRate upRate running            the loop           -
 //	seedStamps lastStampCheck                 the loop           -
 //	res (resumeState: dirty, saving, seq,     the loop           -

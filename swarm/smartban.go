@@ -75,7 +75,7 @@ func (t *torrent) smartBan() {
 		piece int
 	}
 	var guilty []verdict
-	for a, b := range t.blame {
+	for a, b := range t.bans.blame {
 		if len(b.sums) == 0 {
 			continue
 		}

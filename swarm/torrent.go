@@ -82,9 +82,6 @@ type torrent struct {
 	nextPeer pieces.Peer
 	known    map[netip.AddrPort]*knownPeer
 	dialing  int
-	banned   map[netip.AddrPort]BannedPeer
-	bannedID map[[20]byte]bool
-	blame    map[netip.AddrPort]*blameRec
 	totals   map[netip.AddrPort]*peerTotal
 
 	state    State
@@ -112,6 +109,7 @@ type torrent struct {
 	choker choker
 	src    sources     // trackers and the DHT (announce.go)
 	res    resumeState // the resume record and journal (resume.go)
+	bans   bans        // bans and the blame behind them (ban.go)
 
 	downloaded, uploaded, wasted atomic.Int64
 	downRate, upRate             meter
@@ -180,16 +178,15 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		events:   make(chan peerEvent, 256),
 		peers:    make(map[pieces.Peer]*peer),
 		known:    make(map[netip.AddrPort]*knownPeer),
-		banned:   make(map[netip.AddrPort]BannedPeer),
-		bannedID: make(map[[20]byte]bool),
-		blame:    make(map[netip.AddrPort]*blameRec),
 		totals:   make(map[netip.AddrPort]*peerTotal),
 		failed:   make(map[int]bool),
 		peerIDs:  make(map[pieces.Peer]peerIdent),
 		done:     make(chan struct{}),
 		paused:   opts.Paused,
 		lastMove: time.Now(),
-		choker:   choker{slots: s.cfg.UploadSlots, pick: rand.IntN},
+		bans: bans{addrs: make(map[netip.AddrPort]BannedPeer), ids: make(map[[20]byte]bool),
+			blame: make(map[netip.AddrPort]*blameRec)},
+		choker: choker{slots: s.cfg.UploadSlots, pick: rand.IntN},
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.src = sources{found: make(chan foundPeers, 16), trackRes: make(chan trackerUpdate, 16),

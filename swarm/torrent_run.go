@@ -198,7 +198,7 @@ func (t *torrent) dial() {
 		if k.connected || k.dialing || now.Before(k.nextTry) {
 			continue
 		}
-		if _, bad := t.banned[a]; bad {
+		if _, bad := t.bans.addrs[a]; bad {
 			continue
 		}
 		k.dialing = true
@@ -251,7 +251,7 @@ func (t *torrent) dialDone(a netip.AddrPort, err error) {
 
 func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	if !t.running || t.paused || t.err != nil || len(t.peers) >= t.s.cfg.MaxPeersPerTorrent ||
-		t.bannedID[nc.peerID] || t.isBanned(nc.addr) {
+		t.bans.ids[nc.peerID] || t.isBanned(nc.addr) {
 		nc.raw.Close()
 		return
 	}
@@ -399,7 +399,7 @@ func (t *torrent) request(p *peer) {
 		// liar then wastes that piece before it fails with the liar as
 		// its only sender and gets it banned, not a whole pipeline.
 		target = min(target, perPiece)
-	} else if b := t.blame[p.nc.addr]; b != nil {
+	} else if b := t.bans.blame[p.nc.addr]; b != nil {
 		// Slow start: a piece more per piece it sent that verified, so a
 		// peer that turns liar wastes about what it gave, while an honest
 		// one reaches its full depth after a few pieces.
@@ -439,6 +439,6 @@ func (t *torrent) cancelRequest(pr pieces.Peer, b pieces.Block) {
 }
 
 func (t *torrent) isBanned(a netip.AddrPort) bool {
-	_, ok := t.banned[a]
+	_, ok := t.bans.addrs[a]
 	return ok
 }

@@ -99,7 +99,7 @@ func (t *torrent) publishSnapshot() {
 		ts.Peers = append(ts.Peers, t.peerSnapshot(p, c))
 	}
 	slices.SortFunc(ts.Peers, func(a, b PeerSnapshot) int { return cmp.Compare(a.Addr, b.Addr) })
-	for _, b := range t.banned {
+	for _, b := range t.bans.addrs {
 		ts.Banned = append(ts.Banned, b)
 	}
 	slices.SortFunc(ts.Banned, func(a, b BannedPeer) int { return a.At.Compare(b.At) })
@@ -109,7 +109,7 @@ func (t *torrent) publishSnapshot() {
 			pt.Downloaded += tot.live.downloaded.Load()
 			pt.Uploaded += tot.live.uploaded.Load()
 		}
-		_, pt.Banned = t.banned[a]
+		_, pt.Banned = t.bans.addrs[a]
 		ts.PeerTotals = append(ts.PeerTotals, pt)
 	}
 	slices.SortFunc(ts.PeerTotals, func(a, b PeerTotal) int { return cmp.Compare(a.Addr, b.Addr) })
