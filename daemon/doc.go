@@ -13,6 +13,7 @@
 //	ids, byID, next               Daemon.mu                      Resolve, ID, List
 //	subs (event subscribers)      Daemon.subsMu; Run sends       Subscribe; a full subscriber misses events
 //	Unix socket, --rpc listener   cmd/shoal (runDaemon)          Serve(ctx, ln, handler) until ctx ends
+//	watch folder's files          Watch's goroutine (watch.go)   renamed .added/.invalid once handled
 //
 // # Control API
 //

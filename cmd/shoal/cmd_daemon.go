@@ -91,6 +91,11 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 	if err != nil {
 		return err
 	}
+	if fc.WatchDir != "" {
+		if err := os.MkdirAll(fc.WatchDir, 0o755); err != nil {
+			return usageErrorf("watch_dir under [daemon] in the config: %w", err)
+		}
+	}
 	rpcAddr := df.rpc
 	if rpcAddr == "" {
 		rpcAddr = fc.RPC
@@ -120,6 +125,9 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		}
 		var g errgroup.Group
 		g.Go(func() error { d.Run(ctx); return nil })
+		if fc.WatchDir != "" {
+			g.Go(func() error { return d.Watch(ctx, fc.WatchDir, 0) })
+		}
 		g.Go(func() error { return daemon.Serve(ctx, ln, localHandler(d)) })
 		rpcNote := ""
 		if rpcLn != nil {

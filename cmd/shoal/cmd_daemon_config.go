@@ -28,6 +28,9 @@ type daemonFileConfig struct {
 	// TransmissionWeb is a folder with Transmission's web UI (Debian:
 	// /usr/share/transmission/web), served at /transmission/web/.
 	TransmissionWeb string `toml:"transmission_web"`
+	// WatchDir is a folder whose .torrent and .magnet files are added
+	// (and renamed .added, or .invalid).
+	WatchDir string `toml:"watch_dir"`
 }
 
 // hashPassword reads a password (one line of stdin) and prints its bcrypt

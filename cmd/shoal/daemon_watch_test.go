@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/shoal-bt/shoal/daemon"
+)
+
+// watch_dir in the config: a .torrent dropped there is added by a real
+// daemon and renamed .added.
+func TestDaemon_WatchDirFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dropped")
+	writeTree(t, data, map[string]int{"a.bin": 40_000})
+	torrent := filepath.Join(dir, "dropped.torrent")
+	if code, _, errs := shoalRun(t, "create", data, "-o", torrent); code != 0 {
+		t.Fatalf("create: %d %s", code, errs)
+	}
+	watch := filepath.Join(dir, "watch")
+	cfg := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfg, []byte("[daemon]\nwatch_dir = \""+watch+"\"\n"), 0o644)
+	t.Setenv("SHOAL_CONFIG", cfg)
+	d := startDaemon(t, t.TempDir())
+	b, _ := os.ReadFile(torrent)
+	dropped := filepath.Join(watch, "dropped.torrent")
+	os.WriteFile(dropped, b, 0o644)
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(dropped, old, old)
+	d.waitRow(t, 1, "added from the watch folder", 30*time.Second, func(r daemon.Row) bool { return r.Name == "dropped" })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(dropped + ".added"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not renamed .added", dropped)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
