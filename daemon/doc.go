@@ -29,6 +29,7 @@
 //	POST /v1/torrents/{id}/set       SetRequest → Added
 //	GET  /v1/snapshot                swarm.Snapshot (Cause fields empty)
 //	GET  /v1/events                  swarm.Event per line, until the client goes
+//	GET  /metrics                    Prometheus text (metrics.go); cmd/shoal mounts it
 //
 // {id} is a torrent's number (stable while the daemon runs, never reused)
 // or a prefix of its infohash; an id of digits only is a number. Errors are

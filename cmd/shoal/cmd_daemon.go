@@ -145,7 +145,7 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 	return err
 }
 
-// localHandler serves the control socket: the API, and the web UI at / for
+// localHandler serves the control socket: the API, /metrics, and the web UI at / for
 // a browser that reaches the socket through a forward (ssh -L PORT:SOCKET).
 func localHandler(d *daemon.Daemon) http.Handler {
 	mux := http.NewServeMux()
@@ -153,6 +153,7 @@ func localHandler(d *daemon.Daemon) http.Handler {
 	mux.Handle("GET /{$}", webui.Handler())
 	mux.Handle("GET /app.js", webui.Handler())
 	mux.Handle("GET /app.css", webui.Handler())
+	mux.Handle("GET /metrics", d.MetricsHandler())
 	mux.Handle("/", d.Handler(daemon.Local)) // its JSON 404 for anything else
 	return mux
 }

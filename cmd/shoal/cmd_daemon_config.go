@@ -50,7 +50,7 @@ func hashPassword(a *app, in *bufio.Reader) error {
 }
 
 // rpcListener binds --rpc and builds its handler: the control API for
-// remote clients, Transmission's RPC and shoal's web UI at /, behind
+// remote clients, Transmission's RPC, /metrics and shoal's web UI at /, behind
 // daemon.Guard.
 func rpcListener(a *app, d *daemon.Daemon, addr string, fc daemonFileConfig) (net.Listener, http.Handler, error) {
 	ln, err := net.Listen("tcp", addr)
@@ -70,6 +70,7 @@ func rpcListener(a *app, d *daemon.Daemon, addr string, fc daemonFileConfig) (ne
 		return nil, nil, err
 	}
 	th.Register(mux)
+	mux.Handle("GET /metrics", d.MetricsHandler())
 	mux.Handle("/", webui.Handler())
 	auth := daemon.HTTPAuth{User: fc.RPCUser, PasswordHash: fc.RPCPasswordHash, Token: fc.RPCToken, Hosts: fc.RPCHosts}
 	h, err := daemon.Guard(mux, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), auth)

@@ -139,7 +139,7 @@ func TestWebUI_OnTheSocket(t *testing.T) {
 	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", d.sock)
 	}}}
-	for path, want := range map[string]string{"/": "<title>shoal</title>", "/app.js": "function poll", "/v1/torrents": "[]", "/nope": `"not-found"`} {
+	for path, want := range map[string]string{"/": "<title>shoal</title>", "/app.js": "function poll", "/v1/torrents": "[]", "/metrics": "shoal_torrents{state=\"seeding\"} 0", "/nope": `"not-found"`} {
 		resp, err := c.Get("http://shoal" + path)
 		if err != nil {
 			t.Fatal(err)
