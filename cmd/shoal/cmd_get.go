@@ -67,6 +67,9 @@ Existing files that differ from the torrent are never overwritten without
 				stop := reportChecking(a, &sf, s, add)
 				ih, err := lib.add(ctx, a, s, add)
 				stop()
+				if ed := (*existingDataError)(nil); errors.As(err, &ed) {
+					ed.dir = add.Dir
+				}
 				if err != nil {
 					return err
 				}

@@ -241,7 +241,7 @@ func reachableAddr(ap netip.AddrPort) string {
 func addError(err error) error {
 	switch {
 	case errors.Is(err, swarm.ErrExistingData):
-		return withCode(exitConflict, existingDataError{err})
+		return withCode(exitConflict, &existingDataError{err: err})
 	case errors.Is(err, pieces.ErrUnsafePath), errors.Is(err, pieces.ErrBadTorrent):
 		return usageErrorf("%w", err)
 	}
@@ -251,12 +251,21 @@ func addError(err error) error {
 // existingDataError says once what the engine's ErrExistingData says with
 // its package's prefix and a hint of its own ("PATH: swarm: existing files
 // differ from the torrent (use force to overwrite)"), and what to do.
-type existingDataError struct{ err error }
-
-func (e existingDataError) Error() string {
-	msg := strings.TrimSuffix(e.err.Error(), " (use force to overwrite)")
-	msg = strings.Replace(msg, "swarm: existing files differ", "existing file differs", 1)
-	return msg + "; pass --force to overwrite it, or -o to download elsewhere"
+type existingDataError struct {
+	err error
+	dir string // the download folder, when known: the path is then given whole
 }
 
-func (e existingDataError) Unwrap() error { return e.err }
+func (e *existingDataError) Error() string {
+	msg := strings.TrimSuffix(e.err.Error(), " (use force to overwrite)")
+	path, rest, ok := strings.Cut(msg, ": swarm: existing files differ")
+	if !ok {
+		return msg + "; pass --force to overwrite it, or -o to download elsewhere"
+	}
+	if e.dir != "" {
+		path = filepath.Join(e.dir, filepath.FromSlash(path))
+	}
+	return path + ": existing file differs" + rest + "; pass --force to overwrite it, or -o to download elsewhere"
+}
+
+func (e *existingDataError) Unwrap() error { return e.err }

@@ -42,7 +42,7 @@ func TestMessages_SaidOnce(t *testing.T) {
 		{"missing torrent", []string{"info", missing}, exitNotFound,
 			"shoal: " + missing + ": no such file (want a .torrent file or a magnet: link)"},
 		{"existing file", append([]string{"get", tor, "-o", out}, get...), exitConflict,
-			"shoal: dataset/a.bin: existing file differs from the torrent; pass --force to overwrite it, or -o to download elsewhere"},
+			"shoal: " + filepath.Join(out, "dataset", "a.bin") + ": existing file differs from the torrent; pass --force to overwrite it, or -o to download elsewhere"},
 		{"output exists", []string{"create", data, "-o", tor}, exitConflict,
 			"shoal: " + tor + " exists; pass --force to overwrite it or -o to write elsewhere"},
 		{"bad limit", append([]string{"get", tor, "--down-limit", "fast"}, get...), exitUsage,
