@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,13 +126,13 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 			}
 		}
 		if errMsg != "" && t.State != swarm.StateError && time.Since(errPending) > 3*time.Second {
-			return true, fmt.Errorf("%s: %s", t.Name, errMsg)
+			return true, torrentError(t.Name, errMsg)
 		}
 		if t.State == swarm.StateError {
 			if t.Cause != nil {
 				return true, addError(t.Cause)
 			}
-			return true, fmt.Errorf("%s: %s", t.Name, t.Err)
+			return true, torrentError(t.Name, t.Err)
 		}
 		// The snapshot lags the event, and the engine clears its stall
 		// to retry every few seconds: only progress proves there is space.
@@ -199,4 +200,13 @@ func reportChecking(a *app, sf *sessionFlags, s *swarm.Session, add swarm.AddOpt
 		}
 	}()
 	return func() { close(quit); <-done }
+}
+
+// torrentError is the engine's error text for a torrent, with its name in
+// front unless the text names it already ("dataset: create dataset: ...").
+func torrentError(name, msg string) error {
+	if name == "" || strings.Contains(msg, name) {
+		return errors.New(msg)
+	}
+	return fmt.Errorf("%s: %s", name, msg)
 }
