@@ -60,3 +60,15 @@ func TestMessages_SaidOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestTorrentError_NameOnce(t *testing.T) {
+	for _, tt := range []struct{ name, msg, want string }{
+		{"dataset", "create dataset: mkdirat dataset: file exists", "create dataset: mkdirat dataset: file exists"},
+		{"dataset", "blake3 mismatch: a.bin", "dataset: blake3 mismatch: a.bin"},
+		{"", "no space", "no space"},
+	} {
+		if got := torrentError(tt.name, tt.msg).Error(); got != tt.want {
+			t.Errorf("torrentError(%q, %q) = %q, want %q", tt.name, tt.msg, got, tt.want)
+		}
+	}
+}
