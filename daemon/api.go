@@ -98,7 +98,8 @@ func (d *Daemon) answer(ih swarm.InfoHash, err error) (any, error) {
 
 // Status describes the daemon.
 func (d *Daemon) Status() Status {
-	st := Status{PID: os.Getpid(), Started: d.started, ListenAddr: d.s.Addr().String(), StateDir: d.lib.Dir}
+	st := Status{PID: os.Getpid(), Started: d.started, ListenAddr: d.s.Addr().String(), StateDir: d.lib.Dir,
+		Blocked: d.blockedTotal()}
 	if snap := d.s.Snapshot(); snap != nil {
 		st.Torrents, st.DownBps, st.UpBps = len(snap.Torrents), snap.DownBps, snap.UpBps
 	}

@@ -48,6 +48,8 @@ type Daemon struct {
 	subsMu sync.Mutex
 	subs   map[chan swarm.Event]struct{}
 
+	block blocker // the IP blocklist, when one is loaded (blocklist.go)
+
 	started time.Time
 }
 

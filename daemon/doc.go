@@ -14,6 +14,7 @@
 //	subs (event subscribers)      Daemon.subsMu; Run sends       Subscribe; a full subscriber misses events
 //	Unix socket, --rpc listener   cmd/shoal (runDaemon)          Serve(ctx, ln, handler) until ctx ends
 //	watch folder's files          Watch's goroutine (watch.go)   renamed .added/.invalid once handled
+//	IP blocklist (blocker)        LoadBlocklist swaps it whole   the session's PeerFilter reads it (atomic)
 //
 // # Control API
 //

@@ -34,6 +34,7 @@ var (
 	mPeers    = prometheus.NewDesc("shoal_peers", "Connected peers.", nil, nil)
 	mKnown    = prometheus.NewDesc("shoal_peers_known", "Peer addresses known and not connected.", nil, nil)
 	mBanned   = prometheus.NewDesc("shoal_peers_banned", "Peers banned (bad data, protocol abuse), over all torrents.", nil, nil)
+	mBlocked  = prometheus.NewDesc("shoal_peers_blocked_total", "Connections the IP blocklist refused: dials not made, accepts closed.", nil, nil)
 	mTorrents = prometheus.NewDesc("shoal_torrents", "Torrents by state.", []string{"state"}, nil)
 	mDHT      = prometheus.NewDesc("shoal_dht_nodes", "Nodes in the DHT routing table.", nil, nil)
 
@@ -91,6 +92,7 @@ func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(mPeers, float64(peers))
 	gauge(mKnown, float64(known))
 	gauge(mBanned, float64(banned))
+	counter(mBlocked, float64(c.d.blockedTotal()))
 	gauge(mDHT, float64(snap.DHT.Nodes))
 	for _, s := range allStates {
 		gauge(mTorrents, float64(byState[s]), s.String())

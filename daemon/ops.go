@@ -274,7 +274,8 @@ func (d *Daemon) Detail(ctx context.Context, ih swarm.InfoHash) (Detail, error) 
 		if t := d.snapshotOf(ih); t != nil {
 			tc := *t
 			tc.Cause = nil // an error value does not travel; Err says it
-			return Detail{ID: d.idOf(ih), InfoHash: hexOf(ih), State: t.State.String(), Torrent: tc}, nil
+			return Detail{ID: d.idOf(ih), InfoHash: hexOf(ih), State: t.State.String(), Torrent: tc,
+				Blocked: d.block.blockedOf(ih)}, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return Detail{}, errorf(KindNotFound, "%x is not in the engine's snapshot", ih[:4])
@@ -322,6 +323,7 @@ func (d *Daemon) Remove(ih swarm.InfoHash, deleteData bool) error {
 	d.mu.Lock()
 	delete(d.ids, ih) // its number is not given to another torrent
 	d.mu.Unlock()
+	d.block.forget(ih)
 	d.remembered(d.lib.Forget(ih))
 	return nil
 }

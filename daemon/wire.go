@@ -63,6 +63,9 @@ type Detail struct {
 	InfoHash string                `json:"infohash"`
 	State    string                `json:"state"`
 	Torrent  swarm.TorrentSnapshot `json:"torrent"`
+	// Blocked counts the distinct addresses of this torrent's peers that
+	// the IP blocklist kept it from dialling.
+	Blocked int `json:"blocked"`
 }
 
 // SetRequest changes a torrent's settings; nil fields stay as they are.
@@ -93,6 +96,9 @@ type Status struct {
 	DownBps    int64     `json:"down_bps"`
 	UpBps      int64     `json:"up_bps"`
 	StateDir   string    `json:"state_dir"`
+	// Blocked counts connections the IP blocklist refused (dials not
+	// made, accepts closed) since the daemon started.
+	Blocked int64 `json:"blocked"`
 }
 
 func rowOf(id int, t *swarm.TorrentSnapshot) Row {

@@ -28,6 +28,9 @@ var (
 )
 
 func (s *Session) dialPeer(ctx context.Context, a netip.AddrPort, ih InfoHash) (*newConn, error) {
+	if s.peerRefused(ih, a.Addr()) {
+		return nil, ErrPeerRefused
+	}
 	var tries []bool // encrypt?
 	switch s.cfg.Encryption {
 	case EncryptionOff:

@@ -138,6 +138,7 @@ type Session struct {
 
 	hashWorkers int
 	hooks       testHooks
+	peerFilter  atomic.Pointer[PeerFilter] // see peerfilter.go
 }
 
 // testHooks let tests build misbehaving peers; zero in production.
@@ -366,6 +367,10 @@ func (s *Session) acceptLoop(ctx context.Context) {
 }
 
 func (s *Session) handleIncoming(ctx context.Context, c net.Conn) {
+	if ra, ok := c.RemoteAddr().(*net.TCPAddr); ok && s.peerRefused(InfoHash{}, ra.AddrPort().Addr()) {
+		c.Close()
+		return
+	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	conn, h, enc, err := s.acceptHandshake(c)
 	if err != nil {

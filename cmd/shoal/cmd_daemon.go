@@ -106,6 +106,12 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		if err != nil {
 			return err
 		}
+		if fc.Blocklist != "" {
+			// Before Restore, so no torrent dials a blocked peer.
+			if err := d.LoadBlocklist(fc.Blocklist); err != nil {
+				return usageErrorf("blocklist under [daemon] in the config: %w", err)
+			}
+		}
 		var (
 			rpcLn net.Listener
 			rpcH  http.Handler
@@ -127,6 +133,9 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		g.Go(func() error { d.Run(ctx); return nil })
 		if fc.WatchDir != "" {
 			g.Go(func() error { return d.Watch(ctx, fc.WatchDir, 0) })
+		}
+		if fc.Blocklist != "" {
+			g.Go(func() error { d.WatchBlocklist(ctx, fc.Blocklist, 0); return nil })
 		}
 		g.Go(func() error { return daemon.Serve(ctx, ln, localHandler(d)) })
 		rpcNote := ""

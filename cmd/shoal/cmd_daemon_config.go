@@ -31,6 +31,10 @@ type daemonFileConfig struct {
 	// WatchDir is a folder whose .torrent and .magnet files are added
 	// (and renamed .added, or .invalid).
 	WatchDir string `toml:"watch_dir"`
+	// Blocklist is a file of IP ranges (CIDR, FIRST-LAST or P2P
+	// plaintext) whose peers are never dialled or accepted; reloaded
+	// when it changes.
+	Blocklist string `toml:"blocklist"`
 }
 
 // hashPassword reads a password (one line of stdin) and prints its bcrypt

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,5 +40,19 @@ func TestDaemon_WatchDirFromConfig(t *testing.T) {
 			t.Fatalf("%s was not renamed .added", dropped)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A blocklist that cannot be read stops the daemon at start, exit 2,
+// naming the config key.
+func TestDaemon_BlocklistMissingIsUsageError(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.toml")
+	os.WriteFile(cfg, []byte("[daemon]\nblocklist = \""+filepath.Join(dir, "nope.txt")+"\"\n"), 0o644)
+	t.Setenv("SHOAL_CONFIG", cfg)
+	code, _, errs := shoalRun(t, "daemon", "--listen", "127.0.0.1:0", "--no-dht", "--state-dir", t.TempDir(),
+		"--socket", filepath.Join(shortTemp(t), "d.sock"), "--download-dir", t.TempDir())
+	if code != exitUsage || !strings.Contains(errs, "blocklist under [daemon]") {
+		t.Errorf("daemon with a missing blocklist: exit %d, %q; want %d naming the key", code, errs, exitUsage)
 	}
 }

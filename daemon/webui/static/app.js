@@ -148,7 +148,7 @@ async function refreshDetail() {
   $("d-error").hidden = !t.Err; $("d-error").textContent = t.Err || "";
   drawPieces(t);
   drawGraph(history.get(d.id) || []);
-  peersTable(t);
+  peersTable(t, d.blocked);
   filesTable(d.id, t);
   const tb = $("d-trackers"); tb.replaceChildren();
   for (const tr of t.Trackers || []) {
@@ -159,12 +159,12 @@ async function refreshDetail() {
   }
 }
 
-function peersTable(t) {
+function peersTable(t, blocked) {
   const tb = $("d-peers"); tb.replaceChildren();
   const peers = t.Peers || [];
   const banned = (t.Banned || []).length;
   $("d-peercount").textContent = peers.length + " connected, " + t.PeersKnown + " known" +
-    (banned ? ", " + banned + " banned" : "") + (t.Blocked ? ", " + t.Blocked + " blocked" : "");
+    (banned ? ", " + banned + " banned" : "") + (blocked ? ", " + blocked + " blocked by the blocklist" : "");
   const src = ["manual", "incoming", "tracker", "dht", "pex", "lsd"];
   for (const p of peers) {
     const flags = (p.Encrypted ? "E" : "") + (p.Incoming ? "I" : "") + (p.PeerChoking ? "" : "d") +
