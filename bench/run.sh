@@ -14,6 +14,6 @@ go run ./bench/benchrun -shoal bin/shoal -size "${BENCH_MIB:-1024}" -settle "${B
 echo
 echo "== real networks: Toxiproxy in front of every peer (bench/netbench)"
 go run ./bench/netbench -shoal bin/shoal -commit "$commit"
-for part in bench/tracker.sh bench/dht.sh; do
+for part in bench/tracker.sh bench/dht.sh bench/daemon.sh; do
   if [ -x "$part" ]; then echo; echo "== $part [commit $commit, settle 0s: right after the previous step]"; "$part"; fi
 done
