@@ -93,6 +93,9 @@ func (d *Daemon) Restore(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, e := range entries {
+		if ctx.Err() != nil {
+			return n, ctx.Err() // stopped while restoring: the rest stay in the library
+		}
 		add, err := e.Options()
 		var ih swarm.InfoHash
 		if err == nil {

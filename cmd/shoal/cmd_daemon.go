@@ -55,6 +55,9 @@ second one refuses to start and names the PID of the first.`,
 	}
 	sf.add(cmd, "dht-daemon")
 	fs := cmd.Flags()
+	for _, f := range []string{"no-tui", "json", "progress-every"} {
+		fs.MarkHidden(f) // the engine's flags that mean nothing to a daemon
+	}
 	fs.StringVar(&df.socket, "socket", "", "control socket (default: $SHOAL_SOCKET, else $XDG_RUNTIME_DIR/shoal/daemon.sock, else in the state dir)")
 	fs.StringVar(&df.downloadDir, "download-dir", "", "where torrents added without -o download (default: download_dir under [daemon] in the config, else ~/Downloads)")
 	fs.StringVar(&df.rpc, "rpc", "", "also serve HTTP control (the same API, and Transmission's RPC at /transmission/rpc) on HOST:PORT; "+

@@ -3,10 +3,13 @@ package main
 import (
 	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestDaemon_RPCListener(t *testing.T) {
@@ -37,5 +40,24 @@ func TestDaemon_RPCRefusesOpenNonLoopback(t *testing.T) {
 		"--socket", filepath.Join(shortTemp(t), "d.sock"), "--rpc", "0.0.0.0:0")
 	if code != exitUsage || !strings.Contains(errs, "needs credentials") || !strings.Contains(errs, "rpc_token") {
 		t.Errorf("--rpc 0.0.0.0:0 without credentials: exit %d, %q; want %d saying what to configure", code, errs, exitUsage)
+	}
+}
+
+func TestDaemon_HashPassword(t *testing.T) {
+	bin := shoalBinary(t)
+	cmd := exec.Command(bin, "daemon", "--hash-password")
+	cmd.Stdin = strings.NewReader("open sesame\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("daemon --hash-password: %v", err)
+	}
+	hash := strings.TrimSpace(string(out))
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("open sesame")) != nil {
+		t.Errorf("printed %q, which is no bcrypt hash of the password", hash)
+	}
+	cmd = exec.Command(bin, "daemon", "--hash-password")
+	cmd.Stdin = strings.NewReader("")
+	if err := cmd.Run(); err == nil || cmd.ProcessState.ExitCode() != exitUsage {
+		t.Errorf("an empty password: %v; want exit %d", err, exitUsage)
 	}
 }
