@@ -50,6 +50,9 @@ type Daemon struct {
 
 	block blocker // the IP blocklist, when one is loaded (blocklist.go)
 
+	setMu    sync.Mutex // guards settings and settings.json (goals_settings.go)
+	settings map[string]TorrentSettings
+
 	started time.Time
 }
 
@@ -74,11 +77,17 @@ func New(cfg Config) (*Daemon, error) {
 	if len(cfg.AllowedDirs) == 0 && cfg.DownloadDir != "" {
 		cfg.AllowedDirs = []string{cfg.DownloadDir}
 	}
-	return &Daemon{
+	d := &Daemon{
 		cfg: cfg, s: cfg.Session, lib: cfg.Library, log: cfg.Logger.With("component", "daemon"),
 		ids: make(map[swarm.InfoHash]int), byID: make(map[int]swarm.InfoHash), next: 1,
 		subs: make(map[chan swarm.Event]struct{}), started: time.Now(),
-	}, nil
+	}
+	settings, err := d.loadSettings()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrLibraryDamaged, err)
+	}
+	d.settings = settings
+	return d, nil
 }
 
 // Restore adds every torrent of the library to the session, as it was

@@ -15,6 +15,8 @@
 //	Unix socket, --rpc listener   cmd/shoal (runDaemon)          Serve(ctx, ln, handler) until ctx ends
 //	watch folder's files          Watch's goroutine (watch.go)   renamed .added/.invalid once handled
 //	IP blocklist (blocker)        LoadBlocklist swaps it whole   the session's PeerFilter reads it (atomic)
+//	settings.json (goals, labels, Daemon.setMu; RunGoals writes  settingsOf, editSettings
+//	  totals of earlier runs)     totals, Set/Add the rest
 //
 // # Control API
 //

@@ -33,6 +33,10 @@ const (
 
 // Add adds a torrent and remembers it in the library.
 func (d *Daemon) Add(ctx context.Context, req AddRequest, trust Trust) (Added, error) {
+	labels, err := CleanLabels(req.Labels)
+	if err != nil {
+		return Added{}, err
+	}
 	add, err := d.source(ctx, req, trust)
 	if err != nil {
 		return Added{}, err
@@ -52,6 +56,9 @@ func (d *Daemon) Add(ctx context.Context, req AddRequest, trust Trust) (Added, e
 		return Added{}, asError(err)
 	}
 	id := d.idOf(ih)
+	if len(labels) > 0 {
+		d.remembered(d.editSettings(hexOf(ih), func(s *TorrentSettings) { s.Labels = labels }))
+	}
 	if err := d.lib.Remember(add); err != nil {
 		d.log.Warn("Could not remember a torrent in the library", "err", err)
 	}
@@ -260,7 +267,9 @@ func (d *Daemon) List() []Row {
 	rows := make([]Row, 0, len(snap.Torrents))
 	for i := range snap.Torrents {
 		t := &snap.Torrents[i]
-		rows = append(rows, rowOf(d.idOf(t.InfoHash), t))
+		r := rowOf(d.idOf(t.InfoHash), t)
+		r.Labels = d.settingsOf(r.InfoHash).Labels
+		rows = append(rows, r)
 	}
 	slices.SortFunc(rows, func(a, b Row) int { return cmp.Compare(a.ID, b.ID) })
 	return rows
@@ -275,7 +284,7 @@ func (d *Daemon) Detail(ctx context.Context, ih swarm.InfoHash) (Detail, error) 
 			tc := *t
 			tc.Cause = nil // an error value does not travel; Err says it
 			return Detail{ID: d.idOf(ih), InfoHash: hexOf(ih), State: t.State.String(), Torrent: tc,
-				Blocked: d.block.blockedOf(ih)}, nil
+				Blocked: d.block.blockedOf(ih), Settings: d.settingsOf(hexOf(ih))}, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return Detail{}, errorf(KindNotFound, "%x is not in the engine's snapshot", ih[:4])
@@ -324,6 +333,7 @@ func (d *Daemon) Remove(ih swarm.InfoHash, deleteData bool) error {
 	delete(d.ids, ih) // its number is not given to another torrent
 	d.mu.Unlock()
 	d.block.forget(ih)
+	d.forgetSettings(ih)
 	d.remembered(d.lib.Forget(ih))
 	return nil
 }
@@ -359,6 +369,9 @@ func (d *Daemon) Verify(ctx context.Context, ih swarm.InfoHash) error {
 
 // Set changes a torrent's file priorities (and, one day, its limits).
 func (d *Daemon) Set(ih swarm.InfoHash, req SetRequest) error {
+	if err := d.setGoalsAndLabels(ih, req); err != nil {
+		return err
+	}
 	if req.DownLimitBps != nil || req.UpLimitBps != nil {
 		return errorf(KindBadRequest, "per-torrent speed limits are not supported by the engine yet; start the daemon with --down-limit/--up-limit")
 	}

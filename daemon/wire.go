@@ -15,10 +15,11 @@ import (
 // .torrent, or the path of a .torrent file the daemon can read) or
 // Metainfo (the .torrent's bytes).
 type AddRequest struct {
-	Source   string `json:"source,omitempty"`
-	Metainfo []byte `json:"metainfo,omitempty"` // base64 in JSON
-	Dir      string `json:"dir,omitempty"`      // absolute; "" means the daemon's download dir
-	Paused   bool   `json:"paused,omitempty"`
+	Source   string   `json:"source,omitempty"`
+	Metainfo []byte   `json:"metainfo,omitempty"` // base64 in JSON
+	Dir      string   `json:"dir,omitempty"`      // absolute; "" means the daemon's download dir
+	Paused   bool     `json:"paused,omitempty"`
+	Labels   []string `json:"labels,omitempty"` // free-form tags, shown and filtered on
 	// Trusted says the data in Dir was just hashed into Metainfo (shoal
 	// seed --daemon), so no piece needs checking. Only honoured from the
 	// Unix socket.
@@ -34,26 +35,27 @@ type Added struct {
 
 // Row is one torrent in a list.
 type Row struct {
-	ID          int     `json:"id"`
-	InfoHash    string  `json:"infohash"`
-	Name        string  `json:"name"`
-	State       string  `json:"state"`
-	Progress    float64 `json:"progress"` // 0 to 1 of the wanted bytes
-	SizeBytes   int64   `json:"size_bytes"`
-	WantedBytes int64   `json:"wanted_bytes"`
-	DoneBytes   int64   `json:"done_bytes"`
-	Verified    bool    `json:"verified"`
-	DownBps     int64   `json:"down_bps"`
-	UpBps       int64   `json:"up_bps"`
-	Peers       int     `json:"peers"`
-	Seeds       int     `json:"seeds"`
-	ETASeconds  int64   `json:"eta_seconds"` // -1 when unknown
-	Uploaded    int64   `json:"uploaded_bytes"`
-	Downloaded  int64   `json:"downloaded_bytes"`
-	Ratio       float64 `json:"ratio"`
-	Dir         string  `json:"dir"`
-	Error       string  `json:"error,omitempty"`
-	Stalled     string  `json:"stalled,omitempty"`
+	ID          int      `json:"id"`
+	InfoHash    string   `json:"infohash"`
+	Name        string   `json:"name"`
+	State       string   `json:"state"`
+	Progress    float64  `json:"progress"` // 0 to 1 of the wanted bytes
+	SizeBytes   int64    `json:"size_bytes"`
+	WantedBytes int64    `json:"wanted_bytes"`
+	DoneBytes   int64    `json:"done_bytes"`
+	Verified    bool     `json:"verified"`
+	DownBps     int64    `json:"down_bps"`
+	UpBps       int64    `json:"up_bps"`
+	Peers       int      `json:"peers"`
+	Seeds       int      `json:"seeds"`
+	ETASeconds  int64    `json:"eta_seconds"` // -1 when unknown
+	Uploaded    int64    `json:"uploaded_bytes"`
+	Downloaded  int64    `json:"downloaded_bytes"`
+	Ratio       float64  `json:"ratio"`
+	Dir         string   `json:"dir"`
+	Error       string   `json:"error,omitempty"`
+	Stalled     string   `json:"stalled,omitempty"`
+	Labels      []string `json:"labels,omitempty"`
 }
 
 // Detail is one torrent in full: the engine's snapshot of it, with its
@@ -66,6 +68,9 @@ type Detail struct {
 	// Blocked counts the distinct addresses of this torrent's peers that
 	// the IP blocklist kept it from dialling.
 	Blocked int `json:"blocked"`
+	// Settings are the torrent's own goals and labels, and its totals
+	// from earlier runs.
+	Settings TorrentSettings `json:"settings"`
 }
 
 // SetRequest changes a torrent's settings; nil fields stay as they are.
@@ -73,6 +78,11 @@ type SetRequest struct {
 	DownLimitBps *int64         `json:"down_limit_bps,omitempty"` // 0 = unlimited
 	UpLimitBps   *int64         `json:"up_limit_bps,omitempty"`
 	Files        []FilePriority `json:"files,omitempty"`
+	// SeedRatio and SeedTimeSeconds set the torrent's seeding goals: 0
+	// follows the global ones, below 0 means none, above 0 is the limit.
+	SeedRatio       *float64  `json:"seed_ratio,omitempty"`
+	SeedTimeSeconds *int64    `json:"seed_time_seconds,omitempty"`
+	Labels          *[]string `json:"labels,omitempty"` // replaces the labels; [] clears them
 }
 
 // FilePriority sets one file's priority: "skip", "normal" or "high".

@@ -99,6 +99,10 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 			return usageErrorf("watch_dir under [daemon] in the config: %w", err)
 		}
 	}
+	goals, err := fc.goals()
+	if err != nil {
+		return err
+	}
 	rpcAddr := df.rpc
 	if rpcAddr == "" {
 		rpcAddr = fc.RPC
@@ -134,6 +138,7 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		}
 		var g errgroup.Group
 		g.Go(func() error { d.Run(ctx); return nil })
+		g.Go(func() error { d.RunGoals(ctx, goals); return nil })
 		if fc.WatchDir != "" {
 			g.Go(func() error { return d.Watch(ctx, fc.WatchDir, 0) })
 		}

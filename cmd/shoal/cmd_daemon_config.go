@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -35,6 +36,36 @@ type daemonFileConfig struct {
 	// plaintext) whose peers are never dialled or accepted; reloaded
 	// when it changes.
 	Blocklist string `toml:"blocklist"`
+	// Seeding goals, for every torrent that sets none of its own: a ratio
+	// (uploaded over downloaded, or over the size for a torrent seeded
+	// from disk), a seeding time ("72h"), and what happens at the goal:
+	// "stop" (pause; the default) or "remove" (data kept).
+	SeedRatio      float64 `toml:"seed_ratio"`
+	SeedTime       string  `toml:"seed_time"`
+	SeedGoalAction string  `toml:"seed_goal_action"`
+}
+
+// goals reads the seeding goals of the config.
+func (fc daemonFileConfig) goals() (daemon.Goals, error) {
+	g := daemon.Goals{SeedRatio: fc.SeedRatio}
+	if fc.SeedRatio < 0 {
+		return g, usageErrorf("seed_ratio under [daemon] is %v: give a ratio above 0, or leave it out for none", fc.SeedRatio)
+	}
+	if fc.SeedTime != "" {
+		d, err := time.ParseDuration(fc.SeedTime)
+		if err != nil || d <= 0 {
+			return g, usageErrorf("seed_time under [daemon] is %q: give a duration such as \"72h\" or \"90m\"", fc.SeedTime)
+		}
+		g.SeedTime = d
+	}
+	switch fc.SeedGoalAction {
+	case "", "stop":
+	case "remove":
+		g.Remove = true
+	default:
+		return g, usageErrorf("seed_goal_action under [daemon] is %q: want \"stop\" or \"remove\"", fc.SeedGoalAction)
+	}
+	return g, nil
 }
 
 // hashPassword reads a password (one line of stdin) and prints its bcrypt

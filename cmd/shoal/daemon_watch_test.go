@@ -56,3 +56,23 @@ func TestDaemon_BlocklistMissingIsUsageError(t *testing.T) {
 		t.Errorf("daemon with a missing blocklist: exit %d, %q; want %d naming the key", code, errs, exitUsage)
 	}
 }
+
+// Seeding goals in the config are checked at start: a bad one is exit 2
+// naming the key.
+func TestDaemon_SeedGoalConfigChecked(t *testing.T) {
+	for _, tt := range []struct{ toml, want string }{
+		{`seed_goal_action = "delete"`, "seed_goal_action"},
+		{`seed_time = "three days"`, "seed_time"},
+		{`seed_ratio = -1.0`, "seed_ratio"},
+	} {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "config.toml")
+		os.WriteFile(cfg, []byte("[daemon]\n"+tt.toml+"\n"), 0o644)
+		t.Setenv("SHOAL_CONFIG", cfg)
+		code, _, errs := shoalRun(t, "daemon", "--listen", "127.0.0.1:0", "--no-dht", "--state-dir", t.TempDir(),
+			"--socket", filepath.Join(shortTemp(t), "d.sock"), "--download-dir", t.TempDir())
+		if code != exitUsage || !strings.Contains(errs, tt.want) {
+			t.Errorf("%s: exit %d, %q; want %d naming %s", tt.toml, code, errs, exitUsage, tt.want)
+		}
+	}
+}

@@ -74,6 +74,17 @@ func TestWebUI_Chromium(t *testing.T) {
 	if !strings.Contains(pieces, "verified") {
 		t.Errorf("piece map caption %q, want \"N of M verified\"", pieces)
 	}
+
+	// Labels typed in the detail are saved over the API, shown in the
+	// list, and the filter finds the torrent by them.
+	browse(t, ctx, "label #1", chromedp.SendKeys(`#d-labels`, "archive, linux"), chromedp.Click(`#d-labels-save`),
+		chromedp.WaitVisible(`#rows tr[data-id="1"] span.label`))
+	if r := d.waitRow(t, 1, "labelled", 10*time.Second, func(r daemon.Row) bool { return len(r.Labels) == 2 }); r.Labels[0] != "archive" || r.Labels[1] != "linux" {
+		t.Errorf("labels over the API: %q, want [archive linux]", r.Labels)
+	}
+	browse(t, ctx, "filter by label", chromedp.SendKeys(`#filter`, "archive"), chromedp.WaitNotPresent(`#rows tr[data-id="2"]`),
+		chromedp.WaitVisible(`#rows tr[data-id="1"]`))
+	saveShot(t, "filtered.png", get(t, ctx, "screenshot", chromedp.FullScreenshot(100)))
 }
 
 // chromeContext starts headless Chromium with no network of its own (no

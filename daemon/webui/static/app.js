@@ -144,6 +144,12 @@ async function refreshDetail() {
   $("d-summary").textContent = d.state + " · " + bytes(t.DoneBytes) + " of " + bytes(t.WantedBytes) +
     " · downloaded " + bytes(t.Downloaded) + ", uploaded " + bytes(t.Uploaded) + ", wasted " + bytes(t.Wasted) +
     " · in " + t.DataDir + " · " + d.infohash;
+  const set = d.settings || {};
+  if (document.activeElement !== $("d-labels")) $("d-labels").value = (set.labels || []).join(", ");
+  const goals = [];
+  if (set.seed_ratio) goals.push(set.seed_ratio < 0 ? "no ratio limit" : "ratio limit " + set.seed_ratio);
+  if (set.seed_time_seconds) goals.push(set.seed_time_seconds < 0 ? "no seeding-time limit" : "seed for " + eta(set.seed_time_seconds));
+  if (goals.length) $("d-summary").textContent += " · " + goals.join(", ");
   $("d-stalled").hidden = !t.Stalled; $("d-stalled").textContent = t.Stalled ? "Why stuck: " + t.Stalled : "";
   $("d-error").hidden = !t.Err; $("d-error").textContent = t.Err || "";
   drawPieces(t);
@@ -266,6 +272,14 @@ async function addSubmit(ev) {
   poll();
 }
 
+async function saveLabels() {
+  if (selected === null) return;
+  const labels = $("d-labels").value.split(",").map((s) => s.trim()).filter(Boolean);
+  try { await api("POST", "torrents/" + selected + "/set", { labels }); } catch (e) { note("error", e.message); }
+  $("d-labels").blur();
+  poll();
+}
+
 async function removeSelected() {
   if (selected === null) return;
   try {
@@ -307,6 +321,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("add").addEventListener("submit", addSubmit);
   $("filter").addEventListener("input", renderRows);
   $("d-remove").addEventListener("click", removeSelected);
+  $("d-labels-save").addEventListener("click", saveLabels);
   poll();
   events();
 });
