@@ -17,6 +17,7 @@
 //	IP blocklist (blocker)        LoadBlocklist swaps it whole   the session's PeerFilter reads it (atomic)
 //	settings.json (goals, labels, Daemon.setMu; RunGoals writes  settingsOf, editSettings
 //	  totals of earlier runs)     totals, Set/Add the rest
+//	moves into complete_dir       RunCompleteDir's goroutine     the torrent leaves the engine and comes back
 //
 // # Control API
 //

@@ -94,9 +94,12 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 	if err != nil {
 		return err
 	}
-	if fc.WatchDir != "" {
-		if err := os.MkdirAll(fc.WatchDir, 0o755); err != nil {
-			return usageErrorf("watch_dir under [daemon] in the config: %w", err)
+	for key, dir := range map[string]string{"watch_dir": fc.WatchDir, "complete_dir": fc.CompleteDir} {
+		if dir == "" {
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return usageErrorf("%s under [daemon] in the config: %w", key, err)
 		}
 	}
 	goals, err := fc.goals()
@@ -144,6 +147,9 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		}
 		if fc.Blocklist != "" {
 			g.Go(func() error { d.WatchBlocklist(ctx, fc.Blocklist, 0); return nil })
+		}
+		if fc.CompleteDir != "" {
+			g.Go(func() error { return d.RunCompleteDir(ctx, fc.CompleteDir) })
 		}
 		g.Go(func() error { return daemon.Serve(ctx, ln, localHandler(d)) })
 		rpcNote := ""

@@ -40,6 +40,9 @@ type daemonFileConfig struct {
 	// (uploaded over downloaded, or over the size for a torrent seeded
 	// from disk), a seeding time ("72h"), and what happens at the goal:
 	// "stop" (pause; the default) or "remove" (data kept).
+	// CompleteDir is where finished downloads are moved (a rename: the
+	// same file system as the download folder).
+	CompleteDir    string  `toml:"complete_dir"`
 	SeedRatio      float64 `toml:"seed_ratio"`
 	SeedTime       string  `toml:"seed_time"`
 	SeedGoalAction string  `toml:"seed_goal_action"`
