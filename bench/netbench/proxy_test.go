@@ -1,0 +1,51 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// A reset reaches the client at once: what the latency toxic holds in
+// flight (megabytes, at loopback speed) is not delivered first, and no
+// byte arrives once the client has seen the RST.
+func TestProxy_ResetCutsAtOnce(t *testing.T) {
+	src, err := newSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	p, err := newProxy("test", src.Addr().String(), network{OneWay: 50 * time.Millisecond}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	c, err := dial(p.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	// Read until the proxy's buffers are full and data flows steadily.
+	if _, err := io.CopyN(io.Discard, c, 64<<20); err != nil {
+		t.Fatal(err)
+	}
+	before := p.meter.view().total
+	at := p.reset()
+	n, err := io.Copy(io.Discard, c)
+	var oe *net.OpError
+	if err == nil || !errors.As(err, &oe) {
+		t.Fatalf("after the reset the client read %d bytes and %v, want a connection reset", n, err)
+	}
+	if took := time.Since(at); took > 2*time.Second {
+		t.Errorf("the client saw the reset %v after it", took)
+	}
+	// What was already past the reset toxic may still arrive: at most
+	// a chunk or two, not the latency toxic's backlog.
+	if after := p.meter.view().total - before; after > 1<<20 {
+		t.Errorf("%d bytes went through the meter after the reset, want under 1 MiB", after)
+	}
+	t.Logf("reset seen after %v; %d bytes read after it", time.Since(at), n)
+}
