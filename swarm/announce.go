@@ -19,7 +19,6 @@ const (
 	// durableResumeEvery bounds what a crash of the machine (not of shoal)
 	// can cost: pieces verified since are checked again on restart.
 	durableResumeEvery = 30 * time.Second
-	minInterval        = 10 * time.Second
 	stoppedTimeout     = time.Second
 )
 
@@ -35,6 +34,9 @@ type sources struct {
 	trackRes   chan trackerUpdate
 	wakeDHT    chan struct{}
 }
+
+// minInterval is the least time between two announces to one tracker.
+var minInterval = 10 * time.Second
 
 type trackerUpdate struct {
 	url   string
@@ -77,10 +79,12 @@ func (t *torrent) wakeDHTNow() {
 type announceInput struct {
 	paused, completed, private bool
 	left                       int64 // wanted bytes missing; -1 before the metadata
+	leechers                   int   // connected peers that lack pieces (seek.go)
 }
 
 func (t *torrent) announceInput() announceInput {
-	return announceInput{paused: t.paused, completed: t.completed, private: t.private, left: t.leftBytes()}
+	return announceInput{paused: t.paused, completed: t.completed, private: t.private, left: t.leftBytes(),
+		leechers: t.connectedLeechers()}
 }
 
 // askAnnounce asks the torrent's goroutine for an announce's input; false
@@ -139,7 +143,7 @@ func announceLeft(left int64) int64 {
 }
 
 func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct{}) {
-	cl, err := tracker.NewClient(url, tracker.NewClientOpts{Slogger: t.log})
+	cl, err := tracker.NewClient(url, t.s.trackerClientOpts(t.log))
 	if err != nil {
 		t.report(ctx, trackerUpdate{url: url, err: err, snap: TrackerSnapshot{URL: url, LastErr: err.Error(), Seeders: -1, Leechers: -1}})
 		return
@@ -152,7 +156,7 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 	event := tracker.Started
 	started := false
 	sentCompleted := in.completed // seeding from the start is not a completion
-	fails := 0
+	fails, seeking := 0, 0
 	snap := TrackerSnapshot{URL: url, Seeders: -1, Leechers: -1}
 	for {
 		now, ok := t.askAnnounce(ctx)
@@ -207,6 +211,9 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 			}
 			snap.PeersGot = len(peers)
 			wait = max(time.Duration(res.Interval)*time.Second, minInterval)
+			if soon := seekLeechers(in, int(res.Leechers), &seeking); soon > 0 {
+				wait = min(wait, soon)
+			}
 		}
 		snap.NextAnnounce = time.Now().Add(wait)
 		t.report(ctx, trackerUpdate{url: url, snap: snap, peers: peers, err: err})

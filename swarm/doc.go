@@ -75,6 +75,13 @@
 // that moves to another peer every 30 s; while leeching, a peer that
 // snubs us (unchoked us, sent nothing for 30 s) gets no regular slot.
 //
+// Connections: incoming ones still handshaking are bounded (accept.go):
+// an eighth of the descriptor limit at once, 16 per address (IPv6 /64)
+// once half are taken, the oldest closed when full, 8 s each. Outgoing
+// ones, and tracker announces, leave from the listen address when it names
+// one. Seeds dial the peers they learn of like leechers do, and a seed
+// short of leechers announces sooner to learn of them (seek.go).
+//
 // Bans: a peer that alone sent a piece failing its hash is banned at once; a
 // peer sharing in failed pieces is banned after 3 such failures when they
 // are more than half of the pieces it contributed to.

@@ -25,3 +25,10 @@ func SetStampCheckEvery(d time.Duration) { stampCheckEvery = d }
 // SetCheckHook calls f after each progress count of a data check has
 // reached the torrent's goroutine; f may block to hold the check there.
 func SetCheckHook(s *Session, f func(done, total int)) { s.hooks.checkProgress = f }
+
+// SetNoDial stops s from dialing peers: it only accepts, like a client that
+// ignores the peers trackers give it.
+func SetNoDial(s *Session) { s.hooks.noDial = true }
+
+// SetMinAnnounceInterval shortens the least time between announces.
+func SetMinAnnounceInterval(d time.Duration) { minInterval = d }

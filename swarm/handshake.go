@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"time"
 
 	"github.com/anacrolix/torrent/mse"
+	"github.com/anacrolix/torrent/tracker"
 )
 
 // Handshakes, plaintext or MSE (message stream encryption, the "BitTorrent
@@ -65,6 +67,13 @@ func isRefused(err error) bool {
 
 func (s *Session) dialOnce(ctx context.Context, a netip.AddrPort, ih InfoHash, encrypt bool) (*newConn, error) {
 	d := net.Dialer{Timeout: 10 * time.Second}
+	if from := s.dialFrom; from.IsValid() && from.Is4() == a.Addr().Unmap().Is4() {
+		// From the listen address, so the peer (and the trackers it tells)
+		// sees the address that accepts connections. A peer of the other
+		// family cannot be reached from it and is dialed as the system
+		// routes it.
+		d.LocalAddr = &net.TCPAddr{IP: from.AsSlice(), Zone: from.Zone()}
+	}
 	c, err := d.DialContext(ctx, "tcp", a.String())
 	if err != nil {
 		return nil, err
@@ -159,7 +168,7 @@ func (s *Session) acceptHandshake(c net.Conn) (io.ReadWriter, handshake, bool, e
 		}
 		return mse.CryptoMethodPlaintext
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
 	defer cancel()
 	conn, method, err := mse.ReceiveHandshake(ctx, rw, skeys, sel)
 	if err != nil {
@@ -187,4 +196,25 @@ func resolveAddr(ctx context.Context, hostport string) (netip.AddrPort, error) {
 		return netip.AddrPort{}, err
 	}
 	return netip.AddrPortFrom(addrs[0].Unmap(), uint16(pn)), nil
+}
+
+// trackerClientOpts makes announces leave from the listen address too
+// (see dialFrom): trackers record the address they see.
+func (s *Session) trackerClientOpts(log *slog.Logger) tracker.NewClientOpts {
+	opts := tracker.NewClientOpts{Slogger: log}
+	from := s.dialFrom
+	if !from.IsValid() {
+		return opts
+	}
+	opts.Http.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{Timeout: 15 * time.Second}
+		if to, err := netip.ParseAddrPort(addr); err != nil || to.Addr().Unmap().Is4() == from.Is4() {
+			d.LocalAddr = &net.TCPAddr{IP: from.AsSlice(), Zone: from.Zone()}
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	opts.ListenPacket = func(network, _ string) (net.PacketConn, error) {
+		return net.ListenPacket(network, net.JoinHostPort(from.String(), "0"))
+	}
+	return opts
 }

@@ -75,6 +75,12 @@ type Config struct {
 	// its file stamps: files are checked smallest first, in the
 	// background, while this many bytes last. Default 1 GiB; -1 = off.
 	RestartDigestBytes int64
+	// MaxHandshakes bounds the incoming connections still handshaking,
+	// MaxHandshakesPerIP those of one address once half of them are taken
+	// (see accept.go). Zero means an eighth of the descriptor limit (64 to
+	// 1024) and 16.
+	MaxHandshakes      int
+	MaxHandshakesPerIP int
 	Logger             *slog.Logger
 }
 
@@ -139,6 +145,11 @@ type Session struct {
 	hashWorkers int
 	hooks       testHooks
 	peerFilter  atomic.Pointer[PeerFilter] // see peerfilter.go
+	gate        *handshakeGate // incoming connections still handshaking
+	// dialFrom is the listen address's IP when it names one: outgoing
+	// connections leave from it, so peers and trackers see the address
+	// that accepts connections.
+	dialFrom netip.Addr
 }
 
 // testHooks let tests build misbehaving peers; zero in production.
@@ -146,6 +157,7 @@ type testHooks struct {
 	corruptUploads bool
 	writeErr       func() error          // when set and non-nil, fails a block write
 	checkProgress  func(done, total int) // after each progress count of a check reached the loop
+	noDial         bool                  // accept only, never dial
 }
 
 // New binds the listener (so Addr works at once) and returns a Session
@@ -159,6 +171,7 @@ func New(cfg Config) (*Session, error) {
 		events:      make(chan Event, 256),
 		hashWorkers: runtime.GOMAXPROCS(0),
 		bootID:      pieces.BootID(),
+		gate:        newHandshakeGate(cfg.MaxHandshakes, cfg.MaxHandshakesPerIP),
 	}
 	copy(s.peerID[:], cfg.PeerIDPrefix)
 	if _, err := rand.Read(s.peerID[len(cfg.PeerIDPrefix):]); err != nil {
@@ -173,6 +186,9 @@ func New(cfg Config) (*Session, error) {
 	s.ln = ln
 	s.addr = ln.Addr().(*net.TCPAddr).AddrPort()
 	s.addr = netip.AddrPortFrom(s.addr.Addr().Unmap(), s.addr.Port())
+	if !s.addr.Addr().IsUnspecified() {
+		s.dialFrom = s.addr.Addr()
+	}
 	s.snap.Store(&Snapshot{Taken: time.Now(), ListenAddr: s.addr.String()})
 	return s, nil
 }
@@ -362,16 +378,23 @@ func (s *Session) acceptLoop(ctx context.Context) {
 			}
 			continue
 		}
-		s.wg.Go(func() { s.handleIncoming(ctx, c) })
+		from := c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr()
+		p, ok := s.gate.admit(c, from)
+		if !ok {
+			c.Close() // its address holds too many handshakes already
+			continue
+		}
+		s.wg.Go(func() { s.handleIncoming(ctx, c, p) })
 	}
 }
 
-func (s *Session) handleIncoming(ctx context.Context, c net.Conn) {
+func (s *Session) handleIncoming(ctx context.Context, c net.Conn, p *pending) {
+	defer s.gate.done(p) // on every early return; done twice is fine
 	if ra, ok := c.RemoteAddr().(*net.TCPAddr); ok && s.peerRefused(InfoHash{}, ra.AddrPort().Addr()) {
 		c.Close()
 		return
 	}
-	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c.SetDeadline(time.Now().Add(handshakeTimeout))
 	conn, h, enc, err := s.acceptHandshake(c)
 	if err != nil {
 		c.Close()
@@ -390,6 +413,7 @@ func (s *Session) handleIncoming(ctx context.Context, c net.Conn) {
 		return
 	}
 	id, err := readPeerID(conn)
+	s.gate.done(p) // handshake over: the torrent's peer limit takes it from here
 	if err != nil || id == s.peerID {
 		c.Close()
 		return

@@ -196,7 +196,7 @@ func (t *torrent) addKnown(a netip.AddrPort, src Source) {
 
 // dial starts connections to known peers while below the peer limit.
 func (t *torrent) dial() {
-	if !t.running || t.paused || t.err != nil {
+	if !t.running || t.paused || t.err != nil || t.s.hooks.noDial {
 		return
 	}
 	now := time.Now()

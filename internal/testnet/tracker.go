@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/anacrolix/torrent/bencode"
 )
@@ -18,14 +19,23 @@ import (
 type Tracker struct {
 	URL string
 
-	mu     sync.Mutex
-	peers  map[string]map[netip.AddrPort]bool // infohash -> peers
-	events []string
+	mu       sync.Mutex
+	peers    map[string]map[netip.AddrPort]bool // infohash -> peers; true: a seed (left=0)
+	events   []string
+	interval int // seconds, told to peers
+}
+
+// SetInterval sets the announce interval the tracker tells peers (1 s by
+// default).
+func (tr *Tracker) SetInterval(d time.Duration) {
+	tr.mu.Lock()
+	tr.interval = int(d / time.Second)
+	tr.mu.Unlock()
 }
 
 // StartTracker serves a Tracker on 127.0.0.1 until the test ends.
 func StartTracker(t testing.TB) *Tracker {
-	tr := &Tracker{peers: map[string]map[netip.AddrPort]bool{}}
+	tr := &Tracker{peers: map[string]map[netip.AddrPort]bool{}, interval: 1}
 	srv := httptest.NewServer(http.HandlerFunc(tr.announce))
 	t.Cleanup(srv.Close)
 	tr.URL = srv.URL + "/announce"
@@ -75,11 +85,19 @@ func (tr *Tracker) announce(w http.ResponseWriter, r *http.Request) {
 	if q.Get("event") == "stopped" {
 		delete(set, me)
 	} else {
-		set[me] = true
+		set[me] = q.Get("left") == "0"
 	}
-	n := len(set)
+	seeds, leechers := 0, 0
+	for _, seed := range set {
+		if seed {
+			seeds++
+		} else {
+			leechers++
+		}
+	}
+	interval := tr.interval
 	tr.mu.Unlock()
 	w.Write(bencode.MustMarshal(map[string]any{
-		"interval": 1, "complete": n, "incomplete": 0, "peers": string(compact),
+		"interval": interval, "complete": seeds, "incomplete": leechers, "peers": string(compact),
 	}))
 }
