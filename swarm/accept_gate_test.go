@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 )
 
 // TestHandshakeGate: below half full, one address may take many slots (a
@@ -66,5 +67,30 @@ func TestHandshakeGate(t *testing.T) {
 	v6 := netip.MustParseAddr("2001:db8::1")
 	if sourceKey(v6) != sourceKey(netip.MustParseAddr("2001:db8::ffff")) || sourceKey(flood) == sourceKey(honest) {
 		t.Error("an IPv6 /64 is one source; two IPv4 addresses are two")
+	}
+}
+
+// TestSeekLeechers: a seed announces sooner, doubling, while a tracker
+// counts leechers it is not connected to or it has none; a leecher, or a
+// seed serving every leecher the tracker knows, keeps the interval.
+func TestSeekLeechers(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		in        announceInput
+		tracker   int
+		streak    int
+		want      time.Duration
+		wantAfter int
+	}{
+		{"leecher", announceInput{completed: false}, 5, 3, 0, 0},
+		{"seed serving all", announceInput{completed: true, leechers: 2}, 2, 3, 0, 0},
+		{"seed with none", announceInput{completed: true}, 0, 0, minInterval, 1},
+		{"seed missing some", announceInput{completed: true, leechers: 1}, 3, 2, 4 * minInterval, 3},
+		{"capped", announceInput{completed: true}, 1, 20, 64 * minInterval, 21},
+	} {
+		streak := tt.streak
+		if got := seekLeechers(tt.in, tt.tracker, &streak); got != tt.want || streak != tt.wantAfter {
+			t.Errorf("%s: %v, streak %d; want %v, %d", tt.name, got, streak, tt.want, tt.wantAfter)
+		}
 	}
 }
