@@ -145,7 +145,7 @@ type Session struct {
 	hashWorkers int
 	hooks       testHooks
 	peerFilter  atomic.Pointer[PeerFilter] // see peerfilter.go
-	gate        *handshakeGate // incoming connections still handshaking
+	gate        *handshakeGate             // incoming connections still handshaking
 	// dialFrom is the listen address's IP when it names one: outgoing
 	// connections leave from it, so peers and trackers see the address
 	// that accepts connections.
