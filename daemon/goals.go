@@ -24,10 +24,12 @@ type Goals struct {
 type runTotals struct {
 	up, down, seeded int64 // before this run
 	seedingRun       time.Duration
+	addedAt          time.Time // of the engine's torrent whose limits were set
 }
 
 // RunGoals checks every seeding torrent against its goals until ctx
-// ends, pausing (or removing) those that reached them, and keeps each
+// ends, pausing (or removing) those that reached them, sets a torrent's
+// own rate limits whenever it (re)enters the engine, and keeps each
 // torrent's upload, download and seeding totals in settings.json (every
 // 30 s and at the end), so goals count across restarts.
 func (d *Daemon) RunGoals(ctx context.Context, g Goals) {
@@ -67,6 +69,16 @@ func (d *Daemon) checkGoals(g Goals, totals map[swarm.InfoHash]*runTotals, dt ti
 		if rt == nil {
 			rt = &runTotals{up: st.UploadedBefore, down: st.DownloadedBefore, seeded: st.SeededBefore}
 			totals[t.InfoHash] = rt
+		}
+		if !rt.addedAt.Equal(t.AddedAt) {
+			// New to the engine (restored, verified, moved): it has none
+			// of its own limits yet.
+			rt.addedAt = t.AddedAt
+			if st.DownLimitBps != 0 || st.UpLimitBps != 0 {
+				if err := d.s.SetTorrentLimits(t.InfoHash, st.DownLimitBps, st.UpLimitBps); err != nil {
+					d.log.Warn("Could not set a torrent's rate limits", "ih", h[:8], "err", err)
+				}
+			}
 		}
 		if t.State != swarm.StateSeeding {
 			continue
@@ -159,8 +171,13 @@ func (d *Daemon) saveTotals(totals map[swarm.InfoHash]*runTotals) {
 
 // setGoalsAndLabels applies the goal and label fields of a SetRequest.
 func (d *Daemon) setGoalsAndLabels(ih swarm.InfoHash, req SetRequest) error {
-	if req.SeedRatio == nil && req.SeedTimeSeconds == nil && req.Labels == nil {
+	if req.SeedRatio == nil && req.SeedTimeSeconds == nil && req.Labels == nil && req.DownLimitBps == nil && req.UpLimitBps == nil {
 		return nil
+	}
+	for _, l := range []*int64{req.DownLimitBps, req.UpLimitBps} {
+		if l != nil && *l < 0 {
+			return errorf(KindBadRequest, "rate limit %d: give bytes per second, or 0 for none", *l)
+		}
 	}
 	var labels []string
 	if req.Labels != nil {
@@ -179,9 +196,21 @@ func (d *Daemon) setGoalsAndLabels(ih swarm.InfoHash, req SetRequest) error {
 		if req.Labels != nil {
 			s.Labels = labels
 		}
+		if req.DownLimitBps != nil {
+			s.DownLimitBps = *req.DownLimitBps
+		}
+		if req.UpLimitBps != nil {
+			s.UpLimitBps = *req.UpLimitBps
+		}
 	})
 	if err != nil {
 		return errorf(KindInternal, "save %s: %v", d.settingsPath(), err)
+	}
+	if req.DownLimitBps != nil || req.UpLimitBps != nil {
+		st := d.settingsOf(hexOf(ih))
+		if err := d.s.SetTorrentLimits(ih, st.DownLimitBps, st.UpLimitBps); err != nil {
+			return asError(err)
+		}
 	}
 	return nil
 }

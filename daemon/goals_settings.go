@@ -23,6 +23,9 @@ type TorrentSettings struct {
 	// SeedTimeSeconds: as SeedRatio, for the time spent seeding.
 	SeedTimeSeconds int64    `json:"seed_time_seconds,omitempty"`
 	Labels          []string `json:"labels,omitempty"`
+	// The torrent's own rate limits, beside the daemon's; 0: none.
+	DownLimitBps int64 `json:"down_limit_bps,omitempty"`
+	UpLimitBps   int64 `json:"up_limit_bps,omitempty"`
 
 	// Totals of the runs before this one, added to the engine's own.
 	UploadedBefore   int64 `json:"uploaded_before,omitempty"`

@@ -20,6 +20,22 @@ import (
 // own, and returns that session once the download is verified.
 func leech(t *testing.T, tor *pieces.Torrent, peer string) *swarm.Session {
 	t.Helper()
+	s, ih := startLeech(t, tor, peer)
+	waitFor(t, "the leecher to finish", 60*time.Second, func() bool {
+		snap := s.Snapshot()
+		for _, tt := range snap.Torrents {
+			if tt.InfoHash == ih && tt.Verified {
+				return true
+			}
+		}
+		return false
+	})
+	return s
+}
+
+// startLeech starts downloading tor from peer, and returns at once.
+func startLeech(t *testing.T, tor *pieces.Torrent, peer string) (*swarm.Session, swarm.InfoHash) {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s, err := swarm.New(swarm.Config{ListenAddr: "127.0.0.1:0", StateDir: t.TempDir(), Logger: log})
 	if err != nil {
@@ -33,16 +49,7 @@ func leech(t *testing.T, tor *pieces.Torrent, peer string) *swarm.Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the leecher to finish", 60*time.Second, func() bool {
-		snap := s.Snapshot()
-		for _, tt := range snap.Torrents {
-			if tt.InfoHash == ih && tt.Verified {
-				return true
-			}
-		}
-		return false
-	})
-	return s
+	return s, ih
 }
 
 func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {

@@ -372,9 +372,6 @@ func (d *Daemon) Set(ih swarm.InfoHash, req SetRequest) error {
 	if err := d.setGoalsAndLabels(ih, req); err != nil {
 		return err
 	}
-	if req.DownLimitBps != nil || req.UpLimitBps != nil {
-		return errorf(KindBadRequest, "per-torrent speed limits are not supported by the engine yet; start the daemon with --down-limit/--up-limit")
-	}
 	t := d.snapshotOf(ih)
 	for _, f := range req.Files {
 		p, ok := ParsePriority(f.Priority)

@@ -80,19 +80,34 @@ func (b *trBackend) SetFilePriority(ih swarm.InfoHash, file int, p swarm.Priorit
 	return b.d.Set(ih, SetRequest{Files: []FilePriority{{Index: file, Priority: name}}})
 }
 
-// Limits: the engine has no per-torrent limits yet, so every torrent
-// follows the session's.
+// Limits are the torrent's own rate limits and seed ratio, kept in
+// settings.json (goals_settings.go).
 func (b *trBackend) Limits(ih swarm.InfoHash) (transmission.TorrentLimits, error) {
-	return transmission.TorrentLimits{}, nil
+	st := b.d.settingsOf(hexOf(ih))
+	l := transmission.TorrentLimits{DownLimitBps: st.DownLimitBps, UpLimitBps: st.UpLimitBps}
+	switch {
+	case st.SeedRatio < 0:
+		l.SeedRatioMode = transmission.RatioUnlimited
+	case st.SeedRatio > 0:
+		l.SeedRatioMode, l.SeedRatio = transmission.RatioOwn, st.SeedRatio
+	}
+	return l, nil
 }
 
 func (b *trBackend) UpdateLimits(ih swarm.InfoHash, change func(*transmission.TorrentLimits)) error {
-	l := transmission.TorrentLimits{}
+	l, _ := b.Limits(ih)
 	change(&l)
-	if l != (transmission.TorrentLimits{}) {
-		return fmt.Errorf("per-torrent speed and ratio limits: %w", transmission.ErrUnsupported)
+	ratio := 0.0
+	switch l.SeedRatioMode {
+	case transmission.RatioUnlimited:
+		ratio = -1
+	case transmission.RatioOwn:
+		if l.SeedRatio <= 0 {
+			return fmt.Errorf("seedRatioLimit %v: a torrent's own ratio limit must be above 0", l.SeedRatio)
+		}
+		ratio = l.SeedRatio
 	}
-	return nil
+	return b.d.Set(ih, SetRequest{DownLimitBps: &l.DownLimitBps, UpLimitBps: &l.UpLimitBps, SeedRatio: &ratio})
 }
 
 func (b *trBackend) Settings() transmission.Settings {

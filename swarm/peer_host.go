@@ -68,6 +68,9 @@ func (t *torrent) readForUpload(ctx context.Context, p *peer, buf []byte, first 
 }
 
 func (t *torrent) waitDown(ctx context.Context, n int) error {
+	if err := t.waitOwn(ctx, n, false); err != nil {
+		return err
+	}
 	if lim := t.s.downLimit; lim != nil {
 		return lim.WaitN(ctx, n)
 	}
@@ -75,6 +78,9 @@ func (t *torrent) waitDown(ctx context.Context, n int) error {
 }
 
 func (t *torrent) waitUp(ctx context.Context, n int) error {
+	if err := t.waitOwn(ctx, n, true); err != nil {
+		return err
+	}
 	if lim := t.s.upLimit; lim != nil {
 		return lim.WaitN(ctx, n)
 	}

@@ -61,6 +61,7 @@ type torrent struct {
 	addedAt time.Time
 	dir     string
 	opts    AddOptions
+	limits  atomic.Pointer[torrentLimits] // the torrent's own rate limits (torrent_limits.go)
 
 	data     atomic.Pointer[content] // nil until metadata is known
 	title    string                  // the info's name, or the magnet's dn; see name

@@ -85,6 +85,14 @@ func TestWebUI_Chromium(t *testing.T) {
 	browse(t, ctx, "filter by label", chromedp.SendKeys(`#filter`, "archive"), chromedp.WaitNotPresent(`#rows tr[data-id="2"]`),
 		chromedp.WaitVisible(`#rows tr[data-id="1"]`))
 	saveShot(t, "filtered.png", get(t, ctx, "screenshot", chromedp.FullScreenshot(100)))
+
+	// The torrent's own limits, set in the detail, reach the daemon.
+	browse(t, ctx, "set limits", chromedp.SendKeys(`#d-up`, "300"), chromedp.SendKeys(`#d-ratio`, "2"),
+		chromedp.Click(`#d-limits-save`))
+	det := d.waitDetail(t, "1", "its own limits", func(det daemon.Detail) bool { return det.Settings.UpLimitBps != 0 })
+	if det.Settings.UpLimitBps != 300<<10 || det.Settings.SeedRatio != 2 || det.Settings.DownLimitBps != 0 {
+		t.Errorf("settings after the limits form: %+v; want up 300 KiB/s, ratio 2, no down limit", det.Settings)
+	}
 }
 
 // chromeContext starts headless Chromium with no network of its own (no

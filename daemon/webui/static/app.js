@@ -146,6 +146,12 @@ async function refreshDetail() {
     " · in " + t.DataDir + " · " + d.infohash;
   const set = d.settings || {};
   if (document.activeElement !== $("d-labels")) $("d-labels").value = (set.labels || []).join(", ");
+  const editing = [$("d-down"), $("d-up"), $("d-ratio")].includes(document.activeElement);
+  if (!editing) {
+    $("d-down").value = set.down_limit_bps ? Math.round(set.down_limit_bps / 1024) : "";
+    $("d-up").value = set.up_limit_bps ? Math.round(set.up_limit_bps / 1024) : "";
+    $("d-ratio").value = set.seed_ratio || "";
+  }
   const goals = [];
   if (set.seed_ratio) goals.push(set.seed_ratio < 0 ? "no ratio limit" : "ratio limit " + set.seed_ratio);
   if (set.seed_time_seconds) goals.push(set.seed_time_seconds < 0 ? "no seeding-time limit" : "seed for " + eta(set.seed_time_seconds));
@@ -280,6 +286,17 @@ async function saveLabels() {
   poll();
 }
 
+// saveLimits sends the torrent's own limits: empty rates mean none, an
+// empty ratio follows the global goal, -1 seeds without a ratio limit.
+async function saveLimits() {
+  if (selected === null) return;
+  const kib = (id) => Math.max(0, Math.round(Number($(id).value || 0) * 1024));
+  const req = { down_limit_bps: kib("d-down"), up_limit_bps: kib("d-up"), seed_ratio: Number($("d-ratio").value || 0) };
+  try { await api("POST", "torrents/" + selected + "/set", req); } catch (e) { note("error", e.message); }
+  document.activeElement.blur();
+  poll();
+}
+
 async function removeSelected() {
   if (selected === null) return;
   try {
@@ -322,6 +339,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("filter").addEventListener("input", renderRows);
   $("d-remove").addEventListener("click", removeSelected);
   $("d-labels-save").addEventListener("click", saveLabels);
+  $("d-limits-save").addEventListener("click", saveLimits);
   poll();
   events();
 });
