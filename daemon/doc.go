@@ -13,6 +13,9 @@
 //	ids, byID, next               Daemon.mu                      Resolve, ID, List
 //	subs (event subscribers)      Daemon.subsMu; Run sends       Subscribe; a full subscriber misses events
 //	Unix socket, --rpc listener   cmd/shoal (runDaemon)          Serve(ctx, ln, handler) until ctx ends
+//	guard's accepted-password set guard.mu                       Guard's handler only
+//	Attached.snap (client side)   Attached's poll goroutine      Snapshot(): an atomic.Pointer, never blocks
+//	Attached.events               Attached's stream goroutine    Events(); closed when the stream ends
 //	watch folder's files          Watch's goroutine (watch.go)   renamed .added/.invalid once handled
 //	IP blocklist (blocker)        LoadBlocklist swaps it whole   the session's PeerFilter reads it (atomic)
 //	settings.json (goals, labels, Daemon.setMu; RunGoals writes  settingsOf, editSettings
@@ -42,5 +45,7 @@
 // refused.
 //
 // Clients on the Unix socket (mode 0600, so only the user) may name any
-// path; HTTP clients only paths under Config.AllowedDirs.
+// path; HTTP clients only paths under Config.AllowedDirs. The Transmission
+// RPC (daemon/transmission) reaches the daemon through TransmissionBackend,
+// as an HTTP client.
 package daemon
