@@ -30,6 +30,10 @@ type Config struct {
 	// HTTPClient fetches .torrent URLs; nil means one with a 30 s timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger // nil means slog.Default()
+	// DownLimitBps and UpLimitBps are the session's limits at start (0 =
+	// none), which Transmission remotes see and may change when the
+	// session was built with limiters (swarm.NoLimitBps).
+	DownLimitBps, UpLimitBps int64
 }
 
 // Daemon serves one Session to clients. It owns the torrents' numeric ids,

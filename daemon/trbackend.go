@@ -17,14 +17,15 @@ import (
 // it. Its clients are HTTP clients: held to the allowed dirs, like the
 // HTTP side of the control API. Their torrents' numbers are the daemon's.
 func (d *Daemon) TransmissionBackend() transmission.Backend {
-	return &trBackend{d: d, settings: transmission.Settings{DownloadDir: d.cfg.DownloadDir}}
+	return &trBackend{d: d, settings: transmission.Settings{DownloadDir: d.cfg.DownloadDir,
+		DownLimitBps: d.cfg.DownLimitBps, UpLimitBps: d.cfg.UpLimitBps}}
 }
 
 type trBackend struct {
 	d *Daemon
 
 	mu       sync.Mutex
-	settings transmission.Settings // only DownloadDir is applied; see UpdateSettings
+	settings transmission.Settings // all but SeedRatioLimit applied; see UpdateSettings
 }
 
 func (b *trBackend) Snapshot() *swarm.Snapshot { return b.d.Snapshot() }
@@ -117,15 +118,15 @@ func (b *trBackend) Settings() transmission.Settings {
 }
 
 // UpdateSettings applies a new download dir (for later adds, within the
-// allowed dirs); rate and ratio limits are set when the daemon starts.
+// allowed dirs) and the session's rate limits; a seed ratio is not
+// supported yet.
 func (b *trBackend) UpdateSettings(change func(*transmission.Settings)) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.settings
 	change(&s)
-	if s.DownLimitBps != b.settings.DownLimitBps || s.UpLimitBps != b.settings.UpLimitBps || s.SeedRatioLimit != b.settings.SeedRatioLimit {
-		return fmt.Errorf("changing speed or ratio limits at run time (start the daemon with --down-limit/--up-limit): %w",
-			transmission.ErrUnsupported)
+	if s.SeedRatioLimit != b.settings.SeedRatioLimit {
+		return fmt.Errorf("a seed ratio limit: %w", transmission.ErrUnsupported)
 	}
 	if s.DownloadDir != b.settings.DownloadDir {
 		if !filepath.IsAbs(s.DownloadDir) {
@@ -137,6 +138,11 @@ func (b *trBackend) UpdateSettings(change func(*transmission.Settings)) error {
 		}
 		if !b.d.allowed(real) {
 			return b.d.notAllowed(s.DownloadDir, real)
+		}
+	}
+	if s.DownLimitBps != b.settings.DownLimitBps || s.UpLimitBps != b.settings.UpLimitBps {
+		if err := b.d.s.SetRateLimits(s.DownLimitBps, s.UpLimitBps); err != nil {
+			return fmt.Errorf("speed limits: %w", err)
 		}
 	}
 	b.settings = s

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,8 +111,12 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 	if rpcAddr == "" {
 		rpcAddr = fc.RPC
 	}
+	// Limiters from the start, so remotes can change the limits later.
+	down, up := cfg.DownLimitBps, cfg.UpLimitBps
+	cfg.DownLimitBps, cfg.UpLimitBps = cmp.Or(down, swarm.NoLimitBps), cmp.Or(up, swarm.NoLimitBps)
 	err = runSession(a, sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 		d, err := daemon.New(daemon.Config{Session: s, Library: &daemon.Library{Dir: cfg.StateDir}, DownloadDir: dl,
+			DownLimitBps: down, UpLimitBps: up,
 			AllowedDirs: fc.AllowedDirs, Logger: a.log})
 		if err != nil {
 			return err
