@@ -7,13 +7,23 @@
 # (scenario 4: 64 MiB to 50 leechers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The programs measure bin/shoal (tracker.sh too, through SHOAL_BIN), so
+# their figures name the commit it was built from; the Go benchmarks and
+# tests of dht.sh and daemon.sh build the tree as it is.
+bin_commit=$(bin/shoal version --json 2>/dev/null | sed -n 's/.*"commit":"\([0-9a-f]\{12\}\).*/\1/p')
 commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit+="+uncommitted"; fi
+if [ "${bin_commit:-unknown}" != "${commit%+uncommitted}" ]; then
+  echo "note: bin/shoal was built from ${bin_commit:-an unknown commit}, the tree is at $commit (make bench rebuilds it)"
+fi
+export SHOAL_BIN=${SHOAL_BIN:-bin/shoal}
 echo "== transfer and creation (separate processes on loopback)"
 go run ./bench/benchrun -shoal bin/shoal -size "${BENCH_MIB:-1024}" -settle "${BENCH_SETTLE:-15s}"
 echo
 echo "== real networks: Toxiproxy in front of every peer (bench/netbench)"
-go run ./bench/netbench -shoal bin/shoal -commit "$commit"
+go run ./bench/netbench -shoal bin/shoal -commit "${bin_commit:-unknown}"
 for part in bench/tracker.sh bench/dht.sh bench/daemon.sh; do
-  if [ -x "$part" ]; then echo; echo "== $part [commit $commit, settle 0s: right after the previous step]"; "$part"; fi
+  c=$commit
+  if [ "$part" = bench/tracker.sh ]; then c=${bin_commit:-unknown}; fi
+  if [ -x "$part" ]; then echo; echo "== $part [commit $c, settle 0s: right after the previous step]"; "$part"; fi
 done
