@@ -7,13 +7,13 @@ import (
 )
 
 // Choking as the torrent's goroutine applies it; the policy is choker's
-// (choker.go). choke and unchoke queue the messages and keep amChoking,
-// which the reader and writer check, in step with amChokingA.
+// (choker.go). choke and unchoke queue the messages and set amChoking,
+// which only the loop writes and the reader and writer read.
 
 func (t *torrent) unchokedCount() int {
 	n := 0
 	for _, p := range t.peers {
-		if !p.amChokingA {
+		if !p.amChoking.Load() {
 			n++
 		}
 	}
@@ -21,19 +21,17 @@ func (t *torrent) unchokedCount() int {
 }
 
 func (t *torrent) unchoke(p *peer) {
-	if !p.amChokingA {
+	if !p.amChoking.Load() {
 		return
 	}
-	p.amChokingA = false
 	p.amChoking.Store(false)
 	p.send(func(b []byte) []byte { return appendSimple(b, pp.Unchoke) })
 }
 
 func (t *torrent) choke(p *peer) {
-	if p.amChokingA {
+	if p.amChoking.Load() {
 		return
 	}
-	p.amChokingA = true
 	p.amChoking.Store(true)
 	p.mu.Lock()
 	if p.fast {

@@ -60,8 +60,9 @@
 // BLAKE3 pass that finished still verifies); file re-checks answer on cmds.
 // A peer's reader and writer call up through peerHost (peer.go), which
 // the torrent implements in peer_host.go; a peer's plain fields are the
-// loop's, reqOut, excused, ctl and serve are under p.mu, and amChoking,
-// dead and its byte counters are atomics the reader and writer read.
+// loop's, reqOut, excused, ctl and serve are under p.mu; amChoking and
+// dead are atomics only the loop writes (no plain copy beside them), and
+// the byte counters atomics the reader and writer add to.
 //
 // # Policy
 //

@@ -70,7 +70,6 @@ type peer struct {
 	amInterested   bool
 	peerInterested bool
 	peerChoking    bool
-	amChokingA     bool // actor's view, mirrored to amChoking
 	extIDs         map[pp.ExtensionName]uint8
 	metadataSize   int
 	client         string
@@ -90,7 +89,7 @@ type peer struct {
 	pendingHave    []int
 
 	// shared with the reader and writer
-	amChoking  atomic.Bool
+	amChoking  atomic.Bool // written by the loop only
 	dead       atomic.Bool // removed by the actor: its blocks are no longer expected
 	downloaded atomic.Int64
 	uploaded   atomic.Int64

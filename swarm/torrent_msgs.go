@@ -123,7 +123,7 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		}
 	case pp.Interested:
 		p.peerInterested = true
-		if p.amChokingA && t.choker.admits(t.unchokedCount()) {
+		if p.amChoking.Load() && t.choker.admits(t.unchokedCount()) {
 			t.unchoke(p)
 		}
 	case pp.NotInterested:

@@ -278,7 +278,6 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 		fast:        supportsFast(nc.reserved),
 		ext:         supportsExtended(nc.reserved),
 		peerChoking: true,
-		amChokingA:  true,
 		connectedAt: time.Now(),
 		queueTarget: 64,
 		reqOut:      make(map[pieces.Block]struct{}),

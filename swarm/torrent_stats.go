@@ -188,7 +188,7 @@ func (t *torrent) peerSnapshot(p *peer, c *content) PeerSnapshot {
 		Source:         p.nc.source,
 		Incoming:       p.nc.incoming,
 		Encrypted:      p.nc.encrypted,
-		AmChoking:      p.amChokingA,
+		AmChoking:      p.amChoking.Load(),
 		AmInterested:   p.amInterested,
 		PeerChoking:    p.peerChoking,
 		PeerInterested: p.peerInterested,
