@@ -158,8 +158,8 @@ func (t *torrent) rechecked(c *content, r recheck) {
 	after := r.after[slices.Index(r.files, f)]
 	wasEdited := c.storage.Edited(f)
 	c.storage.Rechecked(f, after, lost > 0)
-	if t.seedStamps != nil {
-		t.seedStamps[f] = after
+	if t.stamps.seed != nil {
+		t.stamps.seed[f] = after
 	}
 	t.applyPriorities()
 	t.res.dirty = true

@@ -124,12 +124,12 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 				var sum [20]byte
 				rh.h.Sum(sum[:0])
 				select {
-				case t.hashed <- hashResult{piece: i, ok: sum == c.info.Hashes[i]}:
+				case c.hashed <- hashResult{piece: i, ok: sum == c.info.Hashes[i]}:
 				case <-ctx.Done():
 					return
 				}
 			} else {
-				t.hashJobs <- i // read back on the hashing pool
+				c.hashJobs <- i // read back on the hashing pool
 			}
 			continue
 		case d = <-in:

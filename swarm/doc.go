@@ -36,7 +36,7 @@
 //	peers nextPeer peerIDs known dialing      the loop           Snapshot
 //	  totals bans
 //	choker downRate upRate running            the loop           -
-//	seedStamps lastStampCheck                 the loop           -
+//	stamps (a seed's file stamps)             the loop           -
 //	res (resumeState: dirty, saving, seq,     the loop           -
 //	  journal, lastDurable)
 //	res.mu res.written                        res.mu             the loop and one save worker
@@ -44,10 +44,11 @@
 //	content.have (verified pieces)            the loop           atomic bits: peers' readers and writers
 //	downloaded uploaded wasted checked        counters           atomic adds; anyone reads
 //	snap                                      the loop           atomic pointer: Session.publish, LSD
-//	cmds conns events hashed                  the loop reads     workers, peers, accept, disk send
+//	cmds conns events                         the loop reads     workers, peers, accept, disk send
 //	results                                   the loop reads     workers send, always: the loop
 //	                                                             takes them until the last exits
-//	hashJobs                                  the loop sends     hashers read
+//	content.hashJobs content.hashed           set once           disk sends jobs, hashers read;
+//	                                                             they and disk answer, the loop reads
 //	wg                                        the loop adds      shutdown waits
 //
 // Workers and what they hand back: the open worker (beginOpen: a

@@ -29,10 +29,19 @@ func (t *torrent) housekeeping() {
 		}
 	}
 	t.dial()
-	if c := t.data.Load(); t.completed && c != nil && !t.paused && time.Since(t.lastStampCheck) >= stampCheckEvery {
-		t.lastStampCheck = time.Now()
+	if c := t.data.Load(); t.completed && c != nil && !t.paused && time.Since(t.stamps.checked) >= stampCheckEvery {
+		t.stamps.checked = time.Now()
 		t.withdrawChangedFiles(c)
 	}
+}
+
+// stampWatch is what a complete torrent knows of its files' stamps,
+// owned by its goroutine.
+type stampWatch struct {
+	// seed are the files' sizes and mtimes when last checked while
+	// complete; a change means someone edited the data under us.
+	seed    []pieces.FileStamp
+	checked time.Time // when the paths were last stat'ed
 }
 
 // stampCheckEvery is how often a complete torrent's files are stat'ed by
@@ -49,8 +58,8 @@ func (t *torrent) withdrawChangedFiles(c *content) {
 		t.log.Warn("Checking files for changes failed", "err", err)
 		return
 	}
-	was := t.seedStamps
-	t.seedStamps = now
+	was := t.stamps.seed
+	t.stamps.seed = now
 	if was == nil {
 		return
 	}

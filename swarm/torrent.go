@@ -38,6 +38,10 @@ type content struct {
 	have    []atomic.Uint64 // verified pieces, readable by peer goroutines
 	disk    [diskShards]chan diskBlock
 	hashReq [diskShards]chan int // holds every piece at once: the actor never blocks on it
+	// The hashing pool's queue and its answers to the loop; each holds
+	// every piece at once, so no sender ever blocks.
+	hashJobs chan int
+	hashed   chan hashResult
 }
 
 func (c *content) has(i int) bool {
@@ -72,12 +76,10 @@ type torrent struct {
 	meta     *metadataFetch // magnet only, until the info arrives
 	opening  *opening       // while the content is opened and checked
 
-	cmds     chan func() // commands, and queries from workers
-	results  chan func() // workers' results: taken until the last worker exits
-	conns    chan *newConn
-	events   chan peerEvent
-	hashed   chan hashResult
-	hashJobs chan int
+	cmds    chan func() // commands, and queries from workers
+	results chan func() // workers' results: taken until the last worker exits
+	conns   chan *newConn
+	events  chan peerEvent
 
 	peers    map[pieces.Peer]*peer
 	nextPeer pieces.Peer
@@ -85,19 +87,16 @@ type torrent struct {
 	dialing  int
 	totals   map[netip.AddrPort]*peerTotal
 
-	state    State
-	err      error
-	paused   bool
-	diskFull time.Time // when the last write failed with ENOSPC; zero otherwise
-	// seedStamps are the files' sizes and mtimes when last checked while
-	// complete; a change means someone edited the data under us.
-	seedStamps     []pieces.FileStamp
-	lastStampCheck time.Time
-	completed      bool
-	checked        atomic.Int64 // pieces hashed by checks (tests assert resume skips them)
-	lastMove       time.Time
-	failed         map[int]bool // pieces that failed their hash and are not yet re-verified
-	peerIDs        map[pieces.Peer]peerIdent
+	state     State
+	err       error
+	paused    bool
+	diskFull  time.Time  // when the last write failed with ENOSPC; zero otherwise
+	stamps    stampWatch // a complete torrent's files, watched for edits (housekeeping.go)
+	completed bool
+	checked   atomic.Int64 // pieces hashed by checks (tests assert resume skips them)
+	lastMove  time.Time
+	failed    map[int]bool // pieces that failed their hash and are not yet re-verified
+	peerIDs   map[pieces.Peer]peerIdent
 
 	// verified is completed plus, when the torrent has them, BLAKE3 file
 	// digests checked, and no wanted piece lost to an edit (digest.go).

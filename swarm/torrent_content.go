@@ -97,6 +97,8 @@ func (t *torrent) open(ctx context.Context, tor *pieces.Torrent, force, trusted 
 		o.c.disk[k] = make(chan diskBlock, 256)
 		o.c.hashReq[k] = make(chan int, info.NumPieces())
 	}
+	o.c.hashJobs = make(chan int, info.NumPieces())
+	o.c.hashed = make(chan hashResult, info.NumPieces())
 	return o
 }
 
@@ -145,7 +147,7 @@ func (t *torrent) adopt(o opened) {
 	t.verified = t.completed && t.lostToEdits(c) == 0
 	t.digestsOK = t.verified
 	if t.completed {
-		t.seedStamps = o.stamps // what withdrawChangedFiles compares against
+		t.stamps.seed = o.stamps // what withdrawChangedFiles compares against
 	}
 	t.updateState()
 	t.res.dirty = true

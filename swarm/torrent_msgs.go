@@ -297,7 +297,7 @@ func (t *torrent) handleHashed(r hashResult) {
 func (t *torrent) complete() {
 	t.completed = true
 	if c := t.data.Load(); c != nil {
-		t.seedStamps, _ = pieces.Stamp(t.dir, c.info)
+		t.stamps.seed, _ = pieces.Stamp(t.dir, c.info)
 	}
 	t.updateState()
 	t.log.Info("Torrent complete", "name", t.name())

@@ -64,7 +64,7 @@ func (t *torrent) run() {
 			t.addPeer(ctx, nc)
 		case ev := <-t.events:
 			t.handleEvent(ev)
-		case r := <-t.hashed:
+		case r := <-t.hashResults():
 			t.handleHashed(r)
 		case f := <-t.src.found:
 			if t.private && f.source != SourceTracker && f.source != SourceManual {
@@ -94,23 +94,29 @@ func (t *torrent) run() {
 }
 
 func (t *torrent) startHashers(ctx context.Context, c *content) {
-	n := c.info.NumPieces()
-	t.hashJobs = make(chan int, n)
-	t.hashed = make(chan hashResult, n)
 	for range t.s.hashWorkers {
 		t.wg.Go(func() {
 			for {
 				select {
 				case <-ctx.Done():
 					return
-				case i := <-t.hashJobs:
+				case i := <-c.hashJobs:
 					sum, err := c.storage.HashPiece(i)
 					t.checked.Add(0)
-					t.hashed <- hashResult{piece: i, ok: err == nil && sum == c.info.Hashes[i], err: err, readback: true}
+					c.hashed <- hashResult{piece: i, ok: err == nil && sum == c.info.Hashes[i], err: err, readback: true}
 				}
 			}
 		})
 	}
+}
+
+// hashResults is where the hashing pool and the disk goroutines answer;
+// nil (never ready) until the content is known.
+func (t *torrent) hashResults() chan hashResult {
+	if c := t.data.Load(); c != nil {
+		return c.hashed
+	}
+	return nil
 }
 
 // spawn starts a worker unless the torrent is stopping: a result applied
@@ -157,7 +163,7 @@ func (t *torrent) shutdown() {
 		case f := <-t.results:
 			f() // a worker's last word, e.g. a BLAKE3 pass that finished
 		case <-t.events: // blocks were returned to the pool by their senders
-		case <-t.hashed:
+		case <-t.hashResults():
 		case <-t.src.trackRes:
 		case <-t.src.found:
 		case nc := <-t.conns:
