@@ -19,7 +19,7 @@ func TestGet_StopExitCodes(t *testing.T) {
 		says          string
 	}{
 		{"while downloading", `downloading `, []string{"--down-limit", "256KiB"}, exitInterrupted, "run the same command again to resume"},
-		{"seeding after the download", `seeding `, []string{"--seed"}, exitOK, ""},
+		{"seeding after the download", `verified\s`, []string{"--seed"}, exitOK, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"get", magnet, "-o", t.TempDir(), "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
