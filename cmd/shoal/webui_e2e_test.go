@@ -93,6 +93,26 @@ func TestWebUI_Chromium(t *testing.T) {
 	if det.Settings.UpLimitBps != 300<<10 || det.Settings.SeedRatio != 2 || det.Settings.DownLimitBps != 0 {
 		t.Errorf("settings after the limits form: %+v; want up 300 KiB/s, ratio 2, no down limit", det.Settings)
 	}
+
+	// A file set to skip in its select is skipped over the API.
+	get(t, ctx, "skip file 1", chromedp.Evaluate[bool](`(() => { const s = document.querySelectorAll("#d-files select")[1];
+		s.value = "skip"; s.dispatchEvent(new Event("change")); return true; })()`))
+	d.waitDetail(t, "1", "file 1 skipped", func(det daemon.Detail) bool {
+		return len(det.Torrent.Files) == 2 && det.Torrent.Files[1].Priority < 0 && det.Torrent.Files[0].Priority == 0
+	})
+
+	// Remove #2 from its detail: gone over the API, its (empty) folder's
+	// data untouched as the box was not ticked.
+	get(t, ctx, "clear the filter", chromedp.Evaluate[bool](`(() => { const f = document.getElementById("filter");
+		f.value = ""; f.dispatchEvent(new Event("input")); return true; })()`))
+	browse(t, ctx, "see #2 again", chromedp.WaitVisible(`#rows tr[data-id="2"]`))
+	browse(t, ctx, "remove #2", chromedp.Click(`#rows tr[data-id="2"] td.name`), chromedp.WaitVisible(`#detail[data-id="2"]`),
+		chromedp.Click(`#d-remove`), chromedp.WaitNotPresent(`#rows tr[data-id="2"]`))
+	for _, r := range d.rows(t) {
+		if r.ID == 2 {
+			t.Errorf("#2 is still listed after Remove: %+v", r)
+		}
+	}
 }
 
 // chromeContext starts headless Chromium with no network of its own (no
