@@ -106,6 +106,14 @@ func TestWebUI_Chromium(t *testing.T) {
 	get(t, ctx, "clear the filter", chromedp.Evaluate[bool](`(() => { const f = document.getElementById("filter");
 		f.value = ""; f.dispatchEvent(new Event("input")); return true; })()`))
 	browse(t, ctx, "see #2 again", chromedp.WaitVisible(`#rows tr[data-id="2"]`))
+
+	// #2 has no peers, no trackers and no DHT: after a few seconds its row
+	// says why it does not move.
+	browse(t, ctx, "the why-stuck line", chromedp.WaitVisible(`#rows tr[data-id="2"] div.why`))
+	if why := get(t, ctx, "read it", chromedp.Text(`#rows tr[data-id="2"] div.why`)); !strings.Contains(why, "no way to find peers") {
+		t.Errorf("#2's why-stuck line: %q, want the engine's \"no way to find peers ...\"", why)
+	}
+	saveShot(t, "stuck.png", get(t, ctx, "screenshot", chromedp.FullScreenshot(100)))
 	browse(t, ctx, "remove #2", chromedp.Click(`#rows tr[data-id="2"] td.name`), chromedp.WaitVisible(`#detail[data-id="2"]`),
 		chromedp.Click(`#d-remove`), chromedp.WaitNotPresent(`#rows tr[data-id="2"]`))
 	for _, r := range d.rows(t) {
