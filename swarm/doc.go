@@ -44,6 +44,7 @@
 //	content.have (verified pieces)            the loop           atomic bits: peers' readers and writers
 //	downloaded uploaded wasted checked        counters           atomic adds; anyone reads
 //	snap                                      the loop           atomic pointer: Session.publish, LSD
+//	limits (the torrent's own rate limits)    SetTorrentLimits   atomic pointer: peers' readers, writers
 //	cmds conns events                         the loop reads     workers, peers, accept, disk send
 //	results                                   the loop reads     workers send, always: the loop
 //	                                                             takes them until the last exits
