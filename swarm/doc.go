@@ -66,6 +66,12 @@
 // dead are atomics only the loop writes (no plain copy beside them), and
 // the byte counters atomics the reader and writer add to.
 //
+// The session's Snapshot is assembled on demand from the torrents' snap
+// pointers: adds, removals, commands, events and the SampleEvery tick only
+// count a change (Session.changes), and the next Snapshot call builds one
+// snapshot for all of them under pubMu, so restoring N torrents copies N
+// torrent snapshots, not N²/2.
+//
 // # Policy
 //
 // Pieces: partial pieces first, then priority, then rarest first with a

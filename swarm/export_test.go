@@ -32,3 +32,7 @@ func SetNoDial(s *Session) { s.hooks.noDial = true }
 
 // SetMinAnnounceInterval shortens the least time between announces.
 func SetMinAnnounceInterval(d time.Duration) { minInterval = d }
+
+// TorrentSnapshotsCopied counts the torrent snapshots s has copied into
+// session snapshots so far.
+func TorrentSnapshotsCopied(s *Session) int64 { return s.copied.Load() }

@@ -137,6 +137,14 @@ type Session struct {
 	evClosed bool // Run returned: Events is closed
 	dropped  atomic.Int64
 	pubMu    sync.Mutex // one publish at a time, so an older snapshot never replaces a newer one
+	// changes counts what the published snapshot may not show yet (an
+	// add, a removal, a command, a tick); snapGen is the count the
+	// published one covers. Snapshot builds a new one when they differ,
+	// so N adds cost N torrent copies, not N²/2 (one rebuild of every
+	// torrent per add), and an idle session with no reader builds none.
+	changes atomic.Uint64
+	snapGen atomic.Uint64
+	copied  atomic.Int64 // torrent snapshots copied into session snapshots, for tests
 
 	dhtMu    sync.Mutex
 	dhtLast  time.Time
@@ -236,8 +244,19 @@ func (s *Session) Addr() netip.AddrPort { return s.addr }
 // when Run returns.
 func (s *Session) Events() <-chan Event { return s.events }
 
-// Snapshot returns the last published state; it never blocks.
-func (s *Session) Snapshot() *Snapshot { return s.snap.Load() }
+// Snapshot returns the session's current state. It never waits for a
+// torrent: when something changed since the last one (see changes), it
+// assembles a new one from the torrents' own published snapshots.
+func (s *Session) Snapshot() *Snapshot {
+	if want := s.changes.Load(); s.snapGen.Load() < want {
+		s.publishIfStale(want)
+	}
+	return s.snap.Load()
+}
+
+// changed says the session's snapshot no longer shows everything: the
+// next Snapshot builds a new one.
+func (s *Session) changed() { s.changes.Add(1) }
 
 func (s *Session) emit(ev Event) {
 	if ev.Time.IsZero() {
@@ -341,7 +360,7 @@ func (s *Session) command(ih InfoHash, f func(*torrent) error) error {
 		t.publishSnapshot()
 		return err
 	})
-	s.publish()
+	s.changed()
 	return err
 }
 
@@ -358,8 +377,8 @@ func (s *Session) Remove(ih InfoHash, deleteData bool) error {
 	t.stop()
 	<-t.done
 	err := t.removeFiles(deleteData)
+	s.changed()
 	s.emit(Event{Kind: EventRemoved, InfoHash: ih, Name: t.name()})
-	s.publish()
 	return err
 }
 
@@ -425,7 +444,8 @@ func (s *Session) handleIncoming(ctx context.Context, c net.Conn, p *pending) {
 		reserved: h.Reserved, peerID: id, encrypted: enc})
 }
 
-// sampleLoop publishes a Snapshot every SampleEvery.
+// sampleLoop marks the Snapshot stale every SampleEvery, so readers see
+// new rates; the next Snapshot builds it.
 func (s *Session) sampleLoop(ctx context.Context) {
 	tk := time.NewTicker(s.cfg.SampleEvery)
 	defer tk.Stop()
@@ -434,7 +454,7 @@ func (s *Session) sampleLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tk.C:
-			s.publish()
+			s.changed()
 		}
 	}
 }
@@ -453,9 +473,27 @@ func (s *Session) noteDHT(peers int) {
 	s.dhtMu.Unlock()
 }
 
+// publishIfStale builds a snapshot unless one covering want changes was
+// published while this one waited for pubMu.
+func (s *Session) publishIfStale(want uint64) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	if s.snapGen.Load() >= want {
+		return
+	}
+	s.publishLocked()
+}
+
 func (s *Session) publish() {
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
+	s.publishLocked()
+}
+
+func (s *Session) publishLocked() {
+	// Read before the torrents are listed: a change counted by now is in
+	// the list (an add registers its torrent before it counts).
+	gen := s.changes.Load()
 	s.mu.Lock()
 	ts := make([]*torrent, 0, len(s.torrents))
 	for _, t := range s.torrents {
@@ -475,6 +513,8 @@ func (s *Session) publish() {
 		snap.UpBps += ts.UpBps
 		snap.Torrents = append(snap.Torrents, ts)
 	}
+	s.copied.Add(int64(len(ts)))
 	sortTorrents(snap.Torrents)
 	s.snap.Store(snap)
+	s.snapGen.Store(gen) // after snap: who sees gen sees snap
 }

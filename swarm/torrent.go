@@ -248,8 +248,8 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	if running {
 		t.do(func(t *torrent) error { t.start(); return nil })
 	}
+	s.changed() // so Snapshot shows the torrent at once
 	s.emit(Event{Kind: EventAdded, InfoHash: ih, Name: t.snapshot().Name})
-	s.publish() // so Snapshot shows the torrent at once
 	return ih, nil
 }
 
@@ -263,7 +263,7 @@ func (t *torrent) openAtAdd(ctx context.Context, opts AddOptions) error {
 	}); err != nil {
 		return err
 	}
-	t.s.publish()
+	t.s.changed()
 	select {
 	case err := <-reply:
 		return err
@@ -283,7 +283,7 @@ func (s *Session) forget(t *torrent) {
 	s.mu.Unlock()
 	t.stop()
 	<-t.done
-	s.publish()
+	s.changed()
 }
 
 func dedupe(ss []string) []string {

@@ -319,6 +319,6 @@ func (t *torrent) complete() {
 // ticks old. Runs on the torrent's goroutine.
 func (t *torrent) publishAndEmit(ev Event) {
 	t.publishSnapshot()
-	t.s.publish()
+	t.s.changed()
 	t.s.emit(ev)
 }
