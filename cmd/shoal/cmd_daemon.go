@@ -118,6 +118,9 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 		d, err := daemon.New(daemon.Config{Session: s, Library: &daemon.Library{Dir: cfg.StateDir}, DownloadDir: dl,
 			DownLimitBps: down, UpLimitBps: up,
 			AllowedDirs: fc.AllowedDirs, Logger: a.log})
+		if errors.Is(err, daemon.ErrLibraryDamaged) {
+			return usageErrorf("%w", err) // settings.json that does not parse: the message says to move it away
+		}
 		if err != nil {
 			return err
 		}

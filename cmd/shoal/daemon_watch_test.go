@@ -76,3 +76,19 @@ func TestDaemon_SeedGoalConfigChecked(t *testing.T) {
 		}
 	}
 }
+
+// A settings.json that does not parse stops the daemon at start (exit 2)
+// and is left as it was.
+func TestDaemon_DamagedSettingsIsUsageError(t *testing.T) {
+	state := t.TempDir()
+	bad := []byte("{not json")
+	os.WriteFile(filepath.Join(state, "settings.json"), bad, 0o600)
+	code, _, errs := shoalRun(t, "daemon", "--listen", "127.0.0.1:0", "--no-dht", "--state-dir", state,
+		"--socket", filepath.Join(shortTemp(t), "d.sock"), "--download-dir", t.TempDir())
+	if code != exitUsage || !strings.Contains(errs, "settings.json") || !strings.Contains(errs, "move it away") {
+		t.Errorf("daemon with a damaged settings.json: exit %d, %q; want %d saying to move it away", code, errs, exitUsage)
+	}
+	if b, _ := os.ReadFile(filepath.Join(state, "settings.json")); string(b) != string(bad) {
+		t.Errorf("settings.json was changed to %q", b)
+	}
+}
