@@ -13,10 +13,13 @@
 #    that found a seed, median lookup times, get_peers queries per lookup,
 #    and the largest routing table and peer store seen. BENCH_DHT_NODES=0
 #    skips it. Every node runs the library's table maintainer (bucket
-#    refreshes every minute); at 1,000 nodes that cost about 15 CPU-s a
-#    minute here, so 10,000 nodes need an otherwise idle machine: on the
-#    2-core VM under load a 2,000-node run already fell into timeouts and
-#    retries. The run gives up after 30 minutes.
+#    refreshes every minute); at 1,000 nodes the whole run cost 32 CPU-s.
+#    On the 2-core VM under load, 2,000- and 3,000-node runs stalled once
+#    the maintainers started: anacrolix/log walks the stack and takes one
+#    process-wide mutex (reportedNames) on every library log call, before
+#    its level filter, so thousands of servers in one process queue on it
+#    (goroutine dumps: ~850 goroutines waiting there, ~2,800 on server
+#    locks behind them). The run gives up after 30 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go test ./dht -run '^$' -bench 'Lookup_200Nodes' -benchtime "${BENCH_DHT_TIME:-3s}" -count 1 |
