@@ -8,7 +8,7 @@
 #                                      get_peers traversal, one at a time)
 #   first-peer-ms                      when the seed's address arrived
 #   lookups/s                          throughput with 8 lookups in flight
-# 2. A BENCH_DHT_NODES-node DHT (10000) in which 30% of the nodes leave and
+# 2. A BENCH_DHT_NODES-node DHT (1000; 10000 is the goal of issue 17, see below) in which 30% of the nodes leave and
 #    as many join while lookups for announced infohashes run: the fraction
 #    that found a seed, median lookup times, get_peers queries per lookup,
 #    and the largest routing table and peer store seen. BENCH_DHT_NODES=0
@@ -24,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 go test ./dht -run '^$' -bench 'Lookup_200Nodes' -benchtime "${BENCH_DHT_TIME:-3s}" -count 1 |
   grep -E '^(Benchmark|ok|FAIL)'
-nodes=${BENCH_DHT_NODES:-10000}
+nodes=${BENCH_DHT_NODES:-1000}
 if [ "$nodes" -gt 0 ]; then
   echo "churn: $nodes nodes, 30% replaced during the lookups (takes minutes; about 0.5 MB of RSS per node)"
   SHOAL_DHT_NODES=$nodes go test ./dht -run '^TestNetwork_ChurnBounds$' -count 1 -v -timeout 30m |
