@@ -65,7 +65,11 @@ func TestCommands_BeforeRun(t *testing.T) {
 			t.Errorf("session: %v", err)
 		}
 	})
-	testnet.WaitComplete(t, s, ih, 30*time.Second)
+	// Complete with b.bin wanted: the snapshot from before the command
+	// showed a seed of a.bin alone.
+	testnet.WaitFor(t, s, ih, 30*time.Second, "both files", func(ts swarm.TorrentSnapshot) bool {
+		return ts.State == swarm.StateSeeding && ts.WantedBytes == tor.Info.Length && ts.DoneBytes == ts.WantedBytes
+	})
 	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
 }
 
