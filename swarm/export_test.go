@@ -36,3 +36,13 @@ func SetMinAnnounceInterval(d time.Duration) { minInterval = d }
 // TorrentSnapshotsCopied counts the torrent snapshots s has copied into
 // session snapshots so far.
 func TorrentSnapshotsCopied(s *Session) int64 { return s.copied.Load() }
+
+// TorrentTicks counts the sample ticks torrent ih's goroutine handled and
+// the snapshots it built.
+func TorrentTicks(s *Session, ih InfoHash) (ticks, builds int64) {
+	t, err := s.torrent(ih)
+	if err != nil {
+		return -1, -1
+	}
+	return t.ticks.Load(), t.builds.Load()
+}

@@ -1,7 +1,9 @@
 package swarm_test
 
 import (
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/shoal-bt/shoal/internal/testnet"
 	"github.com/shoal-bt/shoal/pieces"
@@ -43,5 +45,41 @@ func TestSnapshot_AddsStayLinear(t *testing.T) {
 		if _, ok := testnet.Find(s, ih); !ok {
 			t.Fatalf("torrent %d missing from the Snapshot right after its Add", i)
 		}
+	}
+}
+
+// TestSnapshot_QuietSeedSkipsTicks: a seed with no peers has nothing new to
+// show on a sample tick, so it builds no snapshot for it (10,000 idle seeds
+// built 20,000 a second), though it still shows a command at once.
+func TestSnapshot_QuietSeedSkipsTicks(t *testing.T) {
+	src := t.TempDir()
+	path := testnet.WriteTree(t, src, 3, testnet.File{Path: "a.bin", Size: 40000})
+	tor := testnet.Create(t, filepath.Join(path, "a.bin"), 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true, SampleEvery: 2 * time.Millisecond})
+	testnet.WaitFor(t, s, ih, 30*time.Second, "seeding", func(ts swarm.TorrentSnapshot) bool {
+		return ts.State == swarm.StateSeeding && ts.Verified
+	})
+	time.Sleep(100 * time.Millisecond) // the start's last events, and rates back to 0
+	ticks0, builds0 := swarm.TorrentTicks(s, ih)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ticks, builds := swarm.TorrentTicks(s, ih)
+		if ticks-ticks0 >= 100 {
+			// One in 20 ticks refreshes it anyway; every tick did before.
+			if b := builds - builds0; b > (ticks-ticks0)/4 {
+				t.Fatalf("a quiet seed built %d snapshots in %d ticks", b, ticks-ticks0)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d ticks in a minute", ticks-ticks0)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := s.Pause(ih); err != nil {
+		t.Fatal(err)
+	}
+	if ts, _ := testnet.Find(s, ih); ts.State != swarm.StatePaused {
+		t.Fatalf("after Pause the snapshot says %v", ts.State)
 	}
 }

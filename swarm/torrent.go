@@ -115,6 +115,14 @@ type torrent struct {
 	downRate, upRate             meter
 
 	snap atomic.Pointer[TorrentSnapshot]
+	// snapStale: the loop handled something since the last
+	// publishSnapshot; quietTicks counts the ticks since that skipped it
+	// (publishTick).
+	snapStale  bool
+	quietTicks int
+	// ticks and builds count sample ticks and publishSnapshot calls, for
+	// tests.
+	ticks, builds atomic.Int64
 	// running is set by the start command, once the session runs: only
 	// then does the torrent dial, announce and write.
 	running bool

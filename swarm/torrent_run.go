@@ -49,9 +49,11 @@ func (t *torrent) run() {
 		select {
 		case f := <-t.results:
 			f()
+			t.snapStale = true
 			continue
 		default:
 		}
+		timer := false // the timers alone leave a quiet torrent's snapshot as it was
 		select {
 		case <-ctx.Done():
 			t.shutdown()
@@ -77,8 +79,10 @@ func (t *torrent) run() {
 		case u := <-t.src.trackRes:
 			t.handleTrackerUpdate(u)
 		case <-tick.C:
+			timer = true
+			t.ticks.Add(1)
 			t.sampleRates()
-			t.publishSnapshot()
+			t.publishTick()
 			// Each tick while pieces complete (saves never overlap): a
 			// kill -9 then costs at most the pieces verified since, plus
 			// those in flight.
@@ -86,9 +90,14 @@ func (t *torrent) run() {
 				t.saveResumeAsync()
 			}
 		case <-rechoke.C:
+			timer = true
 			t.rechoke()
 		case <-slow.C:
+			timer = true
 			t.housekeeping()
+		}
+		if !timer {
+			t.snapStale = true
 		}
 	}
 }
