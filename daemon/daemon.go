@@ -57,6 +57,10 @@ type Daemon struct {
 	setMu    sync.Mutex // guards settings and settings.json (goals_settings.go)
 	settings map[string]TorrentSettings
 
+	goalMu  sync.Mutex // guards ratio: the global seed ratio goal (goals_ratio.go)
+	ratio   float64
+	ratioOK bool // ratio holds a value: RunGoals's, or one set at run time
+
 	started time.Time
 }
 

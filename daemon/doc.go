@@ -20,6 +20,8 @@
 //	IP blocklist (blocker)        LoadBlocklist swaps it whole   the session's PeerFilter reads it (atomic)
 //	settings.json (goals, labels, Daemon.setMu; RunGoals writes  settingsOf, editSettings
 //	  totals of earlier runs)     totals, Set/Add the rest
+//	global seed ratio goal        Daemon.goalMu; RunGoals sets   RatioGoal; SetRatioGoal (Transmission
+//	                              it first, then session-set     session-set), until the daemon stops
 //	moves into complete_dir       RunCompleteDir's goroutine     the torrent leaves the engine and comes back
 //
 // # Control API

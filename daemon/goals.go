@@ -36,6 +36,7 @@ func (d *Daemon) RunGoals(ctx context.Context, g Goals) {
 	if g.Every <= 0 {
 		g.Every = time.Second
 	}
+	d.initRatioGoal(g.SeedRatio)
 	tick := time.NewTicker(g.Every)
 	defer tick.Stop()
 	totals := make(map[swarm.InfoHash]*runTotals)
@@ -57,6 +58,7 @@ func (d *Daemon) RunGoals(ctx context.Context, g Goals) {
 }
 
 func (d *Daemon) checkGoals(g Goals, totals map[swarm.InfoHash]*runTotals, dt time.Duration) {
+	g.SeedRatio = d.RatioGoal()
 	snap := d.s.Snapshot()
 	if snap == nil {
 		return

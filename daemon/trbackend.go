@@ -25,7 +25,7 @@ type trBackend struct {
 	d *Daemon
 
 	mu       sync.Mutex
-	settings transmission.Settings // all but SeedRatioLimit applied; see UpdateSettings
+	settings transmission.Settings // SeedRatioLimit unused: the daemon's RatioGoal is the one
 }
 
 func (b *trBackend) Snapshot() *swarm.Snapshot { return b.d.Snapshot() }
@@ -114,21 +114,28 @@ func (b *trBackend) UpdateLimits(ih swarm.InfoHash, change func(*transmission.To
 func (b *trBackend) Settings() transmission.Settings {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.settings
+	return b.settingsLocked()
+}
+
+func (b *trBackend) settingsLocked() transmission.Settings {
+	s := b.settings
+	s.SeedRatioLimit = b.d.RatioGoal()
+	return s
 }
 
 // UpdateSettings applies a new download dir (for later adds, within the
-// allowed dirs) and the session's rate limits; a seed ratio is not
-// supported yet.
+// allowed dirs), the session's rate limits and the global seed ratio goal
+// (until the daemon stops; see goals_ratio.go).
 func (b *trBackend) UpdateSettings(change func(*transmission.Settings)) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := b.settings
+	old := b.settingsLocked()
+	s := old
 	change(&s)
-	if s.SeedRatioLimit != b.settings.SeedRatioLimit {
-		return fmt.Errorf("a seed ratio limit: %w", transmission.ErrUnsupported)
+	if s.SeedRatioLimit < 0 {
+		return fmt.Errorf("seedRatioLimit %v: give a ratio above 0, or turn the limit off", s.SeedRatioLimit)
 	}
-	if s.DownloadDir != b.settings.DownloadDir {
+	if s.DownloadDir != old.DownloadDir {
 		if !filepath.IsAbs(s.DownloadDir) {
 			return fmt.Errorf("download-dir %q: want an absolute path", s.DownloadDir)
 		}
@@ -140,9 +147,14 @@ func (b *trBackend) UpdateSettings(change func(*transmission.Settings)) error {
 			return b.d.notAllowed(s.DownloadDir, real)
 		}
 	}
-	if s.DownLimitBps != b.settings.DownLimitBps || s.UpLimitBps != b.settings.UpLimitBps {
+	if s.DownLimitBps != old.DownLimitBps || s.UpLimitBps != old.UpLimitBps {
 		if err := b.d.s.SetRateLimits(s.DownLimitBps, s.UpLimitBps); err != nil {
 			return fmt.Errorf("speed limits: %w", err)
+		}
+	}
+	if s.SeedRatioLimit != old.SeedRatioLimit {
+		if err := b.d.SetRatioGoal(s.SeedRatioLimit); err != nil {
+			return err
 		}
 	}
 	b.settings = s

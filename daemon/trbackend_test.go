@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -36,9 +35,11 @@ func TestTransmissionBackend_SessionLimits(t *testing.T) {
 	if got := b.Settings(); got.DownLimitBps != 300_000 || got.UpLimitBps != 0 {
 		t.Errorf("settings after the change: %+v", got)
 	}
-	err = b.UpdateSettings(func(st *transmission.Settings) { st.SeedRatioLimit = 2 })
-	if !errors.Is(err, transmission.ErrUnsupported) {
-		t.Errorf("a seed ratio: %v; want ErrUnsupported", err)
+	if err := b.UpdateSettings(func(st *transmission.Settings) { st.SeedRatioLimit = 2 }); err != nil {
+		t.Errorf("a seed ratio: %v", err)
+	}
+	if got := d.RatioGoal(); got != 2 {
+		t.Errorf("the daemon's ratio goal after session-set: %v, want 2", got)
 	}
 	err = b.UpdateSettings(func(st *transmission.Settings) { st.DownloadDir = "/" })
 	if err == nil || !strings.Contains(err.Error(), "outside the folders") {
