@@ -110,6 +110,27 @@ func (s *Server) Config() Config { return s.cfg }
 // Totals counts swarms and peers right now.
 func (s *Server) Totals() Totals { return s.l.store.totals() }
 
+// Requests counts requests received since New, as /metrics does.
+type Requests struct {
+	AnnouncesHTTP, AnnouncesUDP uint64
+	ScrapesHTTP, ScrapesUDP     uint64
+	// Refused counts the requests /metrics counts as refused: malformed,
+	// unregistered torrent, wrong passkey, rate limited, tracker full, bad
+	// UDP connection id.
+	Refused uint64
+}
+
+// Requests returns the request counters; they only grow.
+func (s *Server) Requests() Requests {
+	m := s.l.stats
+	return Requests{
+		AnnouncesHTTP: m.announcesHTTP.Load(), AnnouncesUDP: m.announcesUDP.Load(),
+		ScrapesHTTP: m.scrapesHTTP.Load(), ScrapesUDP: m.scrapesUDP.Load(),
+		Refused: m.badRequests.Load() + m.unregistered.Load() + m.badPasskey.Load() +
+			m.rateLimited.Load() + m.full.Load() + m.badConnID.Load(),
+	}
+}
+
 // Swarms calls fn once for every swarm the tracker holds.
 func (s *Server) Swarms(fn func(SwarmStats)) { s.l.store.swarmStats(fn) }
 

@@ -99,6 +99,11 @@ func TestServer_HTTPFailures(t *testing.T) {
 	if r := getBencode(t, httpURL(s, "/scrape")); !strings.Contains(r.FailureReason, "full scrape") {
 		t.Errorf("full scrape: %+v", r)
 	}
+	// Every malformed announce was counted, and refused; the full scrape
+	// is a scrape but not a refusal (as in /metrics).
+	if got, want := s.Requests(), (Requests{AnnouncesHTTP: 6, ScrapesHTTP: 1, Refused: 6}); got != want {
+		t.Errorf("Requests() = %+v, want %+v", got, want)
+	}
 }
 
 // TestServer_NegativeLeftRefused: a negative left is no amount of bytes, so
