@@ -26,6 +26,7 @@ func newTrackerCmd(a *app) *cobra.Command {
 		state     string
 		rate      float64
 		dhtListen string
+		asJSON    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "tracker",
@@ -69,22 +70,30 @@ must send its request within 3 s.`,
 			if err != nil {
 				return trackerError(err)
 			}
-			printTrackerURLs(a.stdout, s)
-			if dhtListen == "" {
-				return s.Run(a.ctx)
-			}
 			// A LAN with no internet needs a DHT node to bootstrap from as
 			// much as a tracker; the tracker's host is the natural place.
-			node, err := dht.New(dht.Config{ListenAddr: dhtListen, Logger: a.log,
-				StateFile: defaultDHTStateFile("dht-tracker")})
-			if err != nil {
-				return dhtError("--dht-listen", err)
+			var node *dht.Node
+			if dhtListen != "" {
+				node, err = dht.New(dht.Config{ListenAddr: dhtListen, Logger: a.log,
+					StateFile: defaultDHTStateFile("dht-tracker")})
+				if err != nil {
+					return dhtError("--dht-listen", err)
+				}
 			}
-			fmt.Fprintf(a.stdout, "DHT bootstrap node: %s (clients: --dht-bootstrap HOST:%d)\n", node.Addr(), node.Addr().Port())
+			started := time.Now()
+			if asJSON {
+				a.emitJSON(trackerStartJSON(s, node))
+			} else {
+				printTrackerURLs(a.stdout, s, node)
+			}
 			g, ctx := errgroup.WithContext(a.ctx)
 			g.Go(func() error { return s.Run(ctx) })
-			g.Go(func() error { return node.Run(ctx) })
-			return g.Wait()
+			if node != nil {
+				g.Go(func() error { return node.Run(ctx) })
+			}
+			err = g.Wait()
+			printTrackerSummary(a, s, time.Since(started), asJSON, err)
+			return err
 		},
 	}
 	fs := cmd.Flags()
@@ -112,6 +121,7 @@ must send its request within 3 s.`,
 		}
 		return nil
 	}
+	fs.BoolVar(&asJSON, "json", false, "print the addresses and limits at the start and the counts at the end as JSON lines")
 	fs.StringVar(&state, "state", "", `file for completed counts across restarts (default: $XDG_DATA_HOME/shoal/tracker-state.txt; "" to keep them in memory)`)
 	return cmd
 }
@@ -127,15 +137,32 @@ func trackerError(err error) error {
 	return err
 }
 
-// printTrackerURLs prints the URLs peers and people can use: one set per
-// interface address when the tracker listens on all of them.
-func printTrackerURLs(w io.Writer, s *tracker.Server) {
+// printTrackerURLs prints the URLs peers and people can use.
+func printTrackerURLs(w io.Writer, s *tracker.Server, node *dht.Node) {
+	announce, status := trackerURLs(s)
+	for _, u := range announce {
+		fmt.Fprintf(w, "Tracker announce URL: %s\n", u)
+	}
+	if status != "" {
+		fmt.Fprintf(w, "Tracker status page: %s\n", status)
+	}
+	if node != nil {
+		fmt.Fprintf(w, "DHT bootstrap node: %s (clients: --dht-bootstrap HOST:%d)\n", node.Addr(), node.Addr().Port())
+	}
+	fmt.Fprintf(w, "Tracker listening (http %s, udp %s); press Ctrl-C to stop.\n", orOff(s.HTTPAddr()), orOff(s.UDPAddr()))
+}
+
+// trackerURLs returns the announce URLs (one set per interface address when
+// the tracker listens on all of them) and the status page's URL ("" when
+// HTTP is off).
+func trackerURLs(s *tracker.Server) (announce []string, status string) {
+	announce = []string{}
 	for _, host := range reachableHosts(s.HTTPAddr(), s.UDPAddr()) {
 		if ap := s.HTTPAddr(); ap.IsValid() {
-			fmt.Fprintf(w, "Tracker announce URL: http://%s/announce\n", netip.AddrPortFrom(host, ap.Port()))
+			announce = append(announce, fmt.Sprintf("http://%s/announce", netip.AddrPortFrom(host, ap.Port())))
 		}
 		if ap := s.UDPAddr(); ap.IsValid() {
-			fmt.Fprintf(w, "Tracker announce URL: udp://%s/announce\n", netip.AddrPortFrom(host, ap.Port()))
+			announce = append(announce, fmt.Sprintf("udp://%s/announce", netip.AddrPortFrom(host, ap.Port())))
 		}
 	}
 	if ap := s.HTTPAddr(); ap.IsValid() {
@@ -145,9 +172,9 @@ func printTrackerURLs(w io.Writer, s *tracker.Server) {
 				host = hs[0]
 			}
 		}
-		fmt.Fprintf(w, "Tracker status page: http://%s/\n", netip.AddrPortFrom(host, ap.Port()))
+		status = fmt.Sprintf("http://%s/", netip.AddrPortFrom(host, ap.Port()))
 	}
-	fmt.Fprintf(w, "Tracker listening (http %s, udp %s); press Ctrl-C to stop.\n", orOff(s.HTTPAddr()), orOff(s.UDPAddr()))
+	return announce, status
 }
 
 func orOff(ap netip.AddrPort) string {

@@ -4,10 +4,15 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha1"
+	"encoding/binary"
+	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -203,4 +208,98 @@ func TestTracker_MagnetOverUDP(t *testing.T) {
 		t.Fatalf("get by magnet through the UDP tracker: exit %d\n%s\n%s\ntracker:\n%s", code, stdout.String(), stderr.String(), tr.err.String())
 	}
 	sameTree(t, data, filepath.Join(out, "dataset"))
+}
+
+// TestTracker_JSON runs `shoal tracker --json` with passkeys and limits of
+// its own, announces over HTTP (once with a wrong key) and UDP, stops it,
+// and checks both lines say what really happened: the bound addresses, the
+// limits in force with defaults filled in, and the counts.
+func TestTracker_JSON(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "passkeys.txt")
+	if err := os.WriteFile(keys, []byte("goodkey\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := shoalStart(t, "tracker", "--json", "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--state", "",
+		"--passkeys", keys, "--rate", "0", "--interval", "90s", "--max-torrents", "7", "--log-level", "error")
+	p.waitFor(t, `"type":"start"`, 10*time.Second)
+	var start jsonTrackerStart
+	if err := json.Unmarshal([]byte(strings.SplitN(p.out.String(), "\n", 2)[0]), &start); err != nil {
+		t.Fatalf("first line: %v\n%s", err, p.out.String())
+	}
+	addrRx := regexp.MustCompile(`^127\.0\.0\.1:[1-9]\d*$`)
+	if !addrRx.MatchString(start.HTTP) || !addrRx.MatchString(start.UDP) {
+		t.Fatalf("start %+v: want the bound loopback addresses", start)
+	}
+	want := jsonTrackerStart{Type: "start", HTTP: start.HTTP, UDP: start.UDP,
+		Announce:   []string{"http://" + start.HTTP + "/announce", "udp://" + start.UDP + "/announce"},
+		StatusPage: "http://" + start.HTTP + "/", Mode: "passkeys",
+		IntervalSeconds: 90, MinIntervalSeconds: 30, PeerTTLSeconds: 180, Numwant: 50, MaxNumwant: 200,
+		Rate: 0, Burst: 0, MaxTorrents: 7, HTTPConns: 4096, HTTPConnsPerIP: 64}
+	if !reflect.DeepEqual(start, want) {
+		t.Errorf("start\n got %+v\nwant %+v", start, want)
+	}
+
+	ih := sha1.Sum([]byte("json"))
+	req := tracker.AnnounceRequest{InfoHash: ih, PeerID: [20]byte([]byte("-SH0001-000000000001")), Port: 6881, NumWant: -1, Compact: true}
+	for key, wantBody := range map[string]string{"goodkey": "d8:completei1e", "badkey": "d14:failure reason"} {
+		resp, err := http.Get("http://" + start.HTTP + "/announce/" + key + "?" + req.Query())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.HasPrefix(string(body), wantBody) {
+			t.Errorf("announce with %s: %q, want %s...", key, body, wantBody)
+		}
+	}
+	resp, err := http.Get("http://" + start.HTTP + "/scrape/goodkey?info_hash=" + url.QueryEscape(string(ih[:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// A leecher over UDP (BEP 15, the key in BEP 41 URL data).
+	conn, err := net.Dial("udp", start.UDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	udp := func(pkt []byte) []byte {
+		conn.Write(pkt)
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 1500)
+		n, err := conn.Read(buf)
+		if err != nil || n < 8 {
+			t.Fatalf("UDP answer: %v (%d bytes)", err, n)
+		}
+		return buf[:n]
+	}
+	const bep15Magic = 0x41727101980
+	c := udp(tracker.AppendUDP(nil, tracker.UDPRequest{ConnID: bep15Magic, Action: tracker.ActionConnect, TxID: 1}))
+	leech := req
+	leech.PeerID, leech.Port, leech.Left = [20]byte([]byte("-SH0001-000000000002")), 6882, 1000
+	a := udp(tracker.AppendUDP(nil, tracker.UDPRequest{ConnID: binary.BigEndian.Uint64(c[8:]), Action: tracker.ActionAnnounce,
+		TxID: 2, Announce: leech, URLData: "/announce/goodkey"}))
+	if tracker.UDPAction(binary.BigEndian.Uint32(a)) != tracker.ActionAnnounce {
+		t.Fatalf("UDP announce answered %q", a)
+	}
+
+	p.stop()
+	<-p.done
+	if p.code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", p.code, p.err.String())
+	}
+	lines := strings.Split(strings.TrimSpace(p.out.String()), "\n")
+	var sum jsonTrackerSummary
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || len(lines) != 2 {
+		t.Fatalf("want two lines, the last the summary (%v):\n%s", err, p.out.String())
+	}
+	if sum.Seconds <= 0 {
+		t.Errorf("summary seconds %v", sum.Seconds)
+	}
+	sum.Seconds = 0
+	wantSum := jsonTrackerSummary{Type: "summary", AnnouncesHTTP: 2, AnnouncesUDP: 1, Scrapes: 1, Refused: 1, Torrents: 1, Seeders: 1, Leechers: 1}
+	if sum != wantSum {
+		t.Errorf("summary\n got %+v\nwant %+v", sum, wantSum)
+	}
 }

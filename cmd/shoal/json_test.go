@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,12 +13,15 @@ import (
 )
 
 // TestJSONDocumented runs every command that takes --json and checks that
-// each type and field docs/json.md lists appears in their output, and that
-// nothing is HTML-escaped.
+// each type and field docs/json.md lists appears in their output, that
+// they print nothing it does not list, and that nothing is HTML-escaped.
+// Types are per section of docs/json.md ("## `shoal get --json` ..."): get's
+// start is not tracker's start.
 func TestJSONDocumented(t *testing.T) {
 	doc := readRepoFile(t, "docs/json.md")
-	seen := map[string]map[string]bool{} // type -> fields seen
-	collect := func(what, out string) {
+	seen := map[string]map[string]bool{} // "section type" -> fields seen
+	// section is the command a section of docs/json.md is named after.
+	collect := func(section, what, out string) {
 		t.Helper()
 		if strings.Contains(out, `\u0026`) || strings.Contains(out, `\u003c`) {
 			t.Errorf("%s: HTML-escaped JSON: %s", what, out)
@@ -34,11 +38,12 @@ func TestJSONDocumented(t *testing.T) {
 			if typ == "" {
 				t.Errorf("%s: an object without a type: %v", what, obj)
 			}
-			if seen[typ] == nil {
-				seen[typ] = map[string]bool{}
+			key := section + " " + typ
+			if seen[key] == nil {
+				seen[key] = map[string]bool{}
 			}
 			for k := range obj {
-				seen[typ][k] = true
+				seen[key][k] = true
 			}
 		}
 	}
@@ -51,13 +56,13 @@ func TestJSONDocumented(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("create: %d %s", code, errs)
 	}
-	collect("create", out)
+	collect("create", "create", out)
 	_, out, _ = shoalRun(t, "info", "--json", tor)
-	collect("info", out)
+	collect("info", "info", out)
 	_, out, _ = shoalRun(t, "info", "--json", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x&x.pe=127.0.0.1:1")
-	collect("info magnet", out)
+	collect("info", "info magnet", out)
 	_, out, _ = shoalRun(t, "version", "--json")
-	collect("version", out)
+	collect("version", "version", out)
 
 	p := shoalStart(t, "seed", tor, "--data", dir, "--json", "--listen", "127.0.0.1:0", "--no-dht", "--state-dir", t.TempDir())
 	magnet := p.waitFor(t, `"magnetWithPeer":"([^"]+)"`, 30*time.Second)[1]
@@ -66,10 +71,10 @@ func TestJSONDocumented(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("get: %d %s", code, errs)
 	}
-	collect("get", out)
+	collect("get", "get", out)
 	p.stop()
 	<-p.done
-	collect("seed", p.out.String())
+	collect("get", "seed", p.out.String())
 
 	// A shared folder that changed since: "changed".
 	seedState := t.TempDir()
@@ -81,30 +86,44 @@ func TestJSONDocumented(t *testing.T) {
 		p.waitFor(t, `"type":"magnet"`, 30*time.Second)
 		p.stop()
 		<-p.done
-		collect("seed DIR", p.out.String())
+		collect("get", "seed DIR", p.out.String())
 	}
 
 	os.Remove(filepath.Join(dir, "out", "dataset", "b.txt"))
 	appendBytes(t, filepath.Join(dir, "out", "dataset", "a.bin"), 1)
 	_, out, _ = shoalRun(t, "verify", "--json", filepath.Join(dir, "out"), tor)
-	collect("verify", out)
+	collect("verify", "verify", out)
 
 	node := shoalStart(t, "dht", "--json", "--listen", "127.0.0.1:0", "--state", "")
 	addr := node.waitFor(t, `"addr":"([^"]+)"`, 10*time.Second)[1]
 	_, out, _ = shoalRun(t, "dht", "lookup", "--json", "0123456789abcdef0123456789abcdef01234567", "--bootstrap", addr,
 		"--state", "", "--timeout", "2s", "--listen", "127.0.0.1:0")
-	collect("dht lookup", out)
+	collect("dht lookup", "dht lookup", out)
 	node.stop()
 	<-node.done
-	collect("dht", node.out.String())
+	collect("dht", "dht", node.out.String())
 
+	tr := shoalStart(t, "tracker", "--json", "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--state", "", "--log-level", "error")
+	trHTTP := tr.waitFor(t, `"http":"([^"]+)"`, 10*time.Second)[1]
+	if resp, err := http.Get("http://" + trHTTP + "/announce?info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=-SH0001-000000000001&port=1&left=0"); err == nil {
+		resp.Body.Close()
+	}
+	tr.stop()
+	<-tr.done
+	collect("tracker", "tracker", tr.out.String())
+
+	sectionRx := regexp.MustCompile("^## `shoal ([a-z ]+?) --json`")
 	typeRx := regexp.MustCompile("^### `([a-z]+)`")
 	fieldRx := regexp.MustCompile("^\\| `([a-zA-Z0-9]+)` \\|")
 	docFields := map[string]map[string]bool{}
-	typ := ""
+	section, typ := "", ""
 	for _, line := range strings.Split(doc, "\n") {
-		if m := typeRx.FindStringSubmatch(line); m != nil {
-			typ = m[1]
+		if m := sectionRx.FindStringSubmatch(line); m != nil {
+			section, typ = m[1], ""
+		} else if strings.HasPrefix(line, "## ") {
+			t.Fatalf("docs/json.md: section %q is not named \"## `shoal COMMAND --json`\"", line)
+		} else if m := typeRx.FindStringSubmatch(line); m != nil && section != "" {
+			typ = section + " " + m[1]
 			docFields[typ] = map[string]bool{}
 		} else if m := fieldRx.FindStringSubmatch(line); m != nil && typ != "" {
 			docFields[typ][m[1]] = true
