@@ -429,3 +429,32 @@ func BenchmarkStorage_ServeRead(b *testing.B) {
 		}
 	}
 }
+
+// TestStorage_CloseIdle: closing the idle files keeps the storage usable;
+// the next read or write opens them again.
+func TestStorage_CloseIdle(t *testing.T) {
+	info, stream := makeInfo(t, "root", 16384, multiFiles)
+	s, err := OpenStorage(t.TempDir(), info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.WriteAt(stream, 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.open) == 0 {
+		t.Fatal("a write left no file open; the test proves nothing")
+	}
+	s.CloseIdle()
+	if len(s.open) != 0 {
+		t.Fatalf("%d files still open after CloseIdle", len(s.open))
+	}
+	got := make([]byte, len(stream))
+	if _, err := s.ReadAt(got, 0); err != nil || !bytes.Equal(got, stream) {
+		t.Fatalf("read after CloseIdle: %v", err)
+	}
+	s.CloseIdle()
+	if _, err := s.WriteAt(stream[:10], 0); err != nil {
+		t.Fatalf("write after CloseIdle: %v", err)
+	}
+}

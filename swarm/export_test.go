@@ -46,3 +46,9 @@ func TorrentTicks(s *Session, ih InfoHash) (ticks, builds int64) {
 	}
 	return t.ticks.Load(), t.builds.Load()
 }
+
+// Drowsy says whether torrent ih's timers run at the quiet pace.
+func Drowsy(s *Session, ih InfoHash) bool {
+	t, err := s.torrent(ih)
+	return err == nil && t.drowsy.Load()
+}

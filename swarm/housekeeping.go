@@ -29,6 +29,9 @@ func (t *torrent) housekeeping() {
 		}
 	}
 	t.dial()
+	if c := t.data.Load(); c != nil && t.quiet() {
+		c.storage.CloseIdle() // no peer reads them: a quiet torrent holds no descriptors
+	}
 	if c := t.data.Load(); t.completed && c != nil && !t.paused && time.Since(t.stamps.checked) >= stampCheckEvery {
 		t.stamps.checked = time.Now()
 		t.withdrawChangedFiles(c)

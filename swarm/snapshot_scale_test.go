@@ -1,6 +1,7 @@
 package swarm_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -82,4 +83,70 @@ func TestSnapshot_QuietSeedSkipsTicks(t *testing.T) {
 	if ts, _ := testnet.Find(s, ih); ts.State != swarm.StatePaused {
 		t.Fatalf("after Pause the snapshot says %v", ts.State)
 	}
+}
+
+// TestQuietSeedHoldsNoDescriptors: a seed nobody talks to closes its files
+// (10,000 idle seeds held one descriptor each besides their folder's, and
+// the daemon ran out of descriptors); a peer's reads open them again.
+func TestQuietSeedHoldsNoDescriptors(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc/self/fd to see open descriptors")
+	}
+	src := t.TempDir()
+	path := testnet.WriteTree(t, src, 4, testnet.File{Path: "b.bin", Size: 70000})
+	file := filepath.Join(path, "b.bin")
+	tor := testnet.Create(t, file, 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true})
+	for round := range 2 { // the second leecher proves the seed reopens its file
+		l := testnet.StartSession(t, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true})
+		dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s.Addr().String()}})
+		testnet.WaitComplete(t, l, ih, 30*time.Second)
+		testnet.SameTree(t, src, dst)
+		got := filepath.Join(dst, "b.bin")
+		// Both are seeds now: they part, and neither has a reason to keep
+		// its file open.
+		deadline := time.Now().Add(20 * time.Second)
+		for openFD(t, file) || openFD(t, got) {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: seeds with no peers still hold %s (%v) or %s (%v) open after 20 s",
+					round, file, openFD(t, file), got, openFD(t, got))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// openFD says whether this process has path open.
+func openFD(t *testing.T, path string) bool {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && l == path {
+			return true
+		}
+	}
+	return false
+}
+
+// TestQuietSeedTicksSlower: a seed with no peers slows its timers down
+// (10,000 idle seeds woke 30,000 times a second), and a peer that connects
+// is served at once at the usual pace.
+func TestQuietSeedTicksSlower(t *testing.T) {
+	src := t.TempDir()
+	path := testnet.WriteTree(t, src, 5, testnet.File{Path: "c.bin", Size: 90000})
+	tor := testnet.Create(t, filepath.Join(path, "c.bin"), 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true, SampleEvery: 20 * time.Millisecond})
+	deadline := time.Now().Add(30 * time.Second)
+	for !swarm.Drowsy(s, ih) {
+		if time.Now().After(deadline) {
+			t.Fatal("a seed with no peers still ticks at full pace after 30 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	l := testnet.StartSession(t, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s.Addr().String()}})
+	testnet.WaitComplete(t, l, ih, 30*time.Second)
+	testnet.SameTree(t, src, dst)
 }

@@ -42,6 +42,18 @@ func (t *torrent) run() {
 	defer rechoke.Stop()
 	slow := time.NewTicker(time.Second)
 	defer slow.Stop()
+	// A quiet torrent (see quiet) ticks less: 10,000 idle seeds woke
+	// 30,000 times a second for nothing. Anything the loop handles brings
+	// the usual pace back.
+	drowsy := false
+	wake := func() {
+		if drowsy {
+			drowsy = false
+			t.drowsy.Store(false)
+			tick.Reset(t.s.cfg.SampleEvery)
+			slow.Reset(time.Second)
+		}
+	}
 	for {
 		// A worker's result first: a BLAKE3 pass that finished while the
 		// loop synced the completion's record sets Verified before the
@@ -50,6 +62,7 @@ func (t *torrent) run() {
 		case f := <-t.results:
 			f()
 			t.snapStale = true
+			wake()
 			continue
 		default:
 		}
@@ -83,6 +96,15 @@ func (t *torrent) run() {
 			t.ticks.Add(1)
 			t.sampleRates()
 			t.publishTick()
+			if !drowsy && t.quietTicks >= quietBeforeDrowsy {
+				drowsy = true
+				t.drowsy.Store(true)
+				if c := t.data.Load(); c != nil {
+					c.storage.CloseIdle() // as housekeeping would, now rather than in 5 s
+				}
+				tick.Reset(quietTickEvery(t.s.cfg.SampleEvery))
+				slow.Reset(quietTickEvery(time.Second))
+			}
 			// Each tick while pieces complete (saves never overlap): a
 			// kill -9 then costs at most the pieces verified since, plus
 			// those in flight.
@@ -98,6 +120,7 @@ func (t *torrent) run() {
 		}
 		if !timer {
 			t.snapStale = true
+			wake()
 		}
 	}
 }

@@ -45,6 +45,17 @@ func (t *torrent) sampleRates() {
 // unrefreshed, for anything that changes it without passing the loop.
 const quietPublishEvery = 20
 
+// quietBeforeDrowsy is how many quiet ticks in a row slow a torrent's
+// timers down to quietTickEvery.
+const quietBeforeDrowsy = 4
+
+// quietTickEvery is a quiet torrent's period for a timer of period d:
+// ten times slower, but at most 5 s, and the file stamp check (which
+// housekeeping runs) no later than it would come anyway.
+func quietTickEvery(d time.Duration) time.Duration {
+	return max(d, min(10*d, 5*time.Second, stampCheckEvery))
+}
+
 // publishTick is the sample tick's publishSnapshot. A quiet torrent whose
 // loop handled nothing since the last one skips it: its snapshot would be
 // the same, and 10,000 idle seeds rebuilt 20,000 snapshots a second.
