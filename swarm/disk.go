@@ -41,15 +41,32 @@ type blockNote struct {
 	b pieces.Block
 }
 
-// startDisk starts the content's disk goroutines once the torrent runs,
-// and with them the BLAKE3 check of a restarted seed (digest.go), which
-// also reads the disk and must not start before the torrent does.
+// startDisk begins the content's disk work once the torrent runs: the
+// BLAKE3 check of a restarted seed (digest.go), which reads the disk and
+// must not start before the torrent does, and, unless the torrent is
+// complete, the disk goroutines and hashing pool (startWorkers).
 func (t *torrent) startDisk(ctx context.Context, c *content) {
-	for k := range diskShards {
-		ch, req := c.disk[k], c.hashReq[k]
-		t.wg.Go(func() { t.diskLoop(ctx, c, ch, req) })
+	if !t.completed {
+		t.startWorkers()
 	}
 	t.startDigestCheck(ctx, c)
+}
+
+// startWorkers starts the content's disk goroutines and hashing pool the
+// first time the torrent wants data (see request): a complete seed writes
+// and hashes nothing, and 10,000 seeds kept 40,000 idle goroutines.
+// Blocks only come after our requests, so none waits for them.
+func (t *torrent) startWorkers() {
+	c := t.data.Load()
+	if t.workers || !t.running || c == nil || t.ctx.Err() != nil {
+		return
+	}
+	t.workers = true
+	t.startHashers(t.ctx, c)
+	for k := range diskShards {
+		ch, req := c.disk[k], c.hashReq[k]
+		t.wg.Go(func() { t.diskLoop(t.ctx, c, ch, req) })
+	}
 }
 
 func (c *content) diskShard(piece int) chan diskBlock { return c.disk[piece%diskShards] }

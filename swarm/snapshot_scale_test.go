@@ -3,6 +3,8 @@ package swarm_test
 import (
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,4 +151,37 @@ func TestQuietSeedTicksSlower(t *testing.T) {
 	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s.Addr().String()}})
 	testnet.WaitComplete(t, l, ih, 30*time.Second)
 	testnet.SameTree(t, src, dst)
+}
+
+// TestSeedStartsNoDiskWorkers: a complete seed writes and hashes nothing,
+// so it starts no disk goroutines or hashing pool (10,000 seeds kept
+// 40,000 idle goroutines); a leecher does, and downloads from it.
+func TestSeedStartsNoDiskWorkers(t *testing.T) {
+	src := t.TempDir()
+	path := testnet.WriteTree(t, src, 6, testnet.File{Path: "d.bin", Size: 50000})
+	tor := testnet.Create(t, filepath.Join(path, "d.bin"), 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true})
+	testnet.WaitFor(t, s, ih, 30*time.Second, "seeding", func(ts swarm.TorrentSnapshot) bool {
+		return ts.State == swarm.StateSeeding && ts.Verified
+	})
+	if n := goroutinesIn("(*torrent).diskLoop") + goroutinesIn("(*torrent).startHashers"); n != 0 {
+		t.Fatalf("a seed runs %d disk or hashing goroutines", n)
+	}
+	l := testnet.StartSession(t, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s.Addr().String()}})
+	testnet.WaitComplete(t, l, ih, 30*time.Second)
+	testnet.SameTree(t, src, dst)
+}
+
+// goroutinesIn counts the goroutines with fn on their stack.
+func goroutinesIn(fn string) int {
+	var b strings.Builder
+	pprof.Lookup("goroutine").WriteTo(&b, 2)
+	n := 0
+	for _, g := range strings.Split(b.String(), "\n\n") {
+		if strings.Contains(g, fn) {
+			n++
+		}
+	}
+	return n
 }

@@ -118,6 +118,8 @@ type torrent struct {
 	// snapStale: the loop handled something since the last
 	// publishSnapshot; quietTicks counts the ticks since that skipped it
 	// (publishTick).
+	// workers: the disk goroutines and hashing pool run (startWorkers).
+	workers    bool
 	snapStale  bool
 	quietTicks int
 	// ticks and builds count sample ticks and publishSnapshot calls, for

@@ -110,7 +110,7 @@ func (t *torrent) checkProgress(done, total int) {
 
 // adopt takes the opened content on the torrent's goroutine: the picker,
 // the pieces held, the files' guards, the first resume record; then the
-// disk goroutines start, and peers connected meanwhile hear what we have.
+// disk work starts, and peers connected meanwhile hear what we have.
 func (t *torrent) adopt(o opened) {
 	t.opening = nil
 	if o.err != nil {
@@ -165,7 +165,6 @@ func (t *torrent) adopt(o opened) {
 		t.wakeDHTNow()
 	}
 	if t.running {
-		t.startHashers(t.ctx, c)
 		t.startDisk(t.ctx, c)
 	}
 	for _, p := range t.peers {

@@ -168,7 +168,6 @@ func (t *torrent) start() {
 	}
 	t.running = true
 	if c := t.data.Load(); c != nil {
-		t.startHashers(t.ctx, c)
 		t.startDisk(t.ctx, c)
 	}
 	t.startSources(t.ctx)
@@ -431,6 +430,9 @@ func (t *torrent) fillRequests() {
 func (t *torrent) request(p *peer) {
 	if t.picker == nil || t.paused || !t.diskFull.IsZero() || p.peerChoking && !p.fast {
 		return
+	}
+	if !t.completed {
+		t.startWorkers() // before the first request: its blocks need them
 	}
 	pr := pieces.Peer(p.id)
 	target := p.queueTarget
