@@ -29,10 +29,11 @@ type actFunc func(*daemon.Client, context.Context, string) (daemon.Added, error)
 func newActCmd(a *app, name, short, done string, act actFunc) *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
-		Use:   name + " ID...",
-		Short: short,
-		Long:  short + ".\nID is the number 'shoal ls' shows, or the start of the infohash.",
-		Args:  minArgs("ID..."),
+		Use:               name + " ID...",
+		Short:             short,
+		Long:              short + ".\nID is the number 'shoal ls' shows, or the start of the infohash.",
+		Args:              minArgs("ID..."),
+		ValidArgsFunction: completeIDs(a, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return eachID(a, &cf, args, done, func(c *daemon.Client, id string) (daemon.Added, error) {
 				return act(c, a.ctx, id)
@@ -49,9 +50,10 @@ func newRmCmd(a *app) *cobra.Command {
 		deleteData bool
 	)
 	cmd := &cobra.Command{
-		Use:   "rm ID...",
-		Short: "Remove torrents from the running daemon (their data stays unless --delete-data)",
-		Args:  minArgs("ID..."),
+		Use:               "rm ID...",
+		Short:             "Remove torrents from the running daemon (their data stays unless --delete-data)",
+		Args:              minArgs("ID..."),
+		ValidArgsFunction: completeIDs(a, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return eachID(a, &cf, args, "Removed", func(c *daemon.Client, id string) (daemon.Added, error) {
 				return c.Remove(a.ctx, id, deleteData)
@@ -70,9 +72,10 @@ func newSetCmd(a *app) *cobra.Command {
 		fileFlags []string
 	)
 	cmd := &cobra.Command{
-		Use:   "set ID [--down-limit RATE] [--up-limit RATE] [--file N=skip|normal|high]...",
-		Short: "Change a torrent's file priorities or speed limits in the running daemon",
-		Args:  exactArgs("ID"),
+		Use:               "set ID [--down-limit RATE] [--up-limit RATE] [--file N=skip|normal|high]...",
+		Short:             "Change a torrent's file priorities or speed limits in the running daemon",
+		Args:              exactArgs("ID"),
+		ValidArgsFunction: completeIDs(a, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var req daemon.SetRequest
 			for _, lim := range []struct {
@@ -171,6 +174,7 @@ func newVerifyEitherCmd(a *app) *cobra.Command {
 		return len(args) == 2 && (isDir(args[0]) || strings.HasSuffix(strings.ToLower(args[1]), ".torrent"))
 	}
 	cmd.Use = "verify DIR FILE.torrent | verify ID..."
+	cmd.ValidArgsFunction = completeVerify(a)
 	cmd.Long += `
 
 Given IDs instead (the numbers 'shoal ls' shows, or infohash prefixes), the

@@ -54,10 +54,11 @@ func newLsCmd(a *app) *cobra.Command {
 func newShowCmd(a *app) *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one torrent of the running daemon: peers, files, trackers, pieces",
-		Long:  "ID is the number 'shoal ls' shows, or the start of the infohash.",
-		Args:  exactArgs("ID"),
+		Use:               "show ID",
+		Short:             "Show one torrent of the running daemon: peers, files, trackers, pieces",
+		Long:              "ID is the number 'shoal ls' shows, or the start of the infohash.",
+		Args:              exactArgs("ID"),
+		ValidArgsFunction: completeIDs(a, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cf.client()
 			if err != nil {
