@@ -18,6 +18,7 @@ func newAddCmd(a *app) *cobra.Command {
 		cf     clientFlags
 		out    string
 		paused bool
+		labels []string
 	)
 	cmd := &cobra.Command{
 		Use:   "add MAGNET|FILE.torrent|URL",
@@ -28,7 +29,7 @@ and keeps it after you log out. It prints the torrent's number for ls, show,
 pause, resume, verify, rm and set.`,
 		Args: exactArgs("MAGNET|FILE.torrent|URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := daemon.AddRequest{Paused: paused}
+			req := daemon.AddRequest{Paused: paused, Labels: labels}
 			arg := args[0]
 			switch {
 			case isMagnet(arg):
@@ -75,5 +76,6 @@ pause, resume, verify, rm and set.`,
 	cf.add(cmd)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "download folder (default: the daemon's --download-dir)")
 	cmd.Flags().BoolVar(&paused, "paused", false, "add without starting it")
+	cmd.Flags().StringArrayVar(&labels, "label", nil, "a label to tag it with, shown and filtered on by ls (repeatable)")
 	return cmd
 }

@@ -70,10 +70,12 @@ func newSetCmd(a *app) *cobra.Command {
 		cf        clientFlags
 		down, up  string
 		fileFlags []string
+		labels    []string
+		noLabels  bool
 	)
 	cmd := &cobra.Command{
-		Use:               "set ID [--down-limit RATE] [--up-limit RATE] [--file N=skip|normal|high]...",
-		Short:             "Change a torrent's file priorities or speed limits in the running daemon",
+		Use:               "set ID [--down-limit RATE] [--up-limit RATE] [--file N=skip|normal|high]... [--label L... | --no-labels]",
+		Short:             "Change a torrent's file priorities, speed limits or labels in the running daemon",
 		Args:              exactArgs("ID"),
 		ValidArgsFunction: completeIDs(a, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -102,8 +104,16 @@ func newSetCmd(a *app) *cobra.Command {
 				}
 				req.Files = append(req.Files, daemon.FilePriority{Index: i, Priority: p})
 			}
-			if req.DownLimitBps == nil && req.UpLimitBps == nil && len(req.Files) == 0 {
-				return usageErrorf("nothing to set: give --down-limit, --up-limit or --file")
+			switch {
+			case noLabels && len(labels) > 0:
+				return usageErrorf("--label and --no-labels together: give the labels to keep, or --no-labels to clear them")
+			case noLabels:
+				req.Labels = &[]string{} // not nil: an empty list clears them
+			case len(labels) > 0:
+				req.Labels = &labels
+			}
+			if req.DownLimitBps == nil && req.UpLimitBps == nil && len(req.Files) == 0 && req.Labels == nil {
+				return usageErrorf("nothing to set: give --down-limit, --up-limit, --file, --label or --no-labels")
 			}
 			return eachID(a, &cf, args, "Set", func(c *daemon.Client, id string) (daemon.Added, error) {
 				return c.Set(a.ctx, id, req)
@@ -115,6 +125,8 @@ func newSetCmd(a *app) *cobra.Command {
 	fs.StringVar(&down, "down-limit", "", "download limit such as 10MiB (per second; 0 = unlimited)")
 	fs.StringVar(&up, "up-limit", "", "upload limit such as 10MiB (per second; 0 = unlimited)")
 	fs.StringArrayVar(&fileFlags, "file", nil, "N=skip|normal|high: one file's priority (repeatable)")
+	fs.StringArrayVar(&labels, "label", nil, "replace the torrent's labels with these (repeatable)")
+	fs.BoolVar(&noLabels, "no-labels", false, "remove all the torrent's labels")
 	return cmd
 }
 

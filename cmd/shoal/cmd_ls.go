@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,9 +21,12 @@ func init() {
 }
 
 func newLsCmd(a *app) *cobra.Command {
-	var cf clientFlags
+	var (
+		cf     clientFlags
+		labels []string
+	)
 	cmd := &cobra.Command{
-		Use:   "ls",
+		Use:   "ls [--label L]...",
 		Short: "List the running daemon's torrents",
 		Args:  exactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -34,21 +38,54 @@ func newLsCmd(a *app) *cobra.Command {
 			if err != nil {
 				return clientError(err)
 			}
+			rows = slices.DeleteFunc(rows, func(r daemon.Row) bool { return !hasLabels(r, labels) })
 			if cf.json {
 				return a.printJSON(rows)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tHASH\tSTATE\tDONE\tSIZE\tDOWN\tUP\tPEERS\tETA\tNAME")
-			for _, r := range rows {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f%%\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.InfoHash[:8], r.State,
-					100*r.Progress, humanize.IBytes(uint64(r.SizeBytes)), rate(r.DownBps), rate(r.UpBps),
-					r.Peers, eta(r), r.Name)
-			}
-			return tw.Flush()
+			printRows(a.stdout, rows)
+			return nil
 		},
 	}
 	cf.add(cmd)
+	cmd.Flags().StringArrayVar(&labels, "label", nil, "only torrents with this label (repeatable: with all of them)")
 	return cmd
+}
+
+// hasLabels says whether r has every one of want; labels match whatever
+// their case, as in the web UI's filter.
+func hasLabels(r daemon.Row, want []string) bool {
+	for _, w := range want {
+		w = strings.TrimSpace(w)
+		if !slices.ContainsFunc(r.Labels, func(l string) bool { return strings.EqualFold(l, w) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// printRows prints ls's table; the LABELS column only when some torrent
+// has labels.
+func printRows(w io.Writer, rows []daemon.Row) {
+	withLabels := slices.ContainsFunc(rows, func(r daemon.Row) bool { return len(r.Labels) > 0 })
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	head := "ID\tHASH\tSTATE\tDONE\tSIZE\tDOWN\tUP\tPEERS\tETA\t"
+	if withLabels {
+		head += "LABELS\t"
+	}
+	fmt.Fprintln(tw, head+"NAME")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f%%\t%s\t%s\t%s\t%d\t%s\t", r.ID, r.InfoHash[:8], r.State,
+			100*r.Progress, humanize.IBytes(uint64(r.SizeBytes)), rate(r.DownBps), rate(r.UpBps), r.Peers, eta(r))
+		if withLabels {
+			l := strings.Join(r.Labels, ",")
+			if l == "" {
+				l = "-"
+			}
+			fmt.Fprintf(tw, "%s\t", l)
+		}
+		fmt.Fprintf(tw, "%s\n", r.Name)
+	}
+	tw.Flush()
 }
 
 func newShowCmd(a *app) *cobra.Command {
@@ -103,6 +140,9 @@ func printDetail(w io.Writer, dt daemon.Detail) {
 		fmt.Fprintf(w, "Stalled:   %s\n", t.Stalled)
 	}
 	fmt.Fprintf(w, "Folder:    %s\n", t.DataDir)
+	if len(dt.Settings.Labels) > 0 {
+		fmt.Fprintf(w, "Labels:    %s\n", strings.Join(dt.Settings.Labels, ", "))
+	}
 	fmt.Fprintf(w, "Progress:  %.1f%% of %s wanted (%s in all), verified: %t\n", 100*t.Progress(),
 		humanize.IBytes(uint64(t.WantedBytes)), humanize.IBytes(uint64(t.SizeBytes)), t.Verified)
 	fmt.Fprintf(w, "Rates:     down %s, up %s; downloaded %s, uploaded %s, ratio %.2f\n", rate(t.DownBps), rate(t.UpBps),
