@@ -70,7 +70,13 @@ func (t *torrent) publishTick() {
 // quiet: nothing in the torrent's snapshot moves with time alone. No
 // peers and no rates, and a state whose stall line does not depend on the
 // clock or the DHT (see stalled): seeding, paused or stopped by an error.
+// The published rates must have reached 0 too: the meter falls to 0 a
+// tick before a snapshot shows it, and skipping that tick left a finished
+// download showing its last rate for 20 ticks.
 func (t *torrent) quiet() bool {
+	if p := t.snap.Load(); p == nil || p.DownBps != 0 || p.UpBps != 0 {
+		return false
+	}
 	return len(t.peers) == 0 && t.downRate.rate == 0 && t.upRate.rate == 0 && t.opening == nil &&
 		t.diskFull.IsZero() && (t.paused || t.err != nil || t.completed && t.data.Load() != nil)
 }
