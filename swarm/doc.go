@@ -70,7 +70,8 @@
 // pointers: adds, removals, commands, events and the SampleEvery tick only
 // count a change (Session.changes), and the next Snapshot call builds one
 // snapshot for all of them under pubMu, so restoring N torrents copies N
-// torrent snapshots, not N²/2.
+// torrent snapshots, not N²/2. When no torrent published and none came or
+// went since (torrentPubs, setGen), it shares the last one's torrents.
 //
 // # Policy
 //

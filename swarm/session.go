@@ -145,6 +145,14 @@ type Session struct {
 	changes atomic.Uint64
 	snapGen atomic.Uint64
 	copied  atomic.Int64 // torrent snapshots copied into session snapshots, for tests
+	// torrentPubs counts the torrents' publishSnapshot calls and setGen
+	// (under mu) the adds and removals; when neither moved since the last
+	// build (lastPubs, lastSet: pubMu's), a new snapshot shares the last
+	// one's torrents and only its time and DHT figures are new. An idle
+	// daemon's readers then copy nothing.
+	torrentPubs       atomic.Uint64
+	setGen            uint64
+	lastPubs, lastSet uint64
 
 	dhtMu    sync.Mutex
 	dhtLast  time.Time
@@ -373,6 +381,7 @@ func (s *Session) Remove(ih InfoHash, deleteData bool) error {
 		return fmt.Errorf("%x: %w", ih[:], ErrUnknownTorrent)
 	}
 	delete(s.torrents, ih)
+	s.setGen++
 	s.mu.Unlock()
 	t.stop()
 	<-t.done
@@ -494,12 +503,22 @@ func (s *Session) publishLocked() {
 	// Read before the torrents are listed: a change counted by now is in
 	// the list (an add registers its torrent before it counts).
 	gen := s.changes.Load()
+	// Before the torrents' snapshots are read: a publish after this
+	// counts for the next build.
+	pubs := s.torrentPubs.Load()
 	s.mu.Lock()
-	ts := make([]*torrent, 0, len(s.torrents))
-	for _, t := range s.torrents {
-		ts = append(ts, t)
+	set := s.setGen
+	var ts []*torrent
+	prev := s.snap.Load()
+	same := pubs == s.lastPubs && set == s.lastSet && prev != nil
+	if !same {
+		ts = make([]*torrent, 0, len(s.torrents))
+		for _, t := range s.torrents {
+			ts = append(ts, t)
+		}
 	}
 	s.mu.Unlock()
+	s.lastPubs, s.lastSet = pubs, set
 	snap := &Snapshot{Taken: time.Now(), ListenAddr: s.addr.String(), DHT: DHTSnapshot{Enabled: s.cfg.DHT != nil}}
 	if d, ok := s.cfg.DHT.(interface{ DHTSnapshot() DHTSnapshot }); ok {
 		snap.DHT = d.DHTSnapshot()
@@ -507,6 +526,12 @@ func (s *Session) publishLocked() {
 	s.dhtMu.Lock()
 	snap.DHT.LastLookup, snap.DHT.LastLookupPeers = s.dhtLast, s.dhtPeers
 	s.dhtMu.Unlock()
+	if same {
+		snap.Torrents, snap.DownBps, snap.UpBps = prev.Torrents, prev.DownBps, prev.UpBps
+		s.snap.Store(snap)
+		s.snapGen.Store(gen)
+		return
+	}
 	for _, t := range ts {
 		ts := t.snapshot()
 		snap.DownBps += ts.DownBps

@@ -185,3 +185,39 @@ func goroutinesIn(fn string) int {
 	}
 	return n
 }
+
+// TestSnapshot_IdleSessionCopiesNothing: while no torrent publishes
+// anything new, a Snapshot shares the last one's torrents and only its
+// time moves (the daemon's once-a-second goals check copied 10,000 torrent
+// snapshots each time).
+func TestSnapshot_IdleSessionCopiesNothing(t *testing.T) {
+	src := t.TempDir()
+	path := testnet.WriteTree(t, src, 7, testnet.File{Path: "e.bin", Size: 30000})
+	tor := testnet.Create(t, filepath.Join(path, "e.bin"), 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true, SampleEvery: 2 * time.Millisecond})
+	deadline := time.Now().Add(30 * time.Second)
+	for !swarm.Drowsy(s, ih) {
+		if time.Now().After(deadline) {
+			t.Fatal("the seed never went quiet")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	first := s.Snapshot()
+	c0 := swarm.TorrentSnapshotsCopied(s)
+	for range 50 {
+		time.Sleep(5 * time.Millisecond) // a few sample ticks each
+		s.Snapshot()
+	}
+	// The quiet torrent refreshes its own snapshot now and then; each
+	// refresh costs one copy, not one per Snapshot call.
+	if c := swarm.TorrentSnapshotsCopied(s) - c0; c > 10 {
+		t.Fatalf("50 Snapshot calls on an idle session copied %d torrent snapshots", c)
+	}
+	last := s.Snapshot()
+	if !last.Taken.After(first.Taken) {
+		t.Fatalf("Snapshot's time stood still: %v then %v", first.Taken, last.Taken)
+	}
+	if len(last.Torrents) != 1 || last.Torrents[0].InfoHash != ih || last.Torrents[0].State != swarm.StateSeeding {
+		t.Fatalf("the idle session's snapshot lost its seed: %+v", last.Torrents)
+	}
+}

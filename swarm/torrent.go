@@ -245,6 +245,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		return ih, fmt.Errorf("%x: %w", ih[:], ErrDuplicate)
 	}
 	s.torrents[ih] = t
+	s.setGen++
 	running := s.running
 	// The loop serves commands from now on, before Run too; Run (or this
 	// Add, when the session already runs) sends it start.
@@ -290,6 +291,7 @@ func (s *Session) forget(t *torrent) {
 	s.mu.Lock()
 	if s.torrents[t.ih] == t {
 		delete(s.torrents, t.ih)
+		s.setGen++
 	}
 	s.mu.Unlock()
 	t.stop()

@@ -84,6 +84,7 @@ func (t *torrent) quiet() bool {
 func (t *torrent) publishSnapshot() {
 	t.snapStale, t.quietTicks = false, 0
 	t.builds.Add(1)
+	defer t.s.torrentPubs.Add(1) // after the Store below: see Session.torrentPubs
 	c := t.data.Load()
 	ts := TorrentSnapshot{
 		InfoHash:       t.ih,
