@@ -182,6 +182,7 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 			event = tracker.Completed
 		}
 		actx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		sent := event
 		res, err := cl.Announce(actx, t.announceRequest(event, in), tracker.AnnounceOpt{UserAgent: "shoal/0.1"})
 		cancel()
 		if ctx.Err() != nil {
@@ -214,6 +215,10 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 			if soon := seekLeechers(in, int(res.Leechers), &seeking); soon > 0 {
 				wait = min(wait, soon)
 			}
+			// What the tracker counted against what we are connected to: tells
+			// a seed that never heard of a leecher from one whose dials fail.
+			t.log.Debug("Announced", "tracker", url, "event", sent, "left", in.left, "completed", in.completed,
+				"seeders", res.Seeders, "leechers", res.Leechers, "connected_leechers", in.leechers, "peers", len(peers), "next", wait)
 		}
 		snap.NextAnnounce = time.Now().Add(wait)
 		t.report(ctx, trackerUpdate{url: url, snap: snap, peers: peers, err: err})
