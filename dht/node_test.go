@@ -48,12 +48,23 @@ func TestNode_ImpliedPort(t *testing.T) {
 	if _, st, err := seed.AnnounceStats(ctx, ih, 0); err != nil || st.Announced == 0 {
 		t.Fatalf("announce: %+v, %v", st, err)
 	}
-	peers, _, err := b.GetPeers(ctx, ih)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(peers, seed.Addr()) {
-		t.Fatalf("peers %v, want the seed's socket %v", peers, seed.Addr())
+	// Once, in a full CI run beside other packages, b's first lookup came
+	// back empty in 20 ms (30 of 30 runs alone found the seed). A client
+	// looks again, and so does the test; what must hold is that a stored
+	// the seed's socket, not port 0.
+	var peers []netip.AddrPort
+	for {
+		var err error
+		if peers, _, err = b.GetPeers(ctx, ih); err != nil && ctx.Err() == nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(peers, seed.Addr()) {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("peers %v, want the seed's socket %v", peers, seed.Addr())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if st := a.Stats(); st.PeersStored != 1 || st.AnnouncesAccepted != 1 {
 		t.Errorf("bootstrap node stats %+v, want the one announce stored", st)
