@@ -110,9 +110,7 @@ func TestDaemon_RestartRestoresLibrary(t *testing.T) {
 	data := filepath.Join(dir, "dataset")
 	writeTree(t, data, map[string]int{"a.bin": 300_000})
 	torrent := filepath.Join(dir, "d.torrent")
-	if code, _, errs := shoalRun(t, "create", data, "-o", torrent); code != 0 {
-		t.Fatalf("create: %d %s", code, errs)
-	}
+	createTorrent(t, data, torrent)
 	d := startDaemon(t, state)
 	d.must(t, "add", torrent, "-o", dir, "--paused")
 	d.stop()

@@ -17,9 +17,7 @@ func TestDaemon_WatchDirFromConfig(t *testing.T) {
 	data := filepath.Join(dir, "dropped")
 	writeTree(t, data, map[string]int{"a.bin": 40_000})
 	torrent := filepath.Join(dir, "dropped.torrent")
-	if code, _, errs := shoalRun(t, "create", data, "-o", torrent); code != 0 {
-		t.Fatalf("create: %d %s", code, errs)
-	}
+	createTorrent(t, data, torrent)
 	watch := filepath.Join(dir, "watch")
 	cfg := filepath.Join(dir, "config.toml")
 	os.WriteFile(cfg, []byte("[daemon]\nwatch_dir = \""+watch+"\"\n"), 0o644)

@@ -38,9 +38,7 @@ func TestGet_MagnetWithOnlyInfohashViaDHT(t *testing.T) {
 	data := filepath.Join(dir, "dataset")
 	writeTree(t, data, map[string]int{"a.bin": 400_000, "b/c.txt": 3000})
 	tor := filepath.Join(dir, "dataset.torrent")
-	if code, _, errs := shoalRun(t, "create", data, "-o", tor); code != 0 {
-		t.Fatal(errs)
-	}
+	createTorrent(t, data, tor)
 	src, err := loadSource(tor)
 	if err != nil {
 		t.Fatal(err)
@@ -119,9 +117,7 @@ func TestGet_MagnetThrough200NodeDHT(t *testing.T) {
 	data := filepath.Join(dir, "dataset")
 	writeTree(t, data, map[string]int{"a.bin": 300_000})
 	tor := filepath.Join(dir, "dataset.torrent")
-	if code, _, errs := shoalRun(t, "create", data, "-o", tor); code != 0 {
-		t.Fatal(errs)
-	}
+	createTorrent(t, data, tor)
 	src, _ := loadSource(tor)
 	ih := src.infoHash()
 	boot := strings.Split(pick(), ",")

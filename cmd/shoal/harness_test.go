@@ -91,6 +91,15 @@ func (p *proc) waitFor(t *testing.T, re string, timeout time.Duration) []string 
 
 // writeTree writes files of the given sizes with deterministic random
 // content under dir.
+// createTorrent runs `shoal create DATA -o TORRENT ARGS...` as a user
+// would, and fails the test if it does not exit 0.
+func createTorrent(t *testing.T, data, torrent string, args ...string) {
+	t.Helper()
+	if code, _, errs := shoalRun(t, append([]string{"create", data, "-o", torrent}, args...)...); code != 0 {
+		t.Fatalf("create %s: exit %d: %s", data, code, errs)
+	}
+}
+
 func writeTree(t *testing.T, dir string, sizes map[string]int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(uint64(len(sizes)), 7))

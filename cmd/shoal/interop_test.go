@@ -77,9 +77,7 @@ func TestInterop_Aria2DownloadsFromShoal(t *testing.T) {
 	data := filepath.Join(dir, "dataset")
 	writeTree(t, data, interopTree)
 	tor := filepath.Join(dir, "dataset.torrent")
-	if code, _, errs := shoalRun(t, "create", data, "-o", tor, "--tracker", announce); code != 0 {
-		t.Fatalf("create: %s", errs)
-	}
+	createTorrent(t, data, tor, "--tracker", announce)
 	seed := shoalStart(t, "seed", tor, "--data", dir, "--listen", "127.0.0.1:0", "--no-tui",
 		"--state-dir", filepath.Join(dir, "state"), "--progress-every", "100ms")
 	seed.waitFor(t, ` seeding `, 30*time.Second)
@@ -101,9 +99,7 @@ func TestInterop_ShoalDownloadsFromAria2(t *testing.T) {
 	data := filepath.Join(dir, "dataset")
 	writeTree(t, data, interopTree)
 	tor := filepath.Join(dir, "dataset.torrent")
-	if code, _, errs := shoalRun(t, "create", data, "-o", tor, "--tracker", announce); code != 0 {
-		t.Fatalf("create: %s", errs)
-	}
+	createTorrent(t, data, tor, "--tracker", announce)
 	ctx, cancel := context.WithCancel(t.Context())
 	seeder := aria2(t, ctx, "--dir="+dir, "--check-integrity=true", "--seed-ratio=0.0", tor)
 	var aout syncBuffer

@@ -15,9 +15,7 @@ func TestDaemon_Labels(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"alpha", "beta"} {
 		writeTree(t, filepath.Join(dir, name), map[string]int{"f.bin": 20_000})
-		if code, _, errs := shoalRun(t, "create", filepath.Join(dir, name), "-o", filepath.Join(dir, name+".torrent")); code != 0 {
-			t.Fatalf("create %s: %d %s", name, code, errs)
-		}
+		createTorrent(t, filepath.Join(dir, name), filepath.Join(dir, name+".torrent"))
 	}
 	d := startDaemon(t, t.TempDir())
 	d.must(t, "add", filepath.Join(dir, "beta.torrent"), "-o", dir, "--paused")
