@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-bt/shoal/internal/headless"
 )
 
 // trRemote runs Debian's transmission-remote against rpc (host:port) and
@@ -107,8 +109,8 @@ func TestTransmission_RemoteDrivesDaemon(t *testing.T) {
 	}
 
 	if _, err := os.Stat(web + "/index.html"); err == nil {
-		if chromium := findChromium(); chromium != "" {
-			dom := chromiumDOM(t, chromium, "http://"+rpc+"/transmission/web/")
+		if chromium := headless.Find(); chromium != "" {
+			dom := headless.DOM(t, chromium, "http://"+rpc+"/transmission/web/")
 			if !regexp.MustCompile(`class="torrent_name"[^>]*>dataset<`).MatchString(dom) {
 				t.Errorf("Transmission's web UI, served by the daemon, does not list the torrent; page:\n%.4000s", dom)
 			} else {
@@ -148,32 +150,4 @@ func TestTransmission_RemoteDrivesDaemon(t *testing.T) {
 		t.Errorf("-l after -r still lists it:\n%s", out)
 	}
 	sameTree(t, data, filepath.Join(dl, "dataset")) // -r keeps the data
-}
-
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// chromiumDOM loads url in headless Chromium and returns the DOM after the
-// page's scripts had a few (virtual) seconds.
-func chromiumDOM(t *testing.T, chromium, url string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-		"--disable-extensions", "--user-data-dir="+t.TempDir(), "--virtual-time-budget=8000", "--dump-dom", url)
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("chromium: %v\n%.4000s", err, stderr.String())
-	}
-	return string(out)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/shoal-bt/shoal/daemon"
+	"github.com/shoal-bt/shoal/internal/headless"
 )
 
 // TestWebUI_Chromium drives shoal's own web UI in headless Chromium
@@ -22,7 +23,7 @@ import (
 // uploaded through the form is added, and a torrent's detail shows its
 // files and pieces. Screenshots land in $SHOAL_WEBUI_SHOTS when it is set.
 func TestWebUI_Chromium(t *testing.T) {
-	chromium := findChromium()
+	chromium := headless.Find()
 	if chromium == "" {
 		t.Skip("no chromium, chromium-browser or google-chrome on PATH: the web UI test needs one (.ci/run installs chromium)")
 	}
