@@ -31,8 +31,7 @@ func (s *Session) SetRateLimits(downBps, upBps int64) error {
 		if bps <= 0 {
 			bps = NoLimitBps
 		}
-		// As newLimiter: the burst holds a block, a little more smooths steps.
-		l.lim.SetBurst(max(int(bps/4), 4*blockSize))
+		l.lim.SetBurst(limiterBurst(bps))
 		l.lim.SetLimit(rate.Limit(bps))
 	}
 	return nil

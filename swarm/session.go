@@ -213,9 +213,11 @@ func newLimiter(bps int64) *rate.Limiter {
 	if bps <= 0 {
 		return nil
 	}
-	// The burst must hold one block; a little more smooths the steps.
-	return rate.NewLimiter(rate.Limit(bps), max(int(bps/4), 4*blockSize))
+	return rate.NewLimiter(rate.Limit(bps), limiterBurst(bps))
 }
+
+// limiterBurst must hold one block; a little more smooths the steps.
+func limiterBurst(bps int64) int { return max(int(bps/4), 4*blockSize) }
 
 // listen binds addr; when the port is busy and was not 0, the next 20
 // ports are tried.
