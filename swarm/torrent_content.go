@@ -167,6 +167,10 @@ func (t *torrent) adopt(o opened) {
 	if t.running {
 		t.startDisk(t.ctx, c)
 	}
+	// An announce made while the content was opening said "left unknown",
+	// and a seed would then wait the tracker's interval (often 30 minutes)
+	// before saying it is one and learning of leechers.
+	t.kickAnnouncers()
 	for _, p := range t.peers {
 		for i := range info.NumPieces() {
 			if c.has(i) {
