@@ -120,7 +120,7 @@ func runManySlowSeeds(t *testing.T, nPeers, size int, perBlock time.Duration, ho
 
 // Before pacing and idle-only duplicates: 1.28x (cancels honoured) and
 // 1.56x (ignored) of the payload received; after: about 1.12x and 1.20x,
-// in the same time (1.5-1.65 s).
+// in the same time (1.5-1.65 s). The bounds sit between the two.
 func TestEndgame_ManySlowSeedsSendLittleTwice(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -128,7 +128,7 @@ func TestEndgame_ManySlowSeedsSendLittleTwice(t *testing.T) {
 		honour  bool
 		maxOver float64
 	}{
-		{name: "cancels honoured", honour: true, maxOver: 1.2},
+		{name: "cancels honoured", honour: true, maxOver: 1.25}, // 1.12x typical, 1.21x once on a loaded CI machine
 		{name: "cancels ignored", maxOver: 1.35},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
