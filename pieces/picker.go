@@ -35,9 +35,11 @@ type Cancel struct {
 //   - what we hold: HandleBlock, HandleVerified, HandleFailed
 //   - what we want: SetPriority
 //
-// Policy: pieces already started are finished first (fewer partial pieces
-// on disk and in memory), then new pieces are chosen by priority, then
-// rarest first with a random tie-break. Once every missing block has been
+// Policy: pieces a reader waits for first (SetDeadline), then pieces
+// already started are finished (fewer partial pieces on disk and in
+// memory), then new pieces are chosen by priority, then rarest first with
+// a random tie-break (inside a sliding window in sequential mode, see
+// picker_stream.go). Once every missing block has been
 // asked of someone, endgame duplicates requests (at most maxDup askers per
 // block) and HandleBlock returns the duplicates to cancel.
 type Picker struct {
@@ -59,6 +61,12 @@ type Picker struct {
 	// lastFailed is the per-block senders of the piece HandleFailed last
 	// reset, kept for the caller's blame (smart ban) until the next one.
 	lastFailed failedPiece
+
+	// Streaming (picker_stream.go): the sequential window and the pieces
+	// readers wait for.
+	seqWindow int
+	seqFrom   Index
+	urgent    []urgentPiece
 }
 
 const (
@@ -137,6 +145,7 @@ func (p *Picker) wanted(i Index) bool { return !p.have[i] && p.prio[i] >= 0 }
 func (p *Picker) SetPriority(i Index, prio int8) {
 	was := p.wanted(i)
 	p.prio[i] = prio
+	p.seqBack(i)
 	if now := p.wanted(i); was != now {
 		if now {
 			p.missing++

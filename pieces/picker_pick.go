@@ -51,7 +51,8 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 	if pp.probation {
 		return p.pickProbation(pr, pp, n)
 	}
-	var out []Block
+	// A reader waits for these.
+	out := p.pickUrgent(pr, pp, n, nil)
 	takeFrom := func(i Index, pc *partialPiece) {
 		out = p.takeFrom(pr, pp, i, pc, n, out)
 	}
@@ -107,8 +108,18 @@ func (p *Picker) takeFrom(pr Peer, pp *pickPeer, i Index, pc *partialPiece, n in
 }
 
 // pickNew chooses a wanted piece not yet started that the peer can give:
-// highest priority, then rarest, ties broken at random.
+// one a reader waits for, else highest priority, then (in sequential mode)
+// in the window, then rarest, ties broken at random; outside the window,
+// lowest-numbered first.
 func (p *Picker) pickNew(pp *pickPeer) Index {
+	for _, i := range p.urgentOrder() {
+		if p.partial[i] == nil && pp.canAsk(i) {
+			return i
+		}
+	}
+	if p.seqWindow > 0 {
+		return p.pickSequential(pp)
+	}
 	best, bestPrio, bestAvail, ties := -1, int8(0), 0, 0
 	start := 0
 	if p.numPieces > 0 {

@@ -153,10 +153,11 @@ func TestPicker_DisconnectAndChokeReleaseRequests(t *testing.T) {
 // FuzzPicker drives random event sequences and checks the invariants: never
 // a held, skipped or unheld piece, never a duplicate request to one peer,
 // a peer on probation given blocks of one piece only, never a pick from a
-// piece DropFrom froze.
+// piece DropFrom froze; with deadlines and sequential mode as well.
 func FuzzPicker(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Add([]byte{7, 0, 1, 0, 8, 0, 5, 3, 7, 1, 1, 1, 5, 4, 10, 0, 6, 1, 11, 3})
+	f.Add([]byte{13, 2, 7, 0, 1, 0, 12, 4, 5, 3, 12, 1, 6, 3, 12, 3, 5, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		const n = 5
 		p := NewPicker(n, 2*BlockSize, (2*n-1)*BlockSize, 1)
@@ -164,7 +165,7 @@ func FuzzPicker(f *testing.F) {
 		for k := 0; k+1 < len(ops); k += 2 {
 			pr := Peer(ops[k+1] % 3)
 			i := Index(ops[k+1]/3) % n
-			switch ops[k] % 12 {
+			switch ops[k] % 14 {
 			case 0:
 				p.HandleHave(pr, i)
 			case 1:
@@ -193,7 +194,7 @@ func FuzzPicker(f *testing.F) {
 				}
 				for _, b := range got {
 					if _, _, complete := p.HandleBlock(pr, b); complete {
-						if ops[k]%12 == 5 {
+						if ops[k]%14 == 5 {
 							p.HandleVerified(b.Piece)
 						} else {
 							p.HandleFailed(b.Piece)
@@ -203,7 +204,7 @@ func FuzzPicker(f *testing.F) {
 			case 7:
 				p.HandleHaveAll(pr)
 			case 8, 9:
-				p.SetProbation(pr, ops[k]%12 == 8)
+				p.SetProbation(pr, ops[k]%14 == 8)
 			case 10:
 				dropped, _ := p.DropFrom(pr)
 				for _, d := range dropped {
@@ -219,6 +220,10 @@ func FuzzPicker(f *testing.F) {
 					delete(frozen, d)
 					break
 				}
+			case 12:
+				p.SetDeadline(i, int(ops[k+1]%4)-1)
+			case 13:
+				p.SetSequential(int(ops[k+1] % 3))
 			}
 		}
 	})
