@@ -17,6 +17,7 @@ import (
 // trackers, automatic piece length and one hashing worker per CPU.
 type CreateOptions struct {
 	Trackers     []string // each becomes its own tier, in order
+	WebSeeds     []string // BEP 19 url-list; Create fails on one CheckWebSeed refuses
 	Private      bool
 	PieceLength  int64 // 0 = AutoPieceLength
 	Comment      string
@@ -56,6 +57,11 @@ func AutoPieceLength(total int64) int64 {
 // empty folder, or one with only empty files, fails with ErrNothingToShare.
 // path itself may be a symlink; it is followed.
 func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, error) {
+	for _, u := range opts.WebSeeds {
+		if err := CheckWebSeed(u); err != nil {
+			return nil, fmt.Errorf("web seed %q: %w", u, err)
+		}
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -111,7 +117,7 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	if err != nil {
 		return nil, fmt.Errorf("create %s: made an invalid torrent: %w", path, err)
 	}
-	t := &Torrent{InfoBytes: raw, Info: info, Comment: opts.Comment, CreatedBy: opts.CreatedBy}
+	t := &Torrent{InfoBytes: raw, Info: info, Comment: opts.Comment, CreatedBy: opts.CreatedBy, WebSeeds: webSeeds(opts.WebSeeds)}
 	t.InfoHash = sha1Sum(raw)
 	for _, tr := range opts.Trackers {
 		if tr != "" {

@@ -1,6 +1,6 @@
 // Package pieces is shoal's content layer: metainfo (BEP 3 .torrent files
-// and info dicts, BEP 9 magnet links, BEP 12 announce-list, BEP 27 private
-// flag, BEP 47 pad files), the BEP 3 bitfield, on-disk storage, parallel
+// and info dicts, BEP 9 magnet links, BEP 12 announce-list, BEP 19 web
+// seeds (url-list and ws=), BEP 27 private flag, BEP 47 pad files), the BEP 3 bitfield, on-disk storage, parallel
 // hashing and torrent creation, BLAKE3 file digests and fast-resume state.
 // It imports no other shoal package.
 //

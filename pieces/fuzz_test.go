@@ -52,6 +52,8 @@ func checkInfoInvariants(t *testing.T, info *Info) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("d8:announce21:http://127.0.0.1:1/a4:infod6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee"))
 	f.Add([]byte("d4:infod5:filesld6:lengthi1e4:pathl2:..1:xeee4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee"))
+	f.Add([]byte("d4:infod6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae8:url-list17:http://127.0.0.1/e"))
+	f.Add([]byte("d4:infod6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae8:url-listl18:http://127.0.0.1/ai3e6:ftp://ee"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tor, err := Parse(data)
 		if err != nil {
@@ -63,10 +65,17 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(Bytes()) failed: %v", err)
 		}
 		if again.InfoHash != tor.InfoHash || !reflect.DeepEqual(again.Announce, tor.Announce) ||
-			again.Comment != tor.Comment || !again.CreationDate.Equal(tor.CreationDate) {
+			again.Comment != tor.Comment || !again.CreationDate.Equal(tor.CreationDate) ||
+			!reflect.DeepEqual(again.WebSeeds, tor.WebSeeds) {
 			t.Fatalf("roundtrip changed the torrent:\n%+v\n%+v", again, tor)
 		}
-		if m, err := ParseMagnet(tor.Magnet("127.0.0.1:6881")); err != nil || m.InfoHash != tor.InfoHash {
+		for _, u := range tor.WebSeeds {
+			if err := CheckWebSeed(u); err != nil {
+				t.Fatalf("kept web seed %q: %v", u, err)
+			}
+		}
+		if m, err := ParseMagnet(tor.Magnet("127.0.0.1:6881")); err != nil || m.InfoHash != tor.InfoHash ||
+			!reflect.DeepEqual(m.WebSeeds, tor.WebSeeds) {
 			t.Fatalf("magnet of a parsed torrent: %+v, %v", m, err)
 		}
 	})
@@ -87,10 +96,16 @@ func FuzzParseInfo(f *testing.F) {
 func FuzzParseMagnet(f *testing.F) {
 	f.Add("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x&tr=http%3A%2F%2F127.0.0.1%3A1%2Fa&x.pe=127.0.0.1:6881")
 	f.Add("magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH&x.pe=[::1]:1")
+	f.Add("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&ws=http%3A%2F%2F127.0.0.1%3A8080%2Fd%2F&ws=ftp://x/")
 	f.Fuzz(func(t *testing.T, uri string) {
 		m, err := ParseMagnet(uri)
 		if err != nil {
 			return
+		}
+		for _, u := range m.WebSeeds {
+			if err := CheckWebSeed(u); err != nil {
+				t.Fatalf("kept web seed %q: %v", u, err)
+			}
 		}
 		again, err := ParseMagnet(m.String())
 		if err != nil || !reflect.DeepEqual(again, m) {

@@ -21,6 +21,7 @@ type Magnet struct {
 	Name     string   // dn: display name only, never a path
 	Trackers []string // tr, in order
 	Peers    []string // x.pe, host:port
+	WebSeeds []string // ws (BEP 19): usable http(s) URLs only, in order
 }
 
 // ParseMagnet parses a magnet link. It needs exactly one v1 infohash (hex or
@@ -100,6 +101,7 @@ func ParseMagnet(uri string) (*Magnet, error) {
 		}
 		m.Peers = append(m.Peers, pe)
 	}
+	m.WebSeeds = webSeeds(q["ws"])
 	return m, nil
 }
 
@@ -140,7 +142,7 @@ func checkHostPort(s string) error {
 	return nil
 }
 
-// String renders the link: xt, dn, then every tr and x.pe in order. The
+// String renders the link: xt, dn, then every tr, x.pe and ws in order. The
 // infohash is lowercase hex.
 func (m *Magnet) String() string {
 	var b strings.Builder
@@ -157,6 +159,10 @@ func (m *Magnet) String() string {
 	for _, pe := range m.Peers {
 		b.WriteString("&x.pe=")
 		b.WriteString(url.QueryEscape(pe))
+	}
+	for _, ws := range m.WebSeeds {
+		b.WriteString("&ws=")
+		b.WriteString(url.QueryEscape(ws))
 	}
 	return b.String()
 }

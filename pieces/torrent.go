@@ -26,6 +26,7 @@ type Torrent struct {
 	Comment      string
 	CreatedBy    string
 	CreationDate time.Time // zero when absent
+	WebSeeds     []string  // BEP 19 url-list: usable http(s) URLs only, in order
 }
 
 // rawTorrent is a .torrent as bencoded. Fields outside info are advisory, so
@@ -37,6 +38,7 @@ type rawTorrent struct {
 	CreatedBy    string        `bencode:"created by,omitempty,ignore_unmarshal_type_error"`
 	CreationDate int64         `bencode:"creation date,omitempty,ignore_unmarshal_type_error"`
 	Info         bencode.Bytes `bencode:"info"`
+	URLList      urlList       `bencode:"url-list,omitempty,ignore_unmarshal_type_error"`
 }
 
 // Load reads and parses a .torrent file.
@@ -90,6 +92,7 @@ func Parse(data []byte) (*Torrent, error) {
 		Announce:  tiers(rt.Announce, rt.AnnounceList),
 		Comment:   rt.Comment,
 		CreatedBy: rt.CreatedBy,
+		WebSeeds:  webSeeds(rt.URLList),
 	}
 	if rt.CreationDate > 0 {
 		t.CreationDate = time.Unix(rt.CreationDate, 0).UTC()
@@ -134,6 +137,7 @@ func (t *Torrent) Bytes() []byte {
 		}
 	}
 	rt.Comment, rt.CreatedBy = t.Comment, t.CreatedBy
+	rt.URLList = webSeeds(t.WebSeeds)
 	if !t.CreationDate.IsZero() && t.CreationDate.Unix() > 0 {
 		rt.CreationDate = t.CreationDate.Unix()
 	}
@@ -161,9 +165,9 @@ func (t *Torrent) Trackers() []string {
 }
 
 // Magnet renders a BEP 9 magnet link with the name, every tracker and the
-// given peers (host:port) as x.pe.
+// given peers (host:port) as x.pe, and the web seeds as ws.
 func (t *Torrent) Magnet(peers ...string) string {
-	m := Magnet{InfoHash: t.InfoHash, Trackers: t.Trackers(), Peers: peers}
+	m := Magnet{InfoHash: t.InfoHash, Trackers: t.Trackers(), Peers: peers, WebSeeds: t.WebSeeds}
 	if t.Info != nil {
 		m.Name = t.Info.Name
 	}

@@ -67,6 +67,7 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"missing folder", []string{"create", filepath.Join(dir, "nope")}, exitNotFound, "no such file or folder"},
 		{"output exists", []string{"create", data, "-o", existing}, exitConflict, "--force"},
 		{"bad piece length", []string{"create", data, "--piece-length", "1000"}, exitUsage, "power of two"},
+		{"bad web seed", []string{"create", data, "--web-seed", "ftp://h/d/"}, exitUsage, `--web-seed "ftp://h/d/": scheme "ftp"`},
 		{"unknown flag", []string{"get", "--bogus"}, exitUsage, "unknown flag"},
 		{"unknown command", []string{"fetch", "x"}, exitUsage, `unknown command "fetch"`},
 		{"too many args", []string{"info", "a", "b"}, exitUsage, "wants FILE.torrent|MAGNET"},

@@ -21,6 +21,7 @@ func init() { register(newCreateCmd) }
 type createFlags struct {
 	out         string
 	trackers    []string
+	webSeeds    []string
 	private     bool
 	pieceLength string
 	comment     string
@@ -34,6 +35,7 @@ func (f *createFlags) add(cmd *cobra.Command, withOut bool) {
 		fs.BoolVar(&f.force, "force", false, "overwrite the output file if it exists")
 	}
 	fs.StringArrayVar(&f.trackers, "tracker", nil, "announce URL to put in the torrent (repeatable; one tier each)")
+	fs.StringArrayVar(&f.webSeeds, "web-seed", nil, "http(s) URL of a web server holding the data (BEP 19; repeatable): a folder's URL ends in /")
 	fs.BoolVar(&f.private, "private", false, "mark the torrent private (BEP 27): trackers only, no DHT, PEX or LSD")
 	fs.StringVar(&f.pieceLength, "piece-length", "", "piece length such as 256KiB (default: chosen from the total size)")
 	fs.StringVar(&f.comment, "comment", "", "comment to put in the torrent")
@@ -42,9 +44,15 @@ func (f *createFlags) add(cmd *cobra.Command, withOut bool) {
 func (f *createFlags) options(a *app) (pieces.CreateOptions, error) {
 	opts := pieces.CreateOptions{
 		Trackers:  f.trackers,
+		WebSeeds:  f.webSeeds,
 		Private:   f.private,
 		Comment:   f.comment,
 		CreatedBy: "shoal",
+	}
+	for _, u := range f.webSeeds {
+		if err := pieces.CheckWebSeed(u); err != nil {
+			return opts, usageErrorf("--web-seed %q: %v", u, err)
+		}
 	}
 	if f.pieceLength != "" {
 		n, err := parseSize("--piece-length", f.pieceLength)
