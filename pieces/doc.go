@@ -37,6 +37,15 @@
 // link). Reads follow symlinks the user placed, also to outside the
 // directory: seeding a folder shares what its links show.
 //
+// # Skipped files
+//
+// A file the user skipped is never created. A piece it shares with a
+// wanted file must still be whole to be hashed and served, so its part of
+// such a piece goes to the torrent's part file (Storage.SetPartFile,
+// storage_part.go), one hidden file in the download directory; selecting
+// the file later moves those bytes into it, and the part file goes once no
+// file needs it. A skipped file already on disk is written in place.
+//
 // # BLAKE3
 //
 // Torrents made by Create carry a BLAKE3-256 digest of each file under the

@@ -31,7 +31,9 @@ const maxOpenFiles = 64
 //
 // Files and their parent directories are created lazily by the first write
 // that touches them, as sparse files of their full length (Truncate); empty
-// files are created by the write that reaches their offset.
+// files are created by the write that reaches their offset. Skipped files
+// that are not on disk are never created: their bytes in pieces shared with
+// wanted files go to a part file (storage_part.go).
 type Storage struct {
 	dir  string
 	info *Info
@@ -47,6 +49,8 @@ type Storage struct {
 	// then takes no lock; nil when unguarded.
 	guardAt []atomic.Pointer[guardStamp]
 	closed  bool
+
+	part partState // skipped files' bytes in shared pieces (storage_part.go)
 }
 
 // ioMode is what span does with each file's chunk.
@@ -129,6 +133,8 @@ func (s *Storage) span(p []byte, off int64, mode ioMode) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("negative offset %d", off)
 	}
+	s.part.mu.RLock()
+	defer s.part.mu.RUnlock()
 	files := s.info.Files
 	k := sort.Search(len(files), func(k int) bool { return files[k].Offset+files[k].Length > off })
 	done := 0
@@ -146,7 +152,13 @@ func (s *Storage) span(p []byte, off int64, mode ioMode) (int, error) {
 			done += len(chunk)
 			continue
 		}
-		n, err := s.fileIO(k, chunk, at, mode)
+		var n int
+		var err error
+		if s.part.parted != nil && s.part.parted[k] {
+			n, err = s.partIO(k, chunk, at, mode)
+		} else {
+			n, err = s.fileIO(k, chunk, at, mode)
+		}
 		done += n
 		if err != nil {
 			return done, err

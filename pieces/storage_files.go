@@ -154,9 +154,11 @@ func (s *Storage) openFile(k int, write bool) (*os.File, error) {
 // createEmpty creates the zero-length files whose offset lies in [from, to]:
 // no write ever lands inside them, so the writes around them make them.
 func (s *Storage) createEmpty(from, to int64) error {
+	s.part.mu.RLock()
+	defer s.part.mu.RUnlock()
 	files := s.info.Files
 	for k := sort.Search(len(files), func(k int) bool { return files[k].Offset >= from }); k < len(files) && files[k].Offset <= to; k++ {
-		if files[k].Length != 0 || files[k].Padding {
+		if files[k].Length != 0 || files[k].Padding || s.part.parted != nil && s.part.parted[k] {
 			continue
 		}
 		s.mu.Lock()
@@ -200,6 +202,8 @@ func (s *Storage) Sync() error {
 
 // Close closes every file; handles in use close when released.
 func (s *Storage) Close() error {
+	s.part.mu.Lock() // waits for reads and writes of the part file
+	defer s.part.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -207,6 +211,10 @@ func (s *Storage) Close() error {
 	}
 	s.closed = true
 	var errs []error
+	if s.part.f != nil {
+		errs = append(errs, s.part.f.Close())
+		s.part.f = nil
+	}
 	for k, h := range s.open {
 		if h.refs == 0 {
 			if err := h.f.Close(); err != nil {

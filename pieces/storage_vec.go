@@ -19,7 +19,7 @@ func (s *Storage) WriteBuffersAt(bufs [][]byte, off int64) (int, error) {
 	files := s.info.Files
 	k := sort.Search(len(files), func(k int) bool { return files[k].Offset+files[k].Length > off })
 	if !haveWritev || len(bufs) == 1 || k == len(files) || files[k].Padding ||
-		off+int64(total) > files[k].Offset+files[k].Length {
+		off+int64(total) > files[k].Offset+files[k].Length || s.Parted(k) {
 		// Rare (a run across a file boundary) or unsupported: a write each.
 		done := 0
 		for _, b := range bufs {
@@ -31,12 +31,19 @@ func (s *Storage) WriteBuffersAt(bufs [][]byte, off int64) (int, error) {
 		}
 		return done, nil
 	}
+	s.part.mu.RLock() // a file parted since the check above went through WriteAt
+	if s.part.parted != nil && s.part.parted[k] {
+		s.part.mu.RUnlock()
+		return s.WriteBuffersAt(bufs, off)
+	}
 	h, err := s.acquire(k, true)
 	if err != nil {
+		s.part.mu.RUnlock()
 		return 0, err
 	}
 	n, err := writev(h.f, bufs, off-files[k].Offset)
 	s.release(h)
+	s.part.mu.RUnlock()
 	if err != nil {
 		return n, fmt.Errorf("%s: %w", s.rel[k], err)
 	}

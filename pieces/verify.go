@@ -77,7 +77,9 @@ func VerifyFileBlake3(ctx context.Context, s *Storage, info *Info, k int) (FileR
 func verifyFile(ctx context.Context, s *Storage, info *Info, k int, buf []byte) (FileResult, error) {
 	f := info.Files[k]
 	r := FileResult{Index: k, Path: s.rel[k]}
-	if err := s.statFile(k); err != nil {
+	// A parted file is not on disk; its bytes, all in shared pieces, are
+	// read from the part file.
+	if err := s.statFile(k); err != nil && !s.Parted(k) {
 		if errors.Is(err, fs.ErrNotExist) {
 			r.Missing, r.Err = true, err
 		} else {

@@ -109,6 +109,10 @@
 // A file shoal created and had not finished is shoal's to write: its pieces
 // that no longer match are fetched again.
 //
+// Skipped files (select.go): a file skipped while it is not on disk is
+// never created; its bytes in pieces shared with wanted files live in
+// .shoal-<infohash>.parts in the download directory until it is selected.
+//
 // Local Service Discovery (BEP 14, Config.LSD, off by default) multicasts
 // each torrent's infohash to 239.192.152.143:6771 and [ff15::efc0:988f]:6771
 // at start and every 5 minutes (never more than once a minute), and gives

@@ -342,7 +342,7 @@ func (t *torrent) removeFiles(deleteData bool) error {
 		return nil
 	}
 	// Name was validated by pieces (one safe path component).
-	return os.RemoveAll(filepath.Join(t.dir, c.info.Name))
+	return errors.Join(os.RemoveAll(filepath.Join(t.dir, c.info.Name)), t.removePartFile())
 }
 
 func (t *torrent) pause() error {
@@ -380,6 +380,11 @@ func (t *torrent) setFilePriority(file int, p Priority) error {
 	}
 	if file < 0 || file >= len(t.filePrio) {
 		return fmt.Errorf("swarm: no file %d", file)
+	}
+	// Before the picker hears of it: a file wanted again gets its bytes
+	// from the part file before any new write can reach it.
+	if err := c.storage.SetSkipped(file, p == PrioritySkip); err != nil {
+		return err
 	}
 	t.filePrio[file] = p
 	t.applyPriorities()

@@ -64,6 +64,11 @@ func (t *torrent) open(ctx context.Context, tor *pieces.Torrent, force, trusted 
 		o.err = fmt.Errorf("open %s: %w", info.Name, err)
 		return o
 	}
+	if err := t.partSkipped(st, info); err != nil {
+		st.Close()
+		o.err = fmt.Errorf("open %s: %w", info.Name, err)
+		return o
+	}
 	o.stamps, err = pieces.Stamp(t.dir, info)
 	if err != nil {
 		st.Close()

@@ -1,0 +1,82 @@
+package swarm_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/shoal-bt/shoal/internal/testnet"
+	"github.com/shoal-bt/shoal/swarm"
+)
+
+// TestSelect_StraddlingPieces: tiny files in 16 KiB pieces, so every
+// skipped file shares pieces with wanted ones. The wanted files arrive
+// byte for byte, the skipped ones never appear on disk (their part of the
+// shared pieces sits in the part file), and selecting them later completes
+// them from what is already there and from the seed.
+func TestSelect_StraddlingPieces(t *testing.T) {
+	t.Parallel()
+	src, root := payload(t, 31,
+		testnet.File{Path: "a.txt", Size: 5000},
+		testnet.File{Path: "b-skip.txt", Size: 7000},
+		testnet.File{Path: "c.txt", Size: 9000},
+		testnet.File{Path: "d-big.bin", Size: 70000},
+		testnet.File{Path: "e-skip.txt", Size: 3},
+		testnet.File{Path: "f.txt", Size: 6000},
+	)
+	tor := testnet.Create(t, root, 16<<10)
+	for k, f := range tor.Info.Files {
+		if want := []string{"a.txt", "b-skip.txt", "c.txt", "d-big.bin", "e-skip.txt", "f.txt"}[k]; f.Path[0] != want {
+			t.Fatalf("file %d is %v, want %s", k, f.Path, want)
+		}
+	}
+	s1, ih := seed(t, src, tor, swarm.Config{})
+	l := testnet.StartSession(t, swarm.Config{})
+	skip, norm := swarm.PrioritySkip, swarm.PriorityNormal
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s1.Addr().String()},
+		Priorities: []swarm.Priority{norm, skip, norm, norm, skip, norm}})
+	testnet.WaitFor(t, l, ih, 60*time.Second, "wanted files verified", func(ts swarm.TorrentSnapshot) bool {
+		return ts.Verified
+	})
+	for _, name := range []string{"a.txt", "c.txt", "d-big.bin", "f.txt"} {
+		sameFile(t, filepath.Join(root, name), filepath.Join(dst, "payload", name))
+	}
+	for _, name := range []string{"b-skip.txt", "e-skip.txt"} {
+		if _, err := os.Lstat(filepath.Join(dst, "payload", name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("skipped %s is on disk (%v)", name, err)
+		}
+	}
+	part := filepath.Join(dst, fmt.Sprintf(".shoal-%x.parts", ih[:]))
+	if _, err := os.Stat(part); err != nil {
+		t.Fatalf("no part file for the shared pieces: %v", err)
+	}
+
+	for _, f := range []int{1, 4} {
+		if err := l.SetFilePriority(ih, f, norm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testnet.WaitFor(t, l, ih, 60*time.Second, "every file verified", func(ts swarm.TorrentSnapshot) bool {
+		return ts.Verified && ts.DoneBytes == ts.SizeBytes
+	})
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+	if _, err := os.Stat(part); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("part file left once no file is skipped: %v", err)
+	}
+}
+
+func sameFile(t *testing.T, want, got string) {
+	t.Helper()
+	a, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(got)
+	if err != nil || string(a) != string(b) {
+		t.Fatalf("%s: %d bytes (%v), want the seed's %d", got, len(b), err, len(a))
+	}
+}
