@@ -78,8 +78,12 @@
 // Pieces: partial pieces first, then priority, then rarest first with a
 // random tie-break; endgame duplicates at most 8 requests per peer and 2
 // askers per block, and cancels the rest when a block arrives. Pipelines
-// start at 64 requests and follow the peer's rate (about a second of data,
-// 64 to 1000 blocks). Choking (choker.go, a pure policy): every 10 s the
+// (queue.go) hold one piece while a peer is on probation, then grow as
+// TCP's slow start, quadrupling each round trip up to the bandwidth-delay
+// product (at most 4096 blocks, and the peer's reqq), and settle at two
+// seconds of the peer's rate; a peer reconnecting after a reset starts at
+// the depth it had reached. A connection that carried data is dialled
+// again at once when it drops; failed dials back off from 1 s to 5 min. Choking (choker.go, a pure policy): every 10 s the
 // interested peers are ranked by rate (from them while leeching, to them
 // while seeding), UploadSlots-1 are unchoked plus one optimistic unchoke
 // that moves to another peer every 30 s; while leeching, a peer that

@@ -31,7 +31,7 @@ func (t *torrent) extHandshake() []byte {
 	m := pp.ExtendedHandshakeMessage{
 		M:    map[pp.ExtensionName]pp.ExtensionNumber{pp.ExtensionNameMetadata: extMetadata},
 		V:    "shoal 0.1",
-		Reqq: 2000,
+		Reqq: maxQueue,
 		Port: int(t.s.addr.Port()),
 	}
 	if t.pexAllowed() {
@@ -61,6 +61,9 @@ func (t *torrent) handleExtended(p *peer, m message) error {
 		}
 		if h.Port > 0 && h.Port <= 65535 { // anything else would wrap into someone else's port in PEX
 			p.listenPort = h.Port
+		}
+		if h.Reqq > 0 {
+			p.reqq = h.Reqq
 		}
 		if h.MetadataSize > 0 {
 			p.metadataSize = h.MetadataSize

@@ -9,7 +9,7 @@ import "net/netip"
 const (
 	maxKnown = 2000
 	// forgetAfterFails drops an address after this many failed dials in a
-	// row (about 20 minutes of backing off).
+	// row (about 8 minutes of backing off: dialBackoff).
 	forgetAfterFails = 8
 )
 

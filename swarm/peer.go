@@ -81,6 +81,9 @@ type peer struct {
 	unchokedAt     time.Time
 	connectedAt    time.Time
 	queueTarget    int
+	depth          int // the last queueDepth asked of it
+	earned         int // the depth its address had reached before this connection
+	reqq           int // the requests it says it queues (extended handshake); 0 if unsaid
 	listenPort     int
 	metaAsked      map[int]time.Time
 	pexSent        map[netip.AddrPort]bool
@@ -272,7 +275,7 @@ func (p *peer) handleRequest(msg message) error {
 	ok := !p.amChoking.Load() && b.Length > 0 && b.Length <= blockSize && p.host.servable(b)
 	p.mu.Lock()
 	backlog := len(p.ctl)
-	if ok && len(p.serve) < 2000 {
+	if ok && len(p.serve) < maxQueue {
 		p.serve = append(p.serve, b)
 	} else if p.fast && backlog < maxCtlBacklog {
 		p.ctl = appendRequest(p.ctl, pp.Reject, msg.Index, msg.Begin, msg.Length)

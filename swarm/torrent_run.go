@@ -287,7 +287,7 @@ func (t *torrent) dialDone(a netip.AddrPort, err error) {
 	k.dialing = false
 	if err != nil {
 		k.fails++
-		k.nextTry = time.Now().Add(time.Duration(min(k.fails*k.fails, 60)) * 5 * time.Second)
+		k.nextTry = time.Now().Add(dialBackoff(k.fails))
 		t.log.Debug("Dial failed", "addr", a.String(), "err", err)
 		if k.fails >= forgetAfterFails && k.source != SourceManual {
 			delete(t.known, a) // a tracker, the DHT or PEX will name it again if it comes back
@@ -316,7 +316,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 		ext:         supportsExtended(nc.reserved),
 		peerChoking: true,
 		connectedAt: time.Now(),
-		queueTarget: 64,
+		queueTarget: maxQueue,
 		reqOut:      make(map[pieces.Block]struct{}),
 		wake:        make(chan struct{}, 1),
 		closed:      make(chan struct{}),
@@ -337,6 +337,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 		t.totals[nc.addr] = tot
 	}
 	tot.live = p
+	p.earned = tot.earned
 	t.sendInitial(p)
 	t.wg.Go(func() { p.readLoop(ctx) })
 	t.wg.Go(func() { p.writeLoop(ctx) })
@@ -404,15 +405,15 @@ func (t *torrent) removePeer(p *peer, why error) {
 	}
 	if k := t.known[p.nc.addr]; k != nil && !p.nc.incoming {
 		k.connected = false
-		k.nextTry = time.Now().Add(10 * time.Second)
-		if why == errBothSeeds {
-			k.nextTry = time.Now().Add(5 * time.Minute)
-		}
+		k.nextTry = time.Now().Add(redialAfter(p.downloaded.Load(), why == errBothSeeds))
 	}
 	if tot := t.totals[p.nc.addr]; tot != nil && tot.live == p {
 		tot.down += p.downloaded.Load()
 		tot.up += p.uploaded.Load()
 		tot.live = nil
+		if p.downloaded.Load() > 0 {
+			tot.earned = p.depth
+		}
 	}
 	t.log.Debug("Peer disconnected", "addr", p.nc.addr.String(), "err", why)
 	t.fillRequests()
@@ -435,25 +436,22 @@ func (t *torrent) request(p *peer) {
 		t.startWorkers() // before the first request: its blocks need them
 	}
 	pr := pieces.Peer(p.id)
-	target := p.queueTarget
 	probation, idle := t.trust(p)
 	t.picker.SetProbation(pr, probation)
 	if idle {
 		return
 	}
-	perPiece := max(1, int(t.data.Load().info.PieceLength/blockSize))
-	if probation {
-		// One piece's worth, in one piece (the picker confines it): a
-		// liar then wastes that piece before it fails with the liar as
-		// its only sender and gets it banned, not a whole pipeline.
-		target = min(target, perPiece)
-	} else if b := t.bans.blame[p.nc.addr]; b != nil {
-		// Slow start: a piece more per piece it sent that verified, so a
-		// peer that turns liar wastes about what it gave, while an honest
-		// one reaches its full depth after a few pieces.
-		target = min(target, (b.good+1)*perPiece)
-	}
-	target = min(target, paceTarget(p))
+	target := queueDepth(depthIn{
+		perPiece:  max(1, int(t.data.Load().info.PieceLength/blockSize)),
+		probation: probation,
+		delivered: int(p.downloaded.Load() / blockSize),
+		earned:    p.earned,
+		settled:   time.Since(latest(p.connectedAt, p.unchokedAt)) > 3*time.Second,
+		rate:      p.downRate.rate / blockSize,
+		cap:       p.queueTarget,
+		reqq:      p.reqq,
+	})
+	p.depth = target
 	want := target - t.picker.Outstanding(pr)
 	if want < target/4 && t.picker.Outstanding(pr) > 0 {
 		return // batch: wait until a quarter of the queue has drained

@@ -24,6 +24,7 @@ type PeerTotal struct {
 type peerTotal struct {
 	down, up, wasted int64
 	live             *peer
+	earned           int // the queue depth it had reached (queueDepth), for its next connection
 }
 
 func (t *torrent) sampleRates() {
@@ -34,9 +35,7 @@ func (t *torrent) sampleRates() {
 		p.downRate.update(p.downloaded.Load(), now)
 		p.upRate.update(p.uploaded.Load(), now)
 		if p.downRate.rate > blockSize {
-			// About a second of data in flight keeps the pipe full at any
-			// latency; loopback needs hundreds of blocks.
-			p.queueTarget = min(max(int(p.downRate.rate/blockSize), 64), 1000)
+			p.queueTarget = maxQueue // delivering again after a snub
 		}
 	}
 }

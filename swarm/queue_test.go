@@ -1,0 +1,71 @@
+package swarm
+
+import (
+	"testing"
+	"time"
+)
+
+func TestQueueDepth(t *testing.T) {
+	base := depthIn{perPiece: 16, cap: maxQueue}
+	with := func(f func(*depthIn)) depthIn { in := base; f(&in); return in }
+	for _, tt := range []struct {
+		name string
+		in   depthIn
+		want int
+	}{
+		{"a new peer starts at 4", base, 4},
+		{"on probation, at most one piece", with(func(in *depthIn) { in.probation, in.delivered = true, 100 }), 16},
+		{"trusted: three more per block delivered", with(func(in *depthIn) { in.delivered = 16 }), 52},
+		{"earned depth from an earlier connection", with(func(in *depthIn) { in.earned = 3000 }), 3000},
+		{"no further than maxQueue", with(func(in *depthIn) { in.delivered = 1e6 }), maxQueue},
+		{"nor than the peer's reqq", with(func(in *depthIn) { in.delivered, in.reqq = 1e6, 500 }), 500},
+		{"settled: two seconds of its rate", with(func(in *depthIn) { in.delivered, in.settled, in.rate = 1e6, true, 100 }), 200},
+		{"settled and slow: at least 4", with(func(in *depthIn) { in.delivered, in.settled, in.rate = 1e6, true, 0.5 }), 4},
+		{"snubbing: its cap", with(func(in *depthIn) { in.delivered, in.cap = 1e6, 2 }), 2},
+		{"earned does not lift probation", with(func(in *depthIn) { in.probation, in.earned = true, 3000 }), 16},
+	} {
+		if got := queueDepth(tt.in); got != tt.want {
+			t.Errorf("%s: queueDepth(%+v) = %d, want %d", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+// The queue opens by the bandwidth-delay product in a few round trips:
+// with each round trip delivering what was in flight, a peer at 400 MiB/s
+// and 100 ms RTT (2560 blocks in flight) is reached within 6 round trips
+// of its probation piece verifying.
+func TestQueueDepth_RampsInFewRoundTrips(t *testing.T) {
+	const bdp = 2560
+	in := depthIn{perPiece: 16, cap: maxQueue, delivered: 16}
+	trips := 0
+	for inFlight := queueDepth(in); inFlight < bdp; inFlight = min(queueDepth(in), bdp) {
+		in.delivered += inFlight
+		trips++
+		if trips > 6 {
+			t.Fatalf("queue at %d blocks after %d round trips, want %d", queueDepth(in), trips, bdp)
+		}
+	}
+}
+
+func TestRedialAfter(t *testing.T) {
+	if d := redialAfter(1, false); d != 0 {
+		t.Errorf("a connection that carried data: redial after %v, want at once", d)
+	}
+	if d := redialAfter(0, false); d != 10*time.Second {
+		t.Errorf("a connection that carried nothing: redial after %v, want 10s", d)
+	}
+	if d := redialAfter(1, true); d != 5*time.Minute {
+		t.Errorf("both seeds: redial after %v, want 5m", d)
+	}
+	var total time.Duration
+	for f := 1; f < forgetAfterFails; f++ {
+		if f > 1 && dialBackoff(f) <= dialBackoff(f-1) {
+			t.Errorf("dialBackoff(%d) = %v, not longer than after %d fails", f, dialBackoff(f), f-1)
+		}
+		total += dialBackoff(f)
+	}
+	if dialBackoff(1) > time.Second || dialBackoff(100) != 5*time.Minute {
+		t.Errorf("dialBackoff: %v after the first failure (want <= 1s), %v at most (want 5m)", dialBackoff(1), dialBackoff(100))
+	}
+	t.Logf("an address is forgotten after %v of failed dials", total)
+}
