@@ -37,8 +37,8 @@
 //	  totals bans
 //	choker downRate upRate running            the loop           -
 //	stamps (a seed's file stamps)             the loop           -
-//	res (resumeState: dirty, saving, seq,     the loop           -
-//	  journal, lastDurable)
+//	res (resumeState: dirty, current, saving, the loop           -
+//	  seq, journal, lastDurable)
 //	res.mu res.written                        res.mu             the loop and one save worker
 //	data (*content, set once by adopt)        the loop           atomic pointer: peers, disk, hashers
 //	content.have (verified pieces)            the loop           atomic bits: peers' readers and writers

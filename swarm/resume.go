@@ -21,6 +21,7 @@ import (
 // background save that may run (saveResumeAsync).
 type resumeState struct {
 	dirty       bool            // pieces verified or withdrawn since the last save
+	current     bool            // no save since adopt found the durable record current: shutdown skips it
 	saving      bool            // a background save runs
 	seq         int64           // saves started
 	journal     *pieces.Journal // pieces verified since the last record (journal.go)
@@ -38,6 +39,7 @@ func (t *torrent) saveResume() {
 	// Mid-download the disk goroutines keep writing after these stamps; at
 	// completion and at shutdown (ctx done, writers gone) they are final.
 	writing := !t.completed && t.ctx.Err() == nil
+	t.res.current = false
 	t.res.seq++
 	if err := t.writeResume(c, p, haveBitfield(c), writing, t.res.seq, true); err != nil {
 		t.log.Warn("Saving resume state failed", "err", err)
@@ -57,6 +59,7 @@ func (t *torrent) saveResumeAsync() {
 		return
 	}
 	t.res.saving = true
+	t.res.current = false
 	have := haveBitfield(c) // taken here: the actor owns the piece states
 	writing := !t.completed
 	t.res.dirty = false

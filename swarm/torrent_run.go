@@ -187,7 +187,9 @@ func (t *torrent) shutdown() {
 	for {
 		select {
 		case <-done:
-			t.saveResume()
+			if t.res.dirty || !t.res.current {
+				t.saveResume()
+			}
 			t.closeContent()
 			t.publishSnapshot()
 			return
