@@ -154,6 +154,7 @@ func (t *torrent) rechecked(c *content, r recheck) {
 		}
 		c.setHave(i)
 		t.picker.HandleVerified(i)
+		t.streams.verified()
 	}
 	after := r.after[slices.Index(r.files, f)]
 	wasEdited := c.storage.Edited(f)

@@ -51,6 +51,9 @@
 //	content.hashJobs content.hashed           set once           disk sends jobs, hashers read;
 //	                                                             they and disk answer, the loop reads
 //	wg                                        the loop adds      shutdown waits
+//	streams.wants streams.set (Readers'       the loop           Reader.want and Close send
+//	  windows, the deadlines set from them)                      setStream on cmds
+//	streams.sig                               the loop closes    Readers wait on it (stream.go)
 //
 // Workers and what they hand back: the open worker (beginOpen: a
 // .torrent at Add or a magnet's info) returns the opened content, adopted
@@ -75,8 +78,11 @@
 //
 // # Policy
 //
-// Pieces: partial pieces first, then priority, then rarest first with a
-// random tie-break; endgame duplicates at most 8 requests per peer and 2
+// Pieces: those a Reader waits for first (stream.go: the pieces under
+// its offset and its readahead, nearest first), then partial pieces, then
+// priority, then rarest first with a random tie-break (with
+// AddOptions.Sequential, inside a window of 16 MiB of pieces, 8 to 64,
+// after the first missing one); endgame duplicates at most 8 requests per peer and 2
 // askers per block, and cancels the rest when a block arrives. Pipelines
 // (queue.go) hold one piece while a peer is on probation, then grow as
 // TCP's slow start, quadrupling each round trip up to the bandwidth-delay

@@ -27,6 +27,7 @@ type AddOptions struct {
 	Trusted    bool            // data was just hashed by Create: every piece is done, no check
 	Priorities []Priority      // per file; nil = all normal
 	Paused     bool
+	Sequential bool // download in order, rarest first inside a window (stream.go)
 }
 
 // content is what peer goroutines may read without the actor: set once
@@ -110,6 +111,9 @@ type torrent struct {
 	src    sources     // trackers and the DHT (announce.go)
 	res    resumeState // the resume record and journal (resume.go)
 	bans   bans        // bans and the blame behind them (ban.go)
+
+	// Readers' windows, and their wake-up (stream.go).
+	streams streams
 
 	downloaded, uploaded, wasted atomic.Int64
 	downRate, upRate             meter

@@ -132,6 +132,9 @@ func (t *torrent) adopt(o opened) {
 	}
 	c, info := o.c, o.tor.Info
 	t.picker = pieces.NewPicker(info.NumPieces(), info.PieceLength, info.Length, uint64(time.Now().UnixNano()))
+	if t.opts.Sequential {
+		t.picker.SetSequential(sequentialWindow(info.PieceLength))
+	}
 	t.filePrio = make([]Priority, len(info.Files))
 	copy(t.filePrio, t.opts.Priorities)
 	for i := range info.NumPieces() {

@@ -282,6 +282,7 @@ func (t *torrent) handleHashed(r hashResult) {
 	delete(t.failed, i)
 	t.picker.HandleVerified(i)
 	c.setHave(i)
+	t.streams.verified()
 	t.journalAdd(i) // its blocks were written before it was hashed
 	t.guardFilesOf(c, i)
 	t.res.dirty = true
