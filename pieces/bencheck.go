@@ -6,10 +6,11 @@ import (
 	"fmt"
 )
 
-// maxBencodeDepth bounds list/dict nesting in anything we decode. A real info
-// dict nests four deep (info → files → entry → path); the slack is for
-// extensions.
-const maxBencodeDepth = 32
+// maxBencodeDepth bounds list/dict nesting in anything we decode. A v1 info
+// dict nests four deep (info → files → entry → path); a BEP 52 file tree one
+// dict per path component (up to MaxPathDepth) plus the file's two; the
+// slack is for extensions.
+const maxBencodeDepth = MaxPathDepth + 8
 
 // checkBencode verifies that b is exactly one well-formed bencode value with
 // nesting at most maxDepth, canonical integers and no duplicate dict keys. It

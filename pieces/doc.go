@@ -1,7 +1,9 @@
 // Package pieces is shoal's content layer: metainfo (BEP 3 .torrent files
 // and info dicts, BEP 9 magnet links, BEP 12 announce-list, BEP 19 web
-// seeds (url-list and ws=), BEP 27 private flag, BEP 47 pad files), the BEP 3 bitfield, on-disk storage, parallel
-// hashing and torrent creation, BLAKE3 file digests and fast-resume state.
+// seeds (url-list and ws=), BEP 27 private flag, BEP 47 pad files, BEP 52
+// v2 and hybrid torrents with their per-file SHA-256 Merkle trees), the BEP
+// 3 bitfield, on-disk storage, parallel hashing and torrent creation,
+// BLAKE3 file digests and fast-resume state.
 // It imports no other shoal package.
 //
 // # Validation
@@ -28,7 +30,15 @@
 //     MaxPathDepth components per path; bencode nested deeper than
 //     maxBencodeDepth or with duplicate dict keys (which would let two
 //     clients read different files out of one infohash);
-//   - v2-only torrents (no v1 "pieces"): hybrid torrents are read as v1.
+//   - for v2 and hybrid torrents ("meta version" 2): a "file tree" with an
+//     empty name, a folder that is also a file or is empty, a file with no
+//     length, or a non-empty file whose "pieces root" is missing or not 32
+//     bytes; a piece length that is not a power of two; "piece layers" whose
+//     key is not the root of a file longer than a piece, whose length is not
+//     32 bytes per piece, or that do not hash up to their root; and a
+//     hybrid whose v1 files (pad files aside) are not the v2 files in the
+//     same order and lengths, or whose non-empty files do not each start on
+//     a piece. The same name rules apply to every file tree component.
 //
 // Storage checks again at open time (defence in depth): every file is opened
 // for writing through an os.Root rooted at the download directory, so no
@@ -45,6 +55,17 @@
 // storage_part.go), one hidden file in the download directory; selecting
 // the file later moves those bytes into it, and the part file goes once no
 // file needs it. A skipped file already on disk is written in place.
+//
+// # BitTorrent v2
+//
+// A v2 or hybrid Info has MetaVersion 2 and each non-empty file's Root; a
+// Torrent adds InfoHashV2 and the PieceLayers it carried. A v2-only
+// torrent has no SHA-1 Hashes; its Files are laid out with pad files as a
+// hybrid's v1 half is, so piece arithmetic and storage treat all three
+// alike, and its InfoHash is the v2 infohash truncated to 20 bytes, as the
+// wire uses it. merkle.go has the BEP 52 tree: 16 KiB SHA-256 leaves, a
+// file's tree as wide as the next power of two (zero leaves beyond the
+// end), piece layers padded with the hash of an all-zero piece.
 //
 // # BLAKE3
 //

@@ -18,6 +18,10 @@ var (
 	// ErrBadResume marks a resume file that is torn, corrupt, of another
 	// version, or for a different torrent shape. Callers recheck instead.
 	ErrBadResume = errors.New("bad resume file")
+	// ErrV2Only marks a v2-only torrent or magnet link (BEP 52 with no v1
+	// half) given to the engine, which exchanges pieces by their v1
+	// SHA-1s so far. Parse, ParseMagnet and Verify accept them.
+	ErrV2Only = errors.New("v2-only torrents (BitTorrent v2 without a v1 half) cannot be downloaded or seeded yet; a hybrid torrent of the same files can")
 	// ErrNothingToShare is returned by Create for an empty folder, or one
 	// whose files are all empty or skipped.
 	ErrNothingToShare = errors.New("nothing to share")

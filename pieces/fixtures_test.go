@@ -159,6 +159,16 @@ func writeSeeds(t *testing.T, payload *Torrent) {
 	seed("FuzzParse", "url-list-mixed", encode(t, map[string]any{"info": infoDict(), "url-list": []any{"http://127.0.0.1:8080/", int64(3), "ftp://x/", "https://[::1]/d/"}}))
 	seed("FuzzParseMagnet", "web-seeds", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&ws=http%3A%2F%2F127.0.0.1%3A8080%2Fd%2F&ws=javascript:x&ws=http://u@h/")
 	seed("FuzzParseMagnet", "bad-peer", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&x.pe=host:99999")
+	names, datas := v2FixtureFiles()
+	for _, hybrid := range []bool{false, true} {
+		m := v2Fixture(t, 32768, hybrid, names, datas)
+		kind := map[bool]string{false: "v2", true: "hybrid"}[hybrid]
+		seed("FuzzParse", kind, encode(t, m))
+		seed("FuzzParseInfo", kind, encode(t, m["info"]))
+		seed("FuzzParseFileTree", kind, encode(t, m["info"].(map[string]any)["file tree"]))
+	}
+	seed("FuzzParseFileTree", "dotdot", []byte("d2:..d0:d6:lengthi1e11:pieces root32:"+strings.Repeat("r", 32)+"eee"))
+	seed("FuzzParseMagnet", "v2", "magnet:?xt=urn:btmh:1220"+strings.Repeat("cd", 32)+"&dn=v2")
 	seed("FuzzBitfieldFromBytes", "ten", []byte{0xff, 0xc0}, 10)
 	seed("FuzzBitfieldFromBytes", "spare", []byte{0xff, 0xe0}, 10)
 	seed("FuzzBitfieldFromBytes", "aligned", []byte{0x5a, 0xa5}, 16)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/bits"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -39,6 +40,18 @@ func checkInfoInvariants(t *testing.T, info *Info) {
 		if covered != info.PieceSize(p) {
 			t.Fatalf("piece %d: files [%d,%d) cover %d of %d bytes", p, first, end, covered, info.PieceSize(p))
 		}
+	}
+	if info.HasV2() {
+		// encode writes v1 only; check what v2 promises instead.
+		for k, f := range info.Files {
+			if f.Padding || f.Length == 0 {
+				continue
+			}
+			if len(f.Root) != 32 || f.Offset%info.PieceLength != 0 {
+				t.Fatalf("v2 file %d: root of %d bytes at offset %d", k, len(f.Root), f.Offset)
+			}
+		}
+		return
 	}
 	again, err := ParseInfo(info.encode())
 	if err != nil {
@@ -90,6 +103,30 @@ func FuzzParseInfo(f *testing.F) {
 			return
 		}
 		checkInfoInvariants(t, info)
+	})
+}
+
+func FuzzParseFileTree(f *testing.F) {
+	f.Add([]byte("d1:ad0:d6:lengthi1e11:pieces root32:rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrreee"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if checkBencode(raw, maxBencodeDepth) != nil {
+			return // ParseInfo checks first; the tree parser relies on it
+		}
+		files, err := parseFileTree(raw)
+		if err != nil {
+			return
+		}
+		if len(files) == 0 {
+			t.Fatal("accepted a tree with no files")
+		}
+		for k, f := range files {
+			if checkPath(f.path) != nil || f.length < 0 || (f.length > 0) != (len(f.root) == 32) || f.length == 0 && f.root != nil {
+				t.Fatalf("file %d accepted: %q %d root %d bytes", k, f.path, f.length, len(f.root))
+			}
+			if k > 0 && slices.Compare(files[k-1].path, f.path) >= 0 {
+				t.Fatalf("files out of order: %q before %q", files[k-1].path, f.path)
+			}
+		}
 	})
 }
 

@@ -24,14 +24,19 @@ const (
 	MaxNameBytes   = 255 // bytes per path component (a common filesystem limit)
 )
 
-// Info is a validated v1 info dict.
+// Info is a validated info dict: v1, v2 (BEP 52) or hybrid (both).
 type Info struct {
 	Name        string
 	PieceLength int64
-	Hashes      [][20]byte // one per piece
+	Hashes      [][20]byte // one SHA-1 per piece; nil for a v2-only torrent
 	Private     bool
 	Files       []File // always >= 1; a single-file torrent has one File with Path == nil
 	Length      int64  // total
+	// MetaVersion is 2 for a v2-only or hybrid torrent, whose non-empty
+	// files carry their Merkle Root, else 1. A v2-only torrent's Files are
+	// laid out as a hybrid's would be: pad files (Padding) align each file
+	// to a piece, so pieces, offsets and storage work alike for all three.
+	MetaVersion int
 }
 
 // File is one file of a torrent, in torrent order.
@@ -45,18 +50,28 @@ type File struct {
 	// writes are dropped. Pad files are left out of the duplicate-path check
 	// because libtorrent names them ".pad/<size>", which repeats.
 	Padding bool
+	// Root is the BEP 52 "pieces root" (32 bytes), the SHA-256 Merkle root
+	// of the file's 16 KiB blocks, in a v2 or hybrid torrent; nil for an
+	// empty file, a pad file, or a v1 torrent.
+	Root []byte
 }
 
 // NumPieces is the number of pieces.
-func (i *Info) NumPieces() int { return len(i.Hashes) }
+func (i *Info) NumPieces() int { return int(ceilDiv(i.Length, i.PieceLength)) }
+
+// HasV1 reports whether the torrent has SHA-1 piece hashes (v1 or hybrid).
+func (i *Info) HasV1() bool { return i.Hashes != nil }
+
+// HasV2 reports whether the torrent has BEP 52 file roots (v2 or hybrid).
+func (i *Info) HasV2() bool { return i.MetaVersion == 2 }
 
 // PieceOffset is where piece p starts in the torrent's byte stream.
 func (i *Info) PieceOffset(p Index) int64 { return int64(p) * i.PieceLength }
 
 // PieceSize is the length of piece p; only the last piece may be short.
 func (i *Info) PieceSize(p Index) int64 {
-	if p < 0 || p >= len(i.Hashes) {
-		panic(fmt.Sprintf("pieces: piece %d out of range [0,%d)", p, len(i.Hashes)))
+	if n := i.NumPieces(); p < 0 || p >= n {
+		panic(fmt.Sprintf("pieces: piece %d out of range [0,%d)", p, n))
 	}
 	return min(i.PieceLength, i.Length-i.PieceOffset(p))
 }
@@ -93,14 +108,15 @@ func (i *Info) PiecesOf(f int) (first, end Index) {
 
 // rawInfo is the info dict as bencoded. Pointers tell absent keys apart.
 type rawInfo struct {
-	Name        *string    `bencode:"name"`
-	PieceLength *int64     `bencode:"piece length"`
-	Pieces      *[]byte    `bencode:"pieces"`
-	Private     *int64     `bencode:"private,omitempty"`
-	Length      *int64     `bencode:"length,omitempty"`
-	Files       *[]rawFile `bencode:"files,omitempty"`
-	Blake3      []byte     `bencode:"blake3,omitempty"`
-	MetaVersion *int64     `bencode:"meta version,omitempty"`
+	Name        *string       `bencode:"name"`
+	PieceLength *int64        `bencode:"piece length"`
+	Pieces      *[]byte       `bencode:"pieces"`
+	Private     *int64        `bencode:"private,omitempty"`
+	Length      *int64        `bencode:"length,omitempty"`
+	Files       *[]rawFile    `bencode:"files,omitempty"`
+	Blake3      []byte        `bencode:"blake3,omitempty"`
+	MetaVersion *int64        `bencode:"meta version,omitempty"`
+	FileTree    bencode.Bytes `bencode:"file tree,omitempty"`
 }
 
 type rawFile struct {
@@ -139,12 +155,6 @@ func (ri *rawInfo) validate() (*Info, error) {
 	if err := checkComponent(*ri.Name); err != nil {
 		return nil, badf("name %q: %w", *ri.Name, err)
 	}
-	if ri.Pieces == nil {
-		if ri.MetaVersion != nil && *ri.MetaVersion == 2 {
-			return nil, badf("v2-only torrents are not supported")
-		}
-		return nil, badf("info has no pieces")
-	}
 	if ri.PieceLength == nil {
 		return nil, badf("info has no piece length")
 	}
@@ -152,10 +162,32 @@ func (ri *rawInfo) validate() (*Info, error) {
 	if pl <= 0 || pl > MaxPieceLength || pl%minPieceLength != 0 {
 		return nil, badf("piece length %d: want a multiple of %d up to %d", pl, minPieceLength, MaxPieceLength)
 	}
-	info := &Info{Name: *ri.Name, PieceLength: pl}
-	if ri.Private != nil {
-		info.Private = *ri.Private == 1
+	private := ri.Private != nil && *ri.Private == 1
+	// A file tree without "meta version" 2 is not v2: it is ignored, like
+	// any unknown key, and the torrent is read as v1.
+	var tree []treeFile
+	if ri.MetaVersion != nil {
+		if *ri.MetaVersion != 2 {
+			return nil, badf("meta version %d: only 2 (BEP 52) is known", *ri.MetaVersion)
+		}
+		if ri.FileTree == nil {
+			return nil, badf("meta version 2 but no file tree")
+		}
+		if err := checkV2PieceLength(pl); err != nil {
+			return nil, err
+		}
+		var err error
+		if tree, err = parseFileTree(ri.FileTree); err != nil {
+			return nil, err
+		}
 	}
+	if ri.Pieces == nil {
+		if tree == nil {
+			return nil, badf("info has no pieces")
+		}
+		return v2OnlyInfo(*ri.Name, pl, private, tree)
+	}
+	info := &Info{Name: *ri.Name, PieceLength: pl, Private: private, MetaVersion: 1}
 	switch {
 	case ri.Length != nil && ri.Files != nil:
 		return nil, badf("info has both length and files")
@@ -190,6 +222,11 @@ func (ri *rawInfo) validate() (*Info, error) {
 	info.Hashes = make([][20]byte, want)
 	for k := range info.Hashes {
 		copy(info.Hashes[k][:], (*ri.Pieces)[k*20:])
+	}
+	if tree != nil {
+		if err := matchHybrid(info, tree); err != nil {
+			return nil, err
+		}
 	}
 	return info, nil
 }

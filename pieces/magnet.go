@@ -15,17 +15,23 @@ import (
 // maxMagnetBytes bounds a magnet link; real ones are a few hundred bytes.
 const maxMagnetBytes = 64 << 10
 
-// Magnet is a BEP 9 magnet link for a v1 torrent.
+// Magnet is a BEP 9 magnet link: v1 (xt=urn:btih:), v2 (BEP 52,
+// xt=urn:btmh:1220...) or hybrid (both).
 type Magnet struct {
-	InfoHash [20]byte
-	Name     string   // dn: display name only, never a path
-	Trackers []string // tr, in order
-	Peers    []string // x.pe, host:port
-	WebSeeds []string // ws (BEP 19): usable http(s) URLs only, in order
+	// InfoHash is the swarm's identity on the wire: the btih, or for a
+	// v2-only link the v2 infohash truncated to 20 bytes.
+	InfoHash   [20]byte
+	InfoHashV2 Hash32   // the btmh's SHA-256; zero when the link has none
+	V2Only     bool     // no btih: InfoHash is Truncated(InfoHashV2)
+	Name       string   // dn: display name only, never a path
+	Trackers   []string // tr, in order
+	Peers      []string // x.pe, host:port
+	WebSeeds   []string // ws (BEP 19): usable http(s) URLs only, in order
 }
 
-// ParseMagnet parses a magnet link. It needs exactly one v1 infohash (hex or
-// base32 urn:btih; a btmh alongside it is ignored); x.pe values must be
+// ParseMagnet parses a magnet link. It needs a v1 infohash (hex or base32
+// urn:btih), a v2 one (urn:btmh: and the multihash of a SHA-256, "1220"
+// and 64 hex digits), or both; repeats must agree. x.pe values must be
 // host:port with a numeric port. Errors wrap ErrBadMagnet.
 func ParseMagnet(uri string) (*Magnet, error) {
 	if len(uri) > maxMagnetBytes {
@@ -40,16 +46,22 @@ func ParseMagnet(uri string) (*Magnet, error) {
 		return nil, fmt.Errorf("%w: %v", ErrBadMagnet, err)
 	}
 	m := &Magnet{}
-	found := false
-	var v2, foreign string // the first xt of each kind we cannot use
+	found, foundV2 := false, false
+	var foreign string // the first xt we cannot use
 	for _, xt := range q["xt"] {
-		enc, ok := strings.CutPrefix(xt, "urn:btih:")
-		switch {
-		case ok:
-		case strings.HasPrefix(xt, "urn:btmh:"):
-			v2 = cmp.Or(v2, xt)
+		if enc, ok := strings.CutPrefix(xt, "urn:btmh:"); ok {
+			h, err := parseBTMH(enc)
+			if err != nil {
+				return nil, fmt.Errorf("%w: xt %q: %v", ErrBadMagnet, xt, err)
+			}
+			if foundV2 && h != m.InfoHashV2 {
+				return nil, fmt.Errorf("%w: two different v2 infohashes", ErrBadMagnet)
+			}
+			m.InfoHashV2, foundV2 = h, true
 			continue
-		default:
+		}
+		enc, ok := strings.CutPrefix(xt, "urn:btih:")
+		if !ok {
 			foreign = cmp.Or(foreign, xt)
 			continue
 		}
@@ -64,12 +76,12 @@ func ParseMagnet(uri string) (*Magnet, error) {
 	}
 	switch {
 	case found:
-	case v2 != "":
-		return nil, fmt.Errorf("%w: only a BitTorrent v2 infohash (urn:btmh:); v2-only magnets are not supported", ErrBadMagnet)
+	case foundV2:
+		m.InfoHash, m.V2Only = Truncated(m.InfoHashV2), true
 	case foreign != "":
 		return nil, fmt.Errorf("%w: xt %q is not a BitTorrent infohash (want xt=urn:btih: and 40 hex digits)", ErrBadMagnet, foreign)
 	default:
-		return nil, fmt.Errorf("%w: no xt=urn:btih: infohash", ErrBadMagnet)
+		return nil, fmt.Errorf("%w: no xt=urn:btih: or xt=urn:btmh: infohash", ErrBadMagnet)
 	}
 	if dn := q["dn"]; len(dn) > 0 {
 		if !utf8.ValidString(dn[0]) {
@@ -127,6 +139,23 @@ func parseBTIH(s string) ([20]byte, error) {
 	return ih, nil
 }
 
+// parseBTMH reads a btmh: a multihash, of which BEP 52 uses only SHA-256
+// (code 0x12, length 0x20), in hex.
+func parseBTMH(s string) (Hash32, error) {
+	var h Hash32
+	mh, ok := strings.CutPrefix(strings.ToLower(s), "1220")
+	if !ok {
+		return h, fmt.Errorf("not a SHA-256 multihash (want 1220 and 64 hex digits)")
+	}
+	if len(mh) != 64 {
+		return h, fmt.Errorf("SHA-256 is %d hex digits, want 64", len(mh))
+	}
+	if _, err := hex.Decode(h[:], []byte(mh)); err != nil {
+		return h, fmt.Errorf("bad hex: %v", err)
+	}
+	return h, nil
+}
+
 func checkHostPort(s string) error {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
@@ -142,12 +171,22 @@ func checkHostPort(s string) error {
 	return nil
 }
 
-// String renders the link: xt, dn, then every tr, x.pe and ws in order. The
-// infohash is lowercase hex.
+// String renders the link: xt (btih, then btmh), dn, then every tr, x.pe
+// and ws in order. Infohashes are lowercase hex.
 func (m *Magnet) String() string {
 	var b strings.Builder
-	b.WriteString("magnet:?xt=urn:btih:")
-	b.WriteString(hex.EncodeToString(m.InfoHash[:]))
+	b.WriteString("magnet:?")
+	if !m.V2Only {
+		b.WriteString("xt=urn:btih:")
+		b.WriteString(hex.EncodeToString(m.InfoHash[:]))
+	}
+	if m.V2Only || m.InfoHashV2 != (Hash32{}) {
+		if !m.V2Only {
+			b.WriteString("&")
+		}
+		b.WriteString("xt=urn:btmh:1220")
+		b.WriteString(hex.EncodeToString(m.InfoHashV2[:]))
+	}
 	if m.Name != "" {
 		b.WriteString("&dn=")
 		b.WriteString(url.QueryEscape(m.Name))

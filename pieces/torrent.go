@@ -19,9 +19,16 @@ const maxTorrentBytes = 2 * MaxInfoBytes
 
 // Torrent is a whole .torrent (or a magnet's info once fetched).
 type Torrent struct {
-	InfoHash     [20]byte // SHA-1 of InfoBytes
-	InfoBytes    []byte   // the bencoded info dict exactly as hashed (served over ut_metadata)
-	Info         *Info
+	// InfoHash is the SHA-1 of InfoBytes, the torrent's identity on the
+	// wire; for a v2-only torrent, the v2 infohash truncated to 20 bytes.
+	InfoHash   [20]byte
+	InfoBytes  []byte // the bencoded info dict exactly as hashed (served over ut_metadata)
+	Info       *Info
+	InfoHashV2 Hash32 // SHA-256 of InfoBytes for a v2 or hybrid torrent; zero for v1
+	// PieceLayers maps the root of each file longer than a piece to its
+	// piece layer (one hash per piece), each checked against its root. A
+	// layer may be missing; HasAllLayers says whether any is.
+	PieceLayers  map[Hash32][]Hash32
 	Announce     [][]string // tiers (announce + announce-list)
 	Comment      string
 	CreatedBy    string
@@ -32,13 +39,14 @@ type Torrent struct {
 // rawTorrent is a .torrent as bencoded. Fields outside info are advisory, so
 // a value of the wrong type is dropped rather than failing the file.
 type rawTorrent struct {
-	Announce     string        `bencode:"announce,omitempty,ignore_unmarshal_type_error"`
-	AnnounceList [][]string    `bencode:"announce-list,omitempty,ignore_unmarshal_type_error"`
-	Comment      string        `bencode:"comment,omitempty,ignore_unmarshal_type_error"`
-	CreatedBy    string        `bencode:"created by,omitempty,ignore_unmarshal_type_error"`
-	CreationDate int64         `bencode:"creation date,omitempty,ignore_unmarshal_type_error"`
-	Info         bencode.Bytes `bencode:"info"`
-	URLList      urlList       `bencode:"url-list,omitempty,ignore_unmarshal_type_error"`
+	Announce     string            `bencode:"announce,omitempty,ignore_unmarshal_type_error"`
+	AnnounceList [][]string        `bencode:"announce-list,omitempty,ignore_unmarshal_type_error"`
+	Comment      string            `bencode:"comment,omitempty,ignore_unmarshal_type_error"`
+	CreatedBy    string            `bencode:"created by,omitempty,ignore_unmarshal_type_error"`
+	CreationDate int64             `bencode:"creation date,omitempty,ignore_unmarshal_type_error"`
+	Info         bencode.Bytes     `bencode:"info"`
+	URLList      urlList           `bencode:"url-list,omitempty,ignore_unmarshal_type_error"`
+	PieceLayers  map[string][]byte `bencode:"piece layers,omitempty"`
 }
 
 // Load reads and parses a .torrent file.
@@ -85,19 +93,37 @@ func Parse(data []byte) (*Torrent, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Torrent{
-		InfoHash:  sha1.Sum(rt.Info),
-		InfoBytes: rt.Info,
-		Info:      info,
-		Announce:  tiers(rt.Announce, rt.AnnounceList),
-		Comment:   rt.Comment,
-		CreatedBy: rt.CreatedBy,
-		WebSeeds:  webSeeds(rt.URLList),
+	layers, err := parseLayers(info, rt.PieceLayers)
+	if err != nil {
+		return nil, err
 	}
+	t := &Torrent{
+		InfoHash:    sha1.Sum(rt.Info),
+		InfoBytes:   rt.Info,
+		Info:        info,
+		PieceLayers: layers,
+		Announce:    tiers(rt.Announce, rt.AnnounceList),
+		Comment:     rt.Comment,
+		CreatedBy:   rt.CreatedBy,
+		WebSeeds:    webSeeds(rt.URLList),
+	}
+	t.setV2()
 	if rt.CreationDate > 0 {
 		t.CreationDate = time.Unix(rt.CreationDate, 0).UTC()
 	}
 	return t, nil
+}
+
+// setV2 fills in the v2 infohash, and the truncated one as the identity of
+// a v2-only torrent.
+func (t *Torrent) setV2() {
+	if !t.Info.HasV2() {
+		return
+	}
+	t.InfoHashV2 = InfoHashV2(t.InfoBytes)
+	if !t.Info.HasV1() {
+		t.InfoHash = Truncated(t.InfoHashV2)
+	}
 }
 
 // tiers follows BEP 12: announce-list, when present, replaces announce.
@@ -130,6 +156,7 @@ func usableURL(u string) bool { return u != "" && strings.IndexFunc(u, unicode.I
 func (t *Torrent) Bytes() []byte {
 	var rt rawTorrent
 	rt.Info = t.InfoBytes
+	rt.PieceLayers = encodeLayers(t.PieceLayers)
 	if tt := tiers("", t.Announce); len(tt) > 0 {
 		rt.Announce = tt[0][0]
 		if len(tt) > 1 || len(tt[0]) > 1 {
@@ -170,6 +197,9 @@ func (t *Torrent) Magnet(peers ...string) string {
 	m := Magnet{InfoHash: t.InfoHash, Trackers: t.Trackers(), Peers: peers, WebSeeds: t.WebSeeds}
 	if t.Info != nil {
 		m.Name = t.Info.Name
+		if t.Info.HasV2() {
+			m.InfoHashV2, m.V2Only = t.InfoHashV2, !t.Info.HasV1()
+		}
 	}
 	return m.String()
 }

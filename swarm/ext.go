@@ -332,6 +332,11 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 		return
 	}
 	info, err := pieces.ParseInfo(f.data)
+	if err == nil && !info.HasV1() {
+		// It hashed to the btih, so it is the torrent asked for; but
+		// pieces travel by their v1 SHA-1s here, which it has none of.
+		err = pieces.ErrV2Only
+	}
 	if err != nil {
 		t.fail(fmt.Errorf("metadata: %w", err))
 		return

@@ -161,8 +161,14 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	switch {
 	case opts.Torrent != nil:
 		ih = opts.Torrent.InfoHash
+		if !opts.Torrent.Info.HasV1() {
+			return ih, fmt.Errorf("swarm: add: %w", pieces.ErrV2Only)
+		}
 	case opts.Magnet != nil:
 		ih = opts.Magnet.InfoHash
+		if opts.Magnet.V2Only {
+			return ih, fmt.Errorf("swarm: add: %w", pieces.ErrV2Only)
+		}
 	default:
 		return ih, errors.New("swarm: add: neither torrent nor magnet")
 	}

@@ -69,6 +69,19 @@ func loadSource(arg string) (source, error) {
 	return source{torrent: t}, nil
 }
 
+// loadTransfer is loadSource for the commands that hand the source to the
+// engine (get, seed, add, the UI), which refuse a v2-only torrent up front.
+func loadTransfer(arg string) (source, error) {
+	src, err := loadSource(arg)
+	if err != nil {
+		return src, err
+	}
+	if src.torrent != nil && !src.torrent.Info.HasV1() || src.magnet != nil && src.magnet.V2Only {
+		return source{}, usageErrorf("%s: %w", arg, pieces.ErrV2Only)
+	}
+	return src, nil
+}
+
 // isDir reports whether path is an existing directory.
 func isDir(path string) bool {
 	fi, err := os.Stat(path)

@@ -33,7 +33,7 @@ pause, resume, verify, rm and set.`,
 			arg := args[0]
 			switch {
 			case isMagnet(arg):
-				if _, err := loadSource(arg); err != nil {
+				if _, err := loadTransfer(arg); err != nil {
 					return err
 				}
 				req.Source = arg
@@ -42,7 +42,7 @@ pause, resume, verify, rm and set.`,
 			default:
 				// The daemon may not see the same files (another mount
 				// namespace, a relative path): send the bytes.
-				if _, err := loadSource(arg); err != nil {
+				if _, err := loadTransfer(arg); err != nil {
 					return err
 				}
 				b, err := os.ReadFile(arg)

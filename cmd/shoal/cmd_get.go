@@ -42,7 +42,7 @@ Existing files that differ from the torrent are never overwritten without
 			if err != nil {
 				return err
 			}
-			src, err := loadSource(args[0])
+			src, err := loadTransfer(args[0])
 			if err != nil {
 				return err
 			}

@@ -116,7 +116,7 @@ func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions
 		return add, "", nil, withCode(exitNotFound, fmt.Errorf("%s: no such file or folder", arg))
 	}
 	if !isDir(arg) && filepath.Ext(arg) == ".torrent" {
-		src, err := loadSource(arg)
+		src, err := loadTransfer(arg)
 		if err != nil {
 			return add, "", nil, err
 		}

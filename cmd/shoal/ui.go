@@ -20,7 +20,7 @@ type engine struct {
 var _ tui.Engine = engine{}
 
 func (e engine) AddSource(ctx context.Context, arg string) error {
-	src, err := loadSource(arg)
+	src, err := loadTransfer(arg)
 	if err != nil {
 		return err
 	}
