@@ -76,8 +76,11 @@ func loadTransfer(arg string) (source, error) {
 	if err != nil {
 		return src, err
 	}
-	if src.torrent != nil && !src.torrent.Info.HasV1() || src.magnet != nil && src.magnet.V2Only {
+	switch {
+	case src.torrent != nil && !src.torrent.Info.HasV1():
 		return source{}, usageErrorf("%s: %w", arg, pieces.ErrV2Only)
+	case src.magnet != nil && src.magnet.V2Only:
+		return source{}, usageErrorf("%w", pieces.ErrV2Only) // the link itself is too long to repeat
 	}
 	return src, nil
 }
