@@ -23,7 +23,8 @@ type CreateOptions struct {
 	Comment      string
 	CreatedBy    string
 	CreationDate time.Time // zero = omitted, which keeps output reproducible
-	Workers      int       // SHA-1 workers; 0 = GOMAXPROCS
+	Workers      int       // hashing workers; 0 = GOMAXPROCS
+	Format       Format    // the zero value is FormatV1
 	// Progress, if set, is called after each hashed chunk, never
 	// concurrently, with bytes hashed so far.
 	Progress func(doneBytes, totalBytes int64)
@@ -43,9 +44,13 @@ func AutoPieceLength(total int64) int64 {
 	return pl
 }
 
-// Create makes a v1 torrent of the file or folder at path, hashing with
-// SHA-1 on all cores and adding a BLAKE3 digest per file (see the package
-// doc). Output is deterministic for the same content and options.
+// Create makes a torrent of the file or folder at path in opts.Format,
+// hashing on all cores: SHA-1 pieces for v1 and hybrid, with a BLAKE3
+// digest per file (see the package doc); for v2 and hybrid, each file's
+// SHA-256 Merkle tree, its root in the file tree and its piece layer in
+// the torrent, and for hybrid BEP 47 pad files so that each file starts on
+// a piece in the v1 half too. Output is deterministic for the same content
+// and options.
 //
 // Folder rules: files are ordered by path, compared component by component
 // in byte order; symlinks are followed, to files and folders inside or
@@ -102,14 +107,33 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	if pl <= 0 || pl > MaxPieceLength || pl%minPieceLength != 0 {
 		return nil, fmt.Errorf("create %s: piece length %d: want a multiple of %d up to %d", path, pl, minPieceLength, MaxPieceLength)
 	}
+	if opts.Format != FormatV1 {
+		if err := checkV2PieceLength(pl); err != nil {
+			return nil, fmt.Errorf("create %s: %w", path, err)
+		}
+		// v2 hashes each file's own tree, so each starts on a piece; the
+		// v1 half of a hybrid sees the same layout through pad files.
+		files = withPads(files, pl)
+		total = 0
+		for _, f := range files {
+			total += f.size
+		}
+	}
 	if n := ceilDiv(total, pl); n > MaxPieces {
 		return nil, fmt.Errorf("create %s: %d pieces, limit %d: use a larger piece length", path, n, MaxPieces)
 	}
-	h, err := hashFiles(ctx, files, total, pl, opts.Workers, opts.Progress)
+	want := hashWant{sha1: opts.Format != FormatV2, sha256: opts.Format != FormatV1, blake3: opts.Format != FormatV2}
+	h, err := hashFiles(ctx, files, total, pl, opts.Workers, want, opts.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	raw, err := encodeInfo(name, st.IsDir(), files, pl, opts.Private, h)
+	var raw []byte
+	var layers map[Hash32][]Hash32
+	if opts.Format == FormatV1 {
+		raw, err = encodeInfo(name, st.IsDir(), files, pl, opts.Private, h)
+	} else {
+		raw, layers, err = encodeInfoV2(name, st.IsDir(), files, pl, opts, h)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +143,8 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	}
 	t := &Torrent{InfoBytes: raw, Info: info, Comment: opts.Comment, CreatedBy: opts.CreatedBy, WebSeeds: webSeeds(opts.WebSeeds)}
 	t.InfoHash = sha1Sum(raw)
+	t.PieceLayers = layers
+	t.setV2()
 	for _, tr := range opts.Trackers {
 		if tr != "" {
 			t.Announce = append(t.Announce, []string{tr})
@@ -130,11 +156,12 @@ func Create(ctx context.Context, path string, opts CreateOptions) (*Torrent, err
 	return t, nil
 }
 
-// srcFile is one file to share.
+// srcFile is one file to share, or a pad file of zeros.
 type srcFile struct {
 	abs  string
 	rel  []string // components under the folder; nil for a single file
 	size int64
+	pad  bool // BEP 47 pad: size zero bytes, read from nowhere
 }
 
 // walkFolder lists the regular files under root, following symlinks the
@@ -192,20 +219,24 @@ func walkFolder(root string) ([]srcFile, error) {
 	return files, err
 }
 
+// createFile and createInfo list their keys in bencode's sorted order.
 type createFile struct {
-	Blake3 []byte   `bencode:"blake3"`
+	Attr   string   `bencode:"attr,omitempty"`
+	Blake3 []byte   `bencode:"blake3,omitempty"`
 	Length int64    `bencode:"length"`
 	Path   []string `bencode:"path"`
 }
 
 type createInfo struct {
-	Blake3      []byte       `bencode:"blake3,omitempty"`
-	Files       []createFile `bencode:"files,omitempty"`
-	Length      int64        `bencode:"length,omitempty"`
-	Name        string       `bencode:"name"`
-	PieceLength int64        `bencode:"piece length"`
-	Pieces      []byte       `bencode:"pieces"`
-	Private     int64        `bencode:"private,omitempty"`
+	Blake3      []byte         `bencode:"blake3,omitempty"`
+	FileTree    map[string]any `bencode:"file tree,omitempty"`
+	Files       []createFile   `bencode:"files,omitempty"`
+	Length      int64          `bencode:"length,omitempty"`
+	MetaVersion int64          `bencode:"meta version,omitempty"`
+	Name        string         `bencode:"name"`
+	PieceLength int64          `bencode:"piece length"`
+	Pieces      []byte         `bencode:"pieces,omitempty"`
+	Private     int64          `bencode:"private,omitempty"`
 }
 
 func encodeInfo(name string, folder bool, files []srcFile, pl int64, private bool, h *hashResult) ([]byte, error) {

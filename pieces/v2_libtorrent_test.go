@@ -72,8 +72,10 @@ func writeFiles(t *testing.T, dir string, sizes map[string]int) map[string][]byt
 }
 
 // v2Sizes has a file of many pieces (a layer of 5, padded to 8), one of
-// exactly one piece, one under a block, an empty one and a nested one.
+// exactly one piece, one under a block, an empty one, nested ones, and one
+// longer than Create's 4 MiB read chunks, whose blocks are hashed in parts.
 var v2Sizes = map[string]int{
+	"big/x":       4<<20 + 50000,
 	"a.bin":       4*32768 + 1000,
 	"c":           5,
 	"empty":       0,
@@ -163,5 +165,68 @@ func TestParse_LibtorrentV2AndHybrid(t *testing.T) {
 				t.Fatalf("roundtrip: %v", err)
 			}
 		})
+	}
+}
+
+// ltCheck has libtorrent check the data under savePath against the
+// torrent file, and returns its infohashes and how many pieces passed.
+func ltCheck(t *testing.T, torrent, savePath string) (v1, v2 string, have, total int) {
+	t.Helper()
+	b, err := exec.Command(debianPython, filepath.Join("testdata", "libtorrent", "check_torrent.py"), torrent, savePath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("libtorrent check_torrent: %v: %s", err, b)
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 4 {
+		t.Fatalf("check_torrent printed %q", b)
+	}
+	have, _ = strconv.Atoi(f[2])
+	total, _ = strconv.Atoi(f[3])
+	return f[0], f[1], have, total
+}
+
+// TestCreate_V2HybridLibtorrent: libtorrent reads what Create makes in each
+// format, agrees on the infohashes, and passes every piece of the data; a
+// v2-only torrent is the very info dict libtorrent makes of the same files.
+func TestCreate_V2HybridLibtorrent(t *testing.T) {
+	needLibtorrent(t)
+	const pl = 32768
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "d")
+	writeFiles(t, dir, v2Sizes)
+	single := filepath.Join(parent, "single.bin")
+	writeFiles(t, parent, map[string]int{"single.bin": 7*pl + 3})
+	for _, path := range []string{dir, single} {
+		for _, format := range []Format{FormatV2, FormatHybrid} {
+			t.Run(format.String()+"/"+filepath.Base(path), func(t *testing.T) {
+				tor, err := Create(t.Context(), path, CreateOptions{Format: format, PieceLength: pl})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !tor.HasAllLayers() || !tor.Info.HasV2() || tor.Info.HasV1() != (format == FormatHybrid) {
+					t.Fatalf("made v1 %v v2 %v, all layers %v", tor.Info.HasV1(), tor.Info.HasV2(), tor.HasAllLayers())
+				}
+				file := filepath.Join(t.TempDir(), "x.torrent")
+				if err := os.WriteFile(file, tor.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				v1, v2, have, total := ltCheck(t, file, parent)
+				if got := hex.EncodeToString(tor.InfoHashV2[:]); got != v2 {
+					t.Errorf("v2 infohash %s, libtorrent reads %s", got, v2)
+				}
+				if format == FormatHybrid && hex.EncodeToString(tor.InfoHash[:]) != v1 {
+					t.Errorf("v1 infohash %x, libtorrent reads %s", tor.InfoHash, v1)
+				}
+				if have != total || total != tor.Info.NumPieces() {
+					t.Errorf("libtorrent passed %d of %d pieces; shoal made %d", have, total, tor.Info.NumPieces())
+				}
+				if format == FormatV2 {
+					_, _, ltV2 := ltMake(t, path, "v2", pl)
+					if ltV2 != v2 {
+						t.Errorf("libtorrent makes %s of the same files, shoal %s", ltV2, v2)
+					}
+				}
+			})
+		}
 	}
 }
