@@ -56,12 +56,24 @@ func (t *torrent) startDisk(ctx context.Context, c *content) {
 // first time the torrent wants data (see request): a complete seed writes
 // and hashes nothing, and 10,000 seeds kept 40,000 idle goroutines.
 // Blocks only come after our requests, so none waits for them.
+//
+// Their channels are made here too (20 KiB and more a torrent, which
+// 10,000 seeds held for nothing): peers' readers reach c.disk only for a
+// block they find in reqOut under p.mu, which request fills after this.
 func (t *torrent) startWorkers() {
 	c := t.data.Load()
 	if t.workers || !t.running || c == nil || t.ctx.Err() != nil {
 		return
 	}
 	t.workers = true
+	n := c.info.NumPieces()
+	for k := range diskShards {
+		c.disk[k] = make(chan diskBlock, 256)
+		c.hashReq[k] = make(chan int, n)
+	}
+	c.hashJobs = make(chan int, n)
+	c.hashed = make(chan hashResult, n)
+	t.ensureEvents() // the disk goroutines report on it
 	t.startHashers(t.ctx, c)
 	for k := range diskShards {
 		ch, req := c.disk[k], c.hashReq[k]
@@ -73,7 +85,12 @@ func (c *content) diskShard(piece int) chan diskBlock { return c.disk[piece%disk
 
 // verify asks for piece i to be hashed; the actor calls it once it has
 // noted every block, which the disk goroutine has therefore written.
-func (t *torrent) verify(i int) { t.data.Load().hashReq[i%diskShards] <- i }
+func (t *torrent) verify(i int) {
+	t.startWorkers() // they run already once blocks came; a nil channel would block the loop for good
+	if c := t.data.Load(); c.hashReq[0] != nil {
+		c.hashReq[i%diskShards] <- i
+	}
+}
 
 func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, req chan int) {
 	running := map[int]*runningHash{}

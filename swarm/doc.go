@@ -45,10 +45,11 @@
 //	downloaded uploaded wasted checked        counters           atomic adds; anyone reads
 //	snap                                      the loop           atomic pointer: Session.publish, LSD
 //	limits (the torrent's own rate limits)    SetTorrentLimits   atomic pointer: peers' readers, writers
-//	cmds conns events                         the loop reads     workers, peers, accept, disk send
+//	cmds conns events (events made with the   the loop reads     workers, peers, accept, disk send
+//	  first peer or disk worker)
 //	results                                   the loop reads     workers send, always: the loop
 //	                                                             takes them until the last exits
-//	content.hashJobs content.hashed           set once           disk sends jobs, hashers read;
+//	content.disk hashReq hashJobs hashed      startWorkers, once disk sends jobs, hashers read;
 //	                                                             they and disk answer, the loop reads
 //	wg                                        the loop adds      shutdown waits
 //	streams.wants streams.set (Readers'       the loop           Reader.want and Close send

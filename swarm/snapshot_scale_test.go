@@ -173,6 +173,33 @@ func TestSeedStartsNoDiskWorkers(t *testing.T) {
 	testnet.SameTree(t, src, dst)
 }
 
+// TestSeedHoldsNoPeerBuffers: a seed with no peers holds no channel
+// buffers for peers or disk work (56 KiB a torrent, 10,000 seeds held
+// them for nothing); the first peer brings the events channel, and a
+// leecher still downloads from it.
+func TestSeedHoldsNoPeerBuffers(t *testing.T) {
+	src := t.TempDir()
+	path := testnet.WriteTree(t, src, 7, testnet.File{Path: "e.bin", Size: 70000})
+	tor := testnet.Create(t, filepath.Join(path, "e.bin"), 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true})
+	testnet.WaitFor(t, s, ih, 30*time.Second, "seeding", func(ts swarm.TorrentSnapshot) bool {
+		return ts.State == swarm.StateSeeding && ts.Verified
+	})
+	if events, disk := swarm.PeerBuffers(s, ih); events || disk {
+		t.Fatalf("a seed with no peers holds buffers: events %v, disk %v", events, disk)
+	}
+	l := testnet.StartSession(t, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s.Addr().String()}})
+	testnet.WaitComplete(t, l, ih, 30*time.Second)
+	testnet.SameTree(t, src, dst)
+	if events, disk := swarm.PeerBuffers(s, ih); !events || disk {
+		t.Errorf("a seed that served a peer: events %v (want true), disk %v (want false)", events, disk)
+	}
+	if events, disk := swarm.PeerBuffers(l, ih); !events || !disk {
+		t.Errorf("a leecher that downloaded: events %v, disk %v (want both)", events, disk)
+	}
+}
+
 // goroutinesIn counts the goroutines with fn on their stack.
 func goroutinesIn(fn string) int {
 	var b strings.Builder

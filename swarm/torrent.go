@@ -80,7 +80,7 @@ type torrent struct {
 	cmds    chan func() // commands, and queries from workers
 	results chan func() // workers' results: taken until the last worker exits
 	conns   chan *newConn
-	events  chan peerEvent
+	events  chan peerEvent // nil until the first peer or disk worker (ensureEvents)
 
 	peers    map[pieces.Peer]*peer
 	nextPeer pieces.Peer
@@ -141,6 +141,15 @@ type torrent struct {
 	wg     sync.WaitGroup // peers, dialers, hashers, announcers
 }
 
+// ensureEvents makes the channel peers and disk goroutines report on,
+// before the loop starts the first of them: its 36 KiB buffer is for a
+// torrent with peers, not for each of 10,000 idle ones. On the loop.
+func (t *torrent) ensureEvents() {
+	if t.events == nil {
+		t.events = make(chan peerEvent, 256)
+	}
+}
+
 // name is the torrent's name for events and logs; on its goroutine, or
 // after done.
 func (t *torrent) name() string {
@@ -196,7 +205,6 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		cmds:     make(chan func()),
 		results:  make(chan func()),
 		conns:    make(chan *newConn),
-		events:   make(chan peerEvent, 256),
 		peers:    make(map[pieces.Peer]*peer),
 		known:    make(map[netip.AddrPort]*knownPeer),
 		totals:   make(map[netip.AddrPort]*peerTotal),

@@ -101,13 +101,9 @@ func (t *torrent) open(ctx context.Context, tor *pieces.Torrent, force, trusted 
 		o.err = err
 		return o
 	}
+	// The disk and hashing channels come with the workers (startWorkers):
+	// a seed never needs them.
 	o.c = &content{tor: tor, info: info, storage: st, have: make([]atomic.Uint64, (info.NumPieces()+63)/64)}
-	for k := range diskShards {
-		o.c.disk[k] = make(chan diskBlock, 256)
-		o.c.hashReq[k] = make(chan int, info.NumPieces())
-	}
-	o.c.hashJobs = make(chan int, info.NumPieces())
-	o.c.hashed = make(chan hashResult, info.NumPieces())
 	return o
 }
 

@@ -325,6 +325,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 		client:      clientName(nc.peerID),
 	}
 	p.amChoking.Store(true)
+	t.ensureEvents() // before its reader starts
 	t.peers[p.id] = p
 	t.peerIDs[p.id] = peerIdent{addr: nc.addr, peerID: nc.peerID}
 	if !nc.incoming {
