@@ -32,6 +32,8 @@
 //	  lastMove
 //	src (sources: trackers, their states,     the loop           Snapshot; announcers and the
 //	  kicks, found, trackRes, wakeDHT)                            DHT loop send on found, trackRes
+//	web (web seeds: state, backoff, jobs)     the loop           Snapshot; fetch workers get a
+//	                                                             webJob and answer on results
 //	picker filePrio meta opening failed       the loop           Snapshot
 //	peers nextPeer peerIDs known dialing      the loop           Snapshot
 //	  totals bans
@@ -128,6 +130,19 @@
 // each torrent's infohash to 239.192.152.143:6771 and [ff15::efc0:988f]:6771
 // at start and every 5 minutes (never more than once a minute), and gives
 // the torrent the peers it hears, rate-limited per source address.
+//
+// Web seeds (BEP 19, webseed.go): each URL of the .torrent's url-list or
+// the magnet's ws= is a picker peer that has every piece and is never in
+// peers. It is given whole unstarted pieces, contiguous where it can
+// (pieces.Picker.PickRun), at most 4 MiB and two jobs at a time; a worker
+// fetches each run of bytes with one ranged GET per file and hands the
+// blocks to the disk goroutines as a peer's reader would, so every piece is
+// hashed before it counts. Only the range asked for is read; a read that
+// stalls 30 s, a body under 1 KiB/s, a redirect to another host (than the
+// URL's or another web seed's), and a 200 to a range not at the file's
+// start fail the request. Failures back the seed off (2 s, doubling to a
+// minute) and 5 in a row drop it; a 4xx, an ignored Range or an off-host
+// redirect drop it at once, and so do 2 pieces of it failing their hash.
 //
 // Private torrents (BEP 27) never use the DHT, PEX or LSD.
 package swarm

@@ -52,3 +52,9 @@ func Drowsy(s *Session, ih InfoHash) bool {
 	t, err := s.torrent(ih)
 	return err == nil && t.drowsy.Load()
 }
+
+// SetWebTimeouts sets how long a web seed's read may stall and its first
+// backoff (0 keeps the default).
+func SetWebTimeouts(s *Session, idle, retry time.Duration) {
+	s.hooks.webIdle, s.hooks.webRetry = idle, retry
+}

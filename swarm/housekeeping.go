@@ -28,6 +28,7 @@ func (t *torrent) housekeeping() {
 			t.request(p)
 		}
 	}
+	t.webFill()
 	t.dial()
 	if c := t.data.Load(); c != nil && t.quiet() {
 		c.storage.CloseIdle() // no peer reads them: a quiet torrent holds no descriptors

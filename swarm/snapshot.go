@@ -149,6 +149,7 @@ type TorrentSnapshot struct {
 	Peers    []PeerSnapshot
 	Banned   []BannedPeer
 	Trackers []TrackerSnapshot
+	WebSeeds []WebSeedSnapshot // BEP 19, from the .torrent's url-list or the magnet's ws=
 	Sources  SourceCounts
 	// PeerTotals covers every peer address connected this session, also
 	// those gone since, sorted by address.

@@ -109,6 +109,7 @@ type torrent struct {
 
 	choker choker
 	src    sources     // trackers and the DHT (announce.go)
+	web    webSeeds    // BEP 19 web seeds (webseed.go)
 	res    resumeState // the resume record and journal (resume.go)
 	bans   bans        // bans and the blame behind them (ban.go)
 
@@ -369,6 +370,7 @@ func (t *torrent) pause() error {
 	}
 	t.paused = true
 	t.kickAnnouncers()
+	t.webStop()
 	for _, p := range t.peers {
 		p.close()
 	}

@@ -15,7 +15,7 @@ func (t *torrent) handleEvent(ev peerEvent) {
 		return
 	}
 	p := ev.p
-	if _, live := t.peers[p.id]; !live {
+	if _, live := t.peers[p.id]; !live && !t.web.has(p) {
 		return
 	}
 	if ev.err != nil {
@@ -276,6 +276,7 @@ func (t *torrent) handleHashed(r hashResult) {
 		t.picker.HandleFailed(i)
 		t.failed[i] = true
 		t.blameFailed(i, senders)
+		t.webBadPiece(i, senders)
 		t.fillRequests()
 		return
 	}

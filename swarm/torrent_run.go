@@ -187,6 +187,7 @@ func (t *torrent) shutdown() {
 	for {
 		select {
 		case <-done:
+			t.web.close()
 			if t.res.dirty || !t.res.current {
 				t.saveResume()
 			}
@@ -423,11 +424,13 @@ func (t *torrent) removePeer(p *peer, why error) {
 	t.dial()
 }
 
-// fillRequests tops up every unchoked peer's request queue.
+// fillRequests tops up every unchoked peer's request queue, and the web
+// seeds'.
 func (t *torrent) fillRequests() {
 	for _, p := range t.peers {
 		t.request(p)
 	}
+	t.webFill()
 }
 
 // request tops up p's pipeline to its target depth.

@@ -31,6 +31,7 @@ func (t *torrent) sampleRates() {
 	now := time.Now()
 	t.downRate.update(t.downloaded.Load(), now)
 	t.upRate.update(t.uploaded.Load(), now)
+	t.webSampleRates(now)
 	for _, p := range t.peers {
 		p.downRate.update(p.downloaded.Load(), now)
 		p.upRate.update(p.uploaded.Load(), now)
@@ -162,6 +163,7 @@ func (t *torrent) publishSnapshot() {
 			ts.Trackers = append(ts.Trackers, TrackerSnapshot{URL: u, Seeders: -1, Leechers: -1})
 		}
 	}
+	ts.WebSeeds = t.webSnapshot()
 	t.snap.Store(&ts)
 }
 
