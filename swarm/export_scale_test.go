@@ -17,3 +17,12 @@ func PeerBuffers(s *Session, ih InfoHash) (events, disk bool) {
 	})
 	return events, disk
 }
+
+// TimerWakes counts the times torrent ih's loop woke for a timer.
+func TimerWakes(s *Session, ih InfoHash) int64 {
+	t, err := s.torrent(ih)
+	if err != nil {
+		return -1
+	}
+	return t.timerWakes.Load()
+}

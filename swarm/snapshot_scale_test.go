@@ -153,6 +153,38 @@ func TestQuietSeedTicksSlower(t *testing.T) {
 	testnet.SameTree(t, src, dst)
 }
 
+// TestQuietSeedOneTimer: a quiet seed wakes for one timer, its sample
+// tick, which also does the housekeeping (10,000 idle seeds woke 5,000
+// times a second for three), and a file changed under it is still noticed.
+func TestQuietSeedOneTimer(t *testing.T) {
+	swarm.SetStampCheckEvery(time.Second)
+	t.Cleanup(func() { swarm.SetStampCheckEvery(10 * time.Second) })
+	src := t.TempDir()
+	path := testnet.WriteTree(t, src, 8, testnet.File{Path: "f.bin", Size: 40000})
+	tor := testnet.Create(t, filepath.Join(path, "f.bin"), 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{ListenAddr: "127.0.0.1:0", NoPEX: true, SampleEvery: 20 * time.Millisecond})
+	deadline := time.Now().Add(30 * time.Second)
+	for !swarm.Drowsy(s, ih) {
+		if time.Now().After(deadline) {
+			t.Fatal("a seed with no peers still ticks at full pace after 30 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Quiet tick: 20 x 20 ms. In 2 s, 5 ticks; the timers of before (a
+	// 200 ms tick and the housekeeping's and rechoke's) woke 10 times.
+	w0, t0 := swarm.TimerWakes(s, ih), time.Now()
+	time.Sleep(2 * time.Second)
+	wakes, took := swarm.TimerWakes(s, ih)-w0, time.Since(t0)
+	if limit := int64(took/(400*time.Millisecond)) + 2; wakes > limit {
+		t.Errorf("a quiet seed woke %d times for timers in %v; want at most %d", wakes, took, limit)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(path, "f.bin"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, s, 30*time.Second, "about the touched file", dataChanged("still match"))
+}
+
 // TestSeedStartsNoDiskWorkers: a complete seed writes and hashes nothing,
 // so it starts no disk goroutines or hashing pool (10,000 seeds kept
 // 40,000 idle goroutines); a leecher does, and downloads from it.

@@ -130,7 +130,8 @@ type torrent struct {
 	// ticks and builds count sample ticks and publishSnapshot calls, for
 	// tests.
 	ticks, builds atomic.Int64
-	drowsy        atomic.Bool // the loop's timers run at the quiet pace, for tests
+	timerWakes    atomic.Int64 // the loop woke for a timer, for tests
+	drowsy        atomic.Bool  // the loop's timers run at the quiet pace, for tests
 	// running is set by the start command, once the session runs: only
 	// then does the torrent dial, announce and write.
 	running bool

@@ -49,11 +49,11 @@ const quietPublishEvery = 20
 // timers down to quietTickEvery.
 const quietBeforeDrowsy = 4
 
-// quietTickEvery is a quiet torrent's period for a timer of period d:
-// ten times slower, but at most 5 s, and the file stamp check (which
-// housekeeping runs) no later than it would come anyway.
+// quietTickEvery is a quiet torrent's tick for a sample period d: twenty
+// times slower, but no slower than the file stamp check's period (its
+// housekeeping runs on this tick).
 func quietTickEvery(d time.Duration) time.Duration {
-	return max(d, min(10*d, 5*time.Second, stampCheckEvery))
+	return max(d, min(20*d, stampCheckEvery))
 }
 
 // publishTick is the sample tick's publishSnapshot. A quiet torrent whose
