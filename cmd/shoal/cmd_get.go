@@ -26,6 +26,7 @@ func newGetCmd(a *app) *cobra.Command {
 		force    bool
 		peers    []string
 		trackers []string
+		seq      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "get FILE.torrent|MAGNET",
@@ -62,7 +63,7 @@ Existing files that differ from the torrent are never overwritten without
 			// Absolute, so that the UI and the library say where the data is
 			// whatever the current directory was.
 			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: absPath(out),
-				Peers: peers, Trackers: trackers, Force: force}
+				Peers: peers, Trackers: trackers, Force: force, Sequential: seq}
 			return runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				lib := &library{dir: cfg.StateDir}
 				stop := reportChecking(a, &sf, s, add)
@@ -91,6 +92,7 @@ Existing files that differ from the torrent are never overwritten without
 	fs.BoolVar(&force, "force", false, "overwrite existing files that differ from the torrent")
 	fs.StringArrayVar(&peers, "peer", nil, "a peer to connect to, HOST:PORT (repeatable)")
 	fs.StringArrayVar(&trackers, "tracker", nil, "an extra tracker announce URL (repeatable)")
+	fs.BoolVar(&seq, "sequential", false, "download in order (rarest first inside a sliding window), to use the data while it arrives")
 	return cmd
 }
 
@@ -107,7 +109,7 @@ func follow(ctx context.Context, a *app, sf *sessionFlags, s *swarm.Session, lib
 	// A magnet's file list arrives with its metadata: the output tree is
 	// checked then, as get checks a .torrent's before it starts, so that a
 	// file in the way or a symlink out is said as such.
-	outputChecked := sf.cmd == nil || sf.cmd.Name() != "get" // seed's data is there already
+	outputChecked := sf.cmd == nil || (sf.cmd.Name() != "get" && sf.cmd.Name() != "stream") // seed's data is there already
 	done := func(ev *swarm.Event, t *swarm.TorrentSnapshot) (bool, error) {
 		if !outputChecked && len(t.Files) > 0 {
 			outputChecked = true

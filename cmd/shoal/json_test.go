@@ -72,6 +72,12 @@ func TestJSONDocumented(t *testing.T) {
 		t.Fatalf("get: %d %s", code, errs)
 	}
 	collect("get", "get", out)
+	sp := shoalStart(t, "stream", magnet, "-o", filepath.Join(dir, "streamed"), "--json", "--listen", "127.0.0.1:0",
+		"--no-dht", "--state-dir", t.TempDir(), "--http", "127.0.0.1:0")
+	sp.waitFor(t, `"type":"url"`, 30*time.Second)
+	sp.stop()
+	<-sp.done
+	collect("get", "stream", sp.out.String())
 	p.stop()
 	<-p.done
 	collect("get", "seed", p.out.String())

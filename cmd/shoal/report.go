@@ -294,7 +294,7 @@ func (r *reporter) summary(snap *swarm.Snapshot, runErr error) {
 // jsonStart is the first line of get and seed with --json.
 type jsonStart struct {
 	Type     string `json:"type"`    // "start"
-	Command  string `json:"command"` // "get" or "seed"
+	Command  string `json:"command"` // "get", "seed" or "stream"
 	InfoHash string `json:"infohash"`
 	Name     string `json:"name"` // "" for a magnet link without dn= until its metadata arrives
 	Dir      string `json:"dir"`  // absolute: the folder that holds Name
