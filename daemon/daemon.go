@@ -133,6 +133,11 @@ func (d *Daemon) Restore(ctx context.Context) (int, error) {
 func (d *Daemon) idOf(ih swarm.InfoHash) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.idOfLocked(ih)
+}
+
+// idOfLocked is idOf with d.mu held.
+func (d *Daemon) idOfLocked(ih swarm.InfoHash) int {
 	if id, ok := d.ids[ih]; ok {
 		return id
 	}

@@ -22,9 +22,11 @@ type Goals struct {
 // runTotals are one torrent's figures for the goals: the totals of
 // earlier runs, when this run first saw it, and its seeding time so far.
 type runTotals struct {
-	up, down, seeded int64 // before this run
+	hex              string // the infohash, as settings are keyed
+	up, down, seeded int64  // before this run
 	seedingRun       time.Duration
 	addedAt          time.Time // of the engine's torrent whose limits were set
+	why              string    // the goal it reached, between the check and the stop
 }
 
 // RunGoals checks every seeding torrent against its goals until ctx
@@ -63,34 +65,53 @@ func (d *Daemon) checkGoals(g Goals, totals map[swarm.InfoHash]*runTotals, dt ti
 	if snap == nil {
 		return
 	}
+	// The settings are read under one lock for all torrents (10,000 locks
+	// and hex strings a second were most of an idle daemon's CPU); what
+	// the checks find is done after, as it takes locks of its own.
+	type limits struct {
+		t        *swarm.TorrentSnapshot
+		down, up int64
+		rt       *runTotals
+	}
+	var setLimits []limits
+	var reached []*swarm.TorrentSnapshot
+	d.setMu.Lock()
 	for i := range snap.Torrents {
 		t := &snap.Torrents[i]
-		h := hexOf(t.InfoHash)
-		st := d.settingsOf(h)
 		rt := totals[t.InfoHash]
 		if rt == nil {
-			rt = &runTotals{up: st.UploadedBefore, down: st.DownloadedBefore, seeded: st.SeededBefore}
+			h := hexOf(t.InfoHash)
+			st := d.settings[h]
+			rt = &runTotals{hex: h, up: st.UploadedBefore, down: st.DownloadedBefore, seeded: st.SeededBefore}
 			totals[t.InfoHash] = rt
 		}
+		st := d.settings[rt.hex]
 		if !rt.addedAt.Equal(t.AddedAt) {
 			// New to the engine (restored, verified, moved): it has none
 			// of its own limits yet.
 			rt.addedAt = t.AddedAt
 			if st.DownLimitBps != 0 || st.UpLimitBps != 0 {
-				if err := d.s.SetTorrentLimits(t.InfoHash, st.DownLimitBps, st.UpLimitBps); err != nil {
-					d.log.Warn("Could not set a torrent's rate limits", "ih", h[:8], "err", err)
-				}
+				setLimits = append(setLimits, limits{t, st.DownLimitBps, st.UpLimitBps, rt})
 			}
 		}
 		if t.State != swarm.StateSeeding {
 			continue
 		}
 		rt.seedingRun += dt
-		why := goalReached(g, st, rt, t)
-		if why == "" {
-			continue
+		if why := goalReached(g, st, rt, t); why != "" {
+			rt.why = why
+			reached = append(reached, t)
 		}
-		d.log.Info("Seeding goal reached", "ih", h[:8], "name", t.Name, "goal", why, "remove", g.Remove)
+	}
+	d.setMu.Unlock()
+	for _, l := range setLimits {
+		if err := d.s.SetTorrentLimits(l.t.InfoHash, l.down, l.up); err != nil {
+			d.log.Warn("Could not set a torrent's rate limits", "ih", l.rt.hex[:8], "err", err)
+		}
+	}
+	for _, t := range reached {
+		rt := totals[t.InfoHash]
+		d.log.Info("Seeding goal reached", "ih", rt.hex[:8], "name", t.Name, "goal", rt.why, "remove", g.Remove)
 		d.saveTotals(map[swarm.InfoHash]*runTotals{t.InfoHash: rt})
 		var err error
 		if g.Remove {
@@ -100,7 +121,7 @@ func (d *Daemon) checkGoals(g Goals, totals map[swarm.InfoHash]*runTotals, dt ti
 			err = d.Pause(t.InfoHash)
 		}
 		if err != nil {
-			d.log.Warn("Could not stop a torrent at its seeding goal", "ih", h[:8], "err", err)
+			d.log.Warn("Could not stop a torrent at its seeding goal", "ih", rt.hex[:8], "err", err)
 		}
 	}
 }
