@@ -23,8 +23,22 @@ func Check(ctx context.Context, s *Storage, info *Info, workers int, progress fu
 }
 
 // CheckPieces is Check of only the pieces in list (all when list is nil):
-// a restart re-hashes just the files that changed.
+// a restart re-hashes just the files that changed. A v2-only torrent's
+// pieces are checked as CheckV2 does without piece layers.
 func CheckPieces(ctx context.Context, s *Storage, info *Info, list []Index, workers int, progress func(done, total int)) (Bitfield, error) {
+	if !info.HasV1() {
+		return CheckV2(ctx, s, info, nil, list, workers, progress)
+	}
+	return checkEach(ctx, info, list, workers, progress, func(p Index) (bool, error) {
+		h, err := s.HashPiece(p)
+		return err == nil && h == info.Hashes[p], err
+	})
+}
+
+// checkEach runs ok on every piece of list (all when nil) on workers
+// goroutines and sets the pieces it passes. An ok error that means the data
+// is absent only leaves the piece unset; others stop the check.
+func checkEach(ctx context.Context, info *Info, list []Index, workers int, progress func(done, total int), ok func(Index) (bool, error)) (Bitfield, error) {
 	have := NewBitfield(info.NumPieces())
 	if list == nil {
 		list = allIndexes(info.NumPieces())
@@ -48,12 +62,12 @@ func CheckPieces(ctx context.Context, s *Storage, info *Info, list []Index, work
 					return nil
 				}
 				p := list[k]
-				h, err := s.HashPiece(p)
+				good, err := ok(p)
 				if err != nil && !isAbsent(err) {
 					return err
 				}
 				mu.Lock()
-				if err == nil && h == info.Hashes[p] {
+				if err == nil && good {
 					have.Set(p)
 				}
 				done++

@@ -26,7 +26,12 @@ type createFlags struct {
 	pieceLength string
 	comment     string
 	force       bool
+	format      string
 }
+
+// defaultFormat is what create and seed make without --format; the README
+// says why (which clients here download which format).
+const defaultFormat = "v1"
 
 func (f *createFlags) add(cmd *cobra.Command, withOut bool) {
 	fs := cmd.Flags()
@@ -39,6 +44,7 @@ func (f *createFlags) add(cmd *cobra.Command, withOut bool) {
 	fs.BoolVar(&f.private, "private", false, "mark the torrent private (BEP 27): trackers only, no DHT, PEX or LSD")
 	fs.StringVar(&f.pieceLength, "piece-length", "", "piece length such as 256KiB (default: chosen from the total size)")
 	fs.StringVar(&f.comment, "comment", "", "comment to put in the torrent")
+	fs.StringVar(&f.format, "format", defaultFormat, "v1, v2 (BEP 52) or hybrid (both, with pad files): which BitTorrent version(s) the torrent is for")
 }
 
 func (f *createFlags) options(a *app) (pieces.CreateOptions, error) {
@@ -54,6 +60,11 @@ func (f *createFlags) options(a *app) (pieces.CreateOptions, error) {
 			return opts, usageErrorf("--web-seed %q: %v", u, err)
 		}
 	}
+	format, err := pieces.ParseFormat(f.format)
+	if err != nil {
+		return opts, usageErrorf("--%v", err)
+	}
+	opts.Format = format
 	if f.pieceLength != "" {
 		n, err := parseSize("--piece-length", f.pieceLength)
 		if err != nil {
@@ -75,9 +86,12 @@ func newCreateCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create DIR|FILE",
 		Short: "Hash a folder or file into a .torrent",
-		Long: `Create hashes a folder or file on all cores and writes a v1 .torrent.
-Each file entry also carries a BLAKE3 digest of the file, which shoal checks
-after a download and in 'shoal verify' (other clients ignore it).`,
+		Long: `Create hashes a folder or file on all cores and writes a .torrent:
+v1 (SHA-1 pieces), v2 (BEP 52: a SHA-256 Merkle tree per file) or hybrid
+(both halves, with pad files so that v1 pieces line up with files; any
+client can join). v1 and hybrid file entries also carry a BLAKE3 digest of
+the file, which shoal checks after a download and in 'shoal verify' (other
+clients ignore it); v2 files have their Merkle root instead.`,
 		Args: exactArgs("DIR|FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.options(a)
@@ -104,14 +118,19 @@ after a download and in 'shoal verify' (other clients ignore it).`,
 			if err := writeFileAtomic(out, t.Bytes()); err != nil {
 				return err
 			}
+			files, size := dataFiles(t.Info)
 			if asJSON {
-				a.emitJSON(jsonCreated{Type: "created", Torrent: absPath(out), InfoHash: hex.EncodeToString(t.InfoHash[:]),
-					Name: t.Info.Name, Size: t.Info.Length, Files: len(t.Info.Files), Pieces: t.Info.NumPieces(),
-					PieceLength: t.Info.PieceLength, Magnet: t.Magnet()})
+				created := jsonCreated{Type: "created", Torrent: absPath(out), InfoHash: hex.EncodeToString(t.InfoHash[:]),
+					Format: opts.Format.String(), Name: t.Info.Name, Size: size, Files: files, Pieces: t.Info.NumPieces(),
+					PieceLength: t.Info.PieceLength, Magnet: t.Magnet()}
+				if t.Info.HasV2() {
+					created.InfoHashV2 = hex.EncodeToString(t.InfoHashV2[:])
+				}
+				a.emitJSON(created)
 				return nil
 			}
-			fmt.Fprintf(a.stdout, "Torrent: %s\nName:    %s\nSize:    %s in %d file(s), %d pieces of %s\nMagnet:  %s\n",
-				out, t.Info.Name, humanize.IBytes(uint64(t.Info.Length)), len(t.Info.Files),
+			fmt.Fprintf(a.stdout, "Torrent: %s (%s)\nName:    %s\nSize:    %s in %d file(s), %d pieces of %s\nMagnet:  %s\n",
+				out, opts.Format, t.Info.Name, humanize.IBytes(uint64(size)), files,
 				t.Info.NumPieces(), humanize.IBytes(uint64(t.Info.PieceLength)), t.Magnet())
 			return nil
 		},
@@ -126,6 +145,8 @@ type jsonCreated struct {
 	Type        string `json:"type"`    // "created"
 	Torrent     string `json:"torrent"` // absolute path
 	InfoHash    string `json:"infohash"`
+	InfoHashV2  string `json:"infohashV2"` // "" for v1
+	Format      string `json:"format"`
 	Name        string `json:"name"`
 	Size        int64  `json:"size"`
 	Files       int    `json:"files"`

@@ -9,6 +9,8 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
+
+	"github.com/shoal-bt/shoal/pieces"
 )
 
 func init() { register(newInfoCmd) }
@@ -17,11 +19,14 @@ type infoFile struct {
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	Blake3 string `json:"blake3"`
+	Root   string `json:"root"` // BEP 52 pieces root, 64 hex digits; "" for v1 and empty files
 }
 
 type infoOut struct {
 	Type        string     `json:"type"` // "info"
 	InfoHash    string     `json:"infohash"`
+	InfoHashV2  string     `json:"infohashV2"` // 64 hex digits; "" for v1
+	Version     string     `json:"version"`    // v1, v2 or hybrid
 	Name        string     `json:"name"`
 	Size        int64      `json:"size"`
 	PieceLength int64      `json:"pieceLength"`
@@ -65,6 +70,11 @@ func describe(src source, arg string) infoOut {
 	ih := src.infoHash()
 	out := infoOut{Type: "info", InfoHash: hex.EncodeToString(ih[:]), Trackers: [][]string{}, Peers: []string{}, Files: []infoFile{}}
 	if m := src.magnet; m != nil {
+		out.Version = "v1"
+		if m.V2Only || m.InfoHashV2 != (pieces.Hash32{}) {
+			out.InfoHashV2 = hex.EncodeToString(m.InfoHashV2[:])
+			out.Version = map[bool]string{true: "v2", false: "hybrid"}[m.V2Only]
+		}
 		out.Name = m.Name
 		for _, tr := range m.Trackers {
 			out.Trackers = append(out.Trackers, []string{tr})
@@ -75,7 +85,10 @@ func describe(src source, arg string) infoOut {
 	}
 	t := src.torrent
 	out.Name = t.Info.Name
-	out.Size = t.Info.Length
+	out.Version = formatOf(t.Info).String()
+	if t.Info.HasV2() {
+		out.InfoHashV2 = hex.EncodeToString(t.InfoHashV2[:])
+	}
 	out.PieceLength = t.Info.PieceLength
 	out.Pieces = t.Info.NumPieces()
 	out.Private = t.Info.Private
@@ -84,16 +97,52 @@ func describe(src source, arg string) infoOut {
 	out.Trackers = append(out.Trackers, t.Announce...)
 	out.Magnet = t.Magnet()
 	for _, f := range t.Info.Files {
+		if f.Padding {
+			continue // BEP 47 alignment, never on disk
+		}
 		p := path.Join(append([]string{t.Info.Name}, f.Path...)...)
-		out.Files = append(out.Files, infoFile{Path: p, Size: f.Length, Blake3: hex.EncodeToString(f.Blake3)})
+		out.Files = append(out.Files, infoFile{Path: p, Size: f.Length, Blake3: hex.EncodeToString(f.Blake3), Root: hex.EncodeToString(f.Root)})
+		out.Size += f.Length
 	}
 	return out
+}
+
+// formatOf says which BitTorrent versions info is for.
+func formatOf(info *pieces.Info) pieces.Format {
+	switch {
+	case !info.HasV2():
+		return pieces.FormatV1
+	case info.HasV1():
+		return pieces.FormatHybrid
+	}
+	return pieces.FormatV2
+}
+
+// dataFiles counts the files and bytes a user gets: pad files aside.
+func dataFiles(info *pieces.Info) (n int, size int64) {
+	for _, f := range info.Files {
+		if !f.Padding {
+			n++
+			size += f.Length
+		}
+	}
+	return n, size
+}
+
+var versionText = map[string]string{
+	"v1":     "v1",
+	"v2":     "v2 (BEP 52 only: clients without v2 cannot join)",
+	"hybrid": "hybrid (v1 and v2 describe the same files)",
 }
 
 func printInfo(a *app, o infoOut) {
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "Name:\t%s\n", o.Name)
 	fmt.Fprintf(w, "Infohash:\t%s\n", o.InfoHash)
+	if o.InfoHashV2 != "" {
+		fmt.Fprintf(w, "Infohash v2:\t%s\n", o.InfoHashV2)
+	}
+	fmt.Fprintf(w, "Version:\t%s\n", versionText[o.Version])
 	if o.Pieces > 0 {
 		fmt.Fprintf(w, "Size:\t%s (%d bytes) in %d file(s)\n", humanize.IBytes(uint64(o.Size)), o.Size, len(o.Files))
 		fmt.Fprintf(w, "Pieces:\t%d of %s\n", o.Pieces, humanize.IBytes(uint64(o.PieceLength)))
@@ -121,6 +170,9 @@ func printInfo(a *app, o infoOut) {
 			b3 := ""
 			if f.Blake3 != "" {
 				b3 = "  blake3:" + f.Blake3[:16] + "…"
+			}
+			if f.Root != "" {
+				b3 += "  root:" + f.Root // whole: it names the content in any v2 torrent
 			}
 			fmt.Fprintf(a.stdout, "  %10s  %s%s\n", humanize.IBytes(uint64(f.Size)), f.Path, b3)
 		}

@@ -19,10 +19,12 @@ func newVerifyCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify DIR FILE.torrent",
 		Short: "Check data on disk against a torrent and say what is bad",
-		Long: `Verify checks every file's size, every piece's SHA-1 and, when the torrent
-carries them, every file's BLAKE3 digest. DIR is the directory that holds
+		Long: `Verify checks every file's size, every piece (its SHA-1, or for a v2-only
+torrent its Merkle hash) and, when the torrent carries them, every file's
+BLAKE3 digest and v2 Merkle root (a hybrid torrent's two halves are both
+checked, so one that describes other bytes than the other shows). DIR is the directory that holds
 the torrent's top-level file or folder (as 'get -o DIR'); the folder itself
-works too. A file whose BLAKE3 digest matches is good even when a piece it
+works too. A file whose digests match is good even when a piece it
 shares with a bad neighbour fails. Exit code 0 means everything matched, 4
 that something did not.`,
 		Args: exactArgs("DIR", "FILE.torrent"),
@@ -48,7 +50,12 @@ that something did not.`,
 			if err != nil {
 				return err
 			}
-			have, err := pieces.Check(a.ctx, st, info, runtime.GOMAXPROCS(0), nil)
+			var have pieces.Bitfield
+			if info.HasV1() {
+				have, err = pieces.Check(a.ctx, st, info, runtime.GOMAXPROCS(0), nil)
+			} else {
+				have, err = pieces.CheckV2(a.ctx, st, info, src.torrent.PieceLayers, nil, runtime.GOMAXPROCS(0), nil)
+			}
 			if err != nil {
 				return err
 			}
@@ -56,7 +63,11 @@ that something did not.`,
 			if err != nil {
 				return err
 			}
-			v := judge(dir, info, stamps, have, results)
+			roots, err := pieces.VerifyRoots(a.ctx, st, info)
+			if err != nil {
+				return err
+			}
+			v := judge(dir, info, stamps, have, results, roots)
 			v.print(a, asJSON)
 			if !v.OK {
 				return withCode(exitVerify, fmt.Errorf("data in %s does not match the torrent", filepath.Join(dir, info.Name)))

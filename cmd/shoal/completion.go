@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/shoal-bt/shoal/pieces"
 )
 
 // Shell completion ('shoal completion bash|zsh|fish|powershell' prints the
@@ -49,6 +51,7 @@ func completeAny(*cobra.Command, []string, string) ([]string, cobra.ShellCompDir
 func registerCompletions(root *cobra.Command) {
 	flagValues := map[string]cobra.CompletionFunc{
 		"encryption": completeValues("allow", "prefer", "require", "off"),
+		"format":     completeValues(pieces.Formats...),
 		"output":     completeDirs,
 		"state-dir":  completeDirs,
 		"data":       completeDirs,

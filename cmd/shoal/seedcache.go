@@ -13,7 +13,8 @@ import (
 
 // seedCache remembers the torrent made for a folder, so seeding the same
 // unchanged folder again skips hashing. The key covers everything that
-// changes the torrent (path, trackers, private, piece length, comment).
+// changes the torrent (path, trackers, private, piece length, comment,
+// format).
 type seedCache struct{ dir string }
 
 type seedEntry struct {
@@ -22,7 +23,13 @@ type seedEntry struct {
 }
 
 func (c seedCache) key(abs string, opts pieces.CreateOptions) string {
-	sum := sha1.Sum(fmt.Appendf(nil, "%s\x00%q\x00%q\x00%t\x00%d", abs, opts.Trackers, opts.Comment, opts.Private, opts.PieceLength))
+	key := fmt.Appendf(nil, "%s\x00%q\x00%q\x00%t\x00%d", abs, opts.Trackers, opts.Comment, opts.Private, opts.PieceLength)
+	if opts.Format != pieces.FormatV1 {
+		// Only other formats extend the key, so v1 folders cached before
+		// formats existed are still found.
+		key = fmt.Appendf(key, "\x00%s", opts.Format)
+	}
+	sum := sha1.Sum(key)
 	return hex.EncodeToString(sum[:])
 }
 

@@ -19,6 +19,7 @@ type fileVerdict struct {
 	DiskSize  int64  `json:"diskSize"`
 	BadPieces []int  `json:"badPieces"`
 	Blake3    string `json:"blake3"` // match, differs, none (no digest), "" (not read)
+	Root      string `json:"root"`   // the v2 Merkle root: the same values
 	Err       string `json:"error"`
 }
 
@@ -30,6 +31,7 @@ type verdict struct {
 	FilesGood     int    `json:"filesGood"`
 	FilesMissing  int    `json:"filesMissing"`
 	Blake3Checked int    `json:"blake3Checked"`
+	RootsChecked  int    `json:"rootsChecked"`
 	Pieces        int    `json:"pieces"`
 	PiecesGood    int    `json:"piecesGood"`
 	// Pieces that fail although every file they touch is good by its
@@ -40,14 +42,19 @@ type verdict struct {
 }
 
 // judge decides each file's verdict. A file's own evidence wins: its size
-// first, then its BLAKE3 digest when the torrent has one, and only for a
-// file without a digest the pieces it overlaps, since a piece shared with a
-// bad neighbour fails although this file's bytes are right.
-func judge(dir string, info *pieces.Info, stamps []pieces.FileStamp, have pieces.Bitfield, results []pieces.FileResult) verdict {
+// first, then its digests (BLAKE3, v2 Merkle root) when the torrent has
+// them, all of which must match, and only for a file without a digest the
+// pieces it overlaps, since a piece shared with a bad neighbour fails
+// although this file's bytes are right.
+func judge(dir string, info *pieces.Info, stamps []pieces.FileStamp, have pieces.Bitfield, results, roots []pieces.FileResult) verdict {
 	v := verdict{Type: "verify", Pieces: info.NumPieces(), PiecesGood: have.Count()}
 	byFile := map[int]pieces.FileResult{}
 	for _, r := range results {
 		byFile[r.Index] = r
+	}
+	byRoot := map[int]pieces.FileResult{}
+	for _, r := range roots {
+		byRoot[r.Index] = r
 	}
 	good := make([]bool, len(info.Files))
 	for k, f := range info.Files {
@@ -63,26 +70,29 @@ func judge(dir string, info *pieces.Info, stamps []pieces.FileStamp, have pieces
 				fv.BadPieces = append(fv.BadPieces, p)
 			}
 		}
-		r, digest := byFile[k]
-		switch {
-		case !digest:
-			fv.Blake3 = "none"
-		case r.OK:
-			fv.Blake3 = "match"
-			v.Blake3Checked++
-		case errors.Is(r.Err, pieces.ErrDigestMismatch):
-			fv.Blake3 = "differs"
-			v.Blake3Checked++
+		rb, hasB := byFile[k]
+		rr, hasR := byRoot[k]
+		fv.Blake3 = digestStatus(rb, hasB, pieces.ErrDigestMismatch, &v.Blake3Checked)
+		fv.Root = digestStatus(rr, hasR, pieces.ErrRootMismatch, &v.RootsChecked)
+		digest := hasB || hasR
+		r := pieces.FileResult{OK: (!hasB || rb.OK) && (!hasR || rr.OK)}
+		for _, d := range []pieces.FileResult{rb, rr} {
+			if d.Err != nil && r.Err == nil {
+				r.Err = d.Err
+			}
+		}
+		mismatch := func(err error) bool {
+			return errors.Is(err, pieces.ErrDigestMismatch) || errors.Is(err, pieces.ErrRootMismatch)
 		}
 		switch {
 		case stamps[k].Size < 0:
-			fv.Status, fv.Blake3, fv.BadPieces = "missing", "", nil
+			fv.Status, fv.Blake3, fv.Root, fv.BadPieces = "missing", "", "", nil
 			v.FilesMissing++
 		case stamps[k].Size > f.Length:
 			fv.Status = "longer"
 		case stamps[k].Size < f.Length:
 			fv.Status = "shorter"
-		case digest && r.Err != nil && !errors.Is(r.Err, pieces.ErrDigestMismatch):
+		case digest && r.Err != nil && !mismatch(r.Err):
 			fv.Status, fv.Err = "unreadable", r.Err.Error()
 		case digest && r.OK:
 			fv.BadPieces = nil // shared pieces that fail are a neighbour's
@@ -114,6 +124,23 @@ func judge(dir string, info *pieces.Info, stamps []pieces.FileStamp, have pieces
 	return v
 }
 
+// digestStatus is a file's verdict on one kind of digest: match, differs,
+// none (the torrent has no such digest for it) or "" (not read). checked
+// counts the files it was compared for.
+func digestStatus(r pieces.FileResult, has bool, mismatch error, checked *int) string {
+	switch {
+	case !has:
+		return "none"
+	case r.OK:
+		*checked++
+		return "match"
+	case errors.Is(r.Err, mismatch):
+		*checked++
+		return "differs"
+	}
+	return ""
+}
+
 func (v verdict) print(a *app, asJSON bool) {
 	if asJSON {
 		for _, f := range v.files {
@@ -136,7 +163,7 @@ func (v verdict) print(a *app, asJSON bool) {
 		}
 	}
 	if len(v.Unexplained) > 0 {
-		fmt.Fprintf(a.stdout, "BAD      piece(s) %s fail SHA-1 although every file in them matches its BLAKE3 digest\n", ranges(v.Unexplained))
+		fmt.Fprintf(a.stdout, "BAD      piece(s) %s fail their hash although every file in them matches its digests\n", ranges(v.Unexplained))
 	}
 	var parts []string
 	if v.FilesMissing > 0 {
@@ -149,8 +176,12 @@ func (v verdict) print(a *app, asJSON bool) {
 	if len(parts) > 0 {
 		detail = " (" + strings.Join(parts, ", ") + ")"
 	}
-	fmt.Fprintf(a.stdout, "%d of %d file(s) good%s; %d checked with BLAKE3; %d of %d pieces good\n",
-		v.FilesGood, v.Files, detail, v.Blake3Checked, v.PiecesGood, v.Pieces)
+	roots := ""
+	if v.RootsChecked > 0 {
+		roots = fmt.Sprintf(", %d with their v2 Merkle root", v.RootsChecked)
+	}
+	fmt.Fprintf(a.stdout, "%d of %d file(s) good%s; %d checked with BLAKE3%s; %d of %d pieces good\n",
+		v.FilesGood, v.Files, detail, v.Blake3Checked, roots, v.PiecesGood, v.Pieces)
 	if v.OK {
 		fmt.Fprintln(a.stdout, "OK: everything matches")
 	}
@@ -176,6 +207,9 @@ func (f fileVerdict) line() string {
 	}
 	if f.Blake3 == "differs" {
 		why = append(why, "BLAKE3 digest differs")
+	}
+	if f.Root == "differs" {
+		why = append(why, "v2 Merkle root differs")
 	}
 	return fmt.Sprintf("BAD      %s: %s", f.Path, strings.Join(why, "; "))
 }

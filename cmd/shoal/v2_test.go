@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// TestCreateInfoVerify_Formats: create --format makes each kind, info shows
+// both infohashes and each file's root (no pad files), and verify passes
+// the data, then names a flipped byte by its v2 root too.
+func TestCreateInfoVerify_Formats(t *testing.T) {
+	for _, format := range pieces.Formats {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			data := filepath.Join(dir, "dataset")
+			writeTree(t, data, map[string]int{"a.bin": 300_000, "sub/b.txt": 70_001, "empty": 0, "tiny": 5})
+			tor := filepath.Join(dir, "dataset.torrent")
+			code, out, errs := shoalRun(t, "create", data, "-o", tor, "--piece-length", "32KiB", "--format", format, "--json")
+			if code != 0 {
+				t.Fatalf("create: exit %d: %s", code, errs)
+			}
+			var created jsonCreated
+			if err := json.Unmarshal([]byte(out), &created); err != nil {
+				t.Fatalf("create --json: %v: %s", err, out)
+			}
+			v2 := format != "v1"
+			if created.Format != format || (len(created.InfoHashV2) == 64) != v2 || created.Files != 4 || created.Size != 370_006 {
+				t.Errorf("created %+v", created)
+			}
+			if v2 && !strings.Contains(created.Magnet, "xt=urn:btmh:1220"+created.InfoHashV2) {
+				t.Errorf("magnet %q lacks the btmh", created.Magnet)
+			}
+
+			code, out, errs = shoalRun(t, "info", "--json", tor)
+			var info infoOut
+			if code != 0 || json.Unmarshal([]byte(out), &info) != nil {
+				t.Fatalf("info: exit %d: %s%s", code, out, errs)
+			}
+			if info.Version != format || info.InfoHashV2 != created.InfoHashV2 || info.InfoHash != created.InfoHash || len(info.Files) != 4 {
+				t.Fatalf("info %+v", info)
+			}
+			for _, f := range info.Files {
+				if hasRoot := len(f.Root) == 64; hasRoot != (v2 && f.Size > 0) || strings.Contains(f.Path, ".pad") {
+					t.Errorf("info file %+v", f)
+				}
+				if hasB3 := f.Blake3 != ""; hasB3 != (format != "v2") {
+					t.Errorf("info file %+v: blake3 in a %s torrent", f, format)
+				}
+			}
+			code, out, _ = shoalRun(t, "info", tor)
+			if v2 && (!strings.Contains(out, "Infohash v2:  "+created.InfoHashV2) || !strings.Contains(out, "root:")) {
+				t.Errorf("info text lacks the v2 infohash or roots:\n%s", out)
+			}
+
+			if code, out, errs := shoalRun(t, "verify", dir, tor); code != 0 || !strings.Contains(out, "OK") {
+				t.Fatalf("verify: exit %d\n%s%s", code, out, errs)
+			}
+			p := filepath.Join(data, "sub", "b.txt")
+			b, _ := os.ReadFile(p)
+			b[40_000] ^= 1
+			os.WriteFile(p, b, 0o644)
+			code, out, _ = shoalRun(t, "verify", "--json", dir, tor)
+			if code != exitVerify {
+				t.Fatalf("verify after corruption: exit %d, want %d:\n%s", code, exitVerify, out)
+			}
+			var fv fileVerdict
+			if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &fv); err != nil {
+				t.Fatal(err)
+			}
+			wantRoot := map[bool]string{true: "differs", false: "none"}[v2]
+			if !strings.HasSuffix(fv.Path, "b.txt") || fv.Status != "bad" || fv.Root != wantRoot || len(fv.BadPieces) != 1 {
+				t.Errorf("verify --json file line %+v, want b.txt bad with root %q and one bad piece", fv, wantRoot)
+			}
+		})
+	}
+}
+
+// TestV2Only_RefusedByTheEngine: until the engine exchanges pieces by their
+// Merkle hashes, get and seed say so in one line (exit 2) instead of
+// starting a download that cannot check a piece.
+func TestV2Only_RefusedByTheEngine(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, map[string]int{"a.bin": 100_000})
+	tor := filepath.Join(dir, "v2.torrent")
+	createTorrent(t, data, tor, "--format", "v2")
+	state := filepath.Join(dir, "state")
+	for _, args := range [][]string{
+		{"get", tor, "-o", filepath.Join(dir, "out"), "--no-tui", "--no-dht", "--listen", "127.0.0.1:0", "--state-dir", state},
+		{"seed", data, "--format", "v2", "--no-tui", "--no-dht", "--listen", "127.0.0.1:0", "--state-dir", state},
+	} {
+		code, _, errs := shoalRun(t, args...)
+		if code != exitUsage || !strings.Contains(errs, "v2-only torrents") {
+			t.Errorf("%s: exit %d, want %d saying v2-only: %s", args[0], code, exitUsage, errs)
+		}
+	}
+}
