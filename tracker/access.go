@@ -178,20 +178,27 @@ func (a *access) loadTorrents(into map[InfoHash]string) error {
 			return nil
 		}
 		// The same parser and checks as `shoal get`: a torrent shoal would
-		// refuse to download (malformed, unsafe paths, v2-only) is not
-		// tracked either, and the log says why.
+		// refuse (malformed, unsafe paths) is not tracked either, and the
+		// log says why.
 		t, err := pieces.Load(path)
 		if err != nil {
 			a.log.Warn("Skipping unreadable torrent", "path", path, "err", err)
 			return nil
 		}
 		into[InfoHash(t.InfoHash)] = t.Info.Name
+		if t.Info.HasV2() {
+			// BEP 52: v2 peers announce the v2 infohash truncated to 20
+			// bytes; a hybrid's swarm is both.
+			into[InfoHash(pieces.Truncated(t.InfoHashV2))] = t.Info.Name
+		}
 		return nil
 	})
 }
 
-// ParseAllowList reads an allow-list: one 40-hex-digit infohash per line,
-// optionally followed by a name; blank lines and #-comments are skipped.
+// ParseAllowList reads an allow-list: one infohash per line (40 hex digits,
+// or a BEP 52 v2 one of 64, which peers announce truncated to its first 40,
+// or a magnet link with either), optionally followed by a name; blank lines
+// and #-comments are skipped.
 func ParseAllowList(b []byte) (map[InfoHash]string, error) {
 	m := make(map[InfoHash]string)
 	return m, parseAllowList(b, m)
@@ -203,10 +210,15 @@ func parseAllowList(b []byte, into map[InfoHash]string) error {
 		field, name = strings.TrimSpace(field), strings.TrimSpace(name)
 		if h, ok := strings.CutPrefix(field, "magnet:?xt=urn:btih:"); ok {
 			field, _, _ = strings.Cut(h, "&")
+		} else if h, ok := strings.CutPrefix(field, "magnet:?xt=urn:btmh:1220"); ok {
+			field, _, _ = strings.Cut(h, "&")
+		}
+		if len(field) == 64 {
+			field = field[:40] // a v2 infohash, as announced
 		}
 		var ih InfoHash
 		if len(field) != 40 {
-			return fmt.Errorf("line %d: %w: want a 40-digit hex infohash", n, ErrSyntax)
+			return fmt.Errorf("line %d: %w: want a hex infohash of 40 digits (v1) or 64 (v2)", n, ErrSyntax)
 		}
 		if _, err := hex.Decode(ih[:], []byte(field)); err != nil {
 			return fmt.Errorf("line %d: %w: %w", n, ErrSyntax, err)

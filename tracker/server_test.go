@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 
 	anatracker "github.com/anacrolix/torrent/tracker"
 	"github.com/anacrolix/torrent/types/infohash"
+
+	"github.com/shoal-bt/shoal/pieces"
 )
 
 // TestServer_AnacrolixClients has an independent client announce over HTTP
@@ -392,4 +395,46 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestServer_TorrentsDirV2: a hybrid torrent in --torrents registers both
+// its v1 infohash and its truncated v2 one (BEP 52 peers announce that),
+// and a v2-only torrent its truncated v2 one; an allow-list takes a v2
+// infohash of 64 digits or a btmh magnet.
+func TestServer_TorrentsDirV2(t *testing.T) {
+	src := t.TempDir()
+	writeFile(t, src+"/data.bin", strings.Repeat("shoal", 10_000))
+	dir := t.TempDir()
+	var hybrid, v2 *pieces.Torrent
+	for _, f := range []struct {
+		format pieces.Format
+		into   **pieces.Torrent
+	}{{pieces.FormatHybrid, &hybrid}, {pieces.FormatV2, &v2}} {
+		tor, err := pieces.Create(t.Context(), src+"/data.bin", pieces.CreateOptions{Format: f.format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir+"/"+f.format.String()+".torrent", string(tor.Bytes()))
+		*f.into = tor
+	}
+	allow := t.TempDir() + "/allow"
+	other := pieces.InfoHashV2([]byte("another torrent"))
+	writeFile(t, allow, "magnet:?xt=urn:btmh:1220"+hex.EncodeToString(other[:])+"&dn=x other\n")
+	s := startServer(t, Config{TorrentsDir: dir, AllowFile: allow})
+	for _, tc := range []struct {
+		name string
+		ih   [20]byte
+		want string
+	}{
+		{"hybrid v1", hybrid.InfoHash, ""},
+		{"hybrid v2", pieces.Truncated(hybrid.InfoHashV2), ""},
+		{"v2-only", pieces.Truncated(v2.InfoHashV2), ""},
+		{"btmh in the allow-list", pieces.Truncated(other), ""},
+		{"v2 infohash's other end", [20]byte(v2.InfoHashV2[12:]), "unregistered torrent"},
+	} {
+		q := AnnounceRequest{InfoHash: InfoHash(tc.ih), PeerID: peerIDOf(1), Port: 4003, Left: 1, NumWant: -1, Compact: true}.Query()
+		if r := getBencode(t, httpURL(s, "/announce?"+q)); r.FailureReason != tc.want {
+			t.Errorf("%s: failure reason %q, want %q", tc.name, r.FailureReason, tc.want)
+		}
+	}
 }

@@ -75,14 +75,15 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 				if peer := reachableAddr(s.Addr()); peer != "" {
 					withPeer = t.Magnet(peer)
 				}
+				files, _ := dataFiles(t.Info)
 				if sf.json {
 					ihs := hex.EncodeToString(ih[:])
 					a.emitJSON(jsonStart{Type: "start", Command: "seed", InfoHash: ihs, Name: t.Info.Name,
-						Dir: absPath(add.Dir), Listen: s.Addr().String(), Files: len(t.Info.Files)})
+						Dir: absPath(add.Dir), Listen: s.Addr().String(), Files: files})
 					a.emitJSON(jsonMagnet{Type: "magnet", InfoHash: ihs, Magnet: t.Magnet(), MagnetWithPeer: withPeer,
 						Torrent: absPath(torrentPath)})
 				} else {
-					fmt.Fprintf(a.stdout, "Seeding %s (%d file(s)) from %s\n", t.Info.Name, len(t.Info.Files), add.Dir)
+					fmt.Fprintf(a.stdout, "Seeding %s (%d file(s)) from %s\n", t.Info.Name, files, add.Dir)
 					fmt.Fprintf(a.stdout, "Torrent: %s\n", torrentPath)
 					fmt.Fprintf(a.stdout, "Magnet:  %s\n", t.Magnet())
 					if withPeer != "" {

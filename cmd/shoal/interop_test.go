@@ -71,13 +71,21 @@ func aria2(t *testing.T, ctx context.Context, args ...string) *exec.Cmd {
 var interopTree = map[string]int{"big.bin": 3<<20 + 12345, "docs/readme.txt": 40_000, "docs/ünï cödé.txt": 777, "empty": 0}
 
 func TestInterop_Aria2DownloadsFromShoal(t *testing.T) {
+	aria2DownloadsFromShoal(t)
+}
+
+// aria2DownloadsFromShoal: aria2c downloads from `shoal seed` a torrent
+// made by `shoal create createArgs...`, meeting it through the tracker
+// only, and checks it; the files must match byte for byte. It returns
+// aria2's download folder.
+func aria2DownloadsFromShoal(t *testing.T, createArgs ...string) string {
 	needTool(t, "aria2c")
 	announce := startTracker(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "dataset")
 	writeTree(t, data, interopTree)
 	tor := filepath.Join(dir, "dataset.torrent")
-	createTorrent(t, data, tor, "--tracker", announce)
+	createTorrent(t, data, tor, append([]string{"--tracker", announce}, createArgs...)...)
 	seed := shoalStart(t, "seed", tor, "--data", dir, "--listen", "127.0.0.1:0", "--no-tui",
 		"--state-dir", filepath.Join(dir, "state"), "--progress-every", "100ms")
 	seed.waitFor(t, ` seeding `, 30*time.Second)
@@ -90,6 +98,7 @@ func TestInterop_Aria2DownloadsFromShoal(t *testing.T) {
 		t.Fatalf("aria2c: %v\n%s\nshoal seed said:\n%s%s", err, b, seed.out.String(), seed.err.String())
 	}
 	sameTree(t, data, filepath.Join(out, "dataset"))
+	return out
 }
 
 func TestInterop_ShoalDownloadsFromAria2(t *testing.T) {

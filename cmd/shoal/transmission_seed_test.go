@@ -20,6 +20,12 @@ import (
 // RPC ports, downloads a torrent from `shoal seed` through shoal's tracker;
 // the bytes must match.
 func TestTransmission_DownloadsFromShoalSeed(t *testing.T) {
+	transmissionDownloadsFromShoal(t)
+}
+
+// transmissionDownloadsFromShoal is TestTransmission_DownloadsFromShoalSeed
+// for a torrent made by `shoal create createArgs...`.
+func transmissionDownloadsFromShoal(t *testing.T, createArgs ...string) {
 	daemon := needTool(t, "transmission-daemon")
 	needTool(t, "transmission-remote")
 	announce := startTracker(t)
@@ -27,7 +33,7 @@ func TestTransmission_DownloadsFromShoalSeed(t *testing.T) {
 	data := filepath.Join(dir, "dataset")
 	writeTree(t, data, map[string]int{"big.bin": 2<<20 + 4321, "docs/readme.txt": 40_000})
 	tor := filepath.Join(dir, "dataset.torrent")
-	if code, _, errs := shoalRun(t, "create", data, "-o", tor, "--tracker", announce); code != 0 {
+	if code, _, errs := shoalRun(t, append([]string{"create", data, "-o", tor, "--tracker", announce}, createArgs...)...); code != 0 {
 		t.Fatalf("create: %s", errs)
 	}
 	seed := shoalStart(t, "seed", tor, "--data", dir, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
