@@ -30,9 +30,31 @@ var recheckRetry = time.Second
 // edited, those it lost (the edit may have been undone); a partial file's
 // never-fetched pieces are not the user's to lose.
 func (t *torrent) fileChanged(c *content, f int, why string) {
-	fi := c.info.Files[f]
-	if t.data.Load() != c || fi.Padding || fi.Length == 0 || c.storage.Changed(f) {
+	if t.data.Load() != c {
 		return
+	}
+	list := c.withdraw(f)
+	if len(list) == 0 {
+		return
+	}
+	t.verified = false // withdrawn pieces are missing until the re-check says otherwise
+	path := filePath(c.info, f)
+	t.log.Warn("File changed on disk; re-checking its pieces", "file", path, "why", why, "pieces", len(list))
+	t.s.emit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(),
+		Msg: fmt.Sprintf("%s changed on disk (%s): re-checking %d piece(s), not offered meanwhile", path, why, len(list))})
+	t.startRecheck(c, recheck{file: f, pieces: list, files: filesOf(c.info, list)})
+}
+
+// withdraw marks file f changed and withdraws its pieces until a re-check
+// says which still match; it returns those to re-check, none when one
+// already runs or nothing of f is offered. The pieces are those f shares
+// that were offered, plus, for a file already found edited, those it lost
+// (the edit may have been undone); a partial file's never-fetched pieces
+// are not the user's to lose. On the torrent's loop.
+func (c *content) withdraw(f int) []int {
+	fi := c.info.Files[f]
+	if fi.Padding || fi.Length == 0 || c.storage.Changed(f) {
+		return nil
 	}
 	edited := c.storage.Edited(f)
 	pending, _ := c.storage.Flagged()
@@ -46,20 +68,28 @@ func (t *torrent) fileChanged(c *content, f int, why string) {
 		}
 	}
 	if len(list) == 0 || !c.storage.MarkChanged(f) {
-		return // nothing of it is offered
+		return nil
 	}
 	for _, i := range list {
 		c.clearHave(i)
 	}
-	t.verified = false // withdrawn pieces are missing until the re-check says otherwise
-	t.res.dirty = true
-	t.saveEdited(c) // the record now lacks its pieces: a restart must not fetch them over the file
-	path := filePath(c.info, f)
-	t.log.Warn("File changed on disk; re-checking its pieces", "file", path, "why", why, "pieces", len(list))
-	t.s.emit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(),
-		Msg: fmt.Sprintf("%s changed on disk (%s): re-checking %d piece(s), not offered meanwhile", path, why, len(list))})
+	c.res.dirty = true
+	c.saveEdited() // the record now lacks its pieces: a restart must not fetch them over the file
+	return list
+}
+
+// startRecheck hashes r's pieces on a worker, whose result the loop
+// applies (rechecked).
+func (t *torrent) startRecheck(c *content, r recheck) {
 	ctx := t.ctx
-	t.wg.Go(func() { t.recheckFile(ctx, c, recheck{file: f, pieces: list, files: filesOf(c.info, list)}) })
+	t.wg.Go(func() {
+		if r, ok := c.recheckFile(ctx, r); ok {
+			select {
+			case t.cmds <- func() { t.rechecked(c, r) }:
+			case <-ctx.Done():
+			}
+		}
+	})
 }
 
 // filesOf lists the files that hold bytes of the given pieces, in order.
@@ -96,16 +126,16 @@ func stampsOf(c *content, files []int) []pieces.FileStamp {
 	return out
 }
 
-// recheckFile hashes r's pieces again, off the torrent's goroutine, and
-// hands the result back to it.
-func (t *torrent) recheckFile(ctx context.Context, c *content, r recheck) {
+// recheckFile hashes r's pieces again, on a worker, and returns what it
+// found; false when ctx ended first.
+func (c *content) recheckFile(ctx context.Context, r recheck) (recheck, bool) {
 	if r.waited > 0 {
 		tm := time.NewTimer(r.waited)
 		defer tm.Stop()
 		select {
 		case <-tm.C:
 		case <-ctx.Done():
-			return
+			return r, false
 		}
 	}
 	f := r.file
@@ -114,17 +144,14 @@ func (t *torrent) recheckFile(ctx context.Context, c *content, r recheck) {
 	r.match = make([]bool, len(r.pieces))
 	for k, i := range r.pieces {
 		if ctx.Err() != nil {
-			return
+			return r, false
 		}
 		sum, err := c.storage.HashPiece(i)
 		r.match[k] = err == nil && sum == c.info.Hashes[i]
 	}
-	t.checked.Add(int64(len(r.pieces)))
+	c.checked.Add(int64(len(r.pieces)))
 	r.after = stampsOf(c, r.files)
-	select {
-	case t.cmds <- func() { t.rechecked(c, r) }:
-	case <-ctx.Done():
-	}
+	return r, true
 }
 
 // rechecked applies a re-check on the torrent's goroutine.
@@ -137,34 +164,16 @@ func (t *torrent) rechecked(c *content, r recheck) {
 		// Written to while hashed: the sums may mix two versions. A file
 		// still being written (a log) waits longer each time, up to a
 		// minute, rather than be hashed in a loop.
-		ctx := t.ctx
 		r.waited = min(max(2*r.waited, recheckRetry), time.Minute)
-		t.wg.Go(func() { t.recheckFile(ctx, c, r) })
+		t.startRecheck(c, r)
 		return
 	}
-	changed, _ := c.storage.Flagged()
-	lost := 0
-	for k, i := range r.pieces {
-		if !r.match[k] {
-			lost++
-			continue
-		}
-		if otherChanged(c, i, f, changed) {
-			continue // that file's own re-check decides
-		}
-		c.setHave(i)
+	back, lost, after, wasEdited := c.applyRecheck(r)
+	for _, i := range back {
 		t.picker.HandleVerified(i)
 		t.streams.verified()
 	}
-	after := r.after[slices.Index(r.files, f)]
-	wasEdited := c.storage.Edited(f)
-	c.storage.Rechecked(f, after, lost > 0)
-	if t.stamps.seed != nil {
-		t.stamps.seed[f] = after
-	}
 	t.applyPriorities()
-	t.res.dirty = true
-	t.saveEdited(c)
 	path, total := filePath(c.info, f), len(r.pieces)
 	var msg string
 	switch {
@@ -180,6 +189,34 @@ func (t *torrent) rechecked(c *content, r recheck) {
 	t.log.Warn("File re-checked", "file", path, "pieces", total, "lost", lost)
 	t.publishAndEmit(Event{Kind: EventDataChanged, InfoHash: t.ih, Name: t.name(), Msg: msg})
 	t.finish(c)
+}
+
+// applyRecheck offers again the pieces of a stable re-check that match
+// (those it returns), and records file r.file's new state: edited when
+// pieces were lost. On the torrent's loop.
+func (c *content) applyRecheck(r recheck) (back []int, lost int, after pieces.FileStamp, wasEdited bool) {
+	f := r.file
+	changed, _ := c.storage.Flagged()
+	for k, i := range r.pieces {
+		if !r.match[k] {
+			lost++
+			continue
+		}
+		if otherChanged(c, i, f, changed) {
+			continue // that file's own re-check decides
+		}
+		c.setHave(i)
+		back = append(back, i)
+	}
+	after = r.after[slices.Index(r.files, f)]
+	wasEdited = c.storage.Edited(f)
+	c.storage.Rechecked(f, after, lost > 0)
+	if c.stamps.seed != nil {
+		c.stamps.seed[f] = after
+	}
+	c.res.dirty = true
+	c.saveEdited()
+	return back, lost, after, wasEdited
 }
 
 func stable(before, after, now []pieces.FileStamp) bool {
@@ -201,37 +238,6 @@ func otherChanged(c *content, i, f int, changed []int) bool {
 		}
 	}
 	return false
-}
-
-// guardFilesOf guards the files of piece i that are now complete: from here
-// on a read for upload proves they did not change (see
-// pieces.Storage.ReadVerifiedAt). Shoal writes no more to a file whose
-// pieces are all verified, so its stamp stays put until someone else
-// writes.
-func (t *torrent) guardFilesOf(c *content, i int) {
-	lo, hi := c.info.FilesOf(i)
-	for f := lo; f < hi; f++ {
-		if fi := c.info.Files[f]; fi.Padding || fi.Length == 0 || !fileComplete(c, f) {
-			continue
-		}
-		st, err := c.storage.StatFile(f)
-		if err != nil {
-			t.log.Warn("Stat of a complete file failed", "file", filePath(c.info, f), "err", err)
-			continue
-		}
-		c.storage.Guard(f, st)
-	}
-}
-
-// fileComplete reports whether every piece of file f is verified.
-func fileComplete(c *content, f int) bool {
-	first, end := c.info.PiecesOf(f)
-	for i := first; i < end; i++ {
-		if !c.has(i) {
-			return false
-		}
-	}
-	return true
 }
 
 // changedNote is the snapshot's line about changed files: which file, and

@@ -26,8 +26,8 @@ func editedPath(resumePath string) string { return resumePath + ".edited" }
 
 // saveEdited records the files now changed or edited; none removes the
 // record. Runs on the torrent's goroutine, once per change found.
-func (t *torrent) saveEdited(c *content) {
-	p := t.resumePath()
+func (c *content) saveEdited() {
+	p := c.env.resumePath
 	if p == "" {
 		return
 	}
@@ -41,7 +41,7 @@ func (t *torrent) saveEdited(c *content) {
 	slices.Sort(rec.Files)
 	rec.Files = slices.Compact(rec.Files)
 	if len(rec.Files) == 0 {
-		t.removeEdited()
+		c.removeEdited()
 		return
 	}
 	b, err := json.Marshal(rec)
@@ -49,34 +49,35 @@ func (t *torrent) saveEdited(c *content) {
 		err = atomicfile.Write(editedPath(p), b, 0o644, true)
 	}
 	if err != nil {
-		t.log.Warn("Saving the edited-files record failed", "err", err)
+		c.env.log.Warn("Saving the edited-files record failed", "err", err)
 	}
 }
 
-func (t *torrent) removeEdited() {
-	if p := t.resumePath(); p != "" {
+func (c *content) removeEdited() {
+	if p := c.env.resumePath; p != "" {
 		if err := os.Remove(editedPath(p)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.log.Warn("Removing the edited-files record failed", "err", err)
+			c.env.log.Warn("Removing the edited-files record failed", "err", err)
 		}
 	}
 }
 
 // loadEdited returns the recorded files.
-func (t *torrent) loadEdited(info *pieces.Info) []int {
-	p := t.resumePath()
+func (c *content) loadEdited() []int {
+	info := c.info
+	p := c.env.resumePath
 	if p == "" {
 		return nil
 	}
 	b, err := os.ReadFile(editedPath(p))
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			t.log.Warn("Edited-files record unreadable", "err", err)
+			c.env.log.Warn("Edited-files record unreadable", "err", err)
 		}
 		return nil
 	}
 	var rec editedRecord
 	if err := json.Unmarshal(b, &rec); err != nil {
-		t.log.Warn("Edited-files record unusable", "err", fmt.Errorf("%s: %w", editedPath(p), err))
+		c.env.log.Warn("Edited-files record unusable", "err", fmt.Errorf("%s: %w", editedPath(p), err))
 		return nil
 	}
 	var out []int
@@ -138,7 +139,7 @@ func (t *torrent) restoreEdited(c *content, stamps []pieces.FileStamp, edited []
 		c.storage.Rechecked(f, stamps[f], true)
 	}
 	t.applyPriorities()
-	t.saveEdited(c)
+	c.saveEdited()
 	for _, f := range edited {
 		first, end := c.info.PiecesOf(f)
 		lost := 0

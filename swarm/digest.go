@@ -19,11 +19,32 @@ const defaultRestartDigestBytes = 1 << 30
 // stamps but not the digest. Seeding does not wait for it; a file that
 // fails goes through fileChanged like any other change.
 func (t *torrent) startDigestCheck(ctx context.Context, c *content) {
-	budget := t.s.cfg.RestartDigestBytes
-	// Trusted content was just hashed by Create, and a full check at add
-	// hashed every piece: only stamps leave something to doubt.
-	if budget < 0 || !t.completed || t.opts.Trusted || !hasBlake3(c.info) || t.checked.Load() >= int64(c.info.NumPieces()) {
+	if !t.completed || t.opts.Trusted {
+		return // trusted content was just hashed by Create
+	}
+	files, total := c.restartDigestFiles()
+	if len(files) == 0 {
 		return
+	}
+	report := func(f int) bool {
+		select {
+		case t.cmds <- func() { t.fileChanged(c, f, "its BLAKE3 digest does not match") }:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	t.wg.Go(func() { c.checkDigests(ctx, files, total, report) })
+}
+
+// restartDigestFiles picks the files a restarted complete seed checks
+// against their BLAKE3 digests, within Config.RestartDigestBytes.
+func (c *content) restartDigestFiles() ([]int, int64) {
+	budget := c.env.digestBytes
+	// A full check at add hashed every piece: only stamps leave something
+	// to doubt.
+	if budget < 0 || !hasBlake3(c.info) || c.checked.Load() >= int64(c.info.NumPieces()) {
+		return nil, 0
 	}
 	if budget == 0 {
 		budget = defaultRestartDigestBytes
@@ -44,17 +65,16 @@ func (t *torrent) startDigestCheck(ctx context.Context, c *content) {
 		}
 		total += c.info.Files[f].Length
 	}
-	if len(files) == 0 {
-		return
-	}
-	t.wg.Go(func() { t.checkDigests(ctx, c, files, total) })
+	return files, total
 }
 
 // digestHook, when set (tests only), runs before each file of the pass.
 var digestHook func(ctx context.Context, file int)
 
-func (t *torrent) checkDigests(ctx context.Context, c *content, files []int, total int64) {
-	t.log.Debug("Checking BLAKE3 digests after restart", "files", len(files), "bytes", total)
+// checkDigests runs the restart pass on a worker; report takes each file
+// that fails (false: stop, the torrent is stopping).
+func (c *content) checkDigests(ctx context.Context, files []int, total int64, report func(f int) bool) {
+	c.env.log.Debug("Checking BLAKE3 digests after restart", "files", len(files), "bytes", total)
 	bad := 0
 	for _, f := range files {
 		if digestHook != nil {
@@ -71,13 +91,11 @@ func (t *torrent) checkDigests(ctx context.Context, c *content, files []int, tot
 			continue
 		}
 		bad++
-		select {
-		case t.cmds <- func() { t.fileChanged(c, f, "its BLAKE3 digest does not match") }:
-		case <-ctx.Done():
+		if !report(f) {
 			return
 		}
 	}
-	t.log.Info("Checked BLAKE3 digests after restart", "files", len(files), "bytes", total, "mismatched", bad)
+	c.env.log.Info("Checked BLAKE3 digests after restart", "files", len(files), "bytes", total, "mismatched", bad)
 }
 
 // finish runs when nothing is left to fetch, and again when a re-check
@@ -92,7 +110,7 @@ func (t *torrent) finish(c *content) {
 		t.log.Warn("Pieces of changed files are missing; not complete", "bytes", lost)
 		return
 	}
-	if t.digestsOK {
+	if c.digestsOK {
 		t.verified = true // an edit undone: its pieces just passed SHA-1 again
 		t.publishSnapshot()
 		return
@@ -101,9 +119,14 @@ func (t *torrent) finish(c *content) {
 		// Started before the caller's save: BLAKE3 reads the page cache
 		// while the save waits for the disk, rather than one after the other.
 		ctx := t.ctx
-		t.spawn(func() { t.verifyBlake3(ctx, c) })
+		t.spawn(func() {
+			res, err := c.verifyBlake3(ctx)
+			// Delivered even while the torrent shuts down: a pass that
+			// finished still verifies the torrent in its final snapshot.
+			t.results <- func() { t.blake3Checked(ctx, c, res, err) }
+		})
 	} else {
-		t.digestsOK = true
+		c.digestsOK = true
 		t.verified = true
 	}
 	t.publishAndEmit(Event{Kind: EventCompleted, InfoHash: t.ih, Name: t.name()})
@@ -146,10 +169,8 @@ func (t *torrent) userWants(first, end int) bool {
 
 // verifyBlake3 checks the complete files against their digests, on a
 // worker: all of them, or, when the user skipped files, those whose pieces
-// are all here. The outcome goes to the torrent's goroutine (blake3Checked).
-func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
-	var res []pieces.FileResult
-	var err error
+// are all here. The torrent's goroutine applies the outcome (blake3Checked).
+func (c *content) verifyBlake3(ctx context.Context) (res []pieces.FileResult, err error) {
 	if haveAll(c) {
 		res, err = pieces.VerifyBlake3(ctx, c.storage, c.info)
 	} else {
@@ -164,9 +185,7 @@ func (t *torrent) verifyBlake3(ctx context.Context, c *content) {
 			res = append(res, r)
 		}
 	}
-	// Delivered even while the torrent shuts down: a pass that finished
-	// still verifies the torrent in its final snapshot.
-	t.results <- func() { t.blake3Checked(ctx, c, res, err) }
+	return res, err
 }
 
 func (t *torrent) blake3Checked(ctx context.Context, c *content, res []pieces.FileResult, err error) {
@@ -186,7 +205,7 @@ func (t *torrent) blake3Checked(ctx context.Context, c *content, res []pieces.Fi
 			return
 		}
 	}
-	t.digestsOK = true
+	c.digestsOK = true
 	// A file changed while it was read leaves pieces withdrawn: its
 	// re-check decides, and finishes the torrent when they match.
 	if t.completed && t.lostToEdits(c) == 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha1"
 	"hash"
+	"sync"
+	"sync/atomic"
 
 	"github.com/shoal-bt/shoal/pieces"
 )
@@ -62,10 +64,22 @@ func (t *torrent) startDisk(ctx context.Context, c *content) {
 // block they find in reqOut under p.mu, which request fills after this.
 func (t *torrent) startWorkers() {
 	c := t.data.Load()
-	if t.workers || !t.running || c == nil || t.ctx.Err() != nil {
+	if !t.running || c == nil || t.ctx.Err() != nil {
 		return
 	}
-	t.workers = true
+	t.ensureEvents() // the disk goroutines report on it
+	c.startWorkers(t.ctx, &t.wg, t.events, &t.wasted)
+}
+
+// startWorkers makes the disk and hashing channels and starts the disk
+// goroutines, which report written blocks on notes and count discarded
+// ones in wasted, and the hashing pool, once; they run until ctx ends and
+// wg counts them.
+func (c *content) startWorkers(ctx context.Context, wg *sync.WaitGroup, notes chan<- peerEvent, wasted *atomic.Int64) {
+	if c.workers {
+		return
+	}
+	c.workers = true
 	n := c.info.NumPieces()
 	for k := range diskShards {
 		c.disk[k] = make(chan diskBlock, 256)
@@ -73,26 +87,43 @@ func (t *torrent) startWorkers() {
 	}
 	c.hashJobs = make(chan int, n)
 	c.hashed = make(chan hashResult, n)
-	t.ensureEvents() // the disk goroutines report on it
-	t.startHashers(t.ctx, c)
+	for range c.env.hashWorkers {
+		wg.Go(func() { c.hashLoop(ctx) })
+	}
 	for k := range diskShards {
 		ch, req := c.disk[k], c.hashReq[k]
-		t.wg.Go(func() { t.diskLoop(t.ctx, c, ch, req) })
+		wg.Go(func() { c.diskLoop(ctx, ch, req, notes, wasted) })
+	}
+}
+
+// hashLoop is one of the hashing pool's goroutines: it reads pieces back
+// and answers on hashed.
+func (c *content) hashLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case i := <-c.hashJobs:
+			sum, err := c.storage.HashPiece(i)
+			c.hashed <- hashResult{piece: i, ok: err == nil && sum == c.info.Hashes[i], err: err, readback: true}
+		}
 	}
 }
 
 func (c *content) diskShard(piece int) chan diskBlock { return c.disk[piece%diskShards] }
 
-// verify asks for piece i to be hashed; the actor calls it once it has
+// verify asks for piece i to be hashed; the loop calls it once it has
 // noted every block, which the disk goroutine has therefore written.
 func (t *torrent) verify(i int) {
 	t.startWorkers() // they run already once blocks came; a nil channel would block the loop for good
 	if c := t.data.Load(); c.hashReq[0] != nil {
-		c.hashReq[i%diskShards] <- i
+		c.verify(i)
 	}
 }
 
-func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, req chan int) {
+func (c *content) verify(i int) { c.hashReq[i%diskShards] <- i }
+
+func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int, notes chan<- peerEvent, wasted *atomic.Int64) {
 	running := map[int]*runningHash{}
 	var batch []blockNote
 	flush := func() bool {
@@ -100,7 +131,7 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 			return true
 		}
 		select {
-		case t.events <- peerEvent{notes: batch}:
+		case notes <- peerEvent{notes: batch}:
 		case <-ctx.Done():
 			return false
 		}
@@ -116,7 +147,7 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 		if len(run) == 0 {
 			return true
 		}
-		err := t.writeRun(c, run, runOff, &bufs)
+		err := c.writeRun(run, runOff, &bufs)
 		for _, d := range run {
 			putBlock(d.buf)
 			if err == nil {
@@ -130,7 +161,7 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 				return false
 			}
 			select {
-			case t.events <- peerEvent{p: d.p, blocks: []pieces.Block{d.b}, diskErr: err}:
+			case notes <- peerEvent{p: d.p, blocks: []pieces.Block{d.b}, diskErr: err}:
 			case <-ctx.Done():
 				return false
 			}
@@ -173,7 +204,7 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 			// Its requests went to other peers, whose blocks the actor
 			// expects; this one must not overwrite them.
 			putBlock(d.buf)
-			t.wasted.Add(int64(len(data)))
+			wasted.Add(int64(len(data)))
 			continue
 		}
 		rh := running[d.b.Piece]
@@ -216,8 +247,8 @@ func (t *torrent) diskLoop(ctx context.Context, c *content, in chan diskBlock, r
 	}
 }
 
-func (t *torrent) writeRun(c *content, run []diskBlock, off int64, bufs *[][]byte) error {
-	if hook := t.s.hooks.writeErr; hook != nil {
+func (c *content) writeRun(run []diskBlock, off int64, bufs *[][]byte) error {
+	if hook := c.env.hooks.writeErr; hook != nil {
 		if err := hook(); err != nil {
 			return err
 		}

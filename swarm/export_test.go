@@ -13,7 +13,10 @@ func PiecesChecked(s *Session, ih InfoHash) int64 {
 	if err != nil {
 		return -1
 	}
-	return t.checked.Load()
+	if c := t.data.Load(); c != nil {
+		return c.checked.Load()
+	}
+	return 0
 }
 
 // SetWriteErr makes block writes fail while f returns an error.

@@ -34,14 +34,15 @@ func (t *torrent) housekeeping() {
 	if c := t.data.Load(); c != nil && t.quiet() {
 		c.storage.CloseIdle() // no peer reads them: a quiet torrent holds no descriptors
 	}
-	if c := t.data.Load(); t.completed && c != nil && !t.paused && time.Since(t.stamps.checked) >= t.stampEvery() {
-		t.stamps.checked = time.Now()
-		t.withdrawChangedFiles(c)
+	if c := t.data.Load(); t.completed && c != nil && !t.paused && time.Since(c.stamps.checked) >= t.stampEvery() {
+		for _, f := range c.changedFiles() {
+			t.fileChanged(c, f, "its size or mtime changed")
+		}
 	}
 }
 
-// stampWatch is what a complete torrent knows of its files' stamps,
-// owned by its goroutine.
+// stampWatch is what a complete torrent's content knows of its files'
+// stamps; the torrent's loop alone calls the methods that use it.
 type stampWatch struct {
 	// seed are the files' sizes and mtimes when last checked while
 	// complete; a change means someone edited the data under us.
@@ -76,24 +77,28 @@ func (w *stampWatch) spread() {
 	w.checked = time.Now().Add(-rand.N(quietStampChecks * stampCheckEvery))
 }
 
-// withdrawChangedFiles re-checks every file whose size or mtime changed
-// since the last look (see fileChanged).
-func (t *torrent) withdrawChangedFiles(c *content) {
-	now, err := pieces.Stamp(t.dir, c.info)
+// changedFiles stats the files of a complete torrent by path and returns
+// those whose size or mtime changed since the last look (see fileChanged).
+// On the torrent's loop.
+func (c *content) changedFiles() []int {
+	c.stamps.checked = time.Now()
+	now, err := pieces.Stamp(c.env.dir, c.info)
 	if err != nil {
-		t.log.Warn("Checking files for changes failed", "err", err)
-		return
+		c.env.log.Warn("Checking files for changes failed", "err", err)
+		return nil
 	}
-	was := t.stamps.seed
-	t.stamps.seed = now
+	was := c.stamps.seed
+	c.stamps.seed = now
 	if was == nil {
-		return
+		return nil
 	}
+	var out []int
 	for f, st := range now {
 		if !st.Equal(was[f]) {
-			t.fileChanged(c, f, "its size or mtime changed")
+			out = append(out, f)
 		}
 	}
+	return out
 }
 
 const snubAfter = 20 * time.Second

@@ -15,14 +15,14 @@ import (
 // appears on disk.
 func partFileName(ih InfoHash) string { return fmt.Sprintf(".shoal-%x.parts", ih[:]) }
 
-// partSkipped tells new storage which files start skipped, before the
-// check reads them: the shared pieces of those files are read from the
-// part file. It runs on the open worker and reads only fixed fields.
-func (t *torrent) partSkipped(st *pieces.Storage, info *pieces.Info) error {
-	if err := st.SetPartFile(partFileName(t.ih)); err != nil {
+// partSkipped tells new storage which files start skipped (prios, those
+// given at Add), before the check reads them: the shared pieces of those
+// files are read from the part file. It runs on the open worker.
+func partSkipped(st *pieces.Storage, info *pieces.Info, ih InfoHash, prios []Priority) error {
+	if err := st.SetPartFile(partFileName(ih)); err != nil {
 		return err
 	}
-	for f, p := range t.opts.Priorities {
+	for f, p := range prios {
 		if p == PrioritySkip && f < len(info.Files) {
 			if err := st.SetSkipped(f, true); err != nil {
 				return err

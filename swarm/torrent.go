@@ -30,33 +30,6 @@ type AddOptions struct {
 	Sequential bool // download in order, rarest first inside a window (stream.go)
 }
 
-// content is what peer goroutines may read without the actor: set once
-// when the metadata is known.
-type content struct {
-	tor     *pieces.Torrent
-	info    *pieces.Info
-	storage *pieces.Storage
-	have    []atomic.Uint64 // verified pieces, readable by peer goroutines
-	disk    [diskShards]chan diskBlock
-	hashReq [diskShards]chan int // holds every piece at once: the actor never blocks on it
-	// The hashing pool's queue and its answers to the loop; each holds
-	// every piece at once, so no sender ever blocks.
-	hashJobs chan int
-	hashed   chan hashResult
-}
-
-func (c *content) has(i int) bool {
-	if i < 0 || i >= c.info.NumPieces() {
-		return false
-	}
-	return c.have[i/64].Load()&(1<<(i%64)) != 0
-}
-
-func (c *content) setHave(i int) { c.have[i/64].Or(1 << (i % 64)) }
-
-// clearHave withdraws a piece: peer goroutines stop serving it at once.
-func (c *content) clearHave(i int) { c.have[i/64].And(^uint64(1 << (i % 64))) }
-
 // torrent is one torrent. Its fields are owned by the goroutine running
 // run, except those marked otherwise.
 type torrent struct {
@@ -91,10 +64,8 @@ type torrent struct {
 	state     State
 	err       error
 	paused    bool
-	diskFull  time.Time  // when the last write failed with ENOSPC; zero otherwise
-	stamps    stampWatch // a complete torrent's files, watched for edits (housekeeping.go)
+	diskFull  time.Time // when the last write failed with ENOSPC; zero otherwise
 	completed bool
-	checked   atomic.Int64 // pieces hashed by checks (tests assert resume skips them)
 	lastMove  time.Time
 	failed    map[int]bool // pieces that failed their hash and are not yet re-verified
 	peerIDs   map[pieces.Peer]peerIdent
@@ -102,16 +73,11 @@ type torrent struct {
 	// verified is completed plus, when the torrent has them, BLAKE3 file
 	// digests checked, and no wanted piece lost to an edit (digest.go).
 	verified bool
-	// digestsOK: every complete file's digest was checked (or a trusted
-	// record vouched for it) since the pieces completed; an edit undone
-	// needs no second full pass. The BLAKE3 worker reports through the loop.
-	digestsOK bool
 
 	choker choker
-	src    sources     // trackers and the DHT (announce.go)
-	web    webSeeds    // BEP 19 web seeds (webseed.go)
-	res    resumeState // the resume record and journal (resume.go)
-	bans   bans        // bans and the blame behind them (ban.go)
+	src    sources  // trackers and the DHT (announce.go)
+	web    webSeeds // BEP 19 web seeds (webseed.go)
+	bans   bans     // bans and the blame behind them (ban.go)
 
 	// Readers' windows, and their wake-up (stream.go).
 	streams streams
@@ -123,8 +89,6 @@ type torrent struct {
 	// snapStale: the loop handled something since the last
 	// publishSnapshot; quietTicks counts the ticks since that skipped it
 	// (publishTick).
-	// workers: the disk goroutines and hashing pool run (startWorkers).
-	workers    bool
 	snapStale  bool
 	quietTicks int
 	// ticks and builds count sample ticks and publishSnapshot calls, for
@@ -348,8 +312,7 @@ func (t *torrent) do(f func(*torrent) error) error {
 func (t *torrent) stop() { t.cancel() }
 
 func (t *torrent) removeFiles(deleteData bool) error {
-	if p := t.resumePath(); p != "" {
-		t.endJournal(false)
+	if p := resumePathFor(t.s.cfg.StateDir, t.ih, t.dir); p != "" {
 		for _, f := range []string{p, fastPath(p), journalPath(p), editedPath(p)} {
 			os.Remove(f)
 		}
@@ -357,7 +320,7 @@ func (t *torrent) removeFiles(deleteData bool) error {
 	if !deleteData {
 		return nil
 	}
-	c := t.data.Load()
+	c := t.data.Load() // after done: the loop closed it
 	if c == nil {
 		return nil
 	}

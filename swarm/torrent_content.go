@@ -1,15 +1,6 @@
 package swarm
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha1"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
@@ -24,21 +15,6 @@ type opening struct {
 	done, total int // pieces hashed so far by the check, of how many
 }
 
-// opened is what the open worker found, for adopt.
-type opened struct {
-	tor    *pieces.Torrent
-	c      *content
-	have   pieces.Bitfield
-	edited []int
-	stamps []pieces.FileStamp
-	// current: the durable resume record on disk holds exactly have and
-	// stamps, so a complete torrent need not write it again.
-	current bool
-	err     error
-	magnet  bool       // the info dict came from peers
-	reply   chan error // Add waits for the outcome here; nil for a magnet
-}
-
 // beginOpen starts opening tor's storage and checking what the disk holds
 // on a worker; the loop goes on serving peers and commands meanwhile, and
 // adopts the result when the worker hands it back.
@@ -47,38 +23,7 @@ func (t *torrent) beginOpen(tor *pieces.Torrent, force, trusted, magnet bool, re
 	t.opening = &opening{tor: tor}
 	t.updateState()
 	t.publishSnapshot() // LSD reads privacy from it
-	ctx := t.ctx
-	t.wg.Go(func() {
-		o := t.open(ctx, tor, force, trusted)
-		o.magnet, o.reply = magnet, reply
-		t.results <- func() { t.adopt(o) } // at shutdown too: closeContent then closes it
-	})
-}
-
-// open opens the storage of tor and decides which pieces we have: all
-// (trusted), from the resume file (stamps match), or by a check. Existing
-// files shoal did not write must match unless force. It runs on the open
-// worker: it reads only the torrent's fixed fields (ih, dir, s, log) and
-// reports the check's progress through the loop.
-func (t *torrent) open(ctx context.Context, tor *pieces.Torrent, force, trusted bool) opened {
-	info := tor.Info
-	o := opened{tor: tor}
-	st, err := pieces.OpenStorage(t.dir, info)
-	if err != nil {
-		o.err = fmt.Errorf("open %s: %w", info.Name, err)
-		return o
-	}
-	if err := t.partSkipped(st, info); err != nil {
-		st.Close()
-		o.err = fmt.Errorf("open %s: %w", info.Name, err)
-		return o
-	}
-	o.stamps, err = pieces.Stamp(t.dir, info)
-	if err != nil {
-		st.Close()
-		o.err = fmt.Errorf("stat files: %w", err)
-		return o
-	}
+	ctx, env := t.ctx, t.contentEnv()
 	var sent time.Time
 	progress := func(done, total int) {
 		// A few counts a second are enough for a progress bar; the loop
@@ -91,20 +36,15 @@ func (t *torrent) open(ctx context.Context, tor *pieces.Torrent, force, trusted 
 		case t.cmds <- func() { t.checkProgress(done, total) }:
 		case <-ctx.Done():
 		}
-		if h := t.s.hooks.checkProgress; h != nil {
+		if h := env.hooks.checkProgress; h != nil {
 			h(done, total)
 		}
 	}
-	o.have, o.edited, o.current, err = t.initialHave(ctx, st, info, o.stamps, force, trusted, progress)
-	if err != nil {
-		st.Close()
-		o.err = err
-		return o
-	}
-	// The disk and hashing channels come with the workers (startWorkers):
-	// a seed never needs them.
-	o.c = &content{tor: tor, info: info, storage: st, have: make([]atomic.Uint64, (info.NumPieces()+63)/64)}
-	return o
+	t.wg.Go(func() {
+		o := openContent(ctx, env, tor, force, trusted, progress)
+		o.magnet, o.reply = magnet, reply
+		t.results <- func() { t.adopt(o) } // at shutdown too: closeContent then closes it
+	})
 }
 
 func (t *torrent) checkProgress(done, total int) {
@@ -153,21 +93,21 @@ func (t *torrent) adopt(o opened) {
 	// Pieces on disk passed their hashes before; a file edited since
 	// leaves wanted pieces missing, and the torrent unverified.
 	t.verified = t.completed && t.lostToEdits(c) == 0
-	t.digestsOK = t.verified
+	c.digestsOK = t.verified
 	if t.completed {
-		t.stamps.seed = o.stamps // what withdrawChangedFiles compares against
+		c.stamps.seed = o.stamps // what withdrawChangedFiles compares against
 	}
 	t.updateState()
 	// Rewriting (and syncing) an unchanged record cost 10,000 restored
 	// seeds seconds of fsyncs at every start.
-	t.res.dirty = !(t.completed && o.current)
-	t.res.current = !t.res.dirty
+	c.res.dirty = !(t.completed && o.current)
+	c.res.current = !c.res.dirty
 	if !t.completed {
 		// A record before the first write: a crash before the first
 		// periodic save then resumes instead of finding files it did not
 		// write (ErrExistingData).
-		t.saveResume()
-		t.startJournal()
+		c.saveResume(t.ctx.Err() == nil)
+		c.startJournal()
 	}
 	if o.magnet {
 		t.magnet = o.tor.Magnet()
@@ -197,178 +137,6 @@ func (t *torrent) adopt(o opened) {
 	if o.reply != nil {
 		o.reply <- nil
 	}
-}
-
-func (t *torrent) closeContent() {
-	t.endJournal(false) // the final save holds what it listed; it goes at the next start
-	if c := t.data.Load(); c != nil {
-		c.storage.Close()
-	}
-}
-
-// resumePath names the torrent's resume record after its infohash and the
-// directory its data lives in. A seed of a folder and a download of the
-// same torrent elsewhere, sharing a state dir (the default), each keep
-// their own record; with one record for both, a download killed early
-// loaded the seed's record, took its own half-written file for a user's
-// edit of a complete file, and "completed" over the wrong bytes. The
-// journal, the fast record and the edited-files record are named after it.
-func (t *torrent) resumePath() string {
-	if t.s.cfg.StateDir == "" {
-		return ""
-	}
-	return filepath.Join(t.s.cfg.StateDir, fmt.Sprintf("%x-%s.resume", t.ih[:], dirKey(t.dir)))
-}
-
-// dirKey is a short digest of the absolute, cleaned data directory.
-func dirKey(dir string) string {
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	sum := sha1.Sum([]byte(filepath.Clean(dir)))
-	return hex.EncodeToString(sum[:6])
-}
-
-// adoptLegacyResume moves a record saved under the infohash alone (before
-// records were named after the data directory too) to resumePath, when it
-// is this directory's: every file's size and mtime are exactly those it
-// recorded. A record that does not match exactly may be another
-// directory's (a seed's, with every piece) and is left alone.
-func (t *torrent) adoptLegacyResume(info *pieces.Info, stamps []pieces.FileStamp) {
-	p := t.resumePath()
-	if p == "" {
-		return
-	}
-	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
-		return
-	}
-	old := filepath.Join(t.s.cfg.StateDir, fmt.Sprintf("%x.resume", t.ih[:]))
-	r, err := loadResume(old, info, t.s.bootID)
-	if err != nil || r.InfoHash != t.ih || !stampsEqual(r.Files, stamps) {
-		return
-	}
-	for _, suffix := range []string{"", ".fast", ".journal", ".edited"} {
-		if err := os.Rename(old+suffix, p+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.log.Warn("Moving an old resume record failed", "err", err)
-		}
-	}
-	t.log.Info("Resume record renamed after its data directory", "torrent", info.Name)
-}
-
-// initialHave also returns the files a user edited (see changed.go and
-// changed_record.go): files that lack pieces after the check and are
-// recorded as edited (or under re-check when shoal stopped), or were
-// complete in the resume record and changed since. Their missing pieces
-// are not fetched again.
-func (t *torrent) initialHave(ctx context.Context, st *pieces.Storage, info *pieces.Info, stamps []pieces.FileStamp,
-	force, trusted bool, progress func(done, total int)) (have pieces.Bitfield, edited []int, current bool, err error) {
-	n := info.NumPieces()
-	if trusted {
-		bf := pieces.NewBitfield(n)
-		for i := range n {
-			bf.Set(i)
-		}
-		t.removeEdited() // every piece was just hashed from the files as they are
-		return bf, nil, false, nil
-	}
-	t.adoptLegacyResume(info, stamps)
-	if p := t.resumePath(); p != "" {
-		r, err := loadResume(p, info, t.s.bootID)
-		if err == nil && r.InfoHash != t.ih {
-			err = fmt.Errorf("%w: record of another torrent", pieces.ErrBadResume)
-		}
-		if err == nil {
-			listed := t.loadEdited(info)
-			keep, recheck := r.Reconcile(info, stamps)
-			journal := t.journaled(info, keep, recheck)
-			if journal > 0 {
-				t.log.Info("Journal adds pieces verified after the resume record", "torrent", info.Name, "pieces", journal)
-			}
-			recheck = recheckListed(info, listed, keep, recheck)
-			if len(recheck) == 0 {
-				current := journal == 0 && r.Boot == "" && !r.Writing && stampsEqual(r.Files, stamps) &&
-					bytes.Equal(r.Have.Bytes(), keep.Bytes())
-				return keep, nil, current, nil
-			}
-			// shoal wrote these files but some changed since: check those, don't refuse.
-			t.log.Info("Resume stamps differ; checking changed files", "torrent", info.Name, "pieces", len(recheck))
-			got, err := pieces.CheckPieces(ctx, st, info, recheck, 0, progress)
-			t.checked.Add(int64(len(recheck)))
-			if err != nil {
-				return got, nil, false, fmt.Errorf("check %s: %w", info.Name, err)
-			}
-			for _, i := range recheck {
-				if got.Has(i) {
-					keep.Set(i)
-				}
-			}
-			if force {
-				// --force: the user asks for the torrent's bytes over an
-				// edit too.
-				t.removeEdited()
-				return keep, nil, false, nil
-			}
-			return keep, editedAtAdd(info, r, stamps, keep, listed), false, nil
-		} else if !errors.Is(err, os.ErrNotExist) {
-			t.log.Warn("Resume state unusable; checking", "err", err)
-		}
-	}
-	// No record: an edited-files record would be an earlier, removed copy's.
-	t.removeEdited()
-	anyExists := false
-	for _, fs := range stamps {
-		if fs.Size > 0 || !fs.ModTime.IsZero() {
-			anyExists = true
-		}
-	}
-	if !anyExists {
-		return pieces.NewBitfield(n), nil, false, nil
-	}
-	have, err = t.check(ctx, st, info, progress)
-	if err != nil || force {
-		return have, nil, false, err
-	}
-	for f, fs := range stamps {
-		if fs.ModTime.IsZero() || info.Files[f].Length == 0 {
-			continue // missing: nothing to overwrite
-		}
-		first, end := info.PiecesOf(f)
-		for i := first; i < end; i++ {
-			if !have.Has(i) {
-				return have, nil, false, fmt.Errorf("%s: %w (use force to overwrite)", filePath(info, f), ErrExistingData)
-			}
-		}
-	}
-	return have, nil, false, nil
-}
-
-func (t *torrent) check(ctx context.Context, st *pieces.Storage, info *pieces.Info, progress func(done, total int)) (pieces.Bitfield, error) {
-	have, err := pieces.Check(ctx, st, info, 0, progress)
-	t.checked.Add(int64(info.NumPieces()))
-	if err != nil {
-		return have, fmt.Errorf("check %s: %w", info.Name, err)
-	}
-	return have, nil
-}
-
-func stampsEqual(a, b []pieces.FileStamp) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Size != b[i].Size || !a[i].ModTime.Equal(b[i].ModTime) {
-			return false
-		}
-	}
-	return true
-}
-
-func filePath(info *pieces.Info, f int) string {
-	p := info.Name
-	for _, c := range info.Files[f].Path {
-		p += "/" + c
-	}
-	return p
 }
 
 // applyPriorities maps file priorities onto pieces: a piece is skipped only
@@ -417,15 +185,17 @@ func touchesAny(first, end int, files []int) bool {
 	return false
 }
 
-// loadResume prefers the fast record, saved every tick without syncing the
-// data, when it was saved in this boot of the machine: only a crash of the
-// machine can lose what it claims. Otherwise, the last durable record.
-func loadResume(path string, info *pieces.Info, bootID string) (*pieces.Resume, error) {
-	if bootID != "" {
-		r, err := pieces.LoadResume(fastPath(path), info)
-		if err == nil && r.Boot == bootID {
-			return r, nil
-		}
+// saveResumeAsync saves the content's record on a worker when pieces
+// changed since the last save (see content.resumeJob).
+func (t *torrent) saveResumeAsync() {
+	c := t.data.Load()
+	if c == nil || !c.res.dirty {
+		return
 	}
-	return pieces.LoadResume(path, info)
+	if job := c.resumeJob(!t.completed); job != nil {
+		t.wg.Go(func() {
+			job()
+			t.results <- c.savedAsync
+		})
+	}
 }

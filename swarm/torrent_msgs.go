@@ -282,11 +282,8 @@ func (t *torrent) handleHashed(r hashResult) {
 	}
 	delete(t.failed, i)
 	t.picker.HandleVerified(i)
-	c.setHave(i)
+	c.pieceVerified(i)
 	t.streams.verified()
-	t.journalAdd(i) // its blocks were written before it was hashed
-	t.guardFilesOf(c, i)
-	t.res.dirty = true
 	t.creditVerified(senders)
 	for _, p := range t.peers {
 		p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })
@@ -298,14 +295,13 @@ func (t *torrent) handleHashed(r hashResult) {
 
 func (t *torrent) complete() {
 	t.completed = true
-	if c := t.data.Load(); c != nil {
-		t.stamps.seed, _ = pieces.Stamp(t.dir, c.info)
-	}
+	c := t.data.Load()
+	c.stamps.seed, _ = pieces.Stamp(t.dir, c.info)
 	t.updateState()
 	t.log.Info("Torrent complete", "name", t.name())
-	t.finish(t.data.Load())
-	t.saveResume() // syncs the data first, so the record never claims what a crash could lose
-	t.endJournal(true)
+	t.finish(c)
+	c.saveResume(false) // syncs the data first, so the record never claims what a crash could lose
+	c.endJournal(true)
 	t.kickAnnouncers()
 	for _, p := range t.peers {
 		t.setInterested(p, false)

@@ -106,8 +106,8 @@ func (t *torrent) run() {
 				t.drowsy.Store(true)
 				if c := t.data.Load(); c != nil {
 					c.storage.CloseIdle() // as housekeeping would, now rather than in a second
+					c.stamps.spread()
 				}
-				t.stamps.spread()
 				tick.Reset(quietTickEvery(t.s.cfg.SampleEvery))
 				slow.Stop()
 				rechoke.Stop()
@@ -115,9 +115,7 @@ func (t *torrent) run() {
 			// Each tick while pieces complete (saves never overlap): a
 			// kill -9 then costs at most the pieces verified since, plus
 			// those in flight.
-			if t.res.dirty {
-				t.saveResumeAsync()
-			}
+			t.saveResumeAsync()
 		case <-rechoke.C:
 			timer = true
 			t.rechoke()
@@ -131,23 +129,6 @@ func (t *torrent) run() {
 		} else {
 			t.timerWakes.Add(1)
 		}
-	}
-}
-
-func (t *torrent) startHashers(ctx context.Context, c *content) {
-	for range t.s.hashWorkers {
-		t.wg.Go(func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case i := <-c.hashJobs:
-					sum, err := c.storage.HashPiece(i)
-					t.checked.Add(0)
-					c.hashed <- hashResult{piece: i, ok: err == nil && sum == c.info.Hashes[i], err: err, readback: true}
-				}
-			}
-		})
 	}
 }
 
@@ -197,10 +178,12 @@ func (t *torrent) shutdown() {
 		select {
 		case <-done:
 			t.web.close()
-			if t.res.dirty || !t.res.current {
-				t.saveResume()
+			if c := t.data.Load(); c != nil {
+				if c.res.dirty || !c.res.current {
+					c.saveResume(false) // the writers are gone: the stamps are final
+				}
+				c.close()
 			}
-			t.closeContent()
 			t.publishSnapshot()
 			return
 		case f := <-t.results:
@@ -382,29 +365,6 @@ func (t *torrent) sendInitial(p *peer) {
 		return b
 	})
 }
-
-func haveBitfield(c *content) pieces.Bitfield {
-	n := c.info.NumPieces()
-	bf := pieces.NewBitfield(n)
-	for i := range n {
-		if c.has(i) {
-			bf.Set(i)
-		}
-	}
-	return bf
-}
-
-func countHave(c *content) int {
-	n := 0
-	for i := range c.info.NumPieces() {
-		if c.has(i) {
-			n++
-		}
-	}
-	return n
-}
-
-func allHave(c *content) bool { return countHave(c) == c.info.NumPieces() }
 
 func (t *torrent) removePeer(p *peer, why error) {
 	if _, ok := t.peers[p.id]; !ok {
