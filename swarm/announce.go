@@ -83,7 +83,7 @@ type announceInput struct {
 }
 
 func (t *torrent) announceInput() announceInput {
-	return announceInput{paused: t.paused, completed: t.completed, private: t.private, left: t.leftBytes(),
+	return announceInput{paused: t.paused, completed: t.completed, private: t.private(), left: t.leftBytes(),
 		leechers: t.connectedLeechers()}
 }
 
@@ -121,8 +121,8 @@ func (t *torrent) announceRequest(ev tracker.AnnounceEvent, in announceInput) tr
 	return tracker.AnnounceRequest{
 		InfoHash:   infohash.T(t.ih),
 		PeerId:     t.s.peerID,
-		Downloaded: t.downloaded.Load(),
-		Uploaded:   t.uploaded.Load(),
+		Downloaded: t.xfer.down.Load(),
+		Uploaded:   t.xfer.up.Load(),
 		Left:       announceLeft(in.left),
 		Event:      ev,
 		NumWant:    200,

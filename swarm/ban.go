@@ -56,19 +56,19 @@ func (t *torrent) blameFailed(i int, senders []pieces.Peer) {
 		// handleHashed counted the whole piece as wasted; only what had
 		// arrived was.
 		c := t.data.Load()
-		t.wasted.Add(receivedBytes(c.info, i, from) - c.info.PieceSize(i))
+		t.xfer.wasted.Add(receivedBytes(c.info, i, from) - c.info.PieceSize(i))
 		return
 	}
 	t.recordSums(i, from)
 	for _, s := range senders {
-		if info, ok := t.peerIDs[s]; ok && t.isBanned(info.addr) {
+		if info, ok := t.ids.of[s]; ok && t.isBanned(info.addr) {
 			// A banned sender explains the failure; its blocks in this
 			// piece were not yet dropped because the piece was complete.
 			return
 		}
 	}
 	for _, s := range senders {
-		info, ok := t.peerIDs[s]
+		info, ok := t.ids.of[s]
 		if !ok {
 			continue
 		}
@@ -87,7 +87,7 @@ func (t *torrent) blameFailed(i int, senders []pieces.Peer) {
 
 func (t *torrent) creditVerified(senders []pieces.Peer) {
 	for _, s := range senders {
-		if info, ok := t.peerIDs[s]; ok {
+		if info, ok := t.ids.of[s]; ok {
 			b := t.blameOf(info.addr)
 			b.good++
 			b.suspectSince = time.Time{}

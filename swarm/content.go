@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	"github.com/shoal-bt/shoal/pieces"
 )
@@ -43,6 +44,9 @@ type content struct {
 	stamps stampWatch  // a complete torrent's files, watched for edits (housekeeping.go)
 	// workers: the disk goroutines and hashing pool run (startWorkers).
 	workers bool
+	// writeFailed: when a write last failed (ENOSPC, or another error the
+	// loop retries after as for a full disk); zero otherwise.
+	writeFailed time.Time
 	// digestsOK: every complete file's digest was checked (or a trusted
 	// record vouched for it) since the pieces completed; an edit undone
 	// needs no second full pass.

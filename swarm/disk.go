@@ -68,7 +68,7 @@ func (t *torrent) startWorkers() {
 		return
 	}
 	t.ensureEvents() // the disk goroutines report on it
-	c.startWorkers(t.ctx, &t.wg, t.events, &t.wasted)
+	c.startWorkers(t.ctx, &t.wg, t.events, &t.xfer.wasted)
 }
 
 // startWorkers makes the disk and hashing channels and starts the disk

@@ -21,51 +21,74 @@
 //
 // A torrent's goroutine (run, torrent_run.go) starts in Session.Add and
 // ends with stop; every command (Pause, Resume, SetFilePriority, the start
-// sent by Run) reaches it on cmds, before Run as after. Workers get what
-// one job needs and send their result back on cmds or a channel of their
-// own; none reads the fields the loop changes. The map of swarm.torrent:
+// sent by Run) reaches it on cmds, before Run as after, and so do new
+// connections. Workers get what one job needs and send their result back
+// on cmds, results or a channel of their own; none reads the fields the
+// loop changes. The map of swarm.torrent (35 fields):
 //
 //	field or group                            owner              how others see it
-//	s ih log addedAt dir opts ctx cancel done  Add, then fixed     read anywhere
-//	title magnet private state err paused     the loop           Snapshot (snap)
-//	  completed verified digestsOK diskFull
-//	  lastMove
+//	s ih log addedAt dir opts                 Add, then fixed    read anywhere
+//	ctx cancel done                           Add; stop cancels  anyone waits on done
+//	wg                                        the loop adds      shutdown waits
+//	tor (metainfo: at Add, or once a          the loop           Snapshot (name, magnet link,
+//	  magnet's info arrived)                                      privacy); the open worker
+//	picker filePrio meta opening failed       the loop           Snapshot
+//	err paused completed verified             the loop           Snapshot; the state shown is
+//	  running                                                     derived from them, not stored
+//	peers ids (next id, whom each named)      the loop           Snapshot
+//	known (addresses, dials under way)        the loop           Snapshot
+//	choker                                    the loop           -
 //	src (sources: trackers, their states,     the loop           Snapshot; announcers and the
 //	  kicks, found, trackRes, wakeDHT)                            DHT loop send on found, trackRes
 //	web (web seeds: state, backoff, jobs)     the loop           Snapshot; fetch workers get a
 //	                                                             webJob and answer on results
-//	picker filePrio meta opening failed       the loop           Snapshot
-//	peers nextPeer peerIDs known dialing      the loop           Snapshot
-//	  totals bans
-//	choker downRate upRate running            the loop           -
-//	stamps (a seed's file stamps)             the loop           -
-//	res (resumeState: dirty, current, saving, the loop           -
-//	  seq, journal, lastDurable)
-//	res.mu res.written                        res.mu             the loop and one save worker
-//	data (*content, set once by adopt)        the loop           atomic pointer: peers, disk, hashers
-//	content.have (verified pieces)            the loop           atomic bits: peers' readers and writers
-//	downloaded uploaded wasted checked        counters           atomic adds; anyone reads
-//	snap                                      the loop           atomic pointer: Session.publish, LSD
-//	limits (the torrent's own rate limits)    SetTorrentLimits   atomic pointer: peers' readers, writers
-//	cmds conns events (events made with the   the loop reads     workers, peers, accept, disk send
-//	  first peer or disk worker)
+//	bans (bans, blame)                        the loop           Snapshot
+//	xfer.down xfer.up xfer.wasted             counters           atomic adds by peers and disk;
+//	                                                             anyone reads (UI counters)
+//	xfer.downRate upRate totals lastMove      the loop           Snapshot
+//	pub.snap                                  the loop           atomic pointer: Session, LSD
+//	pub.stale quietTicks                      the loop           -
+//	pub.drowsy (timers at the quiet pace)     the loop writes    atomic: housekeeping's stamp
+//	                                                             checks (stampEvery), tests
+//	pub.ticks builds timerWakes               the loop writes    atomic probes read by tests
+//	xfer.limits (the torrent's rate limits)   SetTorrentLimits   atomic pointer: peers' readers, writers
+//	data (*content)                           set once by adopt  atomic pointer: peers, disk, hashers
+//	cmds events (events made with the first   the loop reads     workers, peers, accept, disk send
+//	  peer or disk worker)
 //	results                                   the loop reads     workers send, always: the loop
 //	                                                             takes them until the last exits
-//	content.disk hashReq hashJobs hashed      startWorkers, once disk sends jobs, hashers read;
-//	                                                             they and disk answer, the loop reads
-//	wg                                        the loop adds      shutdown waits
 //	streams.wants streams.set (Readers'       the loop           Reader.want and Close send
 //	  windows, the deadlines set from them)                      setStream on cmds
 //	streams.sig                               the loop closes    Readers wait on it (stream.go)
 //
-// Workers and what they hand back: the open worker (beginOpen: a
-// .torrent at Add or a magnet's info) returns the opened content, adopted
-// by the loop; announcers and the DHT loop ask the loop for one
-// announce's input (askAnnounce) and return peers on trackRes and found;
-// diallers return a connection or an error on cmds; the open worker, the
-// BLAKE3 check and background resume saves return their outcome on
-// results, which shutdown keeps applying while it waits for them (a
-// BLAKE3 pass that finished still verifies); file re-checks answer on cmds.
+// The content (content.go) is its own owner and never reads the
+// torrent's fields: what it needs of them (infohash, folder, resume path,
+// the session's hooks) is in its env, fixed at Add. Its fields:
+//
+//	field or group                            owner              how others see it
+//	env tor info storage                      the open worker    fixed once adopted: read anywhere
+//	have (verified pieces)                    the loop writes    atomic bits: peers' readers and
+//	                                                             writers, the disk goroutines
+//	disk hashReq hashJobs hashed              made by the loop   peers' readers and the loop send on
+//	                                          (startWorkers)     disk and hashReq, the disk goroutines
+//	                                                             read; disk sends hashJobs, the pool
+//	                                                             reads; both answer on hashed, the
+//	                                                             loop reads
+//	checked                                   checks add         tests read
+//	res stamps workers digestsOK writeFailed  the loop, only     -
+//	                                          through content's
+//	                                          methods
+//	res.mu res.written                        res.mu             the loop and one save worker
+//
+// Workers and what they hand back: the open worker (beginOpen, then
+// openContent: a .torrent at Add or a magnet's info) returns the opened
+// content, adopted by the loop; announcers and the DHT loop ask the loop
+// for one announce's input (askAnnounce) and return peers on trackRes and
+// found; diallers return a connection or an error on cmds; a resume save
+// (content.resumeJob) and a BLAKE3 pass (content.verifyBlake3) return on
+// results, which shutdown keeps applying while it waits for them (a BLAKE3
+// pass that finished still verifies); a file's re-check
+// (content.recheckFile) and the restart's digest pass answer on cmds.
 // A peer's reader and writer call up through peerHost (peer.go), which
 // the torrent implements in peer_host.go; a peer's plain fields are the
 // loop's, reqOut, excused, ctl and serve are under p.mu; amChoking and

@@ -24,5 +24,5 @@ func TimerWakes(s *Session, ih InfoHash) int64 {
 	if err != nil {
 		return -1
 	}
-	return t.timerWakes.Load()
+	return t.pub.timerWakes.Load()
 }

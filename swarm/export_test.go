@@ -47,13 +47,13 @@ func TorrentTicks(s *Session, ih InfoHash) (ticks, builds int64) {
 	if err != nil {
 		return -1, -1
 	}
-	return t.ticks.Load(), t.builds.Load()
+	return t.pub.ticks.Load(), t.pub.builds.Load()
 }
 
 // Drowsy says whether torrent ih's timers run at the quiet pace.
 func Drowsy(s *Session, ih InfoHash) bool {
 	t, err := s.torrent(ih)
-	return err == nil && t.drowsy.Load()
+	return err == nil && t.pub.drowsy.Load()
 }
 
 // SetWebTimeouts sets how long a web seed's read may stall and its first

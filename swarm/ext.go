@@ -25,7 +25,7 @@ var (
 	errBothSeeds = errors.New("both seeds")
 )
 
-func (t *torrent) pexAllowed() bool { return !t.s.cfg.NoPEX && !t.private }
+func (t *torrent) pexAllowed() bool { return !t.s.cfg.NoPEX && !t.private() }
 
 func (t *torrent) extHandshake() []byte {
 	m := pp.ExtendedHandshakeMessage{
@@ -356,7 +356,6 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 func (t *torrent) fail(err error) {
 	t.log.Error("Torrent failed", "err", err)
 	t.err = err
-	t.state = StateError
 	for _, p := range t.peers {
 		p.close()
 	}

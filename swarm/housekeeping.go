@@ -12,8 +12,8 @@ import (
 // housekeeping runs every second: retries after a full disk, PEX,
 // metadata re-requests, interest, dialling.
 func (t *torrent) housekeeping() {
-	if !t.diskFull.IsZero() && time.Since(t.diskFull) > 5*time.Second {
-		t.diskFull = time.Time{}
+	if c := t.data.Load(); c != nil && !c.writeFailed.IsZero() && time.Since(c.writeFailed) > 5*time.Second {
+		c.writeFailed = time.Time{}
 		t.fillRequests()
 	}
 	for _, p := range t.peers {
@@ -65,7 +65,7 @@ const quietStampChecks = 6
 
 // stampEvery is the period of the torrent's stamp checks.
 func (t *torrent) stampEvery() time.Duration {
-	if t.drowsy.Load() {
+	if t.pub.drowsy.Load() {
 		return quietStampChecks * stampCheckEvery
 	}
 	return stampCheckEvery

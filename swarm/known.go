@@ -13,6 +13,13 @@ const (
 	forgetAfterFails = 8
 )
 
+// knownPeers are the addresses the torrent may dial, from its sources,
+// and how many dials are under way. The loop's.
+type knownPeers struct {
+	addrs   map[netip.AddrPort]*knownPeer
+	dialing int
+}
+
 // evictKnown makes room for one address from src, and reports whether it
 // did. It removes the idle entry that failed most often; failing that, an
 // address PEX named that was never reached, but only to make room for one
@@ -20,7 +27,7 @@ const (
 func (t *torrent) evictKnown(src Source) bool {
 	var victim, untried *knownPeer
 	var victimAddr, untriedAddr netip.AddrPort
-	for a, k := range t.known {
+	for a, k := range t.known.addrs {
 		if k.connected || k.dialing {
 			continue
 		}
@@ -33,9 +40,9 @@ func (t *torrent) evictKnown(src Source) bool {
 	}
 	switch {
 	case victim != nil:
-		delete(t.known, victimAddr)
+		delete(t.known.addrs, victimAddr)
 	case untried != nil && src != SourcePEX:
-		delete(t.known, untriedAddr)
+		delete(t.known.addrs, untriedAddr)
 	default:
 		return false
 	}

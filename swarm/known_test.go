@@ -13,65 +13,65 @@ func knownAddr(i int) netip.AddrPort {
 // A PEX flood must not lock out the peers a tracker or the DHT names
 // later, and dead addresses must make way.
 func TestKnown_FloodDoesNotLockOut(t *testing.T) {
-	tr := &torrent{known: map[netip.AddrPort]*knownPeer{}, s: &Session{}, log: slog.New(slog.DiscardHandler)}
+	tr := &torrent{known: knownPeers{addrs: map[netip.AddrPort]*knownPeer{}}, s: &Session{}, log: slog.New(slog.DiscardHandler)}
 	for i := range 3 * maxKnown {
 		tr.addKnown(knownAddr(i), SourcePEX)
 	}
-	if len(tr.known) != maxKnown {
-		t.Fatalf("%d known after the flood, want the cap %d", len(tr.known), maxKnown)
+	if len(tr.known.addrs) != maxKnown {
+		t.Fatalf("%d known after the flood, want the cap %d", len(tr.known.addrs), maxKnown)
 	}
 	// More PEX does not push out untried PEX: first come stays.
 	tr.addKnown(knownAddr(5*maxKnown), SourcePEX)
-	if _, ok := tr.known[knownAddr(5*maxKnown)]; ok {
+	if _, ok := tr.known.addrs[knownAddr(5*maxKnown)]; ok {
 		t.Fatal("PEX displaced untried PEX")
 	}
 	// A tracker's peer gets in over an untried PEX address.
 	real := netip.MustParseAddrPort("127.0.0.1:6881")
 	tr.addKnown(real, SourceTracker)
-	if _, ok := tr.known[real]; !ok || len(tr.known) != maxKnown {
-		t.Fatalf("tracker peer known: %v; %d known", ok, len(tr.known))
+	if _, ok := tr.known.addrs[real]; !ok || len(tr.known.addrs) != maxKnown {
+		t.Fatalf("tracker peer known: %v; %d known", ok, len(tr.known.addrs))
 	}
 	// Once every entry is a tracker's, PEX gets in only over failures.
-	tr.known = map[netip.AddrPort]*knownPeer{}
+	tr.known.addrs = map[netip.AddrPort]*knownPeer{}
 	for i := range maxKnown {
 		tr.addKnown(knownAddr(i), SourceTracker)
 	}
 	tr.addKnown(real, SourcePEX)
-	if _, ok := tr.known[real]; ok {
+	if _, ok := tr.known.addrs[real]; ok {
 		t.Fatal("PEX displaced a tracker's untried peer")
 	}
-	tr.known[knownAddr(7)].fails = 1
-	tr.known[knownAddr(9)].fails = 3
-	tr.known[knownAddr(11)].fails = 2
-	tr.known[knownAddr(11)].connected = true
+	tr.known.addrs[knownAddr(7)].fails = 1
+	tr.known.addrs[knownAddr(9)].fails = 3
+	tr.known.addrs[knownAddr(11)].fails = 2
+	tr.known.addrs[knownAddr(11)].connected = true
 	tr.addKnown(real, SourcePEX)
-	if _, ok := tr.known[real]; !ok {
+	if _, ok := tr.known.addrs[real]; !ok {
 		t.Fatal("a failing address did not make way")
 	}
-	if _, ok := tr.known[knownAddr(9)]; ok {
+	if _, ok := tr.known.addrs[knownAddr(9)]; ok {
 		t.Fatal("evicted something other than the address that failed most")
 	}
 }
 
 // Addresses that keep failing are forgotten, except those the user gave.
 func TestKnown_ForgetAfterFails(t *testing.T) {
-	tr := &torrent{known: map[netip.AddrPort]*knownPeer{}, s: &Session{}, log: slog.New(slog.DiscardHandler)}
+	tr := &torrent{known: knownPeers{addrs: map[netip.AddrPort]*knownPeer{}}, s: &Session{}, log: slog.New(slog.DiscardHandler)}
 	tracked, manual := knownAddr(1), knownAddr(2)
 	tr.addKnown(tracked, SourceTracker)
 	tr.addKnown(manual, SourceManual)
 	for range forgetAfterFails {
 		for _, a := range []netip.AddrPort{tracked, manual} {
-			if k := tr.known[a]; k != nil {
+			if k := tr.known.addrs[a]; k != nil {
 				k.dialing = true
-				tr.dialing++
+				tr.known.dialing++
 				tr.dialDone(a, errBothSeeds)
 			}
 		}
 	}
-	if _, ok := tr.known[tracked]; ok {
+	if _, ok := tr.known.addrs[tracked]; ok {
 		t.Errorf("an address that failed %d times is still known", forgetAfterFails)
 	}
-	if _, ok := tr.known[manual]; !ok {
+	if _, ok := tr.known.addrs[manual]; !ok {
 		t.Error("an address the user gave was forgotten")
 	}
 }

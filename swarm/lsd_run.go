@@ -72,7 +72,7 @@ func (s *Session) lsdTargets() []InfoHash {
 	for ih, t := range s.torrents {
 		// Each torrent's goroutine owns its state: LSD reads the published
 		// snapshot, which shows privacy from Add or the metadata's arrival.
-		if ts := t.snap.Load(); ts != nil && (ts.Private || ts.State == StatePaused || ts.State == StateError) {
+		if ts := t.pub.snap.Load(); ts != nil && (ts.Private || ts.State == StatePaused || ts.State == StateError) {
 			continue
 		}
 		out = append(out, ih)
@@ -94,7 +94,7 @@ func (s *Session) lsdFound(peer netip.AddrPort, ihs []InfoHash) int {
 		if t == nil {
 			continue
 		}
-		if ts := t.snap.Load(); ts != nil && ts.Private {
+		if ts := t.pub.snap.Load(); ts != nil && ts.Private {
 			continue
 		}
 		select {

@@ -89,13 +89,13 @@ func (t *torrent) waitUp(ctx context.Context, n int) error {
 
 func (t *torrent) count(down, up, wasted int) {
 	if down != 0 {
-		t.downloaded.Add(int64(down))
+		t.xfer.down.Add(int64(down))
 	}
 	if up != 0 {
-		t.uploaded.Add(int64(up))
+		t.xfer.up.Add(int64(up))
 	}
 	if wasted != 0 {
-		t.wasted.Add(int64(wasted))
+		t.xfer.wasted.Add(int64(wasted))
 	}
 }
 

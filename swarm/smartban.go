@@ -52,7 +52,7 @@ func (t *torrent) recordSums(i int, from []pieces.Peer) {
 		return
 	}
 	for k, s := range from {
-		info, ok := t.peerIDs[s]
+		info, ok := t.ids.of[s]
 		if s == pieces.NoPeer || !ok || t.isBanned(info.addr) {
 			continue
 		}

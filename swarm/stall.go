@@ -54,7 +54,7 @@ func (t *torrent) stalled() (Stall, string) {
 	switch {
 	case t.paused || t.err != nil || t.opening != nil: // checking is moving
 		return StallNone, ""
-	case !t.diskFull.IsZero():
+	case t.diskFull():
 		return StallDiskFull, StallDiskFull.String()
 	}
 	if c := t.data.Load(); c != nil {
@@ -67,11 +67,11 @@ func (t *torrent) stalled() (Stall, string) {
 		return StallNoMetadata, StallNoMetadata.String()
 	case t.completed && t.data.Load() != nil:
 		return StallNone, ""
-	case time.Since(t.lastMove) < 5*time.Second:
+	case time.Since(t.xfer.lastMove) < 5*time.Second:
 		return StallNone, ""
 	}
 	if len(t.peers) == 0 {
-		if len(t.known) == 0 {
+		if len(t.known.addrs) == 0 {
 			if t.src.trackerErr != "" {
 				return StallTrackerUnreachable, "tracker unreachable: " + t.src.trackerErr
 			}
@@ -93,8 +93,8 @@ func (t *torrent) stalled() (Stall, string) {
 // whyNoPeers names what stands between a torrent and its first peer, from
 // the sources it has.
 func (t *torrent) whyNoPeers() (Stall, string) {
-	dht := t.s.cfg.DHT != nil && !t.private
-	lsd := t.s.cfg.LSD && !t.private
+	dht := t.s.cfg.DHT != nil && !t.private()
+	lsd := t.s.cfg.LSD && !t.private()
 	switch {
 	case len(t.src.trackers) == 0 && !dht && !lsd:
 		return StallNoPeerSources, "no way to find peers: no trackers, no DHT, no LAN discovery (give a peer or a tracker)"

@@ -39,66 +39,44 @@ type torrent struct {
 	addedAt time.Time
 	dir     string
 	opts    AddOptions
-	limits  atomic.Pointer[torrentLimits] // the torrent's own rate limits (torrent_limits.go)
 
-	data     atomic.Pointer[content] // nil until metadata is known
-	title    string                  // the info's name, or the magnet's dn; see name
-	magnet   string
-	private  bool
+	// data is the content (content.go), its own owner: nil until the
+	// info is known and opened, then set once by adopt.
+	data     atomic.Pointer[content]
+	tor      *pieces.Torrent // the metainfo: at Add, or once a magnet's info arrived
 	picker   *pieces.Picker
 	filePrio []Priority
 	meta     *metadataFetch // magnet only, until the info arrives
 	opening  *opening       // while the content is opened and checked
 
-	cmds    chan func() // commands, and queries from workers
-	results chan func() // workers' results: taken until the last worker exits
-	conns   chan *newConn
+	cmds    chan func()    // commands, new connections, and queries from workers
+	results chan func()    // workers' results: taken until the last worker exits
 	events  chan peerEvent // nil until the first peer or disk worker (ensureEvents)
 
-	peers    map[pieces.Peer]*peer
-	nextPeer pieces.Peer
-	known    map[netip.AddrPort]*knownPeer
-	dialing  int
-	totals   map[netip.AddrPort]*peerTotal
+	peers map[pieces.Peer]*peer
+	ids   peerIDs
+	known knownPeers // whom to dial (known.go)
 
-	state     State
 	err       error
 	paused    bool
-	diskFull  time.Time // when the last write failed with ENOSPC; zero otherwise
 	completed bool
-	lastMove  time.Time
 	failed    map[int]bool // pieces that failed their hash and are not yet re-verified
-	peerIDs   map[pieces.Peer]peerIdent
-
 	// verified is completed plus, when the torrent has them, BLAKE3 file
 	// digests checked, and no wanted piece lost to an edit (digest.go).
 	verified bool
 
-	choker choker
-	src    sources  // trackers and the DHT (announce.go)
-	web    webSeeds // BEP 19 web seeds (webseed.go)
-	bans   bans     // bans and the blame behind them (ban.go)
-
-	// Readers' windows, and their wake-up (stream.go).
-	streams streams
-
-	downloaded, uploaded, wasted atomic.Int64
-	downRate, upRate             meter
-
-	snap atomic.Pointer[TorrentSnapshot]
-	// snapStale: the loop handled something since the last
-	// publishSnapshot; quietTicks counts the ticks since that skipped it
-	// (publishTick).
-	snapStale  bool
-	quietTicks int
-	// ticks and builds count sample ticks and publishSnapshot calls, for
-	// tests.
-	ticks, builds atomic.Int64
-	timerWakes    atomic.Int64 // the loop woke for a timer, for tests
-	drowsy        atomic.Bool  // the loop's timers run at the quiet pace, for tests
 	// running is set by the start command, once the session runs: only
 	// then does the torrent dial, announce and write.
 	running bool
+
+	choker  choker
+	src     sources   // trackers and the DHT (announce.go)
+	web     webSeeds  // BEP 19 web seeds (webseed.go)
+	bans    bans      // bans and the blame behind them (ban.go)
+	streams streams   // Readers' windows, and their wake-up (stream.go)
+	xfer    traffic   // bytes moved, rates, per-address totals (torrent_stats.go)
+	pub     published // the snapshot and when to build the next (torrent_stats.go)
+
 	// ctx is the torrent's life, from Add to stop; cancel ends the loop,
 	// which closes done once everything it started has exited.
 	ctx    context.Context
@@ -116,13 +94,42 @@ func (t *torrent) ensureEvents() {
 	}
 }
 
-// name is the torrent's name for events and logs; on its goroutine, or
-// after done.
+// diskFull: a write failed (the disk filled up, or another error) less
+// than 5 s ago; requests wait (housekeeping retries).
+func (t *torrent) diskFull() bool {
+	c := t.data.Load()
+	return c != nil && !c.writeFailed.IsZero()
+}
+
+// peerIDs hands out the ids the picker knows peers by, and remembers whom
+// each named after the peer left too: blame for a failed piece reaches its
+// senders by id (ban.go, waste.go). The loop's.
+type peerIDs struct {
+	next pieces.Peer
+	of   map[pieces.Peer]peerIdent
+}
+
+// name is the torrent's name for events and logs: the info's name, or the
+// magnet's dn; on its goroutine, or after done.
 func (t *torrent) name() string {
-	if t.title != "" {
-		return t.title
+	switch {
+	case t.tor != nil:
+		return t.tor.Info.Name
+	case t.opts.Magnet != nil && t.opts.Magnet.Name != "":
+		return t.opts.Magnet.Name
 	}
 	return fmt.Sprintf("%x", t.ih[:])
+}
+
+// private: BEP 27, known once the info is.
+func (t *torrent) private() bool { return t.tor != nil && t.tor.Info.Private }
+
+// magnet is the torrent's magnet link: the metainfo's once known.
+func (t *torrent) magnet() string {
+	if t.tor != nil {
+		return t.tor.Magnet()
+	}
+	return fmt.Sprintf("magnet:?xt=urn:btih:%x", t.ih[:])
 }
 
 // Add adds a torrent. With a .torrent it opens (and, when files exist that
@@ -162,23 +169,21 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	s.mu.Unlock()
 
 	t := &torrent{
-		s:        s,
-		ih:       ih,
-		log:      s.log.With("ih", fmt.Sprintf("%x", ih[:4])),
-		addedAt:  time.Now(),
-		dir:      opts.Dir,
-		opts:     opts,
-		cmds:     make(chan func()),
-		results:  make(chan func()),
-		conns:    make(chan *newConn),
-		peers:    make(map[pieces.Peer]*peer),
-		known:    make(map[netip.AddrPort]*knownPeer),
-		totals:   make(map[netip.AddrPort]*peerTotal),
-		failed:   make(map[int]bool),
-		peerIDs:  make(map[pieces.Peer]peerIdent),
-		done:     make(chan struct{}),
-		paused:   opts.Paused,
-		lastMove: time.Now(),
+		s:       s,
+		ih:      ih,
+		log:     s.log.With("ih", fmt.Sprintf("%x", ih[:4])),
+		addedAt: time.Now(),
+		dir:     opts.Dir,
+		opts:    opts,
+		cmds:    make(chan func()),
+		results: make(chan func()),
+		peers:   make(map[pieces.Peer]*peer),
+		known:   knownPeers{addrs: make(map[netip.AddrPort]*knownPeer)},
+		failed:  make(map[int]bool),
+		ids:     peerIDs{of: make(map[pieces.Peer]peerIdent)},
+		xfer:    traffic{totals: make(map[netip.AddrPort]*peerTotal), lastMove: time.Now()},
+		done:    make(chan struct{}),
+		paused:  opts.Paused,
 		bans: bans{addrs: make(map[netip.AddrPort]BannedPeer), ids: make(map[[20]byte]bool),
 			blame: make(map[netip.AddrPort]*blameRec)},
 		choker: choker{slots: s.cfg.UploadSlots, pick: rand.IntN},
@@ -190,19 +195,12 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		for _, tier := range opts.Torrent.Announce {
 			t.src.trackers = append(t.src.trackers, tier...)
 		}
-		t.magnet = opts.Torrent.Magnet()
-		t.title = opts.Torrent.Info.Name
-		t.private = opts.Torrent.Info.Private
+		t.tor = opts.Torrent
 		t.opening = &opening{tor: opts.Torrent} // checking, as far as a snapshot can tell
 	} else {
 		t.src.trackers = append(t.src.trackers, opts.Magnet.Trackers...)
 		opts.Peers = append(opts.Peers, opts.Magnet.Peers...)
-		t.magnet = fmt.Sprintf("magnet:?xt=urn:btih:%x", ih[:])
-		if opts.Magnet.Name != "" {
-			t.title = opts.Magnet.Name
-		}
 		t.meta = &metadataFetch{}
-		t.state = StateMetadata
 	}
 	t.src.trackers = dedupe(append(t.src.trackers, opts.Trackers...))
 	for _, p := range opts.Peers {
@@ -212,7 +210,6 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 			t.log.Warn("Bad peer address", "peer", p, "err", err)
 		}
 	}
-	t.updateState()
 	t.publishSnapshot()
 
 	// Registered before its data is checked, so that Snapshot shows the
@@ -338,7 +335,6 @@ func (t *torrent) pause() error {
 	for _, p := range t.peers {
 		p.close()
 	}
-	t.state = StatePaused
 	t.s.emit(Event{Kind: EventPaused, InfoHash: t.ih, Name: t.name()})
 	return nil
 }
@@ -349,8 +345,7 @@ func (t *torrent) resume() error {
 	}
 	t.paused = false
 	t.kickAnnouncers()
-	t.updateState()
-	for _, k := range t.known {
+	for _, k := range t.known.addrs {
 		k.nextTry = time.Time{}
 	}
 	t.s.emit(Event{Kind: EventResumed, InfoHash: t.ih, Name: t.name()})
@@ -377,10 +372,9 @@ func (t *torrent) setFilePriority(file int, p Priority) error {
 	if !t.completed {
 		t.verified = false
 	}
-	t.updateState()
 	if wasDone && !t.completed {
 		// Seeds were dropped on completion; they are useful again.
-		for _, k := range t.known {
+		for _, k := range t.known.addrs {
 			k.nextTry = time.Time{}
 		}
 		t.dial()
@@ -393,19 +387,20 @@ func (t *torrent) setFilePriority(file int, p Priority) error {
 	return nil
 }
 
-func (t *torrent) updateState() {
+// state is derived from the loop's fields whenever a snapshot is built,
+// never stored beside them.
+func (t *torrent) state() State {
 	switch {
 	case t.err != nil:
-		t.state = StateError
+		return StateError
 	case t.opening != nil:
-		t.state = StateChecking
+		return StateChecking
 	case t.paused:
-		t.state = StatePaused
+		return StatePaused
 	case t.data.Load() == nil:
-		t.state = StateMetadata
+		return StateMetadata
 	case t.picker.Done():
-		t.state = StateSeeding
-	default:
-		t.state = StateDownloading
+		return StateSeeding
 	}
+	return StateDownloading
 }

@@ -19,9 +19,8 @@ type opening struct {
 // on a worker; the loop goes on serving peers and commands meanwhile, and
 // adopts the result when the worker hands it back.
 func (t *torrent) beginOpen(tor *pieces.Torrent, force, trusted, magnet bool, reply chan error) {
-	t.title, t.private = tor.Info.Name, tor.Info.Private
+	t.tor = tor
 	t.opening = &opening{tor: tor}
-	t.updateState()
 	t.publishSnapshot() // LSD reads privacy from it
 	ctx, env := t.ctx, t.contentEnv()
 	var sent time.Time
@@ -97,7 +96,6 @@ func (t *torrent) adopt(o opened) {
 	if t.completed {
 		c.stamps.seed = o.stamps // what withdrawChangedFiles compares against
 	}
-	t.updateState()
 	// Rewriting (and syncing) an unchanged record cost 10,000 restored
 	// seeds seconds of fsyncs at every start.
 	c.res.dirty = !(t.completed && o.current)
@@ -110,7 +108,6 @@ func (t *torrent) adopt(o opened) {
 		c.startJournal()
 	}
 	if o.magnet {
-		t.magnet = o.tor.Magnet()
 		t.log.Info("Metadata received", "name", info.Name, "pieces", info.NumPieces())
 		t.s.emit(Event{Kind: EventMetadata, InfoHash: t.ih, Name: info.Name})
 		t.wakeDHTNow()

@@ -19,13 +19,13 @@ func (s *Session) SetTorrentLimits(ih InfoHash, downBps, upBps int64) error {
 	if err != nil {
 		return err
 	}
-	t.limits.Store(&torrentLimits{down: newLimiter(downBps), up: newLimiter(upBps)})
+	t.xfer.limits.Store(&torrentLimits{down: newLimiter(downBps), up: newLimiter(upBps)})
 	return nil
 }
 
 // waitOwn waits for the torrent's own limiter of the direction.
 func (t *torrent) waitOwn(ctx context.Context, n int, up bool) error {
-	l := t.limits.Load()
+	l := t.xfer.limits.Load()
 	if l == nil {
 		return nil
 	}

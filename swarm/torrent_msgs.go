@@ -49,13 +49,13 @@ func (t *torrent) handleNotes(notes []blockNote) {
 		return
 	}
 	now := time.Now()
-	t.lastMove = now
+	t.xfer.lastMove = now
 	var touched []*peer
 	cancelled := false
 	for _, n := range notes {
 		useful, cancels, complete := t.picker.HandleBlock(pieces.Peer(n.p.id), n.b)
 		if !useful {
-			t.wasted.Add(int64(n.b.Length))
+			t.xfer.wasted.Add(int64(n.b.Length))
 			continue
 		}
 		n.p.lastBlock = now
@@ -86,17 +86,18 @@ func (t *torrent) handleBlocks(p *peer, ev peerEvent) {
 	for _, b := range ev.blocks {
 		t.picker.HandleReject(pr, b)
 	}
+	c := t.data.Load() // the disk goroutines that report run
 	if isDiskFull(ev.diskErr) {
-		if t.diskFull.IsZero() {
+		if c.writeFailed.IsZero() {
 			t.log.Warn("Disk full; pausing downloads", "err", ev.diskErr)
 			t.s.emit(Event{Kind: EventDiskFull, InfoHash: t.ih, Name: t.name(), Msg: ev.diskErr.Error()})
 		}
-		t.diskFull = time.Now()
+		c.writeFailed = time.Now()
 		return
 	}
 	t.log.Error("Write failed", "err", ev.diskErr)
 	t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: ev.diskErr.Error()})
-	t.diskFull = time.Now() // retry later, as for a full disk
+	c.writeFailed = time.Now() // retry later, as for a full disk
 }
 
 func (t *torrent) handleMessage(p *peer, m message) error {
@@ -272,7 +273,7 @@ func (t *torrent) handleHashed(r hashResult) {
 	}
 	if !r.ok {
 		t.log.Debug("Piece failed its hash", "piece", i, "senders", senders, "readback", r.readback)
-		t.wasted.Add(c.info.PieceSize(i))
+		t.xfer.wasted.Add(c.info.PieceSize(i))
 		t.picker.HandleFailed(i)
 		t.failed[i] = true
 		t.blameFailed(i, senders)
@@ -297,7 +298,6 @@ func (t *torrent) complete() {
 	t.completed = true
 	c := t.data.Load()
 	c.stamps.seed, _ = pieces.Stamp(t.dir, c.info)
-	t.updateState()
 	t.log.Info("Torrent complete", "name", t.name())
 	t.finish(c)
 	c.saveResume(false) // syncs the data first, so the record never claims what a crash could lose

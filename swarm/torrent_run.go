@@ -51,7 +51,7 @@ func (t *torrent) run() {
 	wake := func() {
 		if drowsy {
 			drowsy = false
-			t.drowsy.Store(false)
+			t.pub.drowsy.Store(false)
 			tick.Reset(t.s.cfg.SampleEvery)
 			slow.Reset(time.Second)
 			rechoke.Reset(10 * time.Second)
@@ -64,7 +64,7 @@ func (t *torrent) run() {
 		select {
 		case f := <-t.results:
 			f()
-			t.snapStale = true
+			t.pub.stale = true
 			wake()
 			continue
 		default:
@@ -78,14 +78,12 @@ func (t *torrent) run() {
 			f()
 		case f := <-t.results:
 			f()
-		case nc := <-t.conns:
-			t.addPeer(ctx, nc)
 		case ev := <-t.events:
 			t.handleEvent(ev)
 		case r := <-t.hashResults():
 			t.handleHashed(r)
 		case f := <-t.src.found:
-			if t.private && f.source != SourceTracker && f.source != SourceManual {
+			if t.private() && f.source != SourceTracker && f.source != SourceManual {
 				break // BEP 27: a private torrent's peers come from its trackers
 			}
 			for _, a := range f.addrs {
@@ -96,14 +94,14 @@ func (t *torrent) run() {
 			t.handleTrackerUpdate(u)
 		case <-tick.C:
 			timer = true
-			t.ticks.Add(1)
+			t.pub.ticks.Add(1)
 			t.sampleRates()
 			t.publishTick()
 			if drowsy {
 				t.housekeeping()
-			} else if t.quietTicks >= quietBeforeDrowsy {
+			} else if t.pub.quietTicks >= quietBeforeDrowsy {
 				drowsy = true
-				t.drowsy.Store(true)
+				t.pub.drowsy.Store(true)
 				if c := t.data.Load(); c != nil {
 					c.storage.CloseIdle() // as housekeeping would, now rather than in a second
 					c.stamps.spread()
@@ -124,10 +122,10 @@ func (t *torrent) run() {
 			t.housekeeping()
 		}
 		if !timer {
-			t.snapStale = true
+			t.pub.stale = true
 			wake()
 		} else {
-			t.timerWakes.Add(1)
+			t.pub.timerWakes.Add(1)
 		}
 	}
 }
@@ -192,8 +190,6 @@ func (t *torrent) shutdown() {
 		case <-t.hashResults():
 		case <-t.src.trackRes:
 		case <-t.src.found:
-		case nc := <-t.conns:
-			nc.raw.Close()
 		}
 	}
 }
@@ -201,7 +197,7 @@ func (t *torrent) shutdown() {
 // handoff passes an established connection to the torrent's goroutine.
 func (t *torrent) handoff(ctx context.Context, nc *newConn) {
 	select {
-	case t.conns <- nc:
+	case t.cmds <- func() { t.addPeer(t.ctx, nc) }:
 	case <-t.done:
 		nc.raw.Close()
 	case <-ctx.Done():
@@ -217,13 +213,13 @@ func (t *torrent) addKnown(a netip.AddrPort, src Source) {
 	if a.Addr().IsUnspecified() {
 		return
 	}
-	if _, ok := t.known[a]; ok {
+	if _, ok := t.known.addrs[a]; ok {
 		return
 	}
-	if len(t.known) >= maxKnown && !t.evictKnown(src) {
+	if len(t.known.addrs) >= maxKnown && !t.evictKnown(src) {
 		return
 	}
-	t.known[a] = &knownPeer{source: src}
+	t.known.addrs[a] = &knownPeer{source: src}
 }
 
 // dial starts connections to known peers while below the peer limit.
@@ -232,8 +228,8 @@ func (t *torrent) dial() {
 		return
 	}
 	now := time.Now()
-	for a, k := range t.known {
-		if len(t.peers)+t.dialing >= t.s.cfg.MaxPeersPerTorrent || t.dialing >= 16 {
+	for a, k := range t.known.addrs {
+		if len(t.peers)+t.known.dialing >= t.s.cfg.MaxPeersPerTorrent || t.known.dialing >= 16 {
 			return
 		}
 		if k.connected || k.dialing || now.Before(k.nextTry) {
@@ -243,7 +239,7 @@ func (t *torrent) dial() {
 			continue
 		}
 		k.dialing = true
-		t.dialing++
+		t.known.dialing++
 		t.wg.Go(func() { t.dialOne(t.ctx, a, k.source) })
 	}
 }
@@ -274,8 +270,8 @@ func (t *torrent) dialOne(ctx context.Context, a netip.AddrPort, src Source) {
 }
 
 func (t *torrent) dialDone(a netip.AddrPort, err error) {
-	t.dialing--
-	k := t.known[a]
+	t.known.dialing--
+	k := t.known.addrs[a]
 	if k == nil {
 		return
 	}
@@ -285,7 +281,7 @@ func (t *torrent) dialDone(a netip.AddrPort, err error) {
 		k.nextTry = time.Now().Add(dialBackoff(k.fails))
 		t.log.Debug("Dial failed", "addr", a.String(), "err", err)
 		if k.fails >= forgetAfterFails && k.source != SourceManual {
-			delete(t.known, a) // a tracker, the DHT or PEX will name it again if it comes back
+			delete(t.known.addrs, a) // a tracker, the DHT or PEX will name it again if it comes back
 		}
 	}
 }
@@ -302,10 +298,10 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 			return
 		}
 	}
-	t.nextPeer++
+	t.ids.next++
 	p := &peer{
 		host:        t,
-		id:          t.nextPeer,
+		id:          t.ids.next,
 		nc:          nc,
 		fast:        supportsFast(nc.reserved),
 		ext:         supportsExtended(nc.reserved),
@@ -320,17 +316,17 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	p.amChoking.Store(true)
 	t.ensureEvents() // before its reader starts
 	t.peers[p.id] = p
-	t.peerIDs[p.id] = peerIdent{addr: nc.addr, peerID: nc.peerID}
+	t.ids.of[p.id] = peerIdent{addr: nc.addr, peerID: nc.peerID}
 	if !nc.incoming {
-		if k := t.known[nc.addr]; k != nil {
+		if k := t.known.addrs[nc.addr]; k != nil {
 			k.connected = true
 			k.fails = 0
 		}
 	}
-	tot := t.totals[nc.addr]
+	tot := t.xfer.totals[nc.addr]
 	if tot == nil {
 		tot = &peerTotal{}
-		t.totals[nc.addr] = tot
+		t.xfer.totals[nc.addr] = tot
 	}
 	tot.live = p
 	p.earned = tot.earned
@@ -376,11 +372,11 @@ func (t *torrent) removePeer(p *peer, why error) {
 	if t.picker != nil {
 		t.picker.HandleDisconnect(pieces.Peer(p.id))
 	}
-	if k := t.known[p.nc.addr]; k != nil && !p.nc.incoming {
+	if k := t.known.addrs[p.nc.addr]; k != nil && !p.nc.incoming {
 		k.connected = false
 		k.nextTry = time.Now().Add(redialAfter(p.downloaded.Load(), why == errBothSeeds))
 	}
-	if tot := t.totals[p.nc.addr]; tot != nil && tot.live == p {
+	if tot := t.xfer.totals[p.nc.addr]; tot != nil && tot.live == p {
 		tot.down += p.downloaded.Load()
 		tot.up += p.uploaded.Load()
 		tot.live = nil
@@ -404,7 +400,7 @@ func (t *torrent) fillRequests() {
 
 // request tops up p's pipeline to its target depth.
 func (t *torrent) request(p *peer) {
-	if t.picker == nil || t.paused || !t.diskFull.IsZero() || p.peerChoking && !p.fast {
+	if t.picker == nil || t.paused || t.diskFull() || p.peerChoking && !p.fast {
 		return
 	}
 	if !t.completed {

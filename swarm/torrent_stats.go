@@ -2,8 +2,10 @@ package swarm
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-bt/shoal/pieces"
@@ -21,6 +23,35 @@ type PeerTotal struct {
 	Wasted int64
 }
 
+// traffic is what the torrent moves: byte counters the peers' goroutines
+// and the disk goroutines add to (anyone reads them, for the UI), the
+// torrent's own rate limits (set by SetTorrentLimits, read by the peers'
+// goroutines), and the loop's rates, per-address totals and the time a
+// block last arrived.
+type traffic struct {
+	down, up, wasted atomic.Int64
+	limits           atomic.Pointer[torrentLimits] // torrent_limits.go
+	downRate, upRate meter
+	totals           map[netip.AddrPort]*peerTotal
+	lastMove         time.Time // a block was written (stall.go)
+}
+
+// published is the loop's record of the torrent's snapshot: the last one
+// built, which Session.Snapshot and LSD read, and when to build the next.
+type published struct {
+	snap atomic.Pointer[TorrentSnapshot]
+	// stale: the loop handled something since the last publishSnapshot;
+	// quietTicks counts the ticks since that skipped it (publishTick).
+	stale      bool
+	quietTicks int
+	// drowsy: the loop's timers run at the quiet pace (the stamp checks
+	// read it too, stampEvery). Probes for tests, written by the loop
+	// alone: ticks, builds and timerWakes count sample ticks,
+	// publishSnapshot calls and wakes for a timer.
+	drowsy                    atomic.Bool
+	ticks, builds, timerWakes atomic.Int64
+}
+
 type peerTotal struct {
 	down, up, wasted int64
 	live             *peer
@@ -29,8 +60,8 @@ type peerTotal struct {
 
 func (t *torrent) sampleRates() {
 	now := time.Now()
-	t.downRate.update(t.downloaded.Load(), now)
-	t.upRate.update(t.uploaded.Load(), now)
+	t.xfer.downRate.update(t.xfer.down.Load(), now)
+	t.xfer.upRate.update(t.xfer.up.Load(), now)
 	t.webSampleRates(now)
 	for _, p := range t.peers {
 		p.downRate.update(p.downloaded.Load(), now)
@@ -60,11 +91,11 @@ func quietTickEvery(d time.Duration) time.Duration {
 // loop handled nothing since the last one skips it: its snapshot would be
 // the same, and 10,000 idle seeds rebuilt 20,000 snapshots a second.
 func (t *torrent) publishTick() {
-	if t.snapStale || !t.quiet() || t.quietTicks >= quietPublishEvery {
+	if t.pub.stale || !t.quiet() || t.pub.quietTicks >= quietPublishEvery {
 		t.publishSnapshot()
 		return
 	}
-	t.quietTicks++
+	t.pub.quietTicks++
 }
 
 // quiet: nothing in the torrent's snapshot moves with time alone. No
@@ -74,35 +105,35 @@ func (t *torrent) publishTick() {
 // tick before a snapshot shows it, and skipping that tick left a finished
 // download showing its last rate for 20 ticks.
 func (t *torrent) quiet() bool {
-	if p := t.snap.Load(); p == nil || p.DownBps != 0 || p.UpBps != 0 {
+	if p := t.pub.snap.Load(); p == nil || p.DownBps != 0 || p.UpBps != 0 {
 		return false
 	}
-	return len(t.peers) == 0 && t.downRate.rate == 0 && t.upRate.rate == 0 && t.opening == nil &&
-		t.diskFull.IsZero() && (t.paused || t.err != nil || t.completed && t.data.Load() != nil)
+	return len(t.peers) == 0 && t.xfer.downRate.rate == 0 && t.xfer.upRate.rate == 0 && t.opening == nil &&
+		!t.diskFull() && (t.paused || t.err != nil || t.completed && t.data.Load() != nil)
 }
 
 func (t *torrent) publishSnapshot() {
-	t.snapStale, t.quietTicks = false, 0
-	t.builds.Add(1)
+	t.pub.stale, t.pub.quietTicks = false, 0
+	t.pub.builds.Add(1)
 	defer t.s.torrentPubs.Add(1) // after the Store below: see Session.torrentPubs
 	c := t.data.Load()
 	ts := TorrentSnapshot{
 		InfoHash:       t.ih,
 		Name:           t.name(),
-		Magnet:         t.magnet,
-		State:          t.state,
+		Magnet:         t.magnet(),
+		State:          t.state(),
 		Verified:       t.verified,
-		Private:        t.private,
+		Private:        t.private(),
 		AddedAt:        t.addedAt,
 		DataDir:        t.dir,
-		DownBps:        int64(t.downRate.rate),
-		UpBps:          int64(t.upRate.rate),
-		Downloaded:     t.downloaded.Load(),
-		Uploaded:       t.uploaded.Load(),
-		Wasted:         t.wasted.Load(),
+		DownBps:        int64(t.xfer.downRate.rate),
+		UpBps:          int64(t.xfer.upRate.rate),
+		Downloaded:     t.xfer.down.Load(),
+		Uploaded:       t.xfer.up.Load(),
+		Wasted:         t.xfer.wasted.Load(),
 		ETA:            -1,
 		PeersConnected: len(t.peers),
-		PeersKnown:     len(t.known),
+		PeersKnown:     len(t.known.addrs),
 	}
 	ts.Stall, ts.Stalled = t.stalled()
 	if t.err != nil {
@@ -116,7 +147,7 @@ func (t *torrent) publishSnapshot() {
 		ts.MetadataHave = t.meta.have()
 		ts.MetadataTotal = len(t.meta.got)
 	}
-	for _, k := range t.known {
+	for _, k := range t.known.addrs {
 		switch k.source {
 		case SourceTracker:
 			ts.Sources.Tracker++
@@ -146,7 +177,7 @@ func (t *torrent) publishSnapshot() {
 		ts.Banned = append(ts.Banned, b)
 	}
 	slices.SortFunc(ts.Banned, func(a, b BannedPeer) int { return a.At.Compare(b.At) })
-	for a, tot := range t.totals {
+	for a, tot := range t.xfer.totals {
 		pt := PeerTotal{Addr: a.String(), Downloaded: tot.down, Uploaded: tot.up, Wasted: tot.wasted}
 		if tot.live != nil {
 			pt.Downloaded += tot.live.downloaded.Load()
@@ -164,7 +195,7 @@ func (t *torrent) publishSnapshot() {
 		}
 	}
 	ts.WebSeeds = t.webSnapshot()
-	t.snap.Store(&ts)
+	t.pub.snap.Store(&ts)
 }
 
 func (t *torrent) fillContentSnapshot(ts *TorrentSnapshot, c *content) {
@@ -266,7 +297,7 @@ func latest(a, b time.Time) time.Time {
 }
 
 func (t *torrent) snapshot() TorrentSnapshot {
-	if s := t.snap.Load(); s != nil {
+	if s := t.pub.snap.Load(); s != nil {
 		return *s
 	}
 	return TorrentSnapshot{InfoHash: t.ih, Name: t.name()}

@@ -14,7 +14,7 @@ func (t *torrent) dropPoisoned(who peerIdent) {
 	if t.picker == nil {
 		return
 	}
-	for id, info := range t.peerIDs {
+	for id, info := range t.ids.of {
 		if info.addr != who.addr && info.peerID != who.peerID {
 			continue
 		}
@@ -37,11 +37,11 @@ func (t *torrent) chargeWaste(from []pieces.Peer, i int) {
 		if s == pieces.NoPeer {
 			continue
 		}
-		info, ok := t.peerIDs[s]
+		info, ok := t.ids.of[s]
 		if !ok {
 			continue
 		}
-		if tot := t.totals[info.addr]; tot != nil {
+		if tot := t.xfer.totals[info.addr]; tot != nil {
 			tot.wasted += blockLen(c.info, i, k)
 		}
 	}

@@ -113,8 +113,8 @@ func (t *torrent) webInit() {
 	}
 	t.web.client = newWebClient(hosts, t.webIdle())
 	for _, u := range urls {
-		t.nextPeer++
-		ws := &webSeed{url: u, peer: &peer{id: t.nextPeer, host: t, nc: &newConn{}}}
+		t.ids.next++
+		ws := &webSeed{url: u, peer: &peer{id: t.ids.next, host: t, nc: &newConn{}}}
 		t.picker.HandleHaveAll(ws.peer.id)
 		t.picker.HandleUnchoke(ws.peer.id)
 		t.web.seeds = append(t.web.seeds, ws)
@@ -131,7 +131,7 @@ func (t *torrent) webIdle() time.Duration {
 // webFill starts jobs for the web seeds that have room, while the torrent
 // wants data. The loop calls it wherever peers get requests.
 func (t *torrent) webFill() {
-	if t.picker == nil || !t.running || t.paused || t.err != nil || t.completed || !t.diskFull.IsZero() || t.ctx.Err() != nil {
+	if t.picker == nil || !t.running || t.paused || t.err != nil || t.completed || t.diskFull() || t.ctx.Err() != nil {
 		return
 	}
 	t.webInit()
