@@ -2,7 +2,6 @@ package swarm
 
 import (
 	"context"
-	"errors"
 
 	"github.com/shoal-bt/shoal/pieces"
 )
@@ -27,18 +26,12 @@ func (t *torrent) wanted(piece int) bool {
 }
 
 func (t *torrent) store(ctx context.Context, d diskBlock) bool {
-	select {
-	case t.data.Load().diskShard(d.b.Piece) <- d:
-		return true
-	case <-ctx.Done():
-		putBlock(d.buf)
-		return false
-	}
+	return t.data.Load().store(ctx, d)
 }
 
 func (t *torrent) servable(b pieces.Block) bool {
 	c := t.data.Load()
-	return c != nil && c.has(b.Piece) && int64(b.Begin)+int64(b.Length) <= c.info.PieceSize(b.Piece)
+	return c != nil && c.servable(b)
 }
 
 func (t *torrent) readForUpload(ctx context.Context, p *peer, buf []byte, first pieces.Block) (bool, error) {
@@ -46,25 +39,15 @@ func (t *torrent) readForUpload(ctx context.Context, p *peer, buf []byte, first 
 	if c == nil {
 		return false, nil
 	}
-	if _, err := c.storage.ReadVerifiedAt(buf, c.info.PieceOffset(first.Piece)+int64(first.Begin)); err != nil {
-		var changed *pieces.FileChangedError
-		if errors.As(err, &changed) {
-			// The peer did nothing wrong: refuse the blocks, keep it.
-			t.reportChanged(ctx, p, c, changed.File)
-			return false, nil
-		}
+	ok, changed, err := c.readVerified(buf, first)
+	switch {
+	case err != nil:
 		t.log.Warn("Read for upload failed", "piece", first.Piece, "err", err)
-		return false, err
+	case changed >= 0:
+		// The peer did nothing wrong: refuse the blocks, keep it.
+		t.reportChanged(ctx, p, c, changed)
 	}
-	if !c.has(first.Piece) {
-		return false, nil // withdrawn since it was queued, maybe because of what we just read
-	}
-	if t.s.hooks.corruptUploads {
-		for k := range buf {
-			buf[k] ^= 0x5a
-		}
-	}
-	return true, nil
+	return ok, err
 }
 
 func (t *torrent) waitDown(ctx context.Context, n int) error {
