@@ -113,6 +113,12 @@ func fixtureSnapshot() *swarm.Snapshot {
 				NextAnnounce: t0.Add(3 * time.Minute), LastErr: "read udp: i/o timeout", Seeders: -1, Leechers: -1},
 		},
 		Sources: swarm.SourceCounts{Tracker: 71, DHT: 96, PEX: 38, LSD: 2, Manual: 1, Incoming: 4},
+		WebSeeds: []swarm.WebSeedSnapshot{
+			{URL: "https://cdimage.ubuntu.com/releases/24.04.1/", Downloaded: 812_000_000, DownBps: 9_400_000, Requests: 2},
+			{URL: "http://mirror.lan/ubuntu/", State: swarm.WebSeedBackoff, Err: "HTTP 503 Service Unavailable",
+				RetryAt: t0.Add(8 * time.Second), Downloaded: 4_000_000},
+			{URL: "http://old.example/iso/", State: swarm.WebSeedDropped, Err: "ignores Range (answered 200)"},
+		},
 	}
 	photoFiles := []swarm.FileSnapshot{
 		{Path: "photos-2025/01-january/IMG_0001.jpg", SizeBytes: 4_512_000, DoneBytes: 4_512_000},

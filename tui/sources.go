@@ -34,8 +34,9 @@ func (m *Model) viewSources(t *swarm.TorrentSnapshot, w, h int) []string {
 	if len(t.Trackers) == 0 {
 		lines = append(lines, s.Dim.Render(" No trackers."))
 	}
-	// Leave room for the DHT, LSD/PEX and counts lines below.
-	room := max(h-6, 1)
+	// Leave room for the web seeds, DHT, LSD/PEX and counts lines below.
+	web := m.webSeedLines(t, w, min(len(t.WebSeeds)+2, max(h-9, 0)))
+	room := max(h-6-len(web), 1)
 	for i, tr := range t.Trackers {
 		if i == room-1 && len(t.Trackers) > room {
 			lines = append(lines, s.Dim.Render(fmt.Sprintf(" … and %d more", len(t.Trackers)-i)))
@@ -53,6 +54,7 @@ func (m *Model) viewSources(t *swarm.TorrentSnapshot, w, h int) []string {
 			ago(now, tr.LastAnnounce), until(now, tr.NextAnnounce),
 		}))
 	}
+	lines = append(lines, web...)
 	lines = append(lines, "")
 	d := m.snap.DHT
 	dht := " DHT  "

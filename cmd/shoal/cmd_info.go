@@ -36,6 +36,7 @@ type infoOut struct {
 	CreatedBy   string     `json:"createdBy"`
 	Trackers    [][]string `json:"trackers"`
 	Peers       []string   `json:"peers"`
+	WebSeeds    []string   `json:"webSeeds"`
 	Magnet      string     `json:"magnet"`
 	Files       []infoFile `json:"files"`
 }
@@ -68,7 +69,8 @@ func newInfoCmd(a *app) *cobra.Command {
 
 func describe(src source, arg string) infoOut {
 	ih := src.infoHash()
-	out := infoOut{Type: "info", InfoHash: hex.EncodeToString(ih[:]), Trackers: [][]string{}, Peers: []string{}, Files: []infoFile{}}
+	out := infoOut{Type: "info", InfoHash: hex.EncodeToString(ih[:]), Trackers: [][]string{}, Peers: []string{},
+		WebSeeds: []string{}, Files: []infoFile{}}
 	if m := src.magnet; m != nil {
 		out.Version = "v1"
 		if m.V2Only || m.InfoHashV2 != (pieces.Hash32{}) {
@@ -80,6 +82,7 @@ func describe(src source, arg string) infoOut {
 			out.Trackers = append(out.Trackers, []string{tr})
 		}
 		out.Peers = append(out.Peers, m.Peers...)
+		out.WebSeeds = append(out.WebSeeds, m.WebSeeds...)
 		out.Magnet = arg
 		return out
 	}
@@ -95,6 +98,7 @@ func describe(src source, arg string) infoOut {
 	out.Comment = t.Comment
 	out.CreatedBy = t.CreatedBy
 	out.Trackers = append(out.Trackers, t.Announce...)
+	out.WebSeeds = append(out.WebSeeds, t.WebSeeds...)
 	out.Magnet = t.Magnet()
 	for _, f := range t.Info.Files {
 		if f.Padding {
@@ -161,6 +165,9 @@ func printInfo(a *app, o infoOut) {
 	}
 	for _, p := range o.Peers {
 		fmt.Fprintf(w, "Peer:\t%s\n", p)
+	}
+	for _, u := range o.WebSeeds {
+		fmt.Fprintf(w, "Web seed:\t%s\n", u)
 	}
 	fmt.Fprintf(w, "Magnet:\t%s\n", o.Magnet)
 	w.Flush()

@@ -215,6 +215,14 @@ type jsonPeer struct {
 	Banned     bool   `json:"banned"`
 }
 
+// jsonWebSeed is one web seed's account in the summary.
+type jsonWebSeed struct {
+	URL        string `json:"url"`
+	Downloaded int64  `json:"downloaded"`
+	State      string `json:"state"` // active, backing off, dropped
+	Err        string `json:"error"` // why it backs off or was dropped
+}
+
 type jsonSummary struct {
 	Type       string `json:"type"`
 	InfoHash   string `json:"infohash"`
@@ -227,12 +235,13 @@ type jsonSummary struct {
 	Wasted     int64  `json:"wasted"`
 	// Seconds and AvgDownBps are the download's own: from the start until
 	// it was verified (or the end, if it never was), without seeding.
-	Seconds        float64    `json:"seconds"`
-	AvgDownBps     int64      `json:"avgDownBps"`
-	SeedingSeconds float64    `json:"seedingSeconds"`
-	Interrupted    bool       `json:"interrupted"`
-	Peers          []jsonPeer `json:"peers"`
-	Err            string     `json:"error"` // "" unless it failed
+	Seconds        float64       `json:"seconds"`
+	AvgDownBps     int64         `json:"avgDownBps"`
+	SeedingSeconds float64       `json:"seedingSeconds"`
+	Interrupted    bool          `json:"interrupted"`
+	Peers          []jsonPeer    `json:"peers"`
+	WebSeeds       []jsonWebSeed `json:"webSeeds"`
+	Err            string        `json:"error"` // "" unless it failed
 }
 
 // summary prints the final account: totals and, per peer, the bytes
@@ -255,9 +264,13 @@ func (r *reporter) summary(snap *swarm.Snapshot, runErr error) {
 	s := jsonSummary{Type: "summary", InfoHash: hex.EncodeToString(t.InfoHash[:]), Name: t.Name,
 		State: t.State.String(), Complete: t.WantedBytes > 0 && t.DoneBytes == t.WantedBytes, Size: t.SizeBytes,
 		Downloaded: t.Downloaded, Uploaded: t.Uploaded, Wasted: t.Wasted, Seconds: secs,
-		AvgDownBps: int64(float64(received) / max(secs, 1e-3)), SeedingSeconds: seeding, Peers: []jsonPeer{}}
+		AvgDownBps: int64(float64(received) / max(secs, 1e-3)), SeedingSeconds: seeding, Peers: []jsonPeer{},
+		WebSeeds: []jsonWebSeed{}}
 	for _, p := range t.PeerTotals {
 		s.Peers = append(s.Peers, jsonPeer{Addr: p.Addr, Downloaded: p.Downloaded, Uploaded: p.Uploaded, Banned: p.Banned})
+	}
+	for _, w := range t.WebSeeds {
+		s.WebSeeds = append(s.WebSeeds, jsonWebSeed{URL: w.URL, Downloaded: w.Downloaded, State: w.State.String(), Err: w.Err})
 	}
 	switch {
 	case errors.Is(runErr, context.Canceled):
@@ -288,6 +301,13 @@ func (r *reporter) summary(snap *swarm.Snapshot, runErr error) {
 		}
 		fmt.Fprintf(r.a.stdout, "  peer %-22s received %10s  sent %10s%s\n", p.Addr,
 			humanize.IBytes(uint64(p.Downloaded)), humanize.IBytes(uint64(p.Uploaded)), flag)
+	}
+	for _, w := range s.WebSeeds {
+		flag := ""
+		if w.State != swarm.WebSeedActive.String() {
+			flag = fmt.Sprintf("  (%s: %s)", w.State, w.Err)
+		}
+		fmt.Fprintf(r.a.stdout, "  web seed %s received %s%s\n", w.URL, humanize.IBytes(uint64(w.Downloaded)), flag)
 	}
 }
 

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/shoal-bt/shoal/internal/testnet"
 	"github.com/shoal-bt/shoal/pieces"
 )
 
@@ -29,5 +32,44 @@ func TestCreate_WebSeed(t *testing.T) {
 	}
 	if !strings.Contains(out, "&ws=http%3A%2F%2F127.0.0.1%3A8080%2Fpub%2F&ws=https%3A%2F%2Fmirror.example%2Fx%2F") {
 		t.Fatalf("magnet printed without ws=:\n%s", out)
+	}
+	if code, out, errs := shoalRun(t, "info", tor); code != 0 || !regexp.MustCompile(`Web seed: +https://mirror.example/x/\n`).MatchString(out) {
+		t.Fatalf("info: exit %d: %s%s", code, out, errs)
+	}
+}
+
+// TestGet_WebSeedOnly: a torrent made with --web-seed downloads from
+// nginx with no peer, tracker or DHT at all; get exits 0 on verified
+// bytes and its summary credits the web seed.
+func TestGet_WebSeedOnly(t *testing.T) {
+	dir := t.TempDir()
+	pub := filepath.Join(dir, "pub")
+	data := filepath.Join(pub, "data set")
+	writeTree(t, data, map[string]int{"a.bin": 700_000, "sub/b c.bin": 123_457})
+	base := testnet.StartNginx(t, pub)
+	tor := filepath.Join(dir, "d.torrent")
+	createTorrent(t, data, tor, "--web-seed", base, "--piece-length", "16KiB")
+	out := filepath.Join(dir, "out")
+	code, stdout, errs := shoalRun(t, "get", tor, "-o", out, "--json", "--no-dht", "--listen", "127.0.0.1:0",
+		"--state-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("get: exit %d\n%s\n%s", code, stdout, errs)
+	}
+	sameTree(t, data, filepath.Join(out, "data set"))
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var sum struct {
+		Complete bool `json:"complete"`
+		WebSeeds []struct {
+			URL        string `json:"url"`
+			Downloaded int64  `json:"downloaded"`
+			State      string `json:"state"`
+		} `json:"webSeeds"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Complete || len(sum.WebSeeds) != 1 || sum.WebSeeds[0].URL != base || sum.WebSeeds[0].Downloaded < 823_457 ||
+		sum.WebSeeds[0].State != "active" {
+		t.Fatalf("summary: %s", lines[len(lines)-1])
 	}
 }
