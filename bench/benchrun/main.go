@@ -34,6 +34,7 @@ func main() {
 	seedCounts := flag.String("seeds", "1,3", "comma-separated seed counts to measure")
 	dhtRuns := flag.Int("dht-runs", 3, "magnet downloads to time on a 200-node DHT (0 for none)")
 	settle := flag.Duration("settle", 15*time.Second, "idle time before the cold run of each measurement")
+	webSeed := flag.Bool("webseed", true, "measure a download from nginx as a web seed (BEP 19), alone and next to a peer seed")
 	flag.Parse()
 	dir := *work
 	if dir == "" {
@@ -63,6 +64,9 @@ func main() {
 		if _, err := fmt.Sscan(n, &count); err == nil {
 			b.transfer(torrent, payload, count, *sizeMiB)
 		}
+	}
+	if *webSeed {
+		b.webSeed(payload, *sizeMiB)
 	}
 	if *dhtRuns > 0 {
 		b.dhtMagnet(torrent, payload, *dhtRuns)
