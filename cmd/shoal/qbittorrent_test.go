@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// qbt is a qBittorrent-nox (libtorrent 2.0) of the test's own: its own
+// profile, peer port on loopback, no DHT, LSD, PEX or port forwarding, and
+// its Web API on a loopback port without login.
+type qbt struct {
+	api string // http://127.0.0.1:PORT/api/v2
+	dl  string
+	log syncBuffer
+}
+
+func startQBittorrent(t *testing.T) *qbt {
+	t.Helper()
+	bin := needTool(t, "qbittorrent-nox")
+	base := shortTemp(t)
+	conf := filepath.Join(base, "profile", "qBittorrent", "config")
+	q := &qbt{dl: filepath.Join(base, "dl")}
+	for _, d := range []string{conf, q.dl} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	webPort := freePort(t)
+	q.api = fmt.Sprintf("http://127.0.0.1:%d/api/v2", webPort)
+	ini := fmt.Sprintf(`[LegalNotice]
+Accepted=true
+
+[BitTorrent]
+Session\DHTEnabled=false
+Session\LSDEnabled=false
+Session\PeXEnabled=false
+Session\Interface=lo
+Session\InterfaceName=lo
+Session\Port=%d
+Session\DefaultSavePath=%s
+
+[Network]
+PortForwardingEnabled=false
+
+[Preferences]
+WebUI\Address=127.0.0.1
+WebUI\Port=%d
+WebUI\LocalHostAuth=false
+WebUI\CSRFProtection=false
+WebUI\HostHeaderValidation=false
+Connection\UPnP=false
+General\UseRandomPort=false
+`, freePort(t), q.dl, webPort)
+	if err := os.WriteFile(filepath.Join(conf, "qBittorrent.conf"), []byte(ini), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "--profile="+filepath.Join(base, "profile"))
+	cmd.Env = append(os.Environ(), "HOME="+base, "XDG_CONFIG_HOME="+filepath.Join(base, "xdg"), "XDG_DATA_HOME="+filepath.Join(base, "xdg"))
+	cmd.Stdout, cmd.Stderr = &q.log, &q.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("qbittorrent-nox said:\n%s", q.log.String())
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(q.api + "/app/version"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("qbittorrent-nox did not answer on %s in 30s:\n%s", q.api, q.log.String())
+		}
+	}
+	return q
+}
+
+// add gives qBittorrent a .torrent file, or a magnet link, to download
+// into its folder.
+func (q *qbt) add(t *testing.T, torrent string) {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if isMagnet(torrent) {
+		w.WriteField("urls", torrent)
+	} else {
+		b, err := os.ReadFile(torrent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, _ := w.CreateFormFile("torrents", filepath.Base(torrent))
+		part.Write(b)
+	}
+	w.WriteField("savepath", q.dl)
+	w.Close()
+	resp, err := http.Post(q.api+"/torrents/add", w.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(out) != "Ok." {
+		t.Fatalf("qBittorrent refused %s: %s %s", torrent, resp.Status, out)
+	}
+}
+
+type qbtTorrent struct {
+	Name     string  `json:"name"`
+	Progress float64 `json:"progress"`
+	State    string  `json:"state"`
+	HashV1   string  `json:"infohash_v1"`
+	HashV2   string  `json:"infohash_v2"`
+}
+
+// waitDone waits until qBittorrent has one torrent at 100% and returns it.
+func (q *qbt) waitDone(t *testing.T, timeout time.Duration) qbtTorrent {
+	t.Helper()
+	var last []qbtTorrent
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get(q.api + "/torrents/info")
+		if err != nil {
+			continue
+		}
+		last = nil
+		json.NewDecoder(resp.Body).Decode(&last)
+		resp.Body.Close()
+		if len(last) == 1 && last[0].Progress == 1 {
+			return last[0]
+		}
+	}
+	t.Fatalf("qBittorrent did not finish in %v: %+v", timeout, last)
+	return qbtTorrent{}
+}
+
+// TestQBittorrent_DownloadsShoalHybrid: qBittorrent-nox (libtorrent 2.0,
+// v2-aware) downloads a shoal hybrid torrent by .torrent from `shoal seed`
+// through shoal's tracker, byte for byte, and reads both its infohashes as
+// shoal does.
+func TestQBittorrent_DownloadsShoalHybrid(t *testing.T) {
+	qbtDownloadsShoalHybrid(t, false)
+}
+
+// TestQBittorrent_DownloadsShoalHybridByMagnet: the same by the hybrid
+// magnet link (btih and btmh): qBittorrent fetches the info dict from shoal
+// by BEP 9 and checks the pieces by their v1 hashes.
+func TestQBittorrent_DownloadsShoalHybridByMagnet(t *testing.T) {
+	qbtDownloadsShoalHybrid(t, true)
+}
+
+func qbtDownloadsShoalHybrid(t *testing.T, byMagnet bool) {
+	needTool(t, "qbittorrent-nox")
+	announce := startTracker(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, interopTree)
+	tor := filepath.Join(dir, "dataset.torrent")
+	createTorrent(t, data, tor, "--tracker", announce, "--format", "hybrid", "--piece-length", "64KiB")
+	_, info, _ := shoalRun(t, "info", "--json", tor)
+	var want infoOut
+	if err := json.Unmarshal([]byte(info), &want); err != nil {
+		t.Fatal(err)
+	}
+	seed := shoalStart(t, "seed", tor, "--data", dir, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
+		"--state-dir", filepath.Join(dir, "state"), "--progress-every", "1s")
+	seed.waitFor(t, ` seeding `, 30*time.Second)
+
+	q := startQBittorrent(t)
+	if byMagnet {
+		q.add(t, want.Magnet)
+	} else {
+		q.add(t, tor)
+	}
+	got := q.waitDone(t, 120*time.Second)
+	if got.HashV1 != want.InfoHash || got.HashV2 != want.InfoHashV2 {
+		t.Errorf("qBittorrent reads infohashes %s / %s, shoal %s / %s", got.HashV1, got.HashV2, want.InfoHash, want.InfoHashV2)
+	}
+	sameTree(t, data, filepath.Join(q.dl, "dataset"))
+	if t.Failed() {
+		t.Logf("shoal seed said:\n%s%s", seed.out.String(), seed.err.String())
+	}
+}
