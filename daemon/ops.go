@@ -345,31 +345,16 @@ func (d *Daemon) Remove(ih swarm.InfoHash, deleteData bool) error {
 	return nil
 }
 
-// Verify checks every piece on disk again, then fetches the ones that
-// fail. The engine has no re-check of a running torrent, so the torrent is
-// removed (which drops its resume record) and added again as the library
-// has it, with Force: existing data is then checked in full and pieces that
-// fail are downloaded over. Its number stays.
+// Verify checks every piece of a torrent on disk again, on the torrent's
+// own goroutine (swarm.Session.Verify): the torrent shows as checking,
+// pieces that match are offered again and those that do not are fetched
+// again. It returns once the check has started.
 func (d *Daemon) Verify(ctx context.Context, ih swarm.InfoHash) error {
-	h := hex.EncodeToString(ih[:])
-	entries, err := d.lib.Load()
-	if err != nil {
+	if err := d.s.Verify(ih); err != nil {
+		if errors.Is(err, swarm.ErrNoMetadata) {
+			return errorf(KindConflict, "%x: its metadata has not arrived yet, so nothing is on disk to check; try again later", ih[:4])
+		}
 		return asError(err)
-	}
-	i := slices.IndexFunc(entries, func(e Entry) bool { return e.InfoHash == h })
-	if i < 0 {
-		return errorf(KindNotFound, "%s is not in the library (%s)", h, d.lib.path())
-	}
-	add, err := entries[i].Options()
-	if err != nil {
-		return errorf(KindInternal, "the library's copy of %s: %v", h, err)
-	}
-	if err := d.s.Remove(ih, false); err != nil {
-		return asError(err)
-	}
-	add.Force = true
-	if _, err := d.s.Add(ctx, add); err != nil {
-		return asError(fmt.Errorf("add again after the check: %w", err))
 	}
 	return nil
 }

@@ -173,6 +173,18 @@ func (p *Picker) SetHave(i Index) {
 // Have reports whether piece i is verified.
 func (p *Picker) Have(i Index) bool { return p.have[i] }
 
+// Unhave marks piece i missing again: a check of the disk found that it no
+// longer matches. It is then wanted, by its priority, like any other.
+func (p *Picker) Unhave(i Index) {
+	if !p.have[i] {
+		return
+	}
+	p.have[i] = false
+	if p.wanted(i) {
+		p.missing++
+	}
+}
+
 // Done reports whether every wanted piece is verified.
 func (p *Picker) Done() bool { return p.missing == 0 }
 

@@ -228,3 +228,22 @@ func FuzzPicker(f *testing.F) {
 		}
 	})
 }
+
+func TestPicker_UnhaveWantsThePieceAgain(t *testing.T) {
+	p := NewPicker(4, 16<<10, 4*16<<10, 1)
+	for i := range 4 {
+		p.SetHave(i)
+	}
+	p.SetPriority(3, -1)
+	p.Unhave(1)
+	p.Unhave(3) // skipped: missing, but not wanted
+	p.Unhave(1) // twice is once
+	if p.Done() || p.Missing() != 1 || p.Have(1) || p.Have(3) {
+		t.Fatalf("after Unhave: done %v, missing %d, have(1) %v, have(3) %v", p.Done(), p.Missing(), p.Have(1), p.Have(3))
+	}
+	p.HandleHaveAll(1)
+	p.HandleUnchoke(1)
+	if got := p.PickFor(1, 10); len(got) != 1 || got[0].Piece != 1 {
+		t.Fatalf("PickFor after Unhave = %v, want piece 1's block", got)
+	}
+}

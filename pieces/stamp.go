@@ -54,6 +54,16 @@ func (s *Storage) Guard(k int, st FileStamp) {
 	s.guardAt[k].Store(newGuardStamp(st))
 }
 
+// Unguard forgets file k's guard, changed and edited marks: shoal is to
+// write to it again (a check found pieces to fetch, and the user asked for
+// the torrent's bytes).
+func (s *Storage) Unguard(k int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.guards[k] = fileGuard{}
+	s.guardAt[k].Store(nil)
+}
+
 // guardStamp is a guard as the read path compares it.
 type guardStamp struct{ size, mtimeNs int64 }
 

@@ -85,8 +85,8 @@
 // content, adopted by the loop; announcers and the DHT loop ask the loop
 // for one announce's input (askAnnounce) and return peers on trackRes and
 // found; diallers return a connection or an error on cmds; a resume save
-// (content.resumeJob) and a BLAKE3 pass (content.verifyBlake3) return on
-// results, which shutdown keeps applying while it waits for them (a BLAKE3
+// (content.resumeJob), a BLAKE3 pass (content.verifyBlake3) and a check
+// asked for by Verify (verify.go) return on results, which shutdown keeps applying while it waits for them (a BLAKE3
 // pass that finished still verifies); a file's re-check
 // (content.recheckFile) and the restart's digest pass answer on cmds.
 // A peer's reader and writer call up through peerHost (peer.go), which
