@@ -4,7 +4,7 @@
 # the run). Environment: BENCH_MIB (payload of the loopback transfers, 1024),
 # BENCH_SETTLE (idle before each cold run, 15s), BENCH_NET_MIB (payload of
 # the Toxiproxy scenarios 1-3, 256), BENCH_SWARM_MIB and BENCH_SWARM_LEECHERS
-# (scenario 4: 64 MiB to 50 leechers).
+# (scenario 4: 64 MiB to 50 leechers), BENCH_PEERS (bench/manypeers: 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The programs measure bin/shoal (tracker.sh too, through SHOAL_BIN), so
@@ -22,6 +22,9 @@ go run ./bench/benchrun -shoal bin/shoal -size "${BENCH_MIB:-1024}" -settle "${B
 echo
 echo "== real networks: Toxiproxy in front of every peer (bench/netbench)"
 go run ./bench/netbench -shoal bin/shoal -commit "${bin_commit:-unknown}"
+echo
+echo "== 1,000 peers on one torrent (bench/manypeers)"
+go run ./bench/manypeers -shoal bin/shoal -commit "${bin_commit:-unknown}" -peers "${BENCH_PEERS:-1000}"
 for part in bench/tracker.sh bench/dht.sh bench/daemon.sh; do
   c=$commit
   if [ "$part" = bench/tracker.sh ]; then c=${bin_commit:-unknown}; fi

@@ -1,0 +1,264 @@
+// Command manypeers measures shoal with 1,000 peers on one torrent: a seed
+// with 1,000 connected leechers (most idle, some downloading, one fast)
+// and a leecher connected to 1,000 seeds (one fast, the rest slow). It
+// prints RSS, CPU and what the fast peer got; it asserts nothing. The
+// other peers are fake ones in this process that speak just enough of the
+// wire protocol; shoal runs as separate processes, as users run it.
+// MANYPEERS_LOG=debug (or info) passes that log level to shoal and shows
+// the leecher's progress lines.
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/anacrolix/torrent/metainfo"
+)
+
+func main() {
+	shoal := flag.String("shoal", "bin/shoal", "the shoal binary")
+	mib := flag.Int64("size", 128, "payload in MiB")
+	peers := flag.Int("peers", 1000, "peers on the torrent")
+	active := flag.Int("active", 50, "downloading leechers among the seed's peers (one of them fast)")
+	commit := flag.String("commit", "unknown", "the commit measured, for the figures' tags")
+	parts := flag.String("parts", "seed,leech", "which halves to run")
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "shoal-manypeers-*")
+	check(err)
+	defer os.RemoveAll(dir)
+	b := &bench{shoal: *shoal, dir: dir, peers: *peers, tag: fmt.Sprintf("[commit %s, settle 0s]", *commit)}
+	check(b.makeTorrent(*mib << 20))
+	fmt.Printf("payload %d MiB, %d KiB pieces; fake peers in this process, shoal in its own\n", *mib, b.s.pieceLen>>10)
+	if strings.Contains(*parts, "seed") {
+		b.seedWithLeechers(*active)
+	}
+	if strings.Contains(*parts, "leech") {
+		b.leechFromSeeds()
+	}
+}
+
+type bench struct {
+	shoal   string
+	dir     string
+	peers   int
+	tag     string
+	torrent string
+	data    string
+	s       shape
+}
+
+func (b *bench) makeTorrent(size int64) error {
+	b.data = filepath.Join(b.dir, "data")
+	payload := make([]byte, size)
+	rng := rand.NewChaCha8([32]byte{'m', 'a', 'n', 'y'})
+	rng.Read(payload)
+	if err := os.MkdirAll(filepath.Join(b.data, "payload"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(b.data, "payload", "a.bin"), payload, 0o644); err != nil {
+		return err
+	}
+	b.torrent = filepath.Join(b.dir, "p.torrent")
+	out, err := exec.Command(b.shoal, "create", filepath.Join(b.data, "payload"), "-o", b.torrent, "--force").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("shoal create: %w: %s", err, out)
+	}
+	mi, err := metainfo.LoadFromFile(b.torrent)
+	if err != nil {
+		return err
+	}
+	info, err := mi.UnmarshalInfo()
+	if err != nil {
+		return err
+	}
+	b.s = shape{ih: mi.HashInfoBytes(), pieceLen: int(info.PieceLength), length: info.TotalLength(), payload: payload}
+	return nil
+}
+
+// seedWithLeechers: one shoal seed, b.peers fake leechers connected to it;
+// first all idle (bookkeeping), then active of them downloading: one that
+// reads as fast as it can, the others at 256 KB/s.
+func (b *bench) seedWithLeechers(active int) {
+	cmd := exec.Command(b.shoal, "seed", b.torrent, "--data", b.data, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
+		"--max-peers", fmt.Sprint(b.peers+100), "--progress-every", "1s", "--log-level", cmp.Or(os.Getenv("MANYPEERS_LOG"), "warn"), "--state-dir", filepath.Join(b.dir, "seed-state"))
+	addr := startAndFind(cmd, regexp.MustCompile(`Listening on (\S+);`), regexp.MustCompile(` seeding `))
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	pid := cmd.Process.Pid
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ls := make([]*fakeLeecher, b.peers)
+	for i := range ls {
+		ls[i] = &fakeLeecher{}
+	}
+	begin := time.Now()
+	for i := active; i < b.peers; i++ {
+		go ls[i].leech(ctx, addr, b.s, i, false, 0, 0)
+	}
+	waitConnected(ls[active:], time.Minute)
+	fmt.Printf("\nseed with %d leechers: %d idle connected in %.1fs\n", b.peers, countConnected(ls), time.Since(begin).Seconds())
+	time.Sleep(2 * time.Second)
+	cpu0, t0 := procCPU(pid), time.Now()
+	time.Sleep(10 * time.Second)
+	idleCPU := (procCPU(pid) - cpu0) / time.Since(t0).Seconds()
+	fmt.Printf("    idle: %.1f%% of a core for bookkeeping, RSS %d MiB (goal < 10%%, < 200 MiB)  %s\n",
+		100*idleCPU, procMiB(pid, "VmRSS"), b.tag)
+	for i := range active {
+		depth, rate := 32, int64(256e3)
+		if i == 0 {
+			depth, rate = 256, 0 // the fast one
+		}
+		go ls[i].leech(ctx, addr, b.s, i, true, depth, rate)
+	}
+	const run = 20 * time.Second
+	cpu0, t0 = procCPU(pid), time.Now()
+	time.Sleep(run)
+	busyCPU := (procCPU(pid) - cpu0) / time.Since(t0).Seconds()
+	var slow []float64
+	var total int64
+	for i, l := range ls[:active] {
+		total += l.got.Load()
+		if i > 0 {
+			slow = append(slow, float64(l.got.Load())/run.Seconds())
+		}
+	}
+	fast := float64(ls[0].got.Load()) / run.Seconds()
+	fmt.Printf("    %d downloading for %v: seed sent %.1f MiB/s, %.0f%% of a core, peak RSS %d MiB  %s\n",
+		active, run, float64(total)/(1<<20)/run.Seconds(), 100*busyCPU, procMiB(pid, "VmHWM"), b.tag)
+	fmt.Printf("    the fast leecher got %.1f MiB/s (%.0f%% of what was sent); the %d at 256 KB/s: median %.0f KB/s, %d got nothing\n",
+		fast/(1<<20), 100*float64(ls[0].got.Load())/float64(max(total, 1)), len(slow), median(slow)/1e3, zeros(slow))
+	fmt.Printf("    still connected at the end: %d of %d\n", countConnected(ls), b.peers)
+}
+
+// leechFromSeeds: one shoal leecher given b.peers fake seeds: one serves
+// at once, the others a block every 2 s. Does the fast one carry the
+// download, or do the slow ones hold its pieces hostage?
+func (b *bench) leechFromSeeds() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	seeds := make([]*fakeSeed, b.peers)
+	args := []string{"get", b.torrent, "-o", filepath.Join(b.dir, "leech"), "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
+		"--progress-every", "5s", "--log-level", cmp.Or(os.Getenv("MANYPEERS_LOG"), "warn"), "--max-peers", fmt.Sprint(b.peers + 100), "--state-dir", filepath.Join(b.dir, "leech-state")}
+	for i := range seeds {
+		seeds[i] = &fakeSeed{id: i, s: b.s}
+		if i > 0 {
+			seeds[i].slowEvery = 2 * time.Second
+		}
+		ln, err := listen()
+		check(err)
+		go seeds[i].serve(ctx, ln)
+		args = append(args, "--peer", ln.Addr().String())
+	}
+	cmd := exec.Command(b.shoal, args...)
+	cmd.Stdout = io.Discard
+	if os.Getenv("MANYPEERS_LOG") != "" {
+		cmd.Stdout = os.Stdout
+	}
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	check(cmd.Start())
+	// RSS while it runs: the kernel's peak covers it.
+	err := cmd.Wait()
+	wall := time.Since(start)
+	check(err)
+	ru := rusage(cmd)
+	var all int64
+	for _, s := range seeds {
+		all += s.served.Load()
+	}
+	fast := seeds[0].served.Load()
+	fmt.Printf("\nleecher with %d seeds (1 fast, %d at a block per 2 s): done in %.2fs, %.2f CPU s, peak RSS %d MiB  %s\n",
+		b.peers, b.peers-1, wall.Seconds(), ru.cpu, ru.maxRSSMiB, b.tag)
+	fmt.Printf("    the fast seed sent %.1f%% of the %.1f MiB served (%.1f MiB/s over the whole download); the slow ones %.1f MiB\n",
+		100*float64(fast)/float64(max(all, 1)), float64(all)/(1<<20), float64(fast)/(1<<20)/wall.Seconds(), float64(all-fast)/(1<<20))
+}
+
+func waitConnected(ls []*fakeLeecher, limit time.Duration) {
+	for end := time.Now().Add(limit); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if countConnected(ls) == len(ls) {
+			return
+		}
+	}
+}
+
+func countConnected(ls []*fakeLeecher) int {
+	n := 0
+	for _, l := range ls {
+		if l.connected.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	for i := range s { // small: insertion sort
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s[len(s)/2]
+}
+
+func zeros(v []float64) int {
+	n := 0
+	for _, x := range v {
+		if x == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// startAndFind starts cmd and returns the first submatch of re in its
+// stdout once a line matches ready.
+func startAndFind(cmd *exec.Cmd, re, ready *regexp.Regexp) string {
+	r, w := io.Pipe()
+	cmd.Stdout = w
+	cmd.Stderr = os.Stderr
+	check(cmd.Start())
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		var addr string
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr = m[1]
+			}
+			if addr != "" && ready.MatchString(sc.Text()) {
+				found <- addr
+				break
+			}
+		}
+		io.Copy(io.Discard, r) // keep the seed from blocking on a full pipe
+	}()
+	select {
+	case s := <-found:
+		return s
+	case <-time.After(2 * time.Minute):
+		fmt.Fprintln(os.Stderr, "manypeers: seed did not start")
+		os.Exit(1)
+	}
+	return ""
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "manypeers:", err)
+		os.Exit(1)
+	}
+}
