@@ -17,8 +17,38 @@ import (
 // it. Its clients are HTTP clients: held to the allowed dirs, like the
 // HTTP side of the control API. Their torrents' numbers are the daemon's.
 func (d *Daemon) TransmissionBackend() transmission.Backend {
+	sc := d.s.Config()
+	configDir, err := filepath.Abs(d.lib.Dir)
+	if err != nil {
+		configDir = d.lib.Dir
+	}
 	return &trBackend{d: d, settings: transmission.Settings{DownloadDir: d.cfg.DownloadDir,
-		DownLimitBps: d.cfg.DownLimitBps, UpLimitBps: d.cfg.UpLimitBps}}
+		DownLimitBps: d.cfg.DownLimitBps, UpLimitBps: d.cfg.UpLimitBps,
+		ConfigDir: configDir, PeerLimitPerTorrent: sc.MaxPeersPerTorrent, PeerLimitGlobal: openFileLimit(),
+		Encryption: encryptionWord(sc.Encryption), PEX: !sc.NoPEX, LSD: sc.LSD}}
+}
+
+// openFileLimit is the process's soft limit on open files: with no peer
+// cap of its own across torrents, it is what bounds shoal's connections.
+func openFileLimit() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<30 {
+		return 1 << 30
+	}
+	return int(lim.Cur)
+}
+
+// encryptionWord says swarm's encryption mode in Transmission's words;
+// plaintext only (EncryptionOff) has none of its own and is closest to
+// tolerated.
+func encryptionWord(e swarm.Encryption) string {
+	switch e {
+	case swarm.EncryptionRequire:
+		return "required"
+	case swarm.EncryptionPrefer:
+		return "preferred"
+	}
+	return "tolerated"
 }
 
 type trBackend struct {

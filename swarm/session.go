@@ -251,6 +251,10 @@ func listen(addr string) (net.Listener, error) {
 // Addr is the address peers connect to.
 func (s *Session) Addr() netip.AddrPort { return s.addr }
 
+// Config returns the configuration the session runs with, defaults
+// filled in (for a remote's session settings).
+func (s *Session) Config() Config { return s.cfg }
+
 // Events delivers discrete events. A slow reader misses events (they are
 // dropped and counted) rather than slow the engine. The channel is closed
 // when Run returns.

@@ -87,4 +87,12 @@ type Settings struct {
 	DownLimitBps   int64
 	UpLimitBps     int64
 	SeedRatioLimit float64
+
+	// What the engine was started with, for session-get's CONFIG and
+	// LIMITS (transmission-remote -si); session-set leaves them alone.
+	ConfigDir           string
+	PeerLimitPerTorrent int
+	PeerLimitGlobal     int    // shoal has no cap of its own: the open-file limit bounds its connections
+	Encryption          string // in Transmission's words: required, preferred or tolerated
+	PEX, LSD            bool
 }
