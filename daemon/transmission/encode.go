@@ -23,7 +23,10 @@ func (o object) MarshalJSON() ([]byte, error) { return appendValue(nil, o) }
 
 // appendValue encodes the types the handler answers with; anything else
 // goes through encoding/json.
-func appendValue(b []byte, v any) ([]byte, error) {
+func appendValue(b []byte, v any) ([]byte, error) { return appendValueIn(b, v, legacyNames) }
+
+// appendValueIn is appendValue with objects' keys named by names.
+func appendValueIn(b []byte, v any, names keyNames) ([]byte, error) {
 	var err error
 	switch x := v.(type) {
 	case nil:
@@ -47,23 +50,23 @@ func appendValue(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, e.k)
+			b = appendString(b, names(e.k))
 			b = append(b, ':')
-			if b, err = appendValue(b, e.v); err != nil {
+			if b, err = appendValueIn(b, e.v, names); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, '}'), nil
 	case []object:
-		return appendList(b, x)
+		return appendList(b, x, names)
 	case []any:
-		return appendList(b, x)
+		return appendList(b, x, names)
 	case [][]any:
-		return appendList(b, x)
+		return appendList(b, x, names)
 	case []int:
-		return appendList(b, x)
+		return appendList(b, x, names)
 	case []string:
-		return appendList(b, x)
+		return appendList(b, x, names)
 	case json.RawMessage:
 		return append(b, x...), nil
 	}
@@ -71,14 +74,14 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	return append(b, enc...), err
 }
 
-func appendList[T any](b []byte, list []T) ([]byte, error) {
+func appendList[T any](b []byte, list []T, names keyNames) ([]byte, error) {
 	var err error
 	b = append(b, '[')
 	for i, e := range list {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = appendValue(b, e); err != nil {
+		if b, err = appendValueIn(b, e, names); err != nil {
 			return nil, err
 		}
 	}

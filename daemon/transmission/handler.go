@@ -106,6 +106,7 @@ type response struct {
 	Result    string
 	Arguments any             // nil: none
 	Tag       json.RawMessage // echoed as the request sent it
+	Snake     bool            // the method was named in Transmission 4.1's snake_case: so are the keys
 }
 
 func (r response) encode() ([]byte, error) {
@@ -116,7 +117,7 @@ func (r response) encode() ([]byte, error) {
 	if len(r.Tag) > 0 {
 		o = append(o, kv{"tag", r.Tag})
 	}
-	b, err := appendValue(*bufs.Get().(*[]byte), o)
+	b, err := appendValueIn(*bufs.Get().(*[]byte), o, namesFor(r.Snake))
 	return append(b, '\n'), err
 }
 
@@ -165,8 +166,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, response{Result: err.Error(), Tag: req.Tag})
 		return
 	}
-	args, err := h.call(r, req)
-	resp := response{Result: "success", Arguments: args, Tag: req.Tag}
+	method, snake := legacyMethod(req.Method)
+	req.Method = method
+	args, err := h.call(r, req, namesFor(snake))
+	resp := response{Result: "success", Arguments: args, Tag: req.Tag, Snake: snake}
 	if err != nil {
 		resp.Result = err.Error()
 		h.log.Debug("RPC call failed", "method", req.Method, "err", err)
@@ -194,7 +197,7 @@ func writeJSON(w http.ResponseWriter, code int, r response) {
 }
 
 // call runs one method and returns its response arguments.
-func (h *Handler) call(r *http.Request, req request) (any, error) {
+func (h *Handler) call(r *http.Request, req request, names keyNames) (any, error) {
 	switch req.Method {
 	case "session-get":
 		return h.sessionGet(req.Arguments)
@@ -203,7 +206,7 @@ func (h *Handler) call(r *http.Request, req request) (any, error) {
 	case "session-stats":
 		return h.sessionStats(req.Arguments)
 	case "torrent-get":
-		return h.torrentGet(req.Arguments)
+		return h.torrentGet(req.Arguments, names)
 	case "torrent-add":
 		return h.torrentAdd(r, req.Arguments)
 	case "torrent-start", "torrent-start-now":

@@ -77,13 +77,14 @@ func (h *Handler) sessionGet(raw []byte) (any, error) {
 	if len(a.Fields) == 0 {
 		return all, nil
 	}
+	// Fields are matched in any style (peer_limit_global, peer-limit-global).
 	want := make(map[string]bool, len(a.Fields))
 	for _, f := range a.Fields {
-		want[f] = true
+		want[snakeOf(f)] = true
 	}
 	out := make(object, 0, len(a.Fields))
 	for _, e := range all {
-		if want[e.k] {
+		if want[snakeOf(e.k)] {
 			out = append(out, e)
 		}
 	}

@@ -169,7 +169,9 @@ type getArgs struct {
 	Format string   `json:"format"`
 }
 
-func (h *Handler) torrentGet(raw []byte) (any, error) {
+// torrentGet encodes its rows itself: names are the keys' names, those
+// of the style the method was called in.
+func (h *Handler) torrentGet(raw []byte, names keyNames) (any, error) {
 	var a getArgs
 	if err := decodeArgs(raw, &a); err != nil {
 		return nil, err
@@ -183,6 +185,7 @@ func (h *Handler) torrentGet(raw []byte) (any, error) {
 	var keys []string
 	seen := make(map[string]bool, len(a.Fields))
 	for _, f := range a.Fields {
+		f = canonicalField(f)
 		switch {
 		case seen[f] || unknownFields[f]:
 		case fields[f] == nil:
@@ -201,13 +204,14 @@ func (h *Handler) torrentGet(raw []byte) (any, error) {
 	if a.Format == "table" {
 		head := make([]any, len(keys))
 		for i, k := range keys {
-			head[i] = k
+			head[i] = names(k)
 		}
 		buf, _ = appendValue(buf, head)
 	}
 	funcs := make([]field, len(keys))
+	named := make([]string, len(keys)) // once, not once a torrent
 	for i, k := range keys {
-		funcs[i] = fields[k]
+		funcs[i], named[i] = fields[k], names(k)
 	}
 	var err error
 	for n, tg := range sel.targets {
@@ -215,7 +219,7 @@ func (h *Handler) torrentGet(raw []byte) (any, error) {
 		if n > 0 || a.Format == "table" {
 			buf = append(buf, ',')
 		}
-		if buf, err = appendRow(buf, &r, keys, funcs, a.Format == "table"); err != nil {
+		if buf, err = appendRow(buf, &r, named, funcs, a.Format == "table", names); err != nil {
 			return nil, err
 		}
 	}
@@ -228,8 +232,9 @@ func (h *Handler) torrentGet(raw []byte) (any, error) {
 }
 
 // appendRow encodes one torrent's fields: an object, or for the table
-// format an array in which a value shoal does not know is null.
-func appendRow(b []byte, r *row, keys []string, funcs []field, table bool) ([]byte, error) {
+// format an array in which a value shoal does not know is null. keys are
+// named as the answer names them; names names the keys of nested objects.
+func appendRow(b []byte, r *row, keys []string, funcs []field, table bool, names keyNames) ([]byte, error) {
 	var err error
 	open, close := byte('{'), byte('}')
 	if table {
@@ -253,7 +258,7 @@ func appendRow(b []byte, r *row, keys []string, funcs []field, table bool) ([]by
 			b = appendString(b, k)
 			b = append(b, ':')
 		}
-		if b, err = appendValue(b, v); err != nil {
+		if b, err = appendValueIn(b, v, names); err != nil {
 			return nil, err
 		}
 	}
