@@ -19,6 +19,7 @@ const (
 	StallPeersUnreachable   // peers named, none connects
 	StallChoked             // every connected peer chokes us
 	StallNoPieces           // no connected peer has a missing piece
+	StallWebSeeds           // no peers, and every web seed backs off or was dropped
 )
 
 func (s Stall) String() string {
@@ -45,6 +46,8 @@ func (s Stall) String() string {
 		return "all peers choke us"
 	case StallNoPieces:
 		return "no peer has the missing pieces"
+	case StallWebSeeds:
+		return "web seeds failing"
 	}
 	return "unknown"
 }
@@ -71,6 +74,9 @@ func (t *torrent) stalled() (Stall, string) {
 		return StallNone, ""
 	}
 	if len(t.peers) == 0 {
+		if line := t.webStalled(); line != "" {
+			return StallWebSeeds, line
+		}
 		if len(t.known.addrs) == 0 {
 			if t.src.trackerErr != "" {
 				return StallTrackerUnreachable, "tracker unreachable: " + t.src.trackerErr

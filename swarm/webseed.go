@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -280,4 +281,22 @@ func (w *webSeeds) close() {
 	if w.client != nil {
 		w.client.CloseIdleConnections()
 	}
+}
+
+// webStalled says why the web seeds give nothing, when the torrent has
+// some and none is in use; "" otherwise.
+func (t *torrent) webStalled() string {
+	var why string
+	for _, ws := range t.web.seeds {
+		switch ws.state {
+		case WebSeedActive:
+			return ""
+		case WebSeedBackoff:
+			why = cmp.Or(why, fmt.Sprintf("web seed %s backing off: %s", ws.url, ws.err))
+		}
+	}
+	if why == "" && len(t.web.seeds) > 0 {
+		why = fmt.Sprintf("every web seed dropped (%s: %s)", t.web.seeds[0].url, t.web.seeds[0].err)
+	}
+	return why
 }

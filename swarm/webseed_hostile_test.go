@@ -225,4 +225,59 @@ func TestWebSeed_BackoffShown(t *testing.T) {
 	if !strings.Contains(ws.Err, "HTTP 503") || time.Until(ws.RetryAt) < 30*time.Minute {
 		t.Errorf("backing off %+v: want HTTP 503 and a retry in about an hour", ws)
 	}
+	// With no peer, the stall line names the web seed, not peer sources.
+	ts = testnet.WaitFor(t, s, ih, 60*time.Second, "a stall", func(ts swarm.TorrentSnapshot) bool { return ts.Stall != swarm.StallNone })
+	if ts.Stall != swarm.StallWebSeeds || !strings.Contains(ts.Stalled, "backing off: ") || !strings.Contains(ts.Stalled, "HTTP 503") {
+		t.Errorf("stalled %v: %q; want the web seed's 503", ts.Stall, ts.Stalled)
+	}
+}
+
+// TestWebSeed_PauseResume: pausing ends the web seed's requests without
+// counting them against it; resumed, the download completes from it.
+func TestWebSeed_PauseResume(t *testing.T) {
+	src, root, tor := webPayload(t, 16<<10, 400_000)
+	var inFlight atomic.Int64
+	gate := make(chan struct{}) // closed once the torrent is paused
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		defer inFlight.Add(-1)
+		select { // held until the pause, which must end the request
+		case <-gate:
+		case <-r.Context().Done():
+			return
+		}
+		data, first, size, ok := fileRange(t, src, r)
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		writePartial(w, first, size, len(data))
+		w.Write(data)
+	}))
+	t.Cleanup(srv.Close)
+	tor = withWebSeeds(t, tor, srv.URL+"/")
+	s := testnet.StartSession(t, swarm.Config{})
+	dst := t.TempDir()
+	ih, err := s.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: dst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testnet.WaitFor(t, s, ih, 60*time.Second, "a web seed request", func(ts swarm.TorrentSnapshot) bool {
+		return len(ts.WebSeeds) == 1 && ts.WebSeeds[0].Requests > 0
+	})
+	if err := s.Pause(ih); err != nil {
+		t.Fatal(err)
+	}
+	ts := testnet.WaitFor(t, s, ih, 60*time.Second, "the requests ended", func(ts swarm.TorrentSnapshot) bool {
+		return ts.WebSeeds[0].Requests == 0 && inFlight.Load() == 0
+	})
+	if ws := ts.WebSeeds[0]; ws.State != swarm.WebSeedActive || ws.Err != "" {
+		t.Errorf("after a pause the web seed is %v (%q), want active with no error", ws.State, ws.Err)
+	}
+	close(gate)
+	if err := s.Resume(ih); err != nil {
+		t.Fatal(err)
+	}
+	testnet.WaitComplete(t, s, ih, 60*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "pay load"))
 }
