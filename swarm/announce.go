@@ -183,7 +183,7 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 		}
 		actx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		sent := event
-		res, err := cl.Announce(actx, t.announceRequest(event, in), tracker.AnnounceOpt{UserAgent: "shoal/0.1"})
+		res, err := t.announceAll(actx, cl, url, t.announceRequest(event, in))
 		cancel()
 		if ctx.Err() != nil {
 			break
@@ -243,7 +243,7 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 func (t *torrent) announceStopped(ctx context.Context, cl tracker.Client, url string, in announceInput) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stoppedTimeout)
 	defer cancel()
-	if _, err := cl.Announce(sctx, t.announceRequest(tracker.Stopped, in), tracker.AnnounceOpt{UserAgent: "shoal/0.1"}); err != nil {
+	if _, err := t.announceAll(sctx, cl, url, t.announceRequest(tracker.Stopped, in)); err != nil {
 		t.log.Debug("Stopped announce failed", "tracker", url, "err", err)
 	}
 }
@@ -276,17 +276,27 @@ func (t *torrent) handleTrackerUpdate(u trackerUpdate) {
 func (t *torrent) dhtAnnounce(ctx context.Context) (peers []netip.AddrPort, delivered bool, err error) {
 	port := int(t.s.addr.Port())
 	ds, ok := t.s.cfg.DHT.(DHTStreamer)
-	if !ok {
-		peers, err = t.s.cfg.DHT.Announce(ctx, t.ih, port)
-		return peers, false, err
-	}
-	peers, err = ds.AnnounceStream(ctx, t.ih, port, func(found []netip.AddrPort) {
-		select {
-		case t.src.found <- foundPeers{addrs: found, source: SourceDHT}:
-		case <-ctx.Done():
+	// A hybrid is announced under both its names, one lookup each; the
+	// first error is the one reported.
+	for _, ih := range t.infoHashes() {
+		var got []netip.AddrPort
+		var e error
+		if ok {
+			got, e = ds.AnnounceStream(ctx, ih, port, func(found []netip.AddrPort) {
+				select {
+				case t.src.found <- foundPeers{addrs: found, source: SourceDHT}:
+				case <-ctx.Done():
+				}
+			})
+		} else {
+			got, e = t.s.cfg.DHT.Announce(ctx, ih, port)
 		}
-	})
-	return peers, true, err
+		peers = append(peers, got...)
+		if err == nil {
+			err = e
+		}
+	}
+	return peers, ok, err
 }
 
 func (t *torrent) dhtLoop(ctx context.Context) {

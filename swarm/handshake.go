@@ -148,8 +148,11 @@ func (s *Session) acceptHandshake(c net.Conn) (io.ReadWriter, handshake, bool, e
 	}{io.MultiReader(bytes.NewReader(first), c), c}
 	skeys := func(yield func([]byte) bool) {
 		s.mu.Lock()
-		keys := make([][]byte, 0, len(s.torrents))
+		keys := make([][]byte, 0, len(s.torrents)+len(s.aliases))
 		for ih := range s.torrents {
+			keys = append(keys, append([]byte(nil), ih[:]...))
+		}
+		for ih := range s.aliases {
 			keys = append(keys, append([]byte(nil), ih[:]...))
 		}
 		s.mu.Unlock()

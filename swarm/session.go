@@ -127,7 +127,8 @@ type Session struct {
 
 	mu       sync.Mutex
 	torrents map[InfoHash]*torrent
-	running  bool // Run was called: torrents added now start at once
+	aliases  map[InfoHash]*torrent // hybrids' truncated v2 infohashes (hybrid.go)
+	running  bool                  // Run was called: torrents added now start at once
 	closed   bool
 	wg       sync.WaitGroup
 
@@ -186,6 +187,7 @@ func New(cfg Config) (*Session, error) {
 		cfg:         cfg,
 		log:         cfg.Logger.With("component", "swarm"),
 		torrents:    make(map[InfoHash]*torrent),
+		aliases:     make(map[InfoHash]*torrent),
 		events:      make(chan Event, 256),
 		hashWorkers: runtime.GOMAXPROCS(0),
 		bootID:      pieces.BootID(),
@@ -389,6 +391,7 @@ func (s *Session) Remove(ih InfoHash, deleteData bool) error {
 		return fmt.Errorf("%x: %w", ih[:], ErrUnknownTorrent)
 	}
 	delete(s.torrents, ih)
+	s.dropAliasLocked(t)
 	s.setGen++
 	s.mu.Unlock()
 	t.stop()
@@ -437,12 +440,13 @@ func (s *Session) handleIncoming(ctx context.Context, c net.Conn, p *pending) {
 		return
 	}
 	s.mu.Lock()
-	t := s.torrents[InfoHash(h.InfoHash)]
+	t := s.lookupLocked(InfoHash(h.InfoHash))
 	s.mu.Unlock()
 	if t == nil {
 		c.Close()
 		return
 	}
+	// The infohash the peer used, v1 or a hybrid's v2 alias.
 	reply := handshake{Reserved: reservedBits(s.cfg.DHT != nil), InfoHash: h.InfoHash, PeerID: s.peerID}
 	if _, err := conn.Write(reply.bytes()); err != nil {
 		c.Close()

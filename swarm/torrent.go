@@ -35,6 +35,7 @@ type AddOptions struct {
 type torrent struct {
 	s       *Session
 	ih      InfoHash
+	ihV2    InfoHash // a hybrid's truncated v2 infohash, its alias (hybrid.go); zero for others
 	log     *slog.Logger
 	addedAt time.Time
 	dir     string
@@ -171,6 +172,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	t := &torrent{
 		s:       s,
 		ih:      ih,
+		ihV2:    hybridAlias(opts),
 		log:     s.log.With("ih", fmt.Sprintf("%x", ih[:4])),
 		addedAt: time.Now(),
 		dir:     opts.Dir,
@@ -226,6 +228,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		return ih, fmt.Errorf("%x: %w", ih[:], ErrDuplicate)
 	}
 	s.torrents[ih] = t
+	s.addAliasLocked(t)
 	s.setGen++
 	running := s.running
 	// The loop serves commands from now on, before Run too; Run (or this
@@ -272,6 +275,7 @@ func (s *Session) forget(t *torrent) {
 	s.mu.Lock()
 	if s.torrents[t.ih] == t {
 		delete(s.torrents, t.ih)
+		s.dropAliasLocked(t)
 		s.setGen++
 	}
 	s.mu.Unlock()

@@ -1,0 +1,88 @@
+package swarm
+
+import (
+	"context"
+
+	"github.com/anacrolix/torrent/tracker"
+	"github.com/anacrolix/torrent/types/infohash"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// A hybrid torrent (BEP 52 and BEP 3 halves for the same files) is one
+// swarm under two names: v1 peers know it by its SHA-1 infohash, v2 peers
+// by its SHA-256 one truncated to 20 bytes. The engine exchanges pieces by
+// the v1 half, which describes the same bytes in the same pieces, so the
+// torrent keeps its v1 infohash as its identity (ih) and takes the v2 one
+// as an alias (ihV2): it accepts handshakes on either, answering with the
+// one the peer used, and announces both to trackers and the DHT. The alias
+// is known at Add from the .torrent or the magnet's btmh; a hybrid added
+// by a btih-only magnet stays v1-only.
+
+// hybridAlias is the truncated v2 infohash that names the same swarm as
+// the v1 one, or zero when opts describe no hybrid.
+func hybridAlias(opts AddOptions) InfoHash {
+	switch {
+	case opts.Torrent != nil && opts.Torrent.Info.HasV1() && opts.Torrent.Info.HasV2():
+		return InfoHash(pieces.Truncated(opts.Torrent.InfoHashV2))
+	case opts.Magnet != nil && !opts.Magnet.V2Only && opts.Magnet.InfoHashV2 != (pieces.Hash32{}):
+		return InfoHash(pieces.Truncated(opts.Magnet.InfoHashV2))
+	}
+	return InfoHash{}
+}
+
+// addAliasLocked registers t's v2 name, unless another torrent has it.
+// s.mu is held.
+func (s *Session) addAliasLocked(t *torrent) {
+	if t.ihV2 == (InfoHash{}) || s.torrents[t.ihV2] != nil || s.aliases[t.ihV2] != nil {
+		return
+	}
+	s.aliases[t.ihV2] = t
+}
+
+// dropAliasLocked forgets t's v2 name. s.mu is held.
+func (s *Session) dropAliasLocked(t *torrent) {
+	if t.ihV2 != (InfoHash{}) && s.aliases[t.ihV2] == t {
+		delete(s.aliases, t.ihV2)
+	}
+}
+
+// lookupLocked finds the torrent a peer names by either infohash. s.mu is
+// held.
+func (s *Session) lookupLocked(ih InfoHash) *torrent {
+	if t := s.torrents[ih]; t != nil {
+		return t
+	}
+	return s.aliases[ih]
+}
+
+// infoHashes is what the torrent announces as: its infohash, then its v2
+// alias when it has one.
+func (t *torrent) infoHashes() []InfoHash {
+	if t.ihV2 == (InfoHash{}) {
+		return []InfoHash{t.ih}
+	}
+	return []InfoHash{t.ih, t.ihV2}
+}
+
+// announceAll sends req to a tracker under each of the torrent's names.
+// The v1 answer is the one reported; the v2 alias's adds its peers (the
+// v2 peers of a hybrid announce that name), and its failure is only
+// logged.
+func (t *torrent) announceAll(ctx context.Context, cl tracker.Client, url string, req tracker.AnnounceRequest) (tracker.AnnounceResponse, error) {
+	opt := tracker.AnnounceOpt{UserAgent: "shoal/0.1"}
+	res, err := cl.Announce(ctx, req, opt)
+	if t.ihV2 == (InfoHash{}) {
+		return res, err
+	}
+	req.InfoHash = infohash.T(t.ihV2)
+	res2, err2 := cl.Announce(ctx, req, opt)
+	if err2 != nil {
+		t.log.Debug("Announce of the v2 infohash failed", "tracker", url, "err", err2)
+		return res, err
+	}
+	if err == nil {
+		res.Peers = append(res.Peers, res2.Peers...)
+	}
+	return res, err
+}
