@@ -20,6 +20,9 @@ export SHOAL_BIN=${SHOAL_BIN:-bin/shoal}
 echo "== transfer and creation (separate processes on loopback)"
 go run ./bench/benchrun -shoal bin/shoal -size "${BENCH_MIB:-1024}" -settle "${BENCH_SETTLE:-15s}"
 echo
+echo "== torrent creation by format: v1, v2 (BEP 52), hybrid; 64 MiB in the page cache (pieces BenchmarkCreate_Format)"
+go test ./pieces -run '^$' -bench 'BenchmarkCreate_Format' -benchtime 3x | grep -E '^Benchmark'
+echo
 echo "== real networks: Toxiproxy in front of every peer (bench/netbench)"
 go run ./bench/netbench -shoal bin/shoal -commit "${bin_commit:-unknown}"
 echo

@@ -20,6 +20,23 @@ func BenchmarkCreate(b *testing.B) {
 	}
 }
 
+// BenchmarkCreate_Format is BenchmarkCreate in each format: v2 SHA-256s
+// every 16 KiB block on the same workers as SHA-1 (and hybrid does both),
+// with no BLAKE3 for v2. MB/s is of payload.
+func BenchmarkCreate_Format(b *testing.B) {
+	root := writeFolder(b, "bench", []testFile{{"a", 48 << 20}, {"b/c", 16 << 20}})
+	for _, f := range []Format{FormatV1, FormatV2, FormatHybrid} {
+		b.Run(f.String(), func(b *testing.B) {
+			b.SetBytes(64 << 20)
+			for b.Loop() {
+				if _, err := Create(b.Context(), root, CreateOptions{Format: f}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkHashPiece reads and hashes 1 MiB pieces through Storage.
 func BenchmarkHashPiece(b *testing.B) {
 	info, stream := makeInfo(b, "bench", 1<<20, []testFile{{"", 16 << 20}})

@@ -24,10 +24,10 @@
 // sent by Run) reaches it on cmds, before Run as after, and so do new
 // connections. Workers get what one job needs and send their result back
 // on cmds, results or a channel of their own; none reads the fields the
-// loop changes. The map of swarm.torrent (36 fields):
+// loop changes. The map of swarm.torrent (35 fields):
 //
 //	field or group                            owner              how others see it
-//	s ih ihV2 log addedAt dir opts            Add, then fixed    read anywhere
+//	s ih log addedAt dir opts                 Add, then fixed    read anywhere
 //	ctx cancel done                           Add; stop cancels  anyone waits on done
 //	wg                                        the loop adds      shutdown waits
 //	tor (metainfo: at Add, or once a          the loop           Snapshot (name, magnet link,

@@ -14,10 +14,11 @@ import (
 // by its SHA-256 one truncated to 20 bytes. The engine exchanges pieces by
 // the v1 half, which describes the same bytes in the same pieces, so the
 // torrent keeps its v1 infohash as its identity (ih) and takes the v2 one
-// as an alias (ihV2): it accepts handshakes on either, answering with the
-// one the peer used, and announces both to trackers and the DHT. The alias
-// is known at Add from the .torrent or the magnet's btmh; a hybrid added
-// by a btih-only magnet stays v1-only.
+// as an alias (ihV2, derived from opts, so fixed at Add): it accepts
+// handshakes on either, answering with the one the peer used, and
+// announces both to trackers and the DHT. The alias is known at Add from
+// the .torrent or the magnet's btmh; a hybrid added by a btih-only magnet
+// stays v1-only.
 
 // hybridAlias is the truncated v2 infohash that names the same swarm as
 // the v1 one, or zero when opts describe no hybrid.
@@ -31,19 +32,23 @@ func hybridAlias(opts AddOptions) InfoHash {
 	return InfoHash{}
 }
 
+// ihV2 is the torrent's v2 alias, zero when it has none.
+func (t *torrent) ihV2() InfoHash { return hybridAlias(t.opts) }
+
 // addAliasLocked registers t's v2 name, unless another torrent has it.
 // s.mu is held.
 func (s *Session) addAliasLocked(t *torrent) {
-	if t.ihV2 == (InfoHash{}) || s.torrents[t.ihV2] != nil || s.aliases[t.ihV2] != nil {
+	v2 := t.ihV2()
+	if v2 == (InfoHash{}) || s.torrents[v2] != nil || s.aliases[v2] != nil {
 		return
 	}
-	s.aliases[t.ihV2] = t
+	s.aliases[v2] = t
 }
 
 // dropAliasLocked forgets t's v2 name. s.mu is held.
 func (s *Session) dropAliasLocked(t *torrent) {
-	if t.ihV2 != (InfoHash{}) && s.aliases[t.ihV2] == t {
-		delete(s.aliases, t.ihV2)
+	if v2 := t.ihV2(); v2 != (InfoHash{}) && s.aliases[v2] == t {
+		delete(s.aliases, v2)
 	}
 }
 
@@ -59,10 +64,10 @@ func (s *Session) lookupLocked(ih InfoHash) *torrent {
 // infoHashes is what the torrent announces as: its infohash, then its v2
 // alias when it has one.
 func (t *torrent) infoHashes() []InfoHash {
-	if t.ihV2 == (InfoHash{}) {
-		return []InfoHash{t.ih}
+	if v2 := t.ihV2(); v2 != (InfoHash{}) {
+		return []InfoHash{t.ih, v2}
 	}
-	return []InfoHash{t.ih, t.ihV2}
+	return []InfoHash{t.ih}
 }
 
 // announceAll sends req to a tracker under each of the torrent's names.
@@ -72,10 +77,11 @@ func (t *torrent) infoHashes() []InfoHash {
 func (t *torrent) announceAll(ctx context.Context, cl tracker.Client, url string, req tracker.AnnounceRequest) (tracker.AnnounceResponse, error) {
 	opt := tracker.AnnounceOpt{UserAgent: "shoal/0.1"}
 	res, err := cl.Announce(ctx, req, opt)
-	if t.ihV2 == (InfoHash{}) {
+	v2 := t.ihV2()
+	if v2 == (InfoHash{}) {
 		return res, err
 	}
-	req.InfoHash = infohash.T(t.ihV2)
+	req.InfoHash = infohash.T(v2)
 	res2, err2 := cl.Announce(ctx, req, opt)
 	if err2 != nil {
 		t.log.Debug("Announce of the v2 infohash failed", "tracker", url, "err", err2)

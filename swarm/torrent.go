@@ -35,7 +35,6 @@ type AddOptions struct {
 type torrent struct {
 	s       *Session
 	ih      InfoHash
-	ihV2    InfoHash // a hybrid's truncated v2 infohash, its alias (hybrid.go); zero for others
 	log     *slog.Logger
 	addedAt time.Time
 	dir     string
@@ -172,7 +171,6 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	t := &torrent{
 		s:       s,
 		ih:      ih,
-		ihV2:    hybridAlias(opts),
 		log:     s.log.With("ih", fmt.Sprintf("%x", ih[:4])),
 		addedAt: time.Now(),
 		dir:     opts.Dir,
