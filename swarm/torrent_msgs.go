@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
@@ -50,8 +51,11 @@ func (t *torrent) handleNotes(notes []blockNote) {
 	}
 	now := time.Now()
 	t.xfer.lastMove = now
+	// The peers whose queues moved: senders, and peers whose duplicate
+	// requests were cancelled. Only they have room for new requests; with
+	// 1,000 peers in endgame, topping up all of them on every cancel spent
+	// half the leecher's CPU in the picker.
 	var touched []*peer
-	cancelled := false
 	for _, n := range notes {
 		useful, cancels, complete := t.picker.HandleBlock(pieces.Peer(n.p.id), n.b)
 		if !useful {
@@ -64,18 +68,16 @@ func (t *torrent) handleNotes(notes []blockNote) {
 		}
 		for _, c := range cancels {
 			t.cancelRequest(c.Peer, c.Block)
-			cancelled = true
+			if p := t.peers[c.Peer]; p != nil {
+				touched = append(touched, p)
+			}
 		}
 		if complete {
 			t.verify(n.b.Piece)
 		}
 	}
-	if cancelled {
-		t.fillRequests()
-		return
-	}
-	for _, p := range touched {
-		if _, live := t.peers[p.id]; live {
+	for i, p := range touched {
+		if _, live := t.peers[p.id]; live && !slices.Contains(touched[:i], p) {
 			t.request(p)
 		}
 	}
@@ -286,7 +288,13 @@ func (t *torrent) handleHashed(r hashResult) {
 	c.pieceVerified(i)
 	t.streams.verified()
 	t.creditVerified(senders)
+	n := c.info.NumPieces()
 	for _, p := range t.peers {
+		if p.hasAll || p.haveCount == n {
+			// A seed has no use for it, and with 1,000 seeds connected
+			// a write to each per piece was most of the leecher's CPU.
+			continue
+		}
 		p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })
 	}
 	if t.picker.Done() && !t.completed {
