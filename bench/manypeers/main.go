@@ -5,7 +5,8 @@
 // other peers are fake ones in this process that speak just enough of the
 // wire protocol; shoal runs as separate processes, as users run it.
 // MANYPEERS_LOG=debug (or info) passes that log level to shoal and shows
-// the leecher's progress lines.
+// the leecher's progress lines; MANYPEERS_LEECH_PROFILE=file writes the
+// leecher's CPU profile there.
 package main
 
 import (
@@ -158,6 +159,9 @@ func (b *bench) leechFromSeeds() {
 		check(err)
 		go seeds[i].serve(ctx, ln)
 		args = append(args, "--peer", ln.Addr().String())
+	}
+	if prof := os.Getenv("MANYPEERS_LEECH_PROFILE"); prof != "" {
+		args = append(args, "--cpu-profile", prof)
 	}
 	cmd := exec.Command(b.shoal, args...)
 	cmd.Stdout = io.Discard
