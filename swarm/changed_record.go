@@ -131,15 +131,10 @@ func editedAtAdd(info *pieces.Info, r *pieces.Resume, stamps []pieces.FileStamp,
 	return out
 }
 
-// restoreEdited marks the edited files found at add: their pieces that
-// match are served (guarded at the files' stamps), the rest are not
-// wanted. Runs before the torrent's goroutine starts.
-func (t *torrent) restoreEdited(c *content, stamps []pieces.FileStamp, edited []int) {
-	for _, f := range edited {
-		c.storage.Rechecked(f, stamps[f], true)
-	}
-	t.applyPriorities()
-	c.saveEdited()
+// restoreEdited tells of the edited files found at add, which the open
+// worker marked (content.ready): their pieces that match are served, the
+// rest are not wanted. On the torrent's goroutine, in adopt.
+func (t *torrent) restoreEdited(c *content, edited []int) {
 	for _, f := range edited {
 		first, end := c.info.PiecesOf(f)
 		lost := 0

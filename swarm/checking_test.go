@@ -144,3 +144,46 @@ func TestChecking_MagnetOpensOffTheLoop(t *testing.T) {
 		t.Errorf("downloaded %d bytes of data that was on disk", ts.Downloaded)
 	}
 }
+
+// TestChecking_FirstRecordOffTheLoop: once a magnet's data is opened, the
+// resume record saved before the first write (a synced write) is the open
+// worker's, not the loop's: held there, commands are still answered. It
+// used to be written by adopt on the loop, which a slow disk then stopped.
+func TestChecking_FirstRecordOffTheLoop(t *testing.T) {
+	src := t.TempDir()
+	root := testnet.WriteTree(t, filepath.Join(src, "payload"), 33, testnet.File{Path: "a.bin", Size: 256 << 10})
+	tor := testnet.Create(t, root, 16<<10)
+	s1, ih := seed(t, src, tor, swarm.Config{})
+	l := testnet.StartSession(t, swarm.Config{StateDir: t.TempDir()})
+	reached, hold := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	swarm.SetResumeHook(l, func() {
+		once.Do(func() {
+			close(reached)
+			<-hold
+		})
+	})
+	var released sync.Once
+	release := func() { released.Do(func() { close(hold) }) }
+	t.Cleanup(release)
+	dst := t.TempDir()
+	if _, err := l.Add(t.Context(), swarm.AddOptions{Magnet: &pieces.Magnet{InfoHash: ih}, Dir: dst,
+		Peers: []string{s1.Addr().String()}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no resume record was saved")
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.SetFilePriority(ih, 0, swarm.PriorityHigh) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a command waited for the first resume record")
+	}
+	release()
+	testnet.WaitComplete(t, l, ih, 30*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+}

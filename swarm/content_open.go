@@ -58,8 +58,40 @@ func openContent(ctx context.Context, env contentEnv, tor *pieces.Torrent, force
 		o.err = err
 		return o
 	}
+	c.ready(ctx, o)
 	o.c = c
 	return o
+}
+
+// ready finishes the content on the open worker, while it is still the
+// worker's alone: the verified bits, the guards of complete files, the
+// marks and record of files the user edited, and, unless the durable
+// record is current or every piece is here, a record and a journal before
+// the first write, so that a crash before the first periodic save resumes
+// instead of finding files shoal did not write (ErrExistingData). The
+// torrent's loop goes on serving peers meanwhile; adopt does no disk work.
+func (c *content) ready(ctx context.Context, o opened) {
+	info := c.info
+	for i := range info.NumPieces() {
+		if o.have.Has(i) {
+			c.setHave(i)
+		}
+	}
+	for f, st := range o.stamps {
+		if fi := info.Files[f]; !fi.Padding && fi.Length > 0 && fileComplete(c, f) {
+			c.storage.Guard(f, st) // its pieces are verified at this stamp
+		}
+	}
+	for _, f := range o.edited {
+		c.storage.Rechecked(f, o.stamps[f], true)
+	}
+	if len(o.edited) > 0 {
+		c.saveEdited()
+	}
+	if !o.current && !allHave(c) {
+		c.saveResume(ctx.Err() == nil)
+		c.startJournal()
+	}
 }
 
 // adoptLegacyResume moves a record saved under the infohash alone (before

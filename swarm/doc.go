@@ -82,13 +82,16 @@
 //
 // Workers and what they hand back: the open worker (beginOpen, then
 // openContent: a .torrent at Add or a magnet's info) returns the opened
-// content, adopted by the loop; announcers and the DHT loop ask the loop
-// for one announce's input (askAnnounce) and return peers on trackRes and
-// found; diallers return a connection or an error on cmds; a resume save
-// (content.resumeJob), a BLAKE3 pass (content.verifyBlake3) and a check
-// asked for by Verify (verify.go) return on results, which shutdown keeps applying while it waits for them (a BLAKE3
-// pass that finished still verifies); a file's re-check
-// (content.recheckFile) and the restart's digest pass answer on cmds.
+// content with its verified bits, guards, edited-files record and first
+// resume record done, and the loop adopts it without touching the disk;
+// announcers and the DHT loop ask the loop for one announce's input
+// (askAnnounce) and return peers on trackRes and found; diallers return a
+// connection or an error on cmds; a resume save (content.resumeJob), a
+// BLAKE3 pass (content.verifyBlake3) and a check asked for by Verify
+// (verify.go) return on results, which shutdown keeps applying while it
+// waits for them (a BLAKE3 pass that finished still verifies); a file's
+// re-check (content.recheckFile) and the restart's digest pass answer on
+// cmds.
 // A peer's reader and writer call up through peerHost (peer.go), which
 // the torrent implements in peer_host.go; a peer's plain fields are the
 // loop's, reqOut, excused, ctl and serve are under p.mu; amChoking and

@@ -61,3 +61,7 @@ func Drowsy(s *Session, ih InfoHash) bool {
 func SetWebTimeouts(s *Session, idle, retry time.Duration) {
 	s.hooks.webIdle, s.hooks.webRetry = idle, retry
 }
+
+// SetResumeHook calls f before each resume record s writes; f may block
+// to hold the save there.
+func SetResumeHook(s *Session, f func()) { s.hooks.resumeSave = f }

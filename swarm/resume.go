@@ -92,6 +92,9 @@ func (c *content) writeResume(path string, have pieces.Bitfield, writing bool, s
 		return nil
 	}
 	c.res.written = seq
+	if h := c.env.hooks.resumeSave; h != nil {
+		h()
+	}
 	if durable {
 		if err := c.storage.Sync(); err != nil {
 			c.env.log.Warn("Sync failed", "err", err)

@@ -175,6 +175,7 @@ type testHooks struct {
 	writeErr       func() error          // when set and non-nil, fails a block write
 	checkProgress  func(done, total int) // after each progress count of a check reached the loop
 	noDial         bool                  // accept only, never dial
+	resumeSave     func()                // before each resume record is written
 	webIdle        time.Duration         // web seed read timeout; 0 means 30 s
 	webRetry       time.Duration         // first web seed backoff; 0 means 2 s
 }

@@ -74,19 +74,13 @@ func (t *torrent) adopt(o opened) {
 	copy(t.filePrio, t.opts.Priorities)
 	for i := range info.NumPieces() {
 		if o.have.Has(i) {
-			c.setHave(i)
-			t.picker.SetHave(i)
+			t.picker.SetHave(i) // the content's bits were set by the open worker
 		}
 	}
 	t.data.Store(c)
 	t.applyPriorities()
-	for f, st := range o.stamps {
-		if fi := info.Files[f]; !fi.Padding && fi.Length > 0 && fileComplete(c, f) {
-			c.storage.Guard(f, st) // its pieces are verified at this stamp
-		}
-	}
 	if len(o.edited) > 0 {
-		t.restoreEdited(c, o.stamps, o.edited)
+		t.restoreEdited(c, o.edited)
 	}
 	t.completed = t.picker.Done()
 	// Pieces on disk passed their hashes before; a file edited since
@@ -100,13 +94,6 @@ func (t *torrent) adopt(o opened) {
 	// seeds seconds of fsyncs at every start.
 	c.res.dirty = !(t.completed && o.current)
 	c.res.current = !c.res.dirty
-	if !t.completed {
-		// A record before the first write: a crash before the first
-		// periodic save then resumes instead of finding files it did not
-		// write (ErrExistingData).
-		c.saveResume(t.ctx.Err() == nil)
-		c.startJournal()
-	}
 	if o.magnet {
 		t.log.Info("Metadata received", "name", info.Name, "pieces", info.NumPieces())
 		t.s.emit(Event{Kind: EventMetadata, InfoHash: t.ih, Name: info.Name})
