@@ -189,6 +189,16 @@ func printDetail(w io.Writer, dt daemon.Detail) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", tr.URL, count0(tr.Seeders), count0(tr.Leechers), ago(tr.LastAnnounce), status)
 		}
 	}
+	if len(t.WebSeeds) > 0 {
+		fmt.Fprintln(tw, "\nWEB SEED\tRECEIVED\tDOWN\tSTATUS")
+		for _, ws := range t.WebSeeds {
+			status := ws.State.String()
+			if ws.Err != "" && ws.State != swarm.WebSeedActive {
+				status += ": " + ws.Err
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ws.URL, humanize.IBytes(uint64(ws.Downloaded)), rate(ws.DownBps), status)
+		}
+	}
 	if len(t.Peers) > 0 {
 		fmt.Fprintln(tw, "\nPEER\tCLIENT\tFLAGS\tDOWN\tUP\tHAS\tSOURCE")
 		for _, p := range t.Peers {

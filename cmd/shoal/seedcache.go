@@ -14,7 +14,7 @@ import (
 // seedCache remembers the torrent made for a folder, so seeding the same
 // unchanged folder again skips hashing. The key covers everything that
 // changes the torrent (path, trackers, private, piece length, comment,
-// format).
+// format, web seeds).
 type seedCache struct{ dir string }
 
 type seedEntry struct {
@@ -28,6 +28,10 @@ func (c seedCache) key(abs string, opts pieces.CreateOptions) string {
 		// Only other formats extend the key, so v1 folders cached before
 		// formats existed are still found.
 		key = fmt.Appendf(key, "\x00%s", opts.Format)
+	}
+	if len(opts.WebSeeds) > 0 {
+		// Likewise: folders cached before web seeds keep their key.
+		key = fmt.Appendf(key, "\x00ws%q", opts.WebSeeds)
 	}
 	sum := sha1.Sum(key)
 	return hex.EncodeToString(sum[:])

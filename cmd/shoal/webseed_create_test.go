@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoal-bt/shoal/internal/testnet"
 	"github.com/shoal-bt/shoal/pieces"
@@ -71,5 +72,28 @@ func TestGet_WebSeedOnly(t *testing.T) {
 	if !sum.Complete || len(sum.WebSeeds) != 1 || sum.WebSeeds[0].URL != base || sum.WebSeeds[0].Downloaded < 823_457 ||
 		sum.WebSeeds[0].State != "active" {
 		t.Fatalf("summary: %s", lines[len(lines)-1])
+	}
+}
+
+// TestSeed_WebSeedNotFromCache: seeding a folder again with --web-seed
+// shares a torrent that has it, not the one cached without it.
+func TestSeed_WebSeedNotFromCache(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, map[string]int{"a.bin": 50_000})
+	state := filepath.Join(dir, "state")
+	seedOnce := func(args ...string) string {
+		p := shoalStart(t, append([]string{"seed", data, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht", "--state-dir", state,
+			"--progress-every", "100ms"}, args...)...)
+		p.waitFor(t, ` seeding `, 30*time.Second)
+		p.stop()
+		<-p.done
+		return p.out.String()
+	}
+	if out := seedOnce(); strings.Contains(out, "ws=") {
+		t.Fatalf("seed without --web-seed printed a ws=:\n%s", out)
+	}
+	if out := seedOnce("--web-seed", "http://127.0.0.1:1/pub/"); !strings.Contains(out, "ws=http%3A%2F%2F127.0.0.1%3A1%2Fpub%2F") {
+		t.Fatalf("seed --web-seed shared the cached torrent without it:\n%s", out)
 	}
 }
