@@ -134,6 +134,7 @@ func FuzzParseMagnet(f *testing.F) {
 	f.Add("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x&tr=http%3A%2F%2F127.0.0.1%3A1%2Fa&x.pe=127.0.0.1:6881")
 	f.Add("magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH&x.pe=[::1]:1")
 	f.Add("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&ws=http%3A%2F%2F127.0.0.1%3A8080%2Fd%2F&ws=ftp://x/")
+	f.Add("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&so=0,2,4-6&so=5-9")
 	f.Fuzz(func(t *testing.T, uri string) {
 		m, err := ParseMagnet(uri)
 		if err != nil {
@@ -147,6 +148,29 @@ func FuzzParseMagnet(f *testing.F) {
 		again, err := ParseMagnet(m.String())
 		if err != nil || !reflect.DeepEqual(again, m) {
 			t.Fatalf("roundtrip of %q via %q: %+v, %v; want %+v", uri, m.String(), again, err, m)
+		}
+	})
+}
+
+// FuzzParseFileList: a list either fails or comes back sorted, distinct and
+// in range, and survives FormatFileList.
+func FuzzParseFileList(f *testing.F) {
+	for _, s := range []string{"0", "0,2,4-6", "3-3,1,1-2", "99999", "5-1", "-1", "01", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseFileList(s)
+		if err != nil {
+			return
+		}
+		for i, n := range l {
+			if n < 0 || n >= MaxFiles || i > 0 && n <= l[i-1] {
+				t.Fatalf("%q: %v is not sorted, distinct and in range", s, l)
+			}
+		}
+		again, err := ParseFileList(FormatFileList(l))
+		if err != nil || !slices.Equal(again, l) {
+			t.Fatalf("%q: via %q: %v, %v", s, FormatFileList(l), again, err)
 		}
 	})
 }

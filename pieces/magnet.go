@@ -27,12 +27,16 @@ type Magnet struct {
 	Trackers   []string // tr, in order
 	Peers      []string // x.pe, host:port
 	WebSeeds   []string // ws (BEP 19): usable http(s) URLs only, in order
+	// Select is so (BEP 53): the numbers of the files to download, sorted
+	// and distinct; nil means every file.
+	Select []int
 }
 
 // ParseMagnet parses a magnet link. It needs a v1 infohash (hex or base32
 // urn:btih), a v2 one (urn:btmh: and the multihash of a SHA-256, "1220"
 // and 64 hex digits), or both; repeats must agree. x.pe values must be
-// host:port with a numeric port. Errors wrap ErrBadMagnet.
+// host:port with a numeric port; so (BEP 53) a file list as ParseFileList
+// reads it. Errors wrap ErrBadMagnet.
 func ParseMagnet(uri string) (*Magnet, error) {
 	if len(uri) > maxMagnetBytes {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrBadMagnet, maxMagnetBytes)
@@ -114,6 +118,14 @@ func ParseMagnet(uri string) (*Magnet, error) {
 		m.Peers = append(m.Peers, pe)
 	}
 	m.WebSeeds = webSeeds(q["ws"])
+	if so := q["so"]; len(so) > 0 {
+		// Several so= parameters are one list, as one with commas.
+		sel, err := ParseFileList(strings.Join(so, ","))
+		if err != nil {
+			return nil, fmt.Errorf("%w: so %q: %w", ErrBadMagnet, strings.Join(so, ","), err)
+		}
+		m.Select = sel
+	}
 	return m, nil
 }
 
@@ -172,7 +184,7 @@ func checkHostPort(s string) error {
 }
 
 // String renders the link: xt (btih, then btmh), dn, then every tr, x.pe
-// and ws in order. Infohashes are lowercase hex.
+// and ws in order, then so. Infohashes are lowercase hex.
 func (m *Magnet) String() string {
 	var b strings.Builder
 	b.WriteString("magnet:?")
@@ -202,6 +214,10 @@ func (m *Magnet) String() string {
 	for _, ws := range m.WebSeeds {
 		b.WriteString("&ws=")
 		b.WriteString(url.QueryEscape(ws))
+	}
+	if m.Select != nil {
+		b.WriteString("&so=")
+		b.WriteString(FormatFileList(m.Select))
 	}
 	return b.String()
 }

@@ -64,8 +64,10 @@ type contentEnv struct {
 	bootID      string
 	hooks       *testHooks // the session's; zero in production
 	hashWorkers int
-	digestBytes int64      // Config.RestartDigestBytes
-	prios       []Priority // AddOptions.Priorities: which files start skipped
+	digestBytes int64             // Config.RestartDigestBytes
+	prios       []Priority        // AddOptions.Priorities: which files start skipped
+	sel         *pieces.Selection // AddOptions.Select
+	so          []int             // the magnet's so= (BEP 53)
 }
 
 func (t *torrent) contentEnv() contentEnv {
@@ -73,6 +75,7 @@ func (t *torrent) contentEnv() contentEnv {
 		ih: t.ih, dir: t.dir, log: t.log, stateDir: t.s.cfg.StateDir,
 		resumePath: resumePathFor(t.s.cfg.StateDir, t.ih, t.dir), bootID: t.s.bootID,
 		hooks: &t.s.hooks, hashWorkers: t.s.hashWorkers, digestBytes: t.s.cfg.RestartDigestBytes, prios: t.opts.Priorities,
+		sel: t.opts.Select, so: soOf(t.opts.Magnet),
 	}
 }
 

@@ -21,6 +21,7 @@ type opened struct {
 	// current: the durable resume record on disk holds exactly have and
 	// stamps, so a complete torrent need not write it again.
 	current bool
+	prio    []Priority // the files' first priorities (firstPriorities)
 	err     error
 	magnet  bool       // the info dict came from peers
 	reply   chan error // Add waits for the outcome here; nil for a magnet
@@ -40,7 +41,12 @@ func openContent(ctx context.Context, env contentEnv, tor *pieces.Torrent, force
 		o.err = fmt.Errorf("open %s: %w", info.Name, err)
 		return o
 	}
-	if err := partSkipped(st, info, env.ih, env.prios); err != nil {
+	if o.prio, err = firstPriorities(info, env.prios, env.sel, env.so); err != nil {
+		st.Close()
+		o.err = fmt.Errorf("%s: %w", info.Name, err)
+		return o
+	}
+	if err := partSkipped(st, info, env.ih, o.prio); err != nil {
 		st.Close()
 		o.err = fmt.Errorf("open %s: %w", info.Name, err)
 		return o

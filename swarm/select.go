@@ -15,8 +15,48 @@ import (
 // appears on disk.
 func partFileName(ih InfoHash) string { return fmt.Sprintf(".shoal-%x.parts", ih[:]) }
 
-// partSkipped tells new storage which files start skipped (prios, those
-// given at Add), before the check reads them: the shared pieces of those
+// firstPriorities are the files' first priorities: prios
+// (AddOptions.Priorities), or what sel (AddOptions.Select) or a magnet's so=
+// wants. It runs on the open worker.
+func firstPriorities(info *pieces.Info, prios []Priority, sel *pieces.Selection, so []int) ([]Priority, error) {
+	if sel == nil && prios == nil && so != nil {
+		// so= is the link's suggestion: numbers past the file list (or
+		// of pad files) are dropped rather than failing the download.
+		var files []int
+		for _, k := range so {
+			if k < len(info.Files) && !info.Files[k].Padding {
+				files = append(files, k)
+			}
+		}
+		if len(files) > 0 {
+			sel = &pieces.Selection{Files: files}
+		}
+	}
+	if sel == nil {
+		return prios, nil
+	}
+	want, err := sel.Wanted(info)
+	if err != nil {
+		return nil, err
+	}
+	prio := make([]Priority, len(info.Files))
+	for k, w := range want {
+		if !w {
+			prio[k] = PrioritySkip
+		}
+	}
+	return prio, nil
+}
+
+func soOf(m *pieces.Magnet) []int {
+	if m == nil {
+		return nil
+	}
+	return m.Select
+}
+
+// partSkipped tells new storage which files start skipped (prios, from
+// firstPriorities), before the check reads them: the shared pieces of those
 // files are read from the part file. It runs on the open worker.
 func partSkipped(st *pieces.Storage, info *pieces.Info, ih InfoHash, prios []Priority) error {
 	if err := st.SetPartFile(partFileName(ih)); err != nil {

@@ -6,10 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/shoal-bt/shoal/internal/testnet"
+	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -78,5 +80,52 @@ func sameFile(t *testing.T, want, got string) {
 	b, err := os.ReadFile(got)
 	if err != nil || string(a) != string(b) {
 		t.Fatalf("%s: %d bytes (%v), want the seed's %d", got, len(b), err, len(a))
+	}
+}
+
+// TestSelect_MagnetSO: a magnet's so= (BEP 53) selects files once the
+// metadata arrives from the seed, before any byte is written.
+func TestSelect_MagnetSO(t *testing.T) {
+	t.Parallel()
+	src, root := payload(t, 32,
+		testnet.File{Path: "a.bin", Size: 40000},
+		testnet.File{Path: "b.bin", Size: 30000},
+		testnet.File{Path: "c.bin", Size: 50000},
+	)
+	tor := testnet.Create(t, root, 16<<10)
+	s1, ih := seed(t, src, tor, swarm.Config{})
+	m, err := pieces.ParseMagnet(tor.Magnet() + "&so=0,2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := testnet.StartSession(t, swarm.Config{})
+	dst := leech(t, l, swarm.AddOptions{Magnet: m, Peers: []string{s1.Addr().String()}})
+	ts := testnet.WaitFor(t, l, ih, 60*time.Second, "selected files verified", func(ts swarm.TorrentSnapshot) bool {
+		return ts.Verified
+	})
+	if len(ts.Files) != 3 || ts.Files[1].Priority != swarm.PrioritySkip || ts.Files[0].Priority != swarm.PriorityNormal {
+		t.Fatalf("files after so=0,2: %+v", ts.Files)
+	}
+	sameFile(t, filepath.Join(root, "a.bin"), filepath.Join(dst, "payload", "a.bin"))
+	sameFile(t, filepath.Join(root, "c.bin"), filepath.Join(dst, "payload", "c.bin"))
+	if _, err := os.Lstat(filepath.Join(dst, "payload", "b.bin")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("b.bin, not in so=, is on disk (%v)", err)
+	}
+}
+
+// TestSelect_NoMatch: a selection naming no file fails the add with
+// ErrBadSelection and creates nothing.
+func TestSelect_NoMatch(t *testing.T) {
+	t.Parallel()
+	_, root := payload(t, 33, testnet.File{Path: "a.bin", Size: 4000})
+	tor := testnet.Create(t, root, 16<<10)
+	l := testnet.StartSession(t, swarm.Config{})
+	dir := t.TempDir()
+	_, err := l.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: dir, Select: &pieces.Selection{Only: []string{"*.mkv"}}})
+	if !errors.Is(err, pieces.ErrBadSelection) || !strings.Contains(err.Error(), `"*.mkv" matches no file`) {
+		t.Fatalf("Add = %v, want ErrBadSelection naming the glob", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("download folder holds %d entries", len(ents))
 	}
 }

@@ -28,6 +28,12 @@ type AddOptions struct {
 	Priorities []Priority      // per file; nil = all normal
 	Paused     bool
 	Sequential bool // download in order, rarest first inside a window (stream.go)
+	// Select, when set, decides the priorities once the file list is known
+	// (a magnet's arrives from peers): wanted files normal, the rest
+	// skipped. A selection that cannot apply (a glob matching no file)
+	// fails the torrent with an error wrapping pieces.ErrBadSelection.
+	// Without Select and Priorities, a magnet's so= (BEP 53) selects.
+	Select *pieces.Selection
 }
 
 // torrent is one torrent. Its fields are owned by the goroutine running

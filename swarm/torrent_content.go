@@ -71,7 +71,7 @@ func (t *torrent) adopt(o opened) {
 		t.picker.SetSequential(sequentialWindow(info.PieceLength))
 	}
 	t.filePrio = make([]Priority, len(info.Files))
-	copy(t.filePrio, t.opts.Priorities)
+	copy(t.filePrio, o.prio)
 	for i := range info.NumPieces() {
 		if o.have.Has(i) {
 			t.picker.SetHave(i) // the content's bits were set by the open worker

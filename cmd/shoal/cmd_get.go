@@ -21,6 +21,7 @@ func init() { register(newGetCmd) }
 func newGetCmd(a *app) *cobra.Command {
 	var (
 		sf       sessionFlags
+		sel      selectFlags
 		out      string
 		seed     bool
 		force    bool
@@ -36,7 +37,11 @@ created inside it), checks every piece against its SHA-1 before it counts and
 every file against its BLAKE3 digest when the torrent carries one, and exits 0
 once everything is verified; with --seed it keeps serving afterwards.
 Existing files that differ from the torrent are never overwritten without
---force; a partial download resumes.`,
+--force; a partial download resumes.
+
+--only, --skip and --files choose files (a magnet's so= does when they are
+not given); skipped files are never created, and get exits 0 once the chosen
+files are verified.`,
 		Args: exactArgs("FILE.torrent|MAGNET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := sf.config(a)
@@ -54,6 +59,13 @@ Existing files that differ from the torrent are never overwritten without
 			} else {
 				dn = src.magnet.Name
 			}
+			selection, err := sel.selection()
+			if err != nil {
+				return err
+			}
+			if err := checkSelection(selection, info); err != nil {
+				return err
+			}
 			if err := checkOutput(out, info, dn); err != nil {
 				return err
 			}
@@ -63,7 +75,8 @@ Existing files that differ from the torrent are never overwritten without
 			// Absolute, so that the UI and the library say where the data is
 			// whatever the current directory was.
 			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: absPath(out),
-				Peers: peers, Trackers: trackers, Force: force, Sequential: seq}
+				Peers: peers, Trackers: trackers, Force: force, Sequential: seq,
+				Select: selection}
 			return runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				lib := &library{dir: cfg.StateDir}
 				stop := reportChecking(a, &sf, s, add)
@@ -93,6 +106,7 @@ Existing files that differ from the torrent are never overwritten without
 	fs.StringArrayVar(&peers, "peer", nil, "a peer to connect to, HOST:PORT (repeatable)")
 	fs.StringArrayVar(&trackers, "tracker", nil, "an extra tracker announce URL (repeatable)")
 	fs.BoolVar(&seq, "sequential", false, "download in order (rarest first inside a sliding window), to use the data while it arrives")
+	sel.add(fs)
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/dustin/go-humanize"
@@ -16,6 +17,7 @@ import (
 func init() { register(newInfoCmd) }
 
 type infoFile struct {
+	Index  int    `json:"index"` // as get --files and set --file take it; pad files have numbers too
 	Path   string `json:"path"`
 	Size   int64  `json:"size"`
 	Blake3 string `json:"blake3"`
@@ -39,6 +41,7 @@ type infoOut struct {
 	WebSeeds    []string   `json:"webSeeds"`
 	Magnet      string     `json:"magnet"`
 	Files       []infoFile `json:"files"`
+	Select      []int      `json:"select"` // a magnet's so=
 }
 
 func newInfoCmd(a *app) *cobra.Command {
@@ -70,7 +73,7 @@ func newInfoCmd(a *app) *cobra.Command {
 func describe(src source, arg string) infoOut {
 	ih := src.infoHash()
 	out := infoOut{Type: "info", InfoHash: hex.EncodeToString(ih[:]), Trackers: [][]string{}, Peers: []string{},
-		WebSeeds: []string{}, Files: []infoFile{}}
+		WebSeeds: []string{}, Files: []infoFile{}, Select: []int{}}
 	if m := src.magnet; m != nil {
 		out.Version = "v1"
 		if m.V2Only || m.InfoHashV2 != (pieces.Hash32{}) {
@@ -83,6 +86,7 @@ func describe(src source, arg string) infoOut {
 		}
 		out.Peers = append(out.Peers, m.Peers...)
 		out.WebSeeds = append(out.WebSeeds, m.WebSeeds...)
+		out.Select = append(out.Select, m.Select...)
 		out.Magnet = arg
 		return out
 	}
@@ -100,12 +104,12 @@ func describe(src source, arg string) infoOut {
 	out.Trackers = append(out.Trackers, t.Announce...)
 	out.WebSeeds = append(out.WebSeeds, t.WebSeeds...)
 	out.Magnet = t.Magnet()
-	for _, f := range t.Info.Files {
+	for k, f := range t.Info.Files {
 		if f.Padding {
 			continue // BEP 47 alignment, never on disk
 		}
 		p := path.Join(append([]string{t.Info.Name}, f.Path...)...)
-		out.Files = append(out.Files, infoFile{Path: p, Size: f.Length, Blake3: hex.EncodeToString(f.Blake3), Root: hex.EncodeToString(f.Root)})
+		out.Files = append(out.Files, infoFile{Index: k, Path: p, Size: f.Length, Blake3: hex.EncodeToString(f.Blake3), Root: hex.EncodeToString(f.Root)})
 		out.Size += f.Length
 	}
 	return out
@@ -169,19 +173,24 @@ func printInfo(a *app, o infoOut) {
 	for _, u := range o.WebSeeds {
 		fmt.Fprintf(w, "Web seed:\t%s\n", u)
 	}
+	if len(o.Select) > 0 {
+		fmt.Fprintf(w, "Files chosen:\t%s (so=)\n", pieces.FormatFileList(o.Select))
+	}
 	fmt.Fprintf(w, "Magnet:\t%s\n", o.Magnet)
 	w.Flush()
 	if len(o.Files) > 0 {
+		// Numbered as get --files and set --file take them.
 		fmt.Fprintln(a.stdout, "Files:")
+		width := len(strconv.Itoa(o.Files[len(o.Files)-1].Index))
 		for _, f := range o.Files {
-			b3 := ""
+			note := ""
 			if f.Blake3 != "" {
-				b3 = "  blake3:" + f.Blake3[:16] + "…"
+				note = "  blake3:" + f.Blake3[:16] + "…"
 			}
 			if f.Root != "" {
-				b3 += "  root:" + f.Root // whole: it names the content in any v2 torrent
+				note += "  root:" + f.Root // whole: it names the content in any v2 torrent
 			}
-			fmt.Fprintf(a.stdout, "  %10s  %s%s\n", humanize.IBytes(uint64(f.Size)), f.Path, b3)
+			fmt.Fprintf(a.stdout, "  %*d  %10s  %s%s\n", width, f.Index, humanize.IBytes(uint64(f.Size)), f.Path, note)
 		}
 	}
 }

@@ -246,7 +246,7 @@ func addError(err error) error {
 	switch {
 	case errors.Is(err, swarm.ErrExistingData):
 		return withCode(exitConflict, &existingDataError{err: err})
-	case errors.Is(err, pieces.ErrUnsafePath), errors.Is(err, pieces.ErrBadTorrent):
+	case errors.Is(err, pieces.ErrUnsafePath), errors.Is(err, pieces.ErrBadTorrent), errors.Is(err, pieces.ErrBadSelection):
 		return usageErrorf("%w", err)
 	}
 	return err

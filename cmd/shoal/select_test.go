@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// selFiles are numbered in torrent order: 0 a.bin, 1 b.txt, 2 sub/c.txt,
+// 3 sub/d.bin. They are small and adjacent in 16 KiB pieces, so every
+// skipped one shares a piece with a wanted one.
+var selFiles = map[string]int{"a.bin": 30_000, "b.txt": 10, "sub/c.txt": 5000, "sub/d.bin": 70_000}
+
+func sameFileAs(t *testing.T, want, got string) {
+	t.Helper()
+	a, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(got)
+	if err != nil || string(a) != string(b) {
+		t.Errorf("%s: %d bytes (%v); want the seed's %d", got, len(b), err, len(a))
+	}
+}
+
+func absent(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s is on disk (%v); it was not chosen", path, err)
+	}
+}
+
+// TestGetOnly: --only, --files and --skip together choose b.txt and
+// sub/d.bin; get exits 0 once they are verified, byte for byte, and the
+// others were never created.
+func TestGetOnly(t *testing.T) {
+	data, _, magnet, _ := seedFolder(t, selFiles)
+	out := t.TempDir()
+	code, stdout, stderr := shoalRun(t, "get", magnet, "-o", out, "--listen", "127.0.0.1:0", "--no-tui",
+		"--state-dir", t.TempDir(), "--only", "*.txt", "--files", "3", "--skip", "sub/c.txt")
+	if code != 0 {
+		t.Fatalf("get: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := filepath.Join(out, "dataset")
+	sameFileAs(t, filepath.Join(data, "b.txt"), filepath.Join(got, "b.txt"))
+	sameFileAs(t, filepath.Join(data, "sub", "d.bin"), filepath.Join(got, "sub", "d.bin"))
+	absent(t, filepath.Join(got, "a.bin"))
+	absent(t, filepath.Join(got, "sub", "c.txt"))
+}
+
+// TestGetMagnetSO: a magnet's so= chooses when no flag does.
+func TestGetMagnetSO(t *testing.T) {
+	data, _, magnet, _ := seedFolder(t, selFiles)
+	out := t.TempDir()
+	code, stdout, stderr := shoalRun(t, "get", magnet+"&so=0,2", "-o", out, "--listen", "127.0.0.1:0", "--no-tui",
+		"--state-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("get: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := filepath.Join(out, "dataset")
+	sameFileAs(t, filepath.Join(data, "a.bin"), filepath.Join(got, "a.bin"))
+	sameFileAs(t, filepath.Join(data, "sub", "c.txt"), filepath.Join(got, "sub", "c.txt"))
+	absent(t, filepath.Join(got, "b.txt"))
+	absent(t, filepath.Join(got, "sub", "d.bin"))
+}
+
+// TestGetSelectionErrors: a glob or number that matches nothing is exit 2
+// with a message naming it, before anything is created; for a magnet, once
+// its file list arrives.
+func TestGetSelectionErrors(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, selFiles)
+	tor := filepath.Join(dir, "dataset.torrent")
+	createTorrent(t, data, tor, "--piece-length", "16KiB")
+	for _, tt := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--only", "*.mkv"}, `"*.mkv" matches no file of dataset`},
+		{[]string{"--only", "*.txt", "--skip", "nope/**"}, `"nope/**" matches no file`},
+		{[]string{"--files", "4"}, "no file 4: the torrent has files 0 to 3"},
+		{[]string{"--files", "1-x"}, `--files 1-x: bad file selection: "1-x"`},
+		{[]string{"--only", "[x"}, "syntax error in pattern"},
+		{[]string{"--skip", "*"}, "the selection leaves no file to download"},
+	} {
+		out := t.TempDir()
+		args := append([]string{"get", tor, "-o", out, "--listen", "127.0.0.1:0", "--no-tui", "--state-dir", t.TempDir()}, tt.args...)
+		code, _, stderr := shoalRun(t, args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.msg) {
+			t.Errorf("get %v: exit %d, stderr %q; want %d with %q", tt.args, code, stderr, exitUsage, tt.msg)
+		}
+		if ents, _ := os.ReadDir(out); len(ents) != 0 {
+			t.Errorf("get %v created %d entries", tt.args, len(ents))
+		}
+	}
+
+	_, _, magnet, _ := seedFolder(t, selFiles)
+	out := t.TempDir()
+	code, _, stderr := shoalRun(t, "get", magnet, "-o", out, "--listen", "127.0.0.1:0", "--no-tui",
+		"--state-dir", t.TempDir(), "--only", "*.mkv")
+	if code != exitUsage || !strings.Contains(stderr, `"*.mkv" matches no file`) {
+		t.Errorf("get MAGNET --only '*.mkv': exit %d, stderr %q; want %d naming the glob", code, stderr, exitUsage)
+	}
+	absent(t, filepath.Join(out, "dataset"))
+}
+
+// TestInfoNumbersFiles: shoal info numbers the files as --files takes them.
+func TestInfoNumbersFiles(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, selFiles)
+	tor := filepath.Join(dir, "dataset.torrent")
+	createTorrent(t, data, tor)
+	code, out, errs := shoalRun(t, "info", tor)
+	if code != 0 {
+		t.Fatalf("info: %d %s", code, errs)
+	}
+	var rows []string
+	for line := range strings.Lines(out) {
+		rows = append(rows, strings.Join(strings.Fields(line), " "))
+	}
+	for _, row := range []string{"0 29 KiB dataset/a.bin", "1 10 B dataset/b.txt", "3 68 KiB dataset/sub/d.bin"} {
+		if !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, row) }) {
+			t.Errorf("info does not show %q:\n%s", row, out)
+		}
+	}
+	_, out, _ = shoalRun(t, "info", "--json", tor)
+	var o infoOut
+	if err := json.Unmarshal([]byte(out), &o); err != nil || len(o.Files) != 4 {
+		t.Fatalf("info --json: %v\n%s", err, out)
+	}
+	if f := o.Files[2]; f.Index != 2 || f.Path != "dataset/sub/c.txt" || f.Size != 5000 {
+		t.Errorf("info --json file 2 = %+v", f)
+	}
+}
