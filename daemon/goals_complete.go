@@ -81,6 +81,11 @@ func (d *Daemon) moveData(ctx context.Context, ih swarm.InfoHash, t *swarm.Torre
 	moveErr := os.Rename(from, to)
 	if moveErr == nil {
 		add.Dir = dir
+		// Skipped files' bytes in pieces shared with the others go along.
+		part := swarm.PartFileName(ih)
+		if err := os.Rename(filepath.Join(t.DataDir, part), filepath.Join(dir, part)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			d.log.Warn("Moving the part file failed", "err", err)
+		}
 	} else if errors.Is(moveErr, os.ErrNotExist) {
 		moveErr = fmt.Errorf("%s is gone: %w", from, moveErr)
 	}

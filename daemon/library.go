@@ -174,5 +174,8 @@ func (e Entry) Options() (swarm.AddOptions, error) {
 	}
 	m, err := pieces.ParseMagnet(e.Magnet)
 	add.Magnet = m
+	// Set after the metadata came, so sized to its files; they win over
+	// the link's so= (the engine drops any that do not fit).
+	add.Priorities = e.Priorities
 	return add, err
 }

@@ -109,3 +109,30 @@ func TestMatchSegs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSelection: any glob either fails with ErrBadSelection or selects
+// files it matches; it never panics, and "**" runs do not blow up.
+func FuzzSelection(f *testing.F) {
+	info, _ := makeInfo(f, "show", 16384, []testFile{
+		{"s1/e1.mkv", 100}, {"s1/extras/making.mkv", 50}, {"s2/a/b/c/d/e.txt", 5},
+	})
+	for _, g := range []string{"*.mkv", "s1/**", "**/**/e.txt", "[", "show/s2/**/d", "/", "a\\"} {
+		f.Add(g, "")
+	}
+	f.Fuzz(func(t *testing.T, only, skip string) {
+		sel := Selection{Only: []string{only}}
+		if skip != "" {
+			sel.Skip = []string{skip}
+		}
+		want, err := sel.Wanted(info)
+		if err != nil {
+			if !errors.Is(err, ErrBadSelection) {
+				t.Fatalf("%q, %q: %v does not wrap ErrBadSelection", only, skip, err)
+			}
+			return
+		}
+		if len(want) != len(info.Files) || !slices.Contains(want, true) {
+			t.Fatalf("%q, %q: %v", only, skip, want)
+		}
+	})
+}

@@ -9,11 +9,11 @@ import (
 	"github.com/shoal-bt/shoal/pieces"
 )
 
-// partFileName is where a torrent keeps the bytes of its skipped files that
+// PartFileName is where a torrent keeps the bytes of its skipped files that
 // share a piece with a wanted file (pieces.Storage's part file): one hidden
 // file in the download directory per torrent, so that a skipped file never
 // appears on disk.
-func partFileName(ih InfoHash) string { return fmt.Sprintf(".shoal-%x.parts", ih[:]) }
+func PartFileName(ih InfoHash) string { return fmt.Sprintf(".shoal-%x.parts", ih[:]) }
 
 // firstPriorities are the files' first priorities: prios
 // (AddOptions.Priorities), or what sel (AddOptions.Select) or a magnet's so=
@@ -59,7 +59,7 @@ func soOf(m *pieces.Magnet) []int {
 // firstPriorities), before the check reads them: the shared pieces of those
 // files are read from the part file. It runs on the open worker.
 func partSkipped(st *pieces.Storage, info *pieces.Info, ih InfoHash, prios []Priority) error {
-	if err := st.SetPartFile(partFileName(ih)); err != nil {
+	if err := st.SetPartFile(PartFileName(ih)); err != nil {
 		return err
 	}
 	for f, p := range prios {
@@ -74,7 +74,7 @@ func partSkipped(st *pieces.Storage, info *pieces.Info, ih InfoHash, prios []Pri
 
 // removePartFile deletes the part file with the torrent's data.
 func (t *torrent) removePartFile() error {
-	err := os.Remove(filepath.Join(t.dir, partFileName(t.ih)))
+	err := os.Remove(filepath.Join(t.dir, PartFileName(t.ih)))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -9,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/shoal-bt/shoal/daemon"
 )
 
 // selFiles are numbered in torrent order: 0 a.bin, 1 b.txt, 2 sub/c.txt,
@@ -138,4 +142,69 @@ func TestInfoNumbersFiles(t *testing.T) {
 	if f := o.Files[2]; f.Index != 2 || f.Path != "dataset/sub/c.txt" || f.Size != 5000 {
 		t.Errorf("info --json file 2 = %+v", f)
 	}
+}
+
+// TestDaemon_SelectionTakesEffectAtOnce: the daemon takes a magnet's so=,
+// fetches only those files, and `shoal set ID --file N=normal` on a running
+// torrent fetches the file at once, its shared bytes moved from the part
+// file; rm --delete-data takes the part file too.
+func TestDaemon_SelectionTakesEffectAtOnce(t *testing.T) {
+	data, _, magnet, _ := seedFolder(t, selFiles)
+	d := startDaemon(t, t.TempDir())
+	d.must(t, "add", magnet+"&so=1,3", "-o", filepath.Join(d.dl, "here"))
+	d.waitRow(t, 1, "verified with files 1 and 3", 60*time.Second, func(r daemon.Row) bool { return r.Verified })
+	got := filepath.Join(d.dl, "here", "dataset")
+	sameFileAs(t, filepath.Join(data, "b.txt"), filepath.Join(got, "b.txt"))
+	sameFileAs(t, filepath.Join(data, "sub", "d.bin"), filepath.Join(got, "sub", "d.bin"))
+	absent(t, filepath.Join(got, "a.bin"))
+	absent(t, filepath.Join(got, "sub", "c.txt"))
+	parts, _ := filepath.Glob(filepath.Join(d.dl, "here", ".shoal-*.parts"))
+	if len(parts) != 1 {
+		t.Fatalf("part files in the download folder: %v; want one", parts)
+	}
+
+	d.must(t, "set", "1", "--file", "0=normal", "--file", "2=high")
+	d.waitDetail(t, "1", "every file verified", func(dt daemon.Detail) bool {
+		return dt.Torrent.Verified && dt.Torrent.DoneBytes == dt.Torrent.SizeBytes
+	})
+	sameTree(t, data, got)
+	absent(t, parts[0]) // no file is skipped any more
+
+	d.must(t, "set", "1", "--file", "1=skip") // on disk already: stays, written in place
+	d.must(t, "rm", "1", "--delete-data")
+	absent(t, got)
+	absent(t, parts[0])
+}
+
+// TestInterop_GetOnlyFromAria2: with aria2c as the seed, get --only pulls
+// the chosen files (their pieces shared with skipped ones) byte for byte
+// and creates nothing else.
+func TestInterop_GetOnlyFromAria2(t *testing.T) {
+	needTool(t, "aria2c")
+	announce := startTracker(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, selFiles)
+	tor := filepath.Join(dir, "dataset.torrent")
+	createTorrent(t, data, tor, "--tracker", announce, "--piece-length", "16KiB")
+	ctx, cancel := context.WithCancel(t.Context())
+	seeder := aria2(t, ctx, "--dir="+dir, "--check-integrity=true", "--seed-ratio=0.0", tor)
+	var aout syncBuffer
+	seeder.Stdout, seeder.Stderr = &aout, &aout
+	if err := seeder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); seeder.Wait() })
+
+	out := t.TempDir()
+	code, stdout, stderr := shoalRun(t, "get", tor, "-o", out, "--listen", "127.0.0.1:0", "--no-tui",
+		"--state-dir", t.TempDir(), "--only", "sub", "--skip", "*.bin")
+	if code != 0 {
+		t.Fatalf("get --only from aria2c: exit %d\n%s\n%s\naria2c said:\n%s", code, stdout, stderr, aout.String())
+	}
+	got := filepath.Join(out, "dataset")
+	sameFileAs(t, filepath.Join(data, "sub", "c.txt"), filepath.Join(got, "sub", "c.txt"))
+	absent(t, filepath.Join(got, "a.bin"))
+	absent(t, filepath.Join(got, "b.txt"))
+	absent(t, filepath.Join(got, "sub", "d.bin"))
 }
