@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,4 +129,34 @@ func TestSelect_NoMatch(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Fatalf("download folder holds %d entries", len(ents))
 	}
+}
+
+// TestSelect_BlockOfNewlySkippedFile: a block that arrives for a piece of a
+// file skipped meanwhile is refused by storage (ErrNotShared); the torrent
+// drops it quietly, with no error event and no pause as for a disk error.
+func TestSelect_BlockOfNewlySkippedFile(t *testing.T) {
+	t.Parallel()
+	src, root := payload(t, 34, testnet.File{Path: "f.bin", Size: 300_000})
+	tor := testnet.Create(t, root, 16<<10)
+	s1, ih := seed(t, src, tor, swarm.Config{})
+	l := testnet.StartSession(t, swarm.Config{})
+	var refusals atomic.Int32
+	refusals.Store(3)
+	swarm.SetWriteErr(l, func() error {
+		if refusals.Add(-1) >= 0 {
+			return fmt.Errorf("payload/f.bin: piece 3: %w", pieces.ErrNotShared)
+		}
+		return nil
+	})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s1.Addr().String()}})
+	ts := testnet.WaitFor(t, l, ih, 60*time.Second, "verified", func(ts swarm.TorrentSnapshot) bool { return ts.Verified })
+	for len(l.Events()) > 0 {
+		if ev := <-l.Events(); ev.Kind == swarm.EventError || ev.Kind == swarm.EventDiskFull {
+			t.Errorf("event %v: %s", ev.Kind, ev.Msg)
+		}
+	}
+	if ts.Stall == swarm.StallDiskFull {
+		t.Error("stalled as for a full disk")
+	}
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
 }

@@ -97,6 +97,12 @@ func (t *torrent) handleBlocks(p *peer, ev peerEvent) {
 		c.writeFailed = time.Now()
 		return
 	}
+	if errors.Is(ev.diskErr, pieces.ErrNotShared) {
+		// A block of a piece inside a file skipped (and parted) after it
+		// was asked for: storage refuses to create the file for it, and
+		// the piece is no longer wanted. Not a disk error.
+		return
+	}
 	t.log.Error("Write failed", "err", ev.diskErr)
 	t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Msg: ev.diskErr.Error()})
 	c.writeFailed = time.Now() // retry later, as for a full disk
