@@ -42,9 +42,11 @@ func (h *Handler) selectTorrents(ids *idSet) selection {
 	h.mu.Lock()
 	h.sweep++
 	recs := h.activity.update(snap.Torrents, nums, now, h.sweep)
+	// Copied under the lock: another call's update writes the records.
 	recent := make([]bool, len(recs))
+	lastActive := make([]time.Time, len(recs))
 	for i, s := range recs {
-		recent[i] = h.activity.recent(s, now)
+		recent[i], lastActive[i] = h.activity.recent(s, now), s.lastActive
 	}
 	if ids != nil && ids.recent {
 		sel.removed = h.activity.removedIDs()
@@ -80,7 +82,7 @@ func (h *Handler) selectTorrents(ids *idSet) selection {
 			continue
 		}
 		found[nums[i]] = true
-		sel.targets = append(sel.targets, target{id: nums[i], t: t, lastActive: recs[i].lastActive})
+		sel.targets = append(sel.targets, target{id: nums[i], t: t, lastActive: lastActive[i]})
 	}
 	slices.SortFunc(sel.targets, func(a, b target) int { return cmp.Compare(a.id, b.id) })
 	if ids != nil {
