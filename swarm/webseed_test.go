@@ -1,7 +1,11 @@
 package swarm_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,4 +121,60 @@ func TestWebSeed_WithPeer(t *testing.T) {
 		t.Errorf("from the web seed %d bytes, from peers %d: want both", ws.Downloaded, fromPeers)
 	}
 	t.Logf("web seed %d bytes, peer %d bytes", ws.Downloaded, fromPeers)
+}
+
+// TestWebSeed_Magnet: a magnet link's ws= web seed is used once the info
+// arrives from a peer, beside that peer (held to 512 KiB/s so that it
+// cannot finish first).
+func TestWebSeed_Magnet(t *testing.T) {
+	src, root, tor := webPayload(t, 32<<10, 3<<20)
+	base := testnet.StartNginx(t, src)
+	s1, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 512 << 10})
+	m, err := pieces.ParseMagnet(withWebSeeds(t, tor, base).Magnet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.WebSeeds) != 1 {
+		t.Fatalf("magnet %s: web seeds %q", m, m.WebSeeds)
+	}
+	s2 := testnet.StartSession(t, swarm.Config{})
+	dst := t.TempDir()
+	if _, err := s2.Add(t.Context(), swarm.AddOptions{Magnet: m, Dir: dst, Peers: []string{s1.Addr().String()}}); err != nil {
+		t.Fatal(err)
+	}
+	ts := testnet.WaitComplete(t, s2, ih, 60*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "pay load"))
+	if ws := webSeedOf(t, ts, base); ws.Downloaded == 0 {
+		t.Errorf("the magnet's web seed gave nothing: %+v", ws)
+	}
+}
+
+// TestWebSeed_RedirectToAnotherWebSeed: a redirect to another host is
+// followed when that host is one of the torrent's own web seeds.
+func TestWebSeed_RedirectToAnotherWebSeed(t *testing.T) {
+	src, root, tor := webPayload(t, 16<<10, 200_000)
+	base := testnet.StartNginx(t, src)
+	other := strings.Replace(base, "127.0.0.1", "localhost", 1)
+	var redirected atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		redirected.Add(1)
+		http.Redirect(w, r, other+strings.TrimPrefix(r.URL.EscapedPath(), "/"), http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	// The redirecting one as "localhost" names nginx's host, and nginx
+	// is also listed under that name.
+	front := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/"
+	tor = withWebSeeds(t, tor, front, other)
+	s := testnet.StartSession(t, swarm.Config{})
+	dst := t.TempDir()
+	ih, err := s.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: dst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := testnet.WaitComplete(t, s, ih, 60*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "pay load"))
+	// Listed first, it gets the first job, which holds every piece.
+	if ws := webSeedOf(t, ts, front); ws.State != swarm.WebSeedActive || redirected.Load() == 0 || ws.Downloaded == 0 {
+		t.Errorf("redirecting web seed %+v after %d redirects", ws, redirected.Load())
+	}
 }
