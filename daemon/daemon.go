@@ -34,6 +34,10 @@ type Config struct {
 	// none), which Transmission remotes see and may change when the
 	// session was built with limiters (swarm.NoLimitBps).
 	DownLimitBps, UpLimitBps int64
+	// StreamBase is where cmd/shoal serves the torrents' files over HTTP
+	// (package stream), http://HOST:PORT; "" when it does not. Detail
+	// gives each file's URL under it.
+	StreamBase string
 }
 
 // Daemon serves one Session to clients. It owns the torrents' numeric ids,

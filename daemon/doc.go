@@ -13,6 +13,8 @@
 //	ids, byID, next               Daemon.mu                      Resolve, ID, List
 //	subs (event subscribers)      Daemon.subsMu; Run sends       Subscribe; a full subscriber misses events
 //	Unix socket, --rpc listener   cmd/shoal (runDaemon)          Serve(ctx, ln, handler) until ctx ends
+//	--stream listener (files over cmd/shoal (runDaemon)          stream.Serve; Config.StreamBase names it,
+//	  HTTP for players)                                          Detail.URLs under it
 //	guard's accepted-password set guard.mu                       Guard's handler only
 //	Attached.snap (client side)   Attached's poll goroutine      Snapshot(): an atomic.Pointer, never blocks
 //	Attached.events               Attached's stream goroutine    Events(); closed when the stream ends

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/shoal-bt/shoal/pieces"
+	"github.com/shoal-bt/shoal/stream"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -290,8 +291,12 @@ func (d *Daemon) Detail(ctx context.Context, ih swarm.InfoHash) (Detail, error) 
 		if t := d.snapshotOf(ih); t != nil {
 			tc := *t
 			tc.Cause = nil // an error value does not travel; Err says it
+			urls := []string{}
+			if d.cfg.StreamBase != "" && len(tc.Files) > 0 {
+				urls = stream.URLs(d.cfg.StreamBase, tc)
+			}
 			return Detail{ID: d.idOf(ih), InfoHash: hexOf(ih), State: t.State.String(), Torrent: tc,
-				Blocked: d.block.blockedOf(ih), Settings: d.settingsOf(hexOf(ih))}, nil
+				Blocked: d.block.blockedOf(ih), Settings: d.settingsOf(hexOf(ih)), URLs: urls}, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return Detail{}, errorf(KindNotFound, "%x is not in the engine's snapshot", ih[:4])

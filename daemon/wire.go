@@ -71,6 +71,9 @@ type Detail struct {
 	// Settings are the torrent's own goals and labels, and its totals
 	// from earlier runs.
 	Settings TorrentSettings `json:"settings"`
+	// URLs are the files' stream URLs (package stream), in file order;
+	// empty until the file list is known or when no stream server runs.
+	URLs []string `json:"urls"`
 }
 
 // SetRequest changes a torrent's settings; nil fields stay as they are.

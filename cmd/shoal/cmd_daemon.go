@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"runtime/debug"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/shoal-bt/shoal/daemon"
 	"github.com/shoal-bt/shoal/daemon/webui"
+	"github.com/shoal-bt/shoal/stream"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -26,6 +28,7 @@ type daemonFlags struct {
 	socket       string
 	downloadDir  string
 	rpc          string
+	stream       string
 	hashPassword bool
 }
 
@@ -64,6 +67,8 @@ second one refuses to start and names the PID of the first.`,
 	fs.StringVar(&df.downloadDir, "download-dir", "", "where torrents added without -o download (default: download_dir under [daemon] in the config, else ~/Downloads)")
 	fs.StringVar(&df.rpc, "rpc", "", "also serve HTTP control (the same API, and Transmission's RPC at /transmission/rpc) on HOST:PORT; "+
 		"an address other than loopback needs credentials in the config")
+	fs.StringVar(&df.stream, "stream", "", "serve every torrent's files over HTTP on HOST:PORT for players, as 'shoal stream' does "+
+		"(default: stream under [daemon] in the config, else 127.0.0.1 and a free port; off: none)")
 	fs.BoolVar(&df.hashPassword, "hash-password", false, "read a password on stdin, print its bcrypt hash for rpc_password_hash, and exit")
 	return cmd
 }
@@ -112,12 +117,19 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 	if rpcAddr == "" {
 		rpcAddr = fc.RPC
 	}
+	streamLn, streamBase, err := daemonStreamListener(cmp.Or(df.stream, fc.Stream))
+	if err != nil {
+		return err
+	}
+	if streamLn != nil {
+		defer streamLn.Close()
+	}
 	// Limiters from the start, so remotes can change the limits later.
 	down, up := cfg.DownLimitBps, cfg.UpLimitBps
 	cfg.DownLimitBps, cfg.UpLimitBps = cmp.Or(down, swarm.NoLimitBps), cmp.Or(up, swarm.NoLimitBps)
 	err = runSession(a, sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 		d, err := daemon.New(daemon.Config{Session: s, Library: &daemon.Library{Dir: cfg.StateDir}, DownloadDir: dl,
-			DownLimitBps: down, UpLimitBps: up,
+			DownLimitBps: down, UpLimitBps: up, StreamBase: streamBase,
 			AllowedDirs: fc.AllowedDirs, Logger: a.log})
 		if errors.Is(err, daemon.ErrLibraryDamaged) {
 			return usageErrorf("%w", err) // settings.json that does not parse: the message says to move it away
@@ -178,6 +190,10 @@ func runDaemon(a *app, sf *sessionFlags, df *daemonFlags, cfg swarm.Config) erro
 			g.Go(func() error { return daemon.Serve(ctx, rpcLn, rpcH) })
 			rpcNote = fmt.Sprintf(", HTTP control on http://%s/ (Transmission RPC at /transmission/rpc)", rpcLn.Addr())
 		}
+		if streamLn != nil {
+			g.Go(func() error { return stream.Serve(ctx, streamLn, &stream.Handler{Session: s, Hosts: fc.RPCHosts}) })
+			rpcNote += ", files streamed at " + streamBase + "/ ('shoal show ID' names each URL)"
+		}
 		fmt.Fprintf(a.stdout, "shoal daemon %d ready: %d torrent(s) restored, peers on %s, control socket %s%s\n",
 			os.Getpid(), n, s.Addr(), sock, rpcNote)
 		<-ctx.Done()
@@ -213,4 +229,30 @@ func daemonDownloadDir(flag string) (string, error) {
 		dir = home + "/Downloads"
 	}
 	return dir, nil
+}
+
+// daemonStreamListener listens for the daemon's stream server: on addr,
+// loopback and a free port when "", none when "off".
+func daemonStreamListener(addr string) (net.Listener, string, error) {
+	if addr == "off" {
+		return nil, "", nil
+	}
+	// No credentials guard the files: only this machine may read them (a
+	// browser elsewhere reaches them through ssh -L).
+	if host, _, err := net.SplitHostPort(addr); addr != "" && (err != nil || !isLoopbackHost(host)) {
+		return nil, "", usageErrorf("--stream %q: give a loopback address such as 127.0.0.1:9092 (the files are served without credentials), or off", addr)
+	}
+	ln, err := stream.Listen(addr)
+	if err != nil {
+		return nil, "", listenError(err)
+	}
+	return ln, stream.BaseURL(ln), nil
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }

@@ -21,6 +21,7 @@ type daemonFileConfig struct {
 	DownloadDir string   `toml:"download_dir"`
 	AllowedDirs []string `toml:"allowed_dirs"` // what HTTP clients may name; default download_dir
 	RPC         string   `toml:"rpc"`          // HOST:PORT, as --rpc
+	Stream      string   `toml:"stream"`       // HOST:PORT, as --stream
 	RPCUser     string   `toml:"rpc_user"`
 	// RPCPasswordHash is bcrypt, from 'shoal daemon --hash-password'.
 	RPCPasswordHash string   `toml:"rpc_password_hash"`

@@ -177,6 +177,14 @@ func printDetail(w io.Writer, dt daemon.Detail) {
 			fmt.Fprintf(tw, "%d\t%s\t%.1f%%\t%s\t%s\n", i, priorityName(f.Priority), done, humanize.IBytes(uint64(f.SizeBytes)), f.Path)
 		}
 	}
+	if len(dt.URLs) > 0 {
+		fmt.Fprintln(tw, "\nFILE\tSTREAM URL")
+		for i, u := range dt.URLs {
+			if u != "" {
+				fmt.Fprintf(tw, "%d\t%s\n", i, u)
+			}
+		}
+	}
 	if len(t.Trackers) > 0 {
 		fmt.Fprintln(tw, "\nTRACKER\tSEEDERS\tLEECHERS\tLAST\tSTATUS")
 		for _, tr := range t.Trackers {

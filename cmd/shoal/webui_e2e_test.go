@@ -75,6 +75,11 @@ func TestWebUI_Chromium(t *testing.T) {
 	if !strings.Contains(pieces, "verified") {
 		t.Errorf("piece map caption %q, want \"N of M verified\"", pieces)
 	}
+	// Each file's path links to its stream URL.
+	href := get(t, ctx, "read file 0's link", chromedp.Evaluate[string](`document.querySelector("#d-files tr:first-child td.name a").href`))
+	if det := d.waitDetail(t, "1", "stream URLs", func(det daemon.Detail) bool { return len(det.URLs) == 2 }); href != det.URLs[0] {
+		t.Errorf("file 0 links to %q, want its stream URL %q", href, det.URLs[0])
+	}
 
 	// Labels typed in the detail are saved over the API, shown in the
 	// list, and the filter finds the torrent by them.

@@ -161,7 +161,7 @@ async function refreshDetail() {
   drawPieces(t);
   drawGraph(history.get(d.id) || []);
   peersTable(t, d.blocked);
-  filesTable(d.id, t);
+  filesTable(d.id, t, d.urls || []);
   const tb = $("d-trackers"); tb.replaceChildren();
   for (const tr of t.Trackers || []) {
     const row = el("tr");
@@ -188,7 +188,10 @@ function peersTable(t, blocked) {
   }
 }
 
-function filesTable(id, t) {
+// filesTable lists the files; a file's path links to its stream URL (the
+// daemon's loopback stream server: a player or this browser, on the
+// daemon's machine) when there is one.
+function filesTable(id, t, urls) {
   const tb = $("d-files");
   if (document.activeElement && tb.contains(document.activeElement)) return; // don't redraw a select in use
   tb.replaceChildren();
@@ -207,7 +210,12 @@ function filesTable(id, t) {
     };
     const pr = el("td"); pr.append(sel);
     const pct = f.SizeBytes ? (100 * f.DoneBytes / f.SizeBytes).toFixed(0) + "%" : "100%";
-    row.append(el("td", i, "num"), el("td", f.Path, "name"), el("td", bytes(f.SizeBytes), "num"), el("td", pct, "num"), pr);
+    const name = el("td", "", "name");
+    if (urls[i]) {
+      const a = el("a", f.Path); a.href = urls[i]; a.target = "_blank"; a.rel = "noopener";
+      a.title = "stream it: open, or give the link to mpv or vlc"; name.append(a);
+    } else name.textContent = f.Path;
+    row.append(el("td", i, "num"), name, el("td", bytes(f.SizeBytes), "num"), el("td", pct, "num"), pr);
     tb.append(row);
   });
 }
