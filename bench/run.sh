@@ -4,7 +4,9 @@
 # the run). Environment: BENCH_MIB (payload of the loopback transfers, 1024),
 # BENCH_SETTLE (idle before each cold run, 15s), BENCH_NET_MIB (payload of
 # the Toxiproxy scenarios 1-3, 256), BENCH_SWARM_MIB and BENCH_SWARM_LEECHERS
-# (scenario 4: 64 MiB to 50 leechers), BENCH_PEERS (bench/manypeers: 1000).
+# (scenario 4: 64 MiB to 50 leechers), BENCH_PEERS (bench/manypeers: 1000),
+# BENCH_STREAM_MIB (the file 'shoal stream' reads the middle of, from a seed
+# capped at 20 MiB/s: 1024).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The programs measure bin/shoal (tracker.sh too, through SHOAL_BIN), so
@@ -18,7 +20,8 @@ if [ "${bin_commit:-unknown}" != "${commit%+uncommitted}" ]; then
 fi
 export SHOAL_BIN=${SHOAL_BIN:-bin/shoal}
 echo "== transfer and creation (separate processes on loopback)"
-go run ./bench/benchrun -shoal bin/shoal -size "${BENCH_MIB:-1024}" -settle "${BENCH_SETTLE:-15s}"
+go run ./bench/benchrun -shoal bin/shoal -size "${BENCH_MIB:-1024}" -settle "${BENCH_SETTLE:-15s}" \
+  -stream-mib "${BENCH_STREAM_MIB:-1024}" -stream-cap 20
 echo
 echo "== torrent creation by format: v1, v2 (BEP 52), hybrid; 64 MiB in the page cache (pieces BenchmarkCreate_Format)"
 go test ./pieces -run '^$' -bench 'BenchmarkCreate_Format' -benchtime 3x | grep -E '^Benchmark'
