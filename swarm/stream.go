@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
 	"github.com/shoal-bt/shoal/pieces"
 )
 
@@ -83,8 +85,40 @@ func (t *torrent) setStream(id int64, w streamWant, on bool) error {
 	}
 	t.streams.wants[id] = w
 	t.applyDeadlines()
+	if !c.has(w.first) && !t.picker.InFlight(w.first) {
+		t.makeRoom()
+	}
 	t.fillRequests()
 	return nil
+}
+
+// makeRoom withdraws the requests of every peer for pieces no Reader
+// waits for, when a Reader seeks to a piece nobody was asked for: else
+// its blocks would queue behind up to a second of others at each peer
+// (a seek 3 s into a download at 20 MiB/s waited 2.9 s for its first
+// byte). fillRequests then asks for the Readers' pieces first and the
+// others after them. A withdrawn block that still arrives is used (the
+// peer's excused set).
+func (t *torrent) makeRoom() {
+	for _, p := range t.peers {
+		pr := pieces.Peer(p.id)
+		p.mu.Lock()
+		n := 0
+		for b := range p.reqOut {
+			if t.picker.Deadline(b.Piece) >= 0 || !t.picker.Requested(pr, b) {
+				continue
+			}
+			t.picker.HandleReject(pr, b)
+			delete(p.reqOut, b)
+			p.excuse(b)
+			p.ctl = appendRequest(p.ctl, pp.Cancel, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
+			n++
+		}
+		p.mu.Unlock()
+		if n > 0 {
+			p.signal()
+		}
+	}
 }
 
 // applyDeadlines gives each piece in some Reader's window the deadline of
