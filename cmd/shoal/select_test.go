@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -207,4 +208,35 @@ func TestInterop_GetOnlyFromAria2(t *testing.T) {
 	absent(t, filepath.Join(got, "a.bin"))
 	absent(t, filepath.Join(got, "b.txt"))
 	absent(t, filepath.Join(got, "sub", "d.bin"))
+}
+
+// TestTransmission_FilesWanted: transmission-remote -G and -g (files
+// unwanted, wanted) on a running torrent of the daemon: the file wanted
+// again is fetched at once; the one unwanted before it had started is never
+// created.
+func TestTransmission_FilesWanted(t *testing.T) {
+	if _, err := exec.LookPath("transmission-remote"); err != nil {
+		t.Skip("transmission-remote not installed (Debian package transmission-cli; .ci/run installs it)")
+	}
+	data, _, magnet, _ := seedFolder(t, selFiles)
+	d := startDaemon(t, t.TempDir(), "--rpc", "127.0.0.1:0")
+	rpc := d.waitFor(t, `HTTP control on http://(\S+)/`, 30*time.Second)[1]
+	// so= picks 1 and 3: the rest is unwanted from the start.
+	if out := trRemote(t, rpc, "-a", magnet+"&so=1,3"); !strings.Contains(out, `responded: "success"`) {
+		t.Fatalf("-a: %s", out)
+	}
+	d.waitRow(t, 1, "verified with files 1 and 3", 60*time.Second, func(r daemon.Row) bool { return r.Verified })
+	got := filepath.Join(d.dl, "dataset")
+	absent(t, filepath.Join(got, "a.bin"))
+	trRemote(t, rpc, "-t", "1", "-g", "0")
+	d.waitDetail(t, "1", "a.bin verified too", func(dt daemon.Detail) bool {
+		return dt.Torrent.Verified && dt.Torrent.Files[0].Priority == 0
+	})
+	sameFileAs(t, filepath.Join(data, "a.bin"), filepath.Join(got, "a.bin"))
+	absent(t, filepath.Join(got, "sub", "c.txt"))
+	trRemote(t, rpc, "-t", "1", "-g", "2")
+	d.waitDetail(t, "1", "every file verified", func(dt daemon.Detail) bool {
+		return dt.Torrent.Verified && dt.Torrent.DoneBytes == dt.Torrent.SizeBytes
+	})
+	sameTree(t, data, got)
 }
