@@ -66,6 +66,10 @@
 // wire uses it. merkle.go has the BEP 52 tree: 16 KiB SHA-256 leaves, a
 // file's tree as wide as the next power of two (zero leaves beyond the
 // end), piece layers padded with the hash of an all-zero piece.
+// hashmsg.go parses the BEP 52 hash request, hashes and hash reject
+// messages; merkleproof.go answers a request for a piece layer with its
+// uncle hashes (ServeHashes) and checks such an answer against a file's
+// root (VerifyHashes).
 //
 // # BLAKE3
 //

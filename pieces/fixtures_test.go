@@ -168,6 +168,11 @@ func writeSeeds(t *testing.T, payload *Torrent) {
 		seed("FuzzParseFileTree", kind, encode(t, m["info"].(map[string]any)["file tree"]))
 	}
 	seed("FuzzParseFileTree", "dotdot", []byte("d2:..d0:d6:lengthi1e11:pieces root32:"+strings.Repeat("r", 32)+"eee"))
+	req := HashRequest{Root: Hash32{1}, BaseLayer: 1, Index: 4, Length: 4, ProofLayers: 2}
+	seed("FuzzParseHashRequest", "piece-layer", req.Bytes())
+	seed("FuzzParseHashRequest", "not-multiple", HashRequest{Index: 2, Length: 4}.Bytes())
+	seed("FuzzParseHashes", "proof", HashesBytes(req, make([]Hash32, 5)))
+	seed("FuzzParseHashes", "short", HashesBytes(req, make([]Hash32, 3)))
 	seed("FuzzParseMagnet", "v2", "magnet:?xt=urn:btmh:1220"+strings.Repeat("cd", 32)+"&dn=v2")
 	seed("FuzzBitfieldFromBytes", "ten", []byte{0xff, 0xc0}, 10)
 	seed("FuzzBitfieldFromBytes", "spare", []byte{0xff, 0xe0}, 10)

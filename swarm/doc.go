@@ -1,6 +1,8 @@
 // Package swarm is shoal's BitTorrent engine: a Session of torrents, each
 // owned by one goroutine, speaking the peer wire protocol (BEP 3, 6, 9, 10,
-// 11, 23) with peers found through trackers, the DHT, PEX and LSD.
+// 11, 23; of BEP 52, hybrid torrents' two names and answers to hash
+// requests, hybrid.go and hashes.go) with peers found through trackers,
+// the DHT, PEX and LSD.
 //
 // UIs read the engine through immutable Snapshots and the Events channel.
 //

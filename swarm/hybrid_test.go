@@ -2,8 +2,11 @@ package swarm_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -74,4 +77,86 @@ func TestHybrid_BothNames(t *testing.T) {
 	}
 	testnet.WaitComplete(t, l, ih, 60*time.Second)
 	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+}
+
+// TestHybrid_ServesHashRequests: a v2 peer asking a hybrid seed for a
+// file's piece layer (BEP 52 hash request) gets hashes that prove against
+// the file's root; a request for the leaves, which the seed does not keep,
+// gets a hash reject; one with a length that is not a power of two ends
+// the connection.
+func TestHybrid_ServesHashRequests(t *testing.T) {
+	src := t.TempDir()
+	root := testnet.WriteTree(t, filepath.Join(src, "payload"), 4, testnet.File{Path: "a.bin", Size: 5*32<<10 + 7})
+	made, err := pieces.Create(t.Context(), root, pieces.CreateOptions{PieceLength: 32 << 10, Format: pieces.FormatHybrid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tor, _ := pieces.Parse(made.Bytes())
+	f := tor.Info.Files[0]
+	s, _ := seed(t, src, tor, swarm.Config{})
+
+	c, err := net.DialTimeout("tcp", s.Addr().String(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	v2 := pieces.Truncated(tor.InfoHashV2)
+	hs := append([]byte("\x13BitTorrent protocol\x00\x00\x00\x00\x00\x10\x00\x14"), v2[:]...)
+	c.Write(append(hs, []byte("-XX0000-hashrequest1")...))
+	if _, err := io.ReadFull(c, make([]byte, 68)); err != nil {
+		t.Fatal(err)
+	}
+	send := func(id byte, payload []byte) {
+		msg := binary.BigEndian.AppendUint32(nil, uint32(1+len(payload)))
+		c.Write(append(append(msg, id), payload...))
+	}
+	// next returns the next message of type 22 or 23.
+	next := func() (byte, []byte) {
+		for {
+			var hdr [4]byte
+			if _, err := io.ReadFull(c, hdr[:]); err != nil {
+				t.Fatalf("reading the seed's answer: %v", err)
+			}
+			b := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+			if _, err := io.ReadFull(c, b); err != nil {
+				t.Fatal(err)
+			}
+			if len(b) > 0 && (b[0] == 22 || b[0] == 23) {
+				return b[0], b[1:]
+			}
+		}
+	}
+	req := pieces.HashRequest{Root: pieces.Hash32(f.Root), BaseLayer: pieces.PieceLayerIndex(32 << 10), Index: 0, Length: 8, ProofLayers: 10}
+	send(21, req.Bytes())
+	id, payload := next()
+	if id != 22 {
+		t.Fatalf("hash request for the piece layer: message %d, want hashes (22)", id)
+	}
+	got, hashes, err := pieces.ParseHashes(payload)
+	if err != nil || got != req {
+		t.Fatalf("hashes: %+v, %v", got, err)
+	}
+	layer, err := pieces.VerifyHashes(req, hashes, pieces.Hash32(f.Root), f.Length, 32<<10)
+	if err != nil || len(layer) != 6 {
+		t.Fatalf("the seed's hashes: %d pieces, %v", len(layer), err)
+	}
+
+	leaves := pieces.HashRequest{Root: pieces.Hash32(f.Root), BaseLayer: 0, Index: 0, Length: 2, ProofLayers: 1}
+	send(21, leaves.Bytes())
+	if id, payload := next(); id != 23 || !bytes.Equal(payload, leaves.Bytes()) {
+		t.Fatalf("hash request for leaves: message %d, want a hash reject (23) of it", id)
+	}
+
+	send(21, pieces.HashRequest{Root: pieces.Hash32(f.Root), Length: 3}.Bytes())
+	var one [1]byte
+	for {
+		_, err := c.Read(one[:])
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatal("a hash request of length 3 did not end the connection")
+		}
+		if err != nil {
+			break // closed, as it should
+		}
+	}
 }

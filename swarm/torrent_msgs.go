@@ -201,6 +201,8 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		}
 	case pp.Extended:
 		return t.handleExtended(p, m)
+	case msgHashRequest:
+		return t.handleHashRequest(p, m)
 	}
 	return nil
 }

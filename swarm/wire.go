@@ -30,6 +30,7 @@ func reservedBits(dht bool) [8]byte {
 	var r [8]byte
 	r[5] |= 0x10
 	r[7] |= 0x04
+	r[7] |= 0x10 // BEP 52: we answer hash requests (hashes.go)
 	if dht {
 		r[7] |= 0x01
 	}

@@ -1,0 +1,125 @@
+package pieces
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestHashes_ServeVerify: every request for a piece layer, answered from
+// the layer, proves against the file's root, and gives back the layer;
+// a changed hash, a short proof or a wrong position does not.
+func TestHashes_ServeVerify(t *testing.T) {
+	const pl = 32 << 10
+	data := make([]byte, 5*pl-100) // 5 pieces: a layer 8 wide
+	rng := rand.New(rand.NewPCG(5, 2))
+	for i := range data {
+		data[i] = byte(rng.Uint32()) // no two pieces alike
+	}
+	leaves := BlockLeaves(data)
+	root, layer := FileRoot(leaves), PieceLayer(leaves, pl)
+	for _, length := range []uint32{1, 2, 4, 8} {
+		for index := uint32(0); index+length <= 8; index += length {
+			r := HashRequest{Root: root, BaseLayer: PieceLayerIndex(pl), Index: index, Length: length, ProofLayers: 64}
+			hs, err := ServeHashes(r, layer, pl)
+			if err != nil {
+				t.Fatalf("serve %+v: %v", r, err)
+			}
+			again, req, err := func() ([]Hash32, HashRequest, error) {
+				req, got, err := ParseHashes(HashesBytes(r, hs))
+				return got, req, err
+			}()
+			if err != nil || req != r || !slices.Equal(again, hs) {
+				t.Fatalf("hashes message roundtrip: %v", err)
+			}
+			got, err := VerifyHashes(r, hs, root, int64(len(data)), pl)
+			if err != nil {
+				t.Fatalf("verify %+v: %v", r, err)
+			}
+			want := layer[min(int(index), len(layer)):min(int(index+length), len(layer))]
+			if !slices.Equal(got, want) {
+				t.Fatalf("verify %+v gave %d hashes, want %d", r, len(got), len(want))
+			}
+			for k := range hs {
+				bad := slices.Clone(hs)
+				bad[k][0] ^= 1
+				if _, err := VerifyHashes(r, bad, root, int64(len(data)), pl); !errors.Is(err, ErrBadHashMsg) {
+					t.Fatalf("hash %d changed: %v", k, err)
+				}
+			}
+			if len(hs) > int(length) {
+				if _, err := VerifyHashes(r, hs[:len(hs)-1], root, int64(len(data)), pl); err == nil {
+					t.Fatalf("short proof accepted")
+				}
+			}
+			if moved := r; length < 8 && (index+length)%8 < uint32(len(layer)) && index < uint32(len(layer)) {
+				// (Past the file's end every node is the same pad: no
+				// position to tell apart.)
+				moved.Index = (index + length) % 8
+				if _, err := VerifyHashes(moved, hs, root, int64(len(data)), pl); err == nil {
+					t.Fatalf("hashes for [%d,+%d) accepted at %d", index, length, moved.Index)
+				}
+			}
+		}
+	}
+	for _, r := range []HashRequest{
+		{Root: root, BaseLayer: 0, Index: 0, Length: 2, ProofLayers: 3},                   // leaves are not kept
+		{Root: root, BaseLayer: PieceLayerIndex(pl), Index: 8, Length: 8, ProofLayers: 3}, // past the layer
+	} {
+		if _, err := ServeHashes(r, layer, pl); !errors.Is(err, ErrBadHashMsg) {
+			t.Errorf("serve %+v: %v, want ErrBadHashMsg", r, err)
+		}
+	}
+	// Fewer proof layers asked, fewer uncles given.
+	r := HashRequest{Root: root, BaseLayer: PieceLayerIndex(pl), Index: 2, Length: 2, ProofLayers: 1}
+	if hs, _ := ServeHashes(r, layer, pl); len(hs) != 3 {
+		t.Errorf("1 proof layer: %d hashes, want 3", len(hs))
+	}
+}
+
+func TestParseHashRequest_Bad(t *testing.T) {
+	ok := HashRequest{BaseLayer: 1, Index: 4, Length: 4, ProofLayers: 2}
+	if r, err := ParseHashRequest(ok.Bytes()); err != nil || r != ok {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	for _, r := range []HashRequest{
+		{Length: 0}, {Length: 3}, {Index: 2, Length: 4}, {Length: MaxHashRequest * 2}, {Length: 1, BaseLayer: 65},
+	} {
+		if _, err := ParseHashRequest(r.Bytes()); !errors.Is(err, ErrBadHashMsg) {
+			t.Errorf("%+v: %v, want ErrBadHashMsg", r, err)
+		}
+	}
+	if _, err := ParseHashRequest(ok.Bytes()[:47]); !errors.Is(err, ErrBadHashMsg) {
+		t.Errorf("47 bytes: %v", err)
+	}
+}
+
+func FuzzParseHashRequest(f *testing.F) {
+	f.Add(HashRequest{BaseLayer: 1, Index: 4, Length: 4, ProofLayers: 2}.Bytes())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ParseHashRequest(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(r.Bytes(), b) || r.Length == 0 || r.Index%r.Length != 0 {
+			t.Fatalf("accepted %+v from %x", r, b)
+		}
+	})
+}
+
+func FuzzParseHashes(f *testing.F) {
+	f.Add(HashesBytes(HashRequest{BaseLayer: 1, Index: 0, Length: 2, ProofLayers: 1}, make([]Hash32, 3)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, hs, err := ParseHashes(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(HashesBytes(r, hs), b) || len(hs) < int(r.Length) {
+			t.Fatalf("accepted %+v with %d hashes from %d bytes", r, len(hs), len(b))
+		}
+		// Checking an answer against a root never panics, whatever it holds.
+		VerifyHashes(r, hs, Hash32{}, int64(r.Index+r.Length)*BlockSize*2, 2*BlockSize)
+	})
+}
