@@ -82,7 +82,10 @@ func startNetwork(t testing.TB, size int, cfg Config) []*Node {
 	ctx, stopAll := context.WithCancel(context.Background())
 	boot, _ := runNodeCtx(t, ctx, cfg)
 	nodes := []*Node{boot}
-	deadline := time.Now().Add(45 * time.Second)
+	// Generous: a node whose first bootstrap timed out on a loaded machine
+	// retries at 1, 1.5, 2.25 ... s (bootstrapLoop), and in 45 s had only
+	// seven tries when a CI-like run under load left one knowing 1 node.
+	deadline := time.Now().Add(90 * time.Second)
 	for len(nodes) < size {
 		joined := len(nodes)
 		for range min(batch, size-joined) {
