@@ -421,6 +421,7 @@ func (t *torrent) request(p *peer) {
 		rate:      p.downRate.rate / blockSize,
 		cap:       p.queueTarget,
 		reqq:      p.reqq,
+		crowded:   len(t.peers) > crowdedPeers,
 	})
 	p.depth = target
 	want := target - t.picker.Outstanding(pr)
