@@ -18,9 +18,11 @@ import (
 // Deadlines (SetDeadline): pieces a reader waits for (under its read
 // offset, and a readahead after it) are asked first, lowest deadline
 // first, whatever their priority or rarity; once every block of a piece
-// due next (deadline below headDup) is asked of someone, a peer with room
-// in its queue is asked for them too (at most maxDup askers, the late copy
-// cancelled, as in endgame), so one slow peer does not stall the reader.
+// due next (deadline below headDup) is asked of someone, a peer with
+// nothing else pending is asked for them too, endgameQueue at a time (at
+// most maxDup askers, the late copy cancelled: endgame's rules), so one
+// slow peer does not stall the reader. A busy peer would serve them no
+// sooner, and every duplicate risks a block arriving twice.
 
 // headDup: pieces whose deadline is below it get endgame-style duplicates
 // before endgame; only the reader's next pieces, so little is wasted.
@@ -90,8 +92,8 @@ func (p *Picker) urgentOrder() []Index {
 }
 
 // pickUrgent adds to out blocks of pieces with deadlines, soonest first:
-// those nobody was asked for, then, for the pieces due next, duplicates
-// of blocks asked of another peer.
+// those nobody was asked for, then, for an idle peer and the pieces due
+// next, duplicates of blocks asked of another peer.
 func (p *Picker) pickUrgent(pr Peer, pp *pickPeer, n int, out []Block) []Block {
 	order := p.urgentOrder()
 	for _, i := range order {
@@ -110,6 +112,10 @@ func (p *Picker) pickUrgent(pr Peer, pp *pickPeer, n int, out []Block) []Block {
 		}
 		out = p.takeFrom(pr, pp, i, pc, n, out)
 	}
+	if len(pp.reqs) > 0 {
+		return out // busy (out's blocks count): no duplicates
+	}
+	n = min(n, endgameQueue)
 	for _, i := range order {
 		if len(out) >= n {
 			break

@@ -193,6 +193,27 @@ func TestPicker_DeadlineHeadDuplicates(t *testing.T) {
 	}
 }
 
+func TestPicker_DeadlineNoDuplicatesForBusyPeer(t *testing.T) {
+	// A peer with requests pending gets no duplicates: it would serve them
+	// no sooner, and each risks a block arriving twice.
+	p := NewPicker(8, 2*BlockSize, 16*BlockSize, 9)
+	for _, pr := range []Peer{1, 2} {
+		p.HandleHaveAll(pr)
+		p.HandleUnchoke(pr)
+	}
+	p.SetPriority(7, 1)
+	if got := p.PickFor(2, 1); len(got) != 1 || got[0].Piece != 7 {
+		t.Fatalf("peer 2 picked %v, want piece 7", got)
+	}
+	p.SetDeadline(0, 0)
+	if got := pieceOrder(p.PickFor(1, 2)); !slices.Equal(got, []Index{0}) {
+		t.Fatalf("peer 1 picked %v, want piece 0", got)
+	}
+	if got := p.PickFor(2, 4); blocksOf(got)[0] != 0 {
+		t.Fatalf("busy peer 2 picked %v: duplicates of piece 0", got)
+	}
+}
+
 func TestPicker_ProbationTakesDeadline(t *testing.T) {
 	p := seqPicker(8, nil, nil)
 	p.SetProbation(1, true)
