@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -19,9 +20,10 @@ import (
 // profile, peer port on loopback, no DHT, LSD, PEX or port forwarding, and
 // its Web API on a loopback port without login.
 type qbt struct {
-	api string // http://127.0.0.1:PORT/api/v2
-	dl  string
-	log syncBuffer
+	api  string // http://127.0.0.1:PORT/api/v2
+	dl   string
+	peer string // 127.0.0.1:PORT it takes peers on
+	log  syncBuffer
 }
 
 func startQBittorrent(t *testing.T) *qbt {
@@ -35,8 +37,9 @@ func startQBittorrent(t *testing.T) *qbt {
 			t.Fatal(err)
 		}
 	}
-	webPort := freePort(t)
+	webPort, peerPort := freePort(t), freePort(t)
 	q.api = fmt.Sprintf("http://127.0.0.1:%d/api/v2", webPort)
+	q.peer = fmt.Sprintf("127.0.0.1:%d", peerPort)
 	ini := fmt.Sprintf(`[LegalNotice]
 Accepted=true
 
@@ -60,7 +63,7 @@ WebUI\CSRFProtection=false
 WebUI\HostHeaderValidation=false
 Connection\UPnP=false
 General\UseRandomPort=false
-`, freePort(t), q.dl, webPort)
+`, peerPort, q.dl, webPort)
 	if err := os.WriteFile(filepath.Join(conf, "qBittorrent.conf"), []byte(ini), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +99,13 @@ General\UseRandomPort=false
 // into its folder.
 func (q *qbt) add(t *testing.T, torrent string) {
 	t.Helper()
+	q.addAt(t, torrent, q.dl)
+}
+
+// addAt is add into savePath, which may hold the data already: then
+// qBittorrent checks it and seeds.
+func (q *qbt) addAt(t *testing.T, torrent, savePath string) {
+	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	if isMagnet(torrent) {
@@ -108,7 +118,7 @@ func (q *qbt) add(t *testing.T, torrent string) {
 		part, _ := w.CreateFormFile("torrents", filepath.Base(torrent))
 		part.Write(b)
 	}
-	w.WriteField("savepath", q.dl)
+	w.WriteField("savepath", savePath)
 	w.Close()
 	resp, err := http.Post(q.api+"/torrents/add", w.FormDataContentType(), &body)
 	if err != nil {
@@ -194,5 +204,37 @@ func qbtDownloadsShoalHybrid(t *testing.T, byMagnet bool) {
 	sameTree(t, data, filepath.Join(q.dl, "dataset"))
 	if t.Failed() {
 		t.Logf("shoal seed said:\n%s%s", seed.out.String(), seed.err.String())
+	}
+}
+
+// TestQBittorrent_SeedsHybridToShoal: shoal downloads a hybrid torrent from
+// a qBittorrent-nox seed (libtorrent 2.0, which knows both halves) by the
+// hybrid magnet link: the info dict by BEP 9, the pieces by their v1
+// hashes, byte for byte, BLAKE3 digests checked.
+func TestQBittorrent_SeedsHybridToShoal(t *testing.T) {
+	needTool(t, "qbittorrent-nox")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, interopTree)
+	tor := filepath.Join(dir, "dataset.torrent")
+	createTorrent(t, data, tor, "--format", "hybrid", "--piece-length", "64KiB")
+	_, info, _ := shoalRun(t, "info", "--json", tor)
+	var want infoOut
+	if err := json.Unmarshal([]byte(info), &want); err != nil {
+		t.Fatal(err)
+	}
+	q := startQBittorrent(t)
+	q.addAt(t, tor, dir)
+	q.waitDone(t, 60*time.Second) // checked: it has every piece and seeds
+
+	out := t.TempDir()
+	code, stdout, stderr := shoalRun(t, "get", want.Magnet, "-o", out, "--peer", q.peer, "--listen", "127.0.0.1:0",
+		"--no-tui", "--no-dht", "--state-dir", filepath.Join(dir, "state"))
+	if code != 0 {
+		t.Fatalf("get from qBittorrent: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	sameTree(t, data, filepath.Join(out, "dataset"))
+	if !strings.Contains(stdout, "verified") {
+		t.Errorf("get did not report the BLAKE3 check:\n%s", stdout)
 	}
 }
