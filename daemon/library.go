@@ -39,6 +39,9 @@ type Entry struct {
 	Added    time.Time `json:"added"`
 	// Priorities are the files' priorities when any differs from normal.
 	Priorities []swarm.Priority `json:"priorities,omitempty"`
+	// Select is the file selection it was added with (get --only, --skip,
+	// --files); Priorities, once set, win over it.
+	Select *pieces.Selection `json:"select,omitempty"`
 }
 
 func (l *Library) path() string { return filepath.Join(l.Dir, "library.json") }
@@ -82,7 +85,7 @@ func (l *Library) update(fn func([]Entry) []Entry) error {
 // Remember records what add added. A .torrent is copied into the state dir
 // so the entry survives the user moving or deleting theirs.
 func (l *Library) Remember(add swarm.AddOptions) error {
-	e := Entry{Dir: add.Dir, Paused: add.Paused, Added: time.Now().UTC()}
+	e := Entry{Dir: add.Dir, Paused: add.Paused, Added: time.Now().UTC(), Select: add.Select}
 	if abs, err := filepath.Abs(add.Dir); err == nil {
 		e.Dir = abs
 	}
@@ -160,7 +163,7 @@ func (l *Library) edit(ih swarm.InfoHash, fn func(*Entry)) error {
 
 // Options turns an entry back into what the engine adds.
 func (e Entry) Options() (swarm.AddOptions, error) {
-	add := swarm.AddOptions{Dir: e.Dir, Paused: e.Paused}
+	add := swarm.AddOptions{Dir: e.Dir, Paused: e.Paused, Select: e.Select}
 	if e.Torrent != "" {
 		t, err := pieces.Load(e.Torrent)
 		if err != nil {

@@ -1,9 +1,11 @@
 package daemon
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
+	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -19,5 +21,27 @@ func TestEntry_MagnetPriorities(t *testing.T) {
 	}
 	if !slices.Equal(add.Priorities, prio) || add.Magnet == nil || !slices.Equal(add.Magnet.Select, []int{0}) {
 		t.Fatalf("Options() = priorities %v, magnet %+v", add.Priorities, add.Magnet)
+	}
+}
+
+// TestLibrary_RemembersSelection: what get --only chose comes back with the
+// entry, so shoal ui or the daemon restoring it does not fetch every file.
+func TestLibrary_RemembersSelection(t *testing.T) {
+	l := &Library{Dir: t.TempDir()}
+	m, err := pieces.ParseMagnet("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := &pieces.Selection{Only: []string{"*.mkv"}, Files: []int{2}, Skip: []string{"extras"}}
+	if err := l.Remember(swarm.AddOptions{Magnet: m, Dir: t.TempDir(), Select: sel}); err != nil {
+		t.Fatal(err)
+	}
+	es, err := l.Load()
+	if err != nil || len(es) != 1 {
+		t.Fatalf("Load = %+v, %v", es, err)
+	}
+	add, err := es[0].Options()
+	if err != nil || !reflect.DeepEqual(add.Select, sel) {
+		t.Fatalf("Options().Select = %+v, %v; want %+v", add.Select, err, sel)
 	}
 }

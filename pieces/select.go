@@ -89,9 +89,9 @@ func FormatFileList(files []int) string {
 // Selection says which files of a torrent to download. The zero value
 // wants every file.
 type Selection struct {
-	Only  []string // globs: want only the files they match (with Files)
-	Files []int    // file numbers as `shoal info` shows them (with Only)
-	Skip  []string // globs: never these, even when Only or Files name them
+	Only  []string `json:"only,omitempty"`  // globs: want only the files they match (with Files)
+	Files []int    `json:"files,omitempty"` // file numbers as `shoal info` shows them (with Only)
+	Skip  []string `json:"skip,omitempty"`  // globs: never these, even when Only or Files name them
 }
 
 // Empty reports whether s wants every file.

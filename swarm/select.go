@@ -16,10 +16,15 @@ import (
 func PartFileName(ih InfoHash) string { return fmt.Sprintf(".shoal-%x.parts", ih[:]) }
 
 // firstPriorities are the files' first priorities: prios
-// (AddOptions.Priorities), or what sel (AddOptions.Select) or a magnet's so=
-// wants. It runs on the open worker.
+// (AddOptions.Priorities), or else what sel (AddOptions.Select) or else a
+// magnet's so= wants. Priorities win: a restored torrent carries both the
+// selection it was added with and the priorities the user set since. It
+// runs on the open worker.
 func firstPriorities(info *pieces.Info, prios []Priority, sel *pieces.Selection, so []int) ([]Priority, error) {
-	if sel == nil && prios == nil && so != nil {
+	if prios != nil {
+		return prios, nil
+	}
+	if sel == nil && so != nil {
 		// so= is the link's suggestion: numbers past the file list (or
 		// of pad files) are dropped rather than failing the download.
 		var files []int
@@ -33,7 +38,7 @@ func firstPriorities(info *pieces.Info, prios []Priority, sel *pieces.Selection,
 		}
 	}
 	if sel == nil {
-		return prios, nil
+		return nil, nil
 	}
 	want, err := sel.Wanted(info)
 	if err != nil {

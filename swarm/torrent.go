@@ -32,7 +32,8 @@ type AddOptions struct {
 	// (a magnet's arrives from peers): wanted files normal, the rest
 	// skipped. A selection that cannot apply (a glob matching no file)
 	// fails the torrent with an error wrapping pieces.ErrBadSelection.
-	// Without Select and Priorities, a magnet's so= (BEP 53) selects.
+	// Priorities, when set, win over Select; without either, a magnet's
+	// so= (BEP 53) selects.
 	Select *pieces.Selection
 }
 
