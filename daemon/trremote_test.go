@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shoal-bt/shoal/daemon/transmission"
+	"github.com/shoal-bt/shoal/swarm"
 )
 
 // remote runs Debian's transmission-remote against url and returns what it
@@ -59,4 +61,50 @@ func TestTransmissionRemote_SessionInfo(t *testing.T) {
 			t.Errorf("-si lacks %q", w)
 		}
 	}
+}
+
+// transmission-remote -v checks the torrent in place through the engine:
+// the daemon reports the check and the torrent seeds on, verified.
+func TestTransmissionRemote_Verify(t *testing.T) {
+	dir := t.TempDir()
+	d, _ := newTestDaemon(t, dir, HTTPAuth{})
+	tor := makeTorrent(t, dir, "checked")
+	if _, err := d.Add(t.Context(), AddRequest{Metainfo: tor.Bytes(), Dir: dir}, Local); err != nil {
+		t.Fatal(err)
+	}
+	ih := swarm.InfoHash(tor.InfoHash)
+	waitFor(t, "the torrent to seed", 30*time.Second, func() bool {
+		ts := d.snapshotOf(ih)
+		return ts != nil && ts.State == swarm.StateSeeding && ts.Verified
+	})
+	th, err := transmission.New(transmission.Config{Backend: d.TransmissionBackend()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	th.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	events, stop := d.Subscribe()
+	defer stop()
+	if out := remote(t, srv.URL+"/transmission/rpc", "-t", "1", "-v"); !strings.Contains(out, `responded: "success"`) {
+		t.Fatalf("-v: %s", out)
+	}
+	deadline := time.After(30 * time.Second)
+	for checked := false; !checked; {
+		select {
+		case ev := <-events:
+			checked = ev.Kind == swarm.EventChecked && ev.InfoHash == ih
+			if checked && !strings.HasPrefix(ev.Msg, fmt.Sprintf("checked: %d of %d pieces match", tor.Info.NumPieces(), tor.Info.NumPieces())) {
+				t.Errorf("check event %q", ev.Msg)
+			}
+		case <-deadline:
+			t.Fatal("no check event after transmission-remote -v")
+		}
+	}
+	waitFor(t, "the torrent to seed again, verified", 30*time.Second, func() bool {
+		ts := d.snapshotOf(ih)
+		return ts != nil && ts.State == swarm.StateSeeding && ts.Verified
+	})
 }
