@@ -272,11 +272,15 @@ const (
 	EventRemoved
 	EventDataChanged // a file changed on disk: its pieces are re-checked, and those that no longer match are not fetched over the edit
 	EventChecked     // a check asked for (Verify) ended: Msg says how many pieces matched and how many are fetched again
+	// A web seed is not used again this session: Peer is its URL, Msg
+	// why. The torrent goes on with its other sources.
+	EventWebSeedDropped
 )
 
 func (k EventKind) String() string {
 	return [...]string{"added", "metadata", "completed", "verified", "tracker-error",
-		"peer-banned", "disk-full", "error", "paused", "resumed", "removed", "data-changed", "checked"}[k]
+		"peer-banned", "disk-full", "error", "paused", "resumed", "removed", "data-changed", "checked",
+		"web-seed-dropped"}[k]
 }
 
 // Event is a discrete thing that happened, sent on Session.Events. Slow

@@ -230,7 +230,8 @@ func (t *torrent) webDrop(ws *webSeed, why string) {
 		t.picker.HandleDisconnect(ws.peer.id)
 	}
 	t.log.Info("Web seed dropped", "url", ws.url, "err", why)
-	t.s.emit(Event{Kind: EventError, InfoHash: t.ih, Name: t.name(), Peer: ws.url, Msg: "web seed dropped: " + why})
+	// Not EventError: that one fails the torrent for shoal get.
+	t.s.emit(Event{Kind: EventWebSeedDropped, InfoHash: t.ih, Name: t.name(), Peer: ws.url, Msg: why})
 }
 
 // webBadPiece charges the web seeds among a failed piece's senders.

@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -95,5 +98,32 @@ func TestSeed_WebSeedNotFromCache(t *testing.T) {
 	}
 	if out := seedOnce("--web-seed", "http://127.0.0.1:1/pub/"); !strings.Contains(out, "ws=http%3A%2F%2F127.0.0.1%3A1%2Fpub%2F") {
 		t.Fatalf("seed --web-seed shared the cached torrent without it:\n%s", out)
+	}
+}
+
+// TestGet_DroppedWebSeedBesidePeer: a web seed dropped (here at once, for
+// a 404) is the web seed's failure, not the download's: get goes on with
+// its peer and exits 0.
+func TestGet_DroppedWebSeedBesidePeer(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d")
+	writeTree(t, data, map[string]int{"a.bin": 1_500_000})
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	tor := filepath.Join(dir, "d.torrent")
+	createTorrent(t, data, tor, "--web-seed", srv.URL+"/")
+	p := shoalStart(t, "seed", tor, "--data", dir, "--json", "--listen", "127.0.0.1:0", "--no-dht", "--state-dir", t.TempDir())
+	peer := p.waitFor(t, `"magnetWithPeer":"[^"]*x\.pe=([^"&]+)`, 30*time.Second)[1]
+	peer, _ = url.QueryUnescape(peer)
+	out := filepath.Join(dir, "out")
+	// 200 KiB/s: the download outlasts the drop by seconds.
+	code, stdout, errs := shoalRun(t, "get", tor, "-o", out, "--json", "--no-dht", "--listen", "127.0.0.1:0",
+		"--peer", peer, "--down-limit", "200KiB", "--state-dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("get: exit %d\n%s\n%s", code, stdout, errs)
+	}
+	sameTree(t, data, filepath.Join(out, "d"))
+	if !strings.Contains(stdout, `"event":"web-seed-dropped"`) || !strings.Contains(stdout, `"state":"dropped","error":"`+srv.URL) {
+		t.Errorf("no web-seed-dropped event, or the summary does not say why:\n%s", stdout)
 	}
 }
