@@ -150,6 +150,7 @@ its URL printed. It serves until Ctrl-C.`,
 	}
 	sf.add(cmd, "dht-get")
 	fs := cmd.Flags()
+	fs.MarkHidden("no-tui") // stream never opens the UI: the URLs stay on the screen
 	fs.StringVarP(&out, "output", "o", ".", "directory to download into")
 	fs.BoolVar(&force, "force", false, "overwrite existing files that differ from the torrent")
 	fs.StringArrayVar(&peers, "peer", nil, "a peer to connect to, HOST:PORT (repeatable)")
