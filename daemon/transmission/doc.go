@@ -18,6 +18,8 @@
 //	session.go    session-get/-set/-stats, free-space, port-test
 //	activity.go   what "recently-active" means
 //	encode.go     ordered JSON without reflection (10,000 torrents per call)
+//	names.go      Transmission 4.1's snake_case names beside the older ones
+//	jsonrpc.go    4.1's JSON-RPC 2.0 envelope (params, id, coded errors)
 //
 // # Ownership
 //

@@ -14,6 +14,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add([]byte(`{"method":"torrent-add","arguments":{"metainfo":"ZDQ6aW5mb2Rl","paused":true}}`))
 	f.Add([]byte(`{"method":"session-set","arguments":{"speed-limit-down":10,"speed-limit-down-enabled":true}}`))
 	f.Add([]byte(`{"method":"torrent_set","arguments":{"ids":[1],"files_unwanted":[0],"download_limited":true,"downloadLimit":5}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","method":"torrent_get","params":{"fields":["id","percent_done"]},"id":"x"}`))
 	f.Add([]byte(`{"method":"session_set","arguments":{"speed_limit_down":10,"seed_ratio_limited":false,"seedRatio_limit":2}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, err := decodeRequest(body)

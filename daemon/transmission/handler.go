@@ -162,17 +162,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, err := decodeRequest(body)
+	if err != nil && req.JSONRPC != "" {
+		writeJSONRPC(w, req, nil, &requestError{err})
+		return
+	}
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, response{Result: err.Error(), Tag: req.Tag})
 		return
 	}
 	method, snake := legacyMethod(req.Method)
 	req.Method = method
+	if req.JSONRPC != "" {
+		req.Arguments = req.Params
+		snake = true // JSON-RPC is 4.1's: snake_case throughout
+	}
 	args, err := h.call(r, req, namesFor(snake))
+	if err != nil {
+		h.log.Debug("RPC call failed", "method", req.Method, "err", err)
+	}
+	if req.JSONRPC != "" {
+		writeJSONRPC(w, req, args, err)
+		return
+	}
 	resp := response{Result: "success", Arguments: args, Tag: req.Tag, Snake: snake}
 	if err != nil {
 		resp.Result = err.Error()
-		h.log.Debug("RPC call failed", "method", req.Method, "err", err)
 	}
 	if resp.Arguments == nil {
 		resp.Arguments = object{}
@@ -228,5 +242,5 @@ func (h *Handler) call(r *http.Request, req request, names keyNames) (any, error
 		"group-get", "group-set":
 		return nil, fmt.Errorf("method %q is not supported by shoal", req.Method)
 	}
-	return nil, fmt.Errorf("method name not recognized: %q", truncate(req.Method, 64))
+	return nil, &unknownMethodError{truncate(req.Method, 64)}
 }

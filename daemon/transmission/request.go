@@ -14,6 +14,11 @@ type request struct {
 	Method    string          `json:"method"`
 	Arguments json.RawMessage `json:"arguments"`
 	Tag       json.RawMessage `json:"tag"` // echoed as sent; must be a number
+	// JSON-RPC 2.0, as Transmission 4.1 also speaks it (jsonrpc.go):
+	// "params" for "arguments", "id" (a number, string or null) for "tag".
+	JSONRPC string          `json:"jsonrpc,omitempty"`
+	Params  json.RawMessage `json:"params,omitempty"`
+	ID      json.RawMessage `json:"id,omitempty"`
 }
 
 // maxDepth bounds how deeply a request may nest: Transmission's requests
@@ -39,6 +44,9 @@ func decodeRequest(body []byte) (request, error) {
 		if err := json.Unmarshal(req.Tag, &n); err != nil || req.Tag[0] == '"' {
 			return req, errors.New(`"tag" must be a number`)
 		}
+	}
+	if err := req.jsonRPC(); err != nil {
+		return req, err
 	}
 	if req.Method == "" {
 		return req, errors.New(`no "method" in the request`)
@@ -88,13 +96,13 @@ func decodeArgs(raw json.RawMessage, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return fmt.Errorf("argument %s is not supported by shoal", name)
+			return &argsError{fmt.Errorf("argument %s is not supported by shoal", name)}
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return fmt.Errorf("argument %q: want a %s, got a JSON %s", te.Field, te.Type, te.Value)
+			return &argsError{fmt.Errorf("argument %q: want a %s, got a JSON %s", te.Field, te.Type, te.Value)}
 		}
-		return fmt.Errorf("bad arguments: %w", err)
+		return &argsError{fmt.Errorf("bad arguments: %w", err)}
 	}
 	return nil
 }

@@ -112,3 +112,58 @@ func TestRPC41_SnakeCaseNames(t *testing.T) {
 		t.Error("torrent_set took an argument shoal does not know")
 	}
 }
+
+// Transmission 4.1's JSON-RPC 2.0 envelope: params for arguments, id
+// echoed, the result or a coded error in place of "result": "success".
+func TestRPC41_JSONRPC(t *testing.T) {
+	e := newEnv(t)
+	post := func(body string) (int, map[string]json.RawMessage) {
+		t.Helper()
+		code, b := e.post(t, []byte(body), e.h.sessionID)
+		if code == 204 {
+			return code, nil
+		}
+		var out map[string]json.RawMessage
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		return code, out
+	}
+	code, out := post(`{"jsonrpc":"2.0","method":"session_get","params":{"fields":["rpc_version","peer_limit_per_torrent"]},"id":"a1"}`)
+	if code != 200 || string(out["jsonrpc"]) != `"2.0"` || string(out["id"]) != `"a1"` || out["error"] != nil {
+		t.Fatalf("session_get: %d %v", code, out)
+	}
+	if res := decodeAs[map[string]any](t, out["result"]); res["rpc_version"] != float64(16) || len(res) != 2 {
+		t.Errorf("session_get result: %v", res)
+	}
+	// A method by its old name answers in snake_case too: JSON-RPC is 4.1's.
+	_, out = post(`{"jsonrpc":"2.0","method":"torrent-add","params":{"metainfo":"` + base64.StdEncoding.EncodeToString(e.tor.Bytes()) + `"},"id":7}`)
+	if added := decodeAs[map[string]map[string]any](t, out["result"])["torrent_added"]; added["hash_string"] == nil || string(out["id"]) != "7" {
+		t.Errorf("torrent-add over JSON-RPC: %v", out)
+	}
+	for _, c := range []struct {
+		body string
+		code int
+	}{
+		{`{"jsonrpc":"2.0","method":"torrent_explode","id":1}`, rpcMethodNotFound},
+		{`{"jsonrpc":"2.0","method":"torrent_get","params":{"fields":["id"],"bogus":1},"id":2}`, rpcInvalidParams},
+		{`{"jsonrpc":"2.0","method":"torrent_get","params":{"fields":["no_such_field"]},"id":3}`, rpcCallFailed},
+		{`{"jsonrpc":"1.0","method":"torrent_get","id":4}`, rpcInvalidRequest},
+	} {
+		_, out := post(c.body)
+		var e struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+			Data    struct {
+				ErrorString string `json:"error_string"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(out["error"], &e); err != nil || e.Code != c.code || e.Message == "" || e.Data.ErrorString == "" || out["result"] != nil {
+			t.Errorf("%s: error %s, want code %d with a message", c.body, out["error"], c.code)
+		}
+	}
+	// A notification (no id) gets no answer.
+	if code, _ := post(`{"jsonrpc":"2.0","method":"torrent_start","params":{"ids":[1]}}`); code != 204 {
+		t.Errorf("notification: HTTP %d, want 204", code)
+	}
+}
