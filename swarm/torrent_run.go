@@ -46,11 +46,10 @@ func (t *torrent) run() {
 	// seeds woke 30,000 times a second for nothing, and 5,000 with three
 	// slowed timers. Its tick does the housekeeping; with no peers there
 	// is nothing to rechoke. Anything the loop handles brings the usual
-	// pace back.
-	drowsy := false
+	// pace back. The loop alone writes pub.drowsy, and keeps no copy of
+	// it: tests and stampEvery read it.
 	wake := func() {
-		if drowsy {
-			drowsy = false
+		if t.pub.drowsy.Load() {
 			t.pub.drowsy.Store(false)
 			tick.Reset(t.s.cfg.SampleEvery)
 			slow.Reset(time.Second)
@@ -97,10 +96,9 @@ func (t *torrent) run() {
 			t.pub.ticks.Add(1)
 			t.sampleRates()
 			t.publishTick()
-			if drowsy {
+			if t.pub.drowsy.Load() {
 				t.housekeeping()
 			} else if t.pub.quietTicks >= quietBeforeDrowsy {
-				drowsy = true
 				t.pub.drowsy.Store(true)
 				if c := t.data.Load(); c != nil {
 					c.storage.CloseIdle() // as housekeeping would, now rather than in a second
