@@ -51,6 +51,10 @@ type content struct {
 	// record vouched for it) since the pieces completed; an edit undone
 	// needs no second full pass.
 	digestsOK bool
+	// digestFiles: per file, its digest matched (or was vouched for) since
+	// it was last complete; a pass after more files were chosen reads only
+	// the others.
+	digestFiles []bool
 }
 
 // contentEnv is what a torrent's content needs of the torrent and its

@@ -119,8 +119,9 @@ func (t *torrent) finish(c *content) {
 		// Started before the caller's save: BLAKE3 reads the page cache
 		// while the save waits for the disk, rather than one after the other.
 		ctx := t.ctx
+		done := slices.Clone(c.digestFiles) // the worker's own copy
 		t.spawn(func() {
-			res, err := c.verifyBlake3(ctx)
+			res, err := c.verifyBlake3(ctx, done)
 			// Delivered even while the torrent shuts down: a pass that
 			// finished still verifies the torrent in its final snapshot.
 			t.results <- func() { t.blake3Checked(ctx, c, res, err) }
@@ -169,13 +170,15 @@ func (t *torrent) userWants(first, end int) bool {
 
 // verifyBlake3 checks the complete files against their digests, on a
 // worker: all of them, or, when the user skipped files, those whose pieces
-// are all here. The torrent's goroutine applies the outcome (blake3Checked).
-func (c *content) verifyBlake3(ctx context.Context) (res []pieces.FileResult, err error) {
-	if haveAll(c) {
+// are all here, leaving out those done says matched already (files chosen
+// after the torrent was verified are read, not the whole torrent again).
+// The torrent's goroutine applies the outcome (blake3Checked).
+func (c *content) verifyBlake3(ctx context.Context, done []bool) (res []pieces.FileResult, err error) {
+	if haveAll(c) && !slices.Contains(done, true) {
 		res, err = pieces.VerifyBlake3(ctx, c.storage, c.info)
 	} else {
 		for f, fi := range c.info.Files {
-			if fi.Blake3 == nil || fi.Padding || !fileComplete(c, f) {
+			if fi.Blake3 == nil || fi.Padding || !fileComplete(c, f) || f < len(done) && done[f] {
 				continue
 			}
 			var r pieces.FileResult
@@ -206,6 +209,11 @@ func (t *torrent) blake3Checked(ctx context.Context, c *content, res []pieces.Fi
 		}
 	}
 	c.digestsOK = true
+	for _, r := range res {
+		if r.Index < len(c.digestFiles) {
+			c.digestFiles[r.Index] = true
+		}
+	}
 	// A file changed while it was read leaves pieces withdrawn: its
 	// re-check decides, and finishes the torrent when they match.
 	if t.completed && t.lostToEdits(c) == 0 {

@@ -78,6 +78,7 @@
 //	                                                             loop reads
 //	checked                                   checks add         tests read
 //	res stamps workers digestsOK writeFailed  the loop, only     -
+//	  digestFiles
 //	                                          through content's
 //	                                          methods
 //	res.mu res.written                        res.mu             the loop and one save worker

@@ -160,3 +160,52 @@ func TestSelect_BlockOfNewlySkippedFile(t *testing.T) {
 	}
 	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
 }
+
+// TestSelect_ChosenLaterGetsItsDigestChecked: a file chosen after the
+// torrent was verified is checked against its BLAKE3 digest once it
+// completes, and only it: before, the torrent said verified again with no
+// BLAKE3 pass at all.
+func TestSelect_ChosenLaterGetsItsDigestChecked(t *testing.T) {
+	t.Parallel()
+	src, root := payload(t, 35,
+		testnet.File{Path: "a.bin", Size: 100_000},
+		testnet.File{Path: "b.bin", Size: 50_000},
+		testnet.File{Path: "c.bin", Size: 70_000},
+	)
+	tor := testnet.Create(t, root, 16<<10) // with BLAKE3 digests
+	s1, ih := seed(t, src, tor, swarm.Config{})
+	l := testnet.StartSession(t, swarm.Config{})
+	skip, norm := swarm.PrioritySkip, swarm.PriorityNormal
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{s1.Addr().String()},
+		Priorities: []swarm.Priority{norm, skip, norm}})
+	verified := func(what string) swarm.Event {
+		t.Helper()
+		deadline := time.After(60 * time.Second)
+		for {
+			select {
+			case ev := <-l.Events():
+				if ev.InfoHash != ih {
+					continue
+				}
+				switch ev.Kind {
+				case swarm.EventVerified:
+					return ev
+				case swarm.EventError:
+					t.Fatalf("%s: error event: %s", what, ev.Msg)
+				}
+			case <-deadline:
+				t.Fatalf("%s: no EventVerified in 60s", what)
+			}
+		}
+	}
+	if ev := verified("a.bin and c.bin"); !strings.HasPrefix(ev.Msg, "2 files match") {
+		t.Errorf("first pass: %q; want 2 files checked", ev.Msg)
+	}
+	if err := l.SetFilePriority(ih, 1, norm); err != nil {
+		t.Fatal(err)
+	}
+	if ev := verified("b.bin"); !strings.HasPrefix(ev.Msg, "1 files match") {
+		t.Errorf("after choosing b.bin: %q; want only it checked", ev.Msg)
+	}
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+}

@@ -384,6 +384,9 @@ func (t *torrent) setFilePriority(file int, p Priority) error {
 		t.verified = false
 	}
 	if wasDone && !t.completed {
+		// The file chosen now gets its BLAKE3 check once it completes
+		// (only it: digestFiles remembers the others).
+		c.digestsOK = false
 		// Seeds were dropped on completion; they are useful again.
 		for _, k := range t.known.addrs {
 			k.nextTry = time.Time{}

@@ -87,6 +87,10 @@ func (t *torrent) adopt(o opened) {
 	// leaves wanted pieces missing, and the torrent unverified.
 	t.verified = t.completed && t.lostToEdits(c) == 0
 	c.digestsOK = t.verified
+	c.digestFiles = make([]bool, len(info.Files))
+	for f := range info.Files {
+		c.digestFiles[f] = t.verified && fileComplete(c, f)
+	}
 	if t.completed {
 		c.stamps.seed = o.stamps // what withdrawChangedFiles compares against
 	}

@@ -116,6 +116,7 @@ func (t *torrent) verifiedAll(c *content, was, have pieces.Bitfield, err error) 
 	t.applyPriorities()
 	c.res.dirty = true
 	c.digestsOK = false // a complete torrent's BLAKE3 digests are checked again too
+	clear(c.digestFiles)
 	wasDone := t.completed
 	t.completed = t.picker.Done()
 	msg := fmt.Sprintf("checked: %d of %d pieces match", good, n)
