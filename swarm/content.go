@@ -19,12 +19,16 @@ import (
 // BLAKE3 checks (digest.go). It never reads the torrent's fields: what it
 // needs of them is in env, fixed when the torrent is added.
 //
-// The open worker builds it (content_open.go); from adopt on, the
+// The open worker builds and finishes it (content_open.go: verified bits,
+// guards, edited files, the first resume record); from adopt on, the
 // torrent's loop is the only caller of the methods that read or change
-// res, stamps, workers and digestsOK. Its jobs (a resume save, a BLAKE3
-// pass, a file's re-check) run on workers that get what one job needs and
-// return a value, which the loop applies; the disk goroutines and the
-// hashing pool answer on events and hashed.
+// res, stamps, workers, digestsOK and writeFailed. Its jobs (a resume
+// save, a BLAKE3 pass, a file's re-check) run on workers that get what
+// one job needs and return a value, which the loop applies; the disk
+// goroutines and the hashing pool answer on events and hashed, and the
+// peers' goroutines call store, servable and readVerified (content_io.go).
+// It has no goroutine of its own: the loop calling its methods costs no
+// hop per block.
 type content struct {
 	env     contentEnv
 	tor     *pieces.Torrent
