@@ -34,7 +34,7 @@ func main() {
 	seedCounts := flag.String("seeds", "1,3", "comma-separated seed counts to measure")
 	dhtRuns := flag.Int("dht-runs", 3, "magnet downloads to time on a 200-node DHT (0 for none)")
 	settle := flag.Duration("settle", 15*time.Second, "idle time before the cold run of each measurement")
-	webSeed := flag.Bool("webseed", true, "measure a download from nginx as a web seed (BEP 19), alone and next to a peer seed")
+	webSeed := flag.Bool("webseed", false, "measure a download from nginx as a web seed (BEP 19), alone and next to a peer seed")
 	streamMiB := flag.Int64("stream-mib", 1024, "file size for the stream time-to-first-byte figure, in MiB (0 for none)")
 	streamCap := flag.Int64("stream-cap", 20, "the stream figure's seed upload cap, in MiB/s")
 	flag.Parse()

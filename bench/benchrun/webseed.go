@@ -59,6 +59,7 @@ func (b *bench) webSeed(payload string, sizeMiB int64) {
 	check(os.WriteFile(conf, fmt.Appendf(nil, webSeedConf, dir, port, filepath.Dir(payload)), 0o644))
 	nginx := exec.Command(bin, "-e", filepath.Join(dir, "error.log"), "-p", dir, "-c", conf)
 	nginx.Stderr = os.Stderr
+	dieWithParent(nginx) // also when a failed step calls os.Exit, skipping the deferred stop
 	check(nginx.Start())
 	defer func() {
 		nginx.Process.Signal(os.Interrupt)

@@ -66,6 +66,7 @@ func StartNginx(t testing.TB, root string) string {
 		var stderr bytes.Buffer
 		cmd := exec.Command(bin, "-e", filepath.Join(dir, "error.log"), "-p", dir, "-c", conf)
 		cmd.Stderr = &stderr
+		dieWithParent(cmd) // also when a timeout kills the test binary before cleanup
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start nginx: %v", err)
 		}
