@@ -197,8 +197,11 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	// Small buffers: the loop takes from them at once, and 10,000 idle
-	// torrents held 28 MiB of sixteen-deep ones.
-	t.src = sources{found: make(chan foundPeers, 4), trackRes: make(chan trackerUpdate, 2),
+	// torrents held 28 MiB of sixteen-deep ones. found holds one source's
+	// LSD burst, though: LSD hands peers over without waiting and drops
+	// what does not fit, and a LAN's machines starting together announce
+	// at once (TestLSD_IncomingLimits).
+	t.src = sources{found: make(chan foundPeers, lsdBurst), trackRes: make(chan trackerUpdate, 2),
 		wakeDHT: make(chan struct{}, 1), trackerS: make(map[string]*TrackerSnapshot)}
 	if opts.Torrent != nil {
 		for _, tier := range opts.Torrent.Announce {
