@@ -18,10 +18,13 @@ var (
 	// ErrBadResume marks a resume file that is torn, corrupt, of another
 	// version, or for a different torrent shape. Callers recheck instead.
 	ErrBadResume = errors.New("bad resume file")
-	// ErrV2Only marks a v2-only torrent or magnet link (BEP 52 with no v1
-	// half) given to the engine, which exchanges pieces by their v1
-	// SHA-1s so far. Parse, ParseMagnet and Verify accept them.
-	ErrV2Only = errors.New("v2-only torrents (BitTorrent v2 without a v1 half) cannot be downloaded or seeded yet; a hybrid torrent of the same files can")
+	// ErrV2Only marks a v2-only magnet link (btmh without btih) given to
+	// the engine, which cannot fetch piece layers from peers yet, so has
+	// nothing to check the pieces of a v2-only torrent against.
+	ErrV2Only = errors.New("v2-only magnet links (xt=urn:btmh: without urn:btih:) cannot be downloaded yet: shoal does not fetch piece layers from peers; use the .torrent file, or a hybrid magnet")
+	// ErrMissingLayers marks a v2-only torrent whose .torrent lacks the
+	// piece layer of a file longer than a piece, given to the engine.
+	ErrMissingLayers = errors.New("this v2-only torrent lacks the piece layers of some files, and shoal does not fetch them from peers yet")
 	// ErrNothingToShare is returned by Create for an empty folder, or one
 	// whose files are all empty or skipped.
 	ErrNothingToShare = errors.New("nothing to share")

@@ -122,3 +122,23 @@ func verifyRoot(ctx context.Context, s *Storage, info *Info, k int, buf []byte) 
 	r.OK = true
 	return r, nil
 }
+
+// CheckTorrent is CheckPieces for a whole torrent (pieces in list, all
+// when nil): by SHA-1 when it has a v1 half, else by its Merkle trees with
+// the piece layers it carries.
+func CheckTorrent(ctx context.Context, s *Storage, t *Torrent, list []Index, workers int, progress func(done, total int)) (Bitfield, error) {
+	if t.Info.HasV1() {
+		return CheckPieces(ctx, s, t.Info, list, workers, progress)
+	}
+	return CheckV2(ctx, s, t.Info, t.PieceLayers, list, workers, progress)
+}
+
+// PieceOK reads piece p of t from s and checks it as CheckTorrent does.
+// An error means the data could not be read.
+func PieceOK(s *Storage, t *Torrent, p Index) (bool, error) {
+	if t.Info.HasV1() {
+		sum, err := s.HashPiece(p)
+		return err == nil && sum == t.Info.Hashes[p], err
+	}
+	return pieceOKV2(s, t.Info, t.PieceLayers, p)
+}

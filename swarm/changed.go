@@ -146,8 +146,8 @@ func (c *content) recheckFile(ctx context.Context, r recheck) (recheck, bool) {
 		if ctx.Err() != nil {
 			return r, false
 		}
-		sum, err := c.storage.HashPiece(i)
-		r.match[k] = err == nil && sum == c.info.Hashes[i]
+		ok, err := pieces.PieceOK(c.storage, c.tor, i)
+		r.match[k] = err == nil && ok
 	}
 	c.checked.Add(int64(len(r.pieces)))
 	r.after = stampsOf(c, r.files)

@@ -164,7 +164,7 @@ func (c *content) initialHave(ctx context.Context, stamps []pieces.FileStamp, fo
 			}
 			// shoal wrote these files but some changed since: check those, don't refuse.
 			c.env.log.Info("Resume stamps differ; checking changed files", "torrent", info.Name, "pieces", len(recheck))
-			got, err := pieces.CheckPieces(ctx, st, info, recheck, 0, progress)
+			got, err := pieces.CheckTorrent(ctx, st, c.tor, recheck, 0, progress)
 			c.checked.Add(int64(len(recheck)))
 			if err != nil {
 				return got, nil, false, fmt.Errorf("check %s: %w", info.Name, err)
@@ -196,7 +196,7 @@ func (c *content) initialHave(ctx context.Context, stamps []pieces.FileStamp, fo
 	if !anyExists {
 		return pieces.NewBitfield(n), nil, false, nil
 	}
-	have, err = pieces.Check(ctx, st, info, 0, progress)
+	have, err = pieces.CheckTorrent(ctx, st, c.tor, nil, 0, progress)
 	c.checked.Add(int64(n))
 	if err != nil {
 		return have, nil, false, fmt.Errorf("check %s: %w", info.Name, err)

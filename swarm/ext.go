@@ -333,9 +333,9 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 	}
 	info, err := pieces.ParseInfo(f.data)
 	if err == nil && !info.HasV1() {
-		// It hashed to the btih, so it is the torrent asked for; but
-		// pieces travel by their v1 SHA-1s here, which it has none of.
-		err = pieces.ErrV2Only
+		// It hashed to the btih, so it is the torrent asked for; but it
+		// has no SHA-1s, and its piece layers are not fetched yet.
+		err = pieces.ErrMissingLayers
 	}
 	if err != nil {
 		t.fail(fmt.Errorf("metadata: %w", err))

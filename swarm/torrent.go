@@ -150,8 +150,10 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	switch {
 	case opts.Torrent != nil:
 		ih = opts.Torrent.InfoHash
-		if !opts.Torrent.Info.HasV1() {
-			return ih, fmt.Errorf("swarm: add: %w", pieces.ErrV2Only)
+		if !opts.Torrent.HasAllLayers() {
+			// A v2-only torrent's pieces are checked against its piece
+			// layers, which are not fetched from peers yet.
+			return ih, fmt.Errorf("swarm: add: %w", pieces.ErrMissingLayers)
 		}
 	case opts.Magnet != nil:
 		ih = opts.Magnet.InfoHash

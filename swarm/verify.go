@@ -51,7 +51,7 @@ func (t *torrent) beginVerify() error {
 			case <-ctx.Done():
 			}
 		}
-		have, err := pieces.Check(ctx, c.storage, c.info, 0, progress)
+		have, err := pieces.CheckTorrent(ctx, c.storage, c.tor, nil, 0, progress)
 		c.checked.Add(int64(c.info.NumPieces()))
 		t.results <- func() { t.verifiedAll(c, was, have, err) } // at shutdown too: was is restored
 	})

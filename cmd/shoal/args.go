@@ -70,15 +70,17 @@ func loadSource(arg string) (source, error) {
 }
 
 // loadTransfer is loadSource for the commands that hand the source to the
-// engine (get, seed, add, the UI), which refuse a v2-only torrent up front.
+// engine (get, seed, add, the UI), which refuse up front a v2-only magnet
+// or a v2-only torrent without all its piece layers: nothing could check
+// their pieces.
 func loadTransfer(arg string) (source, error) {
 	src, err := loadSource(arg)
 	if err != nil {
 		return src, err
 	}
 	switch {
-	case src.torrent != nil && !src.torrent.Info.HasV1():
-		return source{}, usageErrorf("%s: %w", arg, pieces.ErrV2Only)
+	case src.torrent != nil && !src.torrent.HasAllLayers():
+		return source{}, usageErrorf("%s: %w", arg, pieces.ErrMissingLayers)
 	case src.magnet != nil && src.magnet.V2Only:
 		return source{}, usageErrorf("%w", pieces.ErrV2Only) // the link itself is too long to repeat
 	}

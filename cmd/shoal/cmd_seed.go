@@ -127,9 +127,6 @@ func seedSource(a *app, stateDir, arg, dataArg string, opts pieces.CreateOptions
 		}
 		return swarm.AddOptions{Torrent: src.torrent, Dir: absPath(dir)}, arg, nil, nil
 	}
-	if opts.Format == pieces.FormatV2 {
-		return add, "", nil, usageErrorf("--format v2: %w (use --format hybrid, or shoal create --format v2 to make the file)", pieces.ErrV2Only)
-	}
 	abs, err := filepath.Abs(arg)
 	if err == nil {
 		// Storage refuses to follow links out of the data directory, so

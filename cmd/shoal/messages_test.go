@@ -37,7 +37,7 @@ func TestMessages_SaidOnce(t *testing.T) {
 		{"sha1 magnet", []string{"info", "magnet:?xt=urn:sha1:abc"}, exitUsage,
 			`shoal: bad magnet link: xt "urn:sha1:abc" is not a BitTorrent infohash (want xt=urn:btih: and 40 hex digits)`},
 		{"v2 magnet", append([]string{"get", "magnet:?xt=urn:btmh:1220" + strings.Repeat("ab", 32), "-o", out}, get...), exitUsage,
-			`shoal: v2-only torrents (BitTorrent v2 without a v1 half) cannot be downloaded or seeded yet; a hybrid torrent of the same files can`},
+			`shoal: v2-only magnet links (xt=urn:btmh: without urn:btih:) cannot be downloaded yet: shoal does not fetch piece layers from peers; use the .torrent file, or a hybrid magnet`},
 		{"truncated torrent", []string{"info", trunc}, exitUsage, "shoal: " + trunc + ": bad torrent: "},
 		{"missing torrent", []string{"info", missing}, exitNotFound,
 			"shoal: " + missing + ": no such file (want a .torrent file or a magnet: link)"},

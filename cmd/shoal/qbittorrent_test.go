@@ -164,24 +164,31 @@ func (q *qbt) waitDone(t *testing.T, timeout time.Duration) qbtTorrent {
 // through shoal's tracker, byte for byte, and reads both its infohashes as
 // shoal does.
 func TestQBittorrent_DownloadsShoalHybrid(t *testing.T) {
-	qbtDownloadsShoalHybrid(t, false)
+	qbtDownloadsShoal(t, "hybrid", false)
+}
+
+// TestQBittorrent_DownloadsShoalV2: the same for a v2-only torrent: only
+// the truncated v2 infohash names the swarm, and shoal checks its data
+// against the Merkle trees.
+func TestQBittorrent_DownloadsShoalV2(t *testing.T) {
+	qbtDownloadsShoal(t, "v2", false)
 }
 
 // TestQBittorrent_DownloadsShoalHybridByMagnet: the same by the hybrid
 // magnet link (btih and btmh): qBittorrent fetches the info dict from shoal
 // by BEP 9 and checks the pieces by their v1 hashes.
 func TestQBittorrent_DownloadsShoalHybridByMagnet(t *testing.T) {
-	qbtDownloadsShoalHybrid(t, true)
+	qbtDownloadsShoal(t, "hybrid", true)
 }
 
-func qbtDownloadsShoalHybrid(t *testing.T, byMagnet bool) {
+func qbtDownloadsShoal(t *testing.T, format string, byMagnet bool) {
 	needTool(t, "qbittorrent-nox")
 	announce := startTracker(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "dataset")
 	writeTree(t, data, interopTree)
 	tor := filepath.Join(dir, "dataset.torrent")
-	createTorrent(t, data, tor, "--tracker", announce, "--format", "hybrid", "--piece-length", "64KiB")
+	createTorrent(t, data, tor, "--tracker", announce, "--format", format, "--piece-length", "64KiB")
 	_, info, _ := shoalRun(t, "info", "--json", tor)
 	var want infoOut
 	if err := json.Unmarshal([]byte(info), &want); err != nil {
@@ -198,7 +205,11 @@ func qbtDownloadsShoalHybrid(t *testing.T, byMagnet bool) {
 		q.add(t, tor)
 	}
 	got := q.waitDone(t, 120*time.Second)
-	if got.HashV1 != want.InfoHash || got.HashV2 != want.InfoHashV2 {
+	wantV1 := want.InfoHash
+	if format == "v2" {
+		wantV1 = "" // its InfoHash is the truncated v2 one
+	}
+	if got.HashV1 != wantV1 || got.HashV2 != want.InfoHashV2 {
 		t.Errorf("qBittorrent reads infohashes %s / %s, shoal %s / %s", got.HashV1, got.HashV2, want.InfoHash, want.InfoHashV2)
 	}
 	sameTree(t, data, filepath.Join(q.dl, "dataset"))

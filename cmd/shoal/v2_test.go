@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shoal-bt/shoal/pieces"
 )
@@ -83,23 +84,42 @@ func TestCreateInfoVerify_Formats(t *testing.T) {
 	}
 }
 
-// TestV2Only_RefusedByTheEngine: until the engine exchanges pieces by their
-// Merkle hashes, get and seed say so in one line (exit 2) instead of
-// starting a download that cannot check a piece.
-func TestV2Only_RefusedByTheEngine(t *testing.T) {
+// TestV2Only_GetSeed: shoal seeds a folder as a v2-only torrent and
+// downloads it by the .torrent, pieces checked against the Merkle trees,
+// byte for byte; a v2-only magnet link, or a v2-only .torrent without its
+// piece layers, is refused in one line (exit 2): shoal cannot fetch piece
+// layers from peers yet, so nothing could check the pieces.
+func TestV2Only_GetSeed(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "dataset")
-	writeTree(t, data, map[string]int{"a.bin": 100_000})
-	tor := filepath.Join(dir, "v2.torrent")
-	createTorrent(t, data, tor, "--format", "v2")
-	state := filepath.Join(dir, "state")
-	for _, args := range [][]string{
-		{"get", tor, "-o", filepath.Join(dir, "out"), "--no-tui", "--no-dht", "--listen", "127.0.0.1:0", "--state-dir", state},
-		{"seed", data, "--format", "v2", "--no-tui", "--no-dht", "--listen", "127.0.0.1:0", "--state-dir", state},
-	} {
-		code, _, errs := shoalRun(t, args...)
-		if code != exitUsage || !strings.Contains(errs, "v2-only torrents") {
-			t.Errorf("%s: exit %d, want %d saying v2-only: %s", args[0], code, exitUsage, errs)
+	writeTree(t, data, map[string]int{"a.bin": 300_000, "sub/b.bin": 70_001, "tiny": 5, "empty": 0})
+	seed := shoalStart(t, "seed", data, "--format", "v2", "--piece-length", "32KiB", "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
+		"--state-dir", filepath.Join(dir, "state"), "--json")
+	seed.waitFor(t, `"type":"magnet"`, 30*time.Second)
+	tor := jsonField(seed.out.String(), "torrent")
+	_, addr, _ := strings.Cut(jsonField(seed.out.String(), "magnetWithPeer"), "x.pe=")
+	addr = strings.ReplaceAll(addr, "%3A", ":")
+	out := t.TempDir()
+	code, stdout, stderr := shoalRun(t, "get", tor, "-o", out, "--peer", addr, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
+		"--state-dir", filepath.Join(dir, "state2"))
+	if code != 0 {
+		t.Fatalf("get of a v2-only torrent: exit %d\n%s\n%s\nseed said:\n%s%s", code, stdout, stderr, seed.out.String(), seed.err.String())
+	}
+	sameTree(t, data, filepath.Join(out, "dataset"))
+
+	loaded, err := pieces.Load(tor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded.PieceLayers = nil
+	bare := filepath.Join(dir, "bare.torrent")
+	os.WriteFile(bare, loaded.Bytes(), 0o644)
+	magnet := "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(loaded.InfoHashV2[:])
+	for _, src := range []string{bare, magnet} {
+		code, _, errs := shoalRun(t, "get", src, "-o", filepath.Join(dir, "out2"), "--no-tui", "--no-dht", "--listen", "127.0.0.1:0",
+			"--state-dir", filepath.Join(dir, "state3"))
+		if code != exitUsage || !strings.Contains(errs, "piece layers") {
+			t.Errorf("get %.60s: exit %d, want %d saying piece layers: %s", src, code, exitUsage, errs)
 		}
 	}
 }
