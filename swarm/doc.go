@@ -1,8 +1,9 @@
 // Package swarm is shoal's BitTorrent engine: a Session of torrents, each
 // owned by one goroutine, speaking the peer wire protocol (BEP 3, 6, 9, 10,
-// 11, 23; of BEP 52, hybrid torrents' two names and answers to hash
-// requests, hybrid.go and hashes.go) with peers found through trackers,
-// the DHT, PEX and LSD.
+// 11, 23; of BEP 52, hybrid torrents' two names, v2-only torrents checked
+// piece by piece against their Merkle trees, and answers to hash requests:
+// hybrid.go, hashes.go) with peers found through trackers, the DHT, PEX
+// and LSD.
 //
 // UIs read the engine through immutable Snapshots and the Events channel.
 //

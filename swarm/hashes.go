@@ -16,7 +16,6 @@ const (
 	msgHashReject  pp.MessageType = 23
 )
 
-
 // handleHashRequest answers one hash request from the piece layers of the
 // torrent, or rejects it: a layer shoal does not have (a magnet's torrent
 // carries none; only piece layers are kept) or a range past the layer. A

@@ -160,3 +160,35 @@ func TestHybrid_ServesHashRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestV2Only_LiarBanned: a v2-only torrent (no SHA-1s) downloads from an
+// honest seed next to a raw peer that corrupts every block: its pieces
+// fail their Merkle check, the liar is banned, and the bytes match.
+func TestV2Only_LiarBanned(t *testing.T) {
+	const pieceLen = 64 << 10
+	src, root, data := onePayload(t, 46, "r.bin", 1<<20+12345)
+	made, err := pieces.Create(t.Context(), root, pieces.CreateOptions{PieceLength: pieceLen, Format: pieces.FormatV2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tor, err := pieces.Parse(made.Bytes())
+	if err != nil || tor.Info.HasV1() || !tor.HasAllLayers() {
+		t.Fatalf("v2-only torrent: v1 %v, layers %v, %v", tor.Info.HasV1(), tor.HasAllLayers(), err)
+	}
+	honest, ih := seed(t, src, tor, swarm.Config{UpLimitBps: 1 << 20})
+	bad := startHostile(t, tor, data, corruptFrom(0))
+	l := testnet.StartSession(t, swarm.Config{})
+	dst := leech(t, l, swarm.AddOptions{Torrent: tor, Peers: []string{bad.addr, honest.Addr().String()}})
+	ts := testnet.WaitComplete(t, l, ih, 60*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+	banned := false
+	for _, b := range ts.Banned {
+		if b.Addr != bad.addr {
+			t.Errorf("honest peer banned: %+v", b)
+		}
+		banned = banned || b.Addr == bad.addr
+	}
+	if !banned {
+		t.Errorf("the liar was not banned: %+v", ts.Banned)
+	}
+}
