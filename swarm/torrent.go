@@ -198,12 +198,12 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		choker: choker{slots: s.cfg.UploadSlots, pick: rand.IntN},
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
-	// Small buffers: the loop takes from them at once, and 10,000 idle
-	// torrents held 28 MiB of sixteen-deep ones. found holds one source's
-	// LSD burst, though: LSD hands peers over without waiting and drops
-	// what does not fit, and a LAN's machines starting together announce
-	// at once (TestLSD_IncomingLimits).
-	t.src = sources{found: make(chan foundPeers, lsdBurst), trackRes: make(chan trackerUpdate, 2),
+	// trackRes is small: the loop takes from it at once, and 10,000 idle
+	// torrents held 28 MiB of sixteen-deep ones. found (32 B an entry)
+	// stays deep: LSD hands peers over without waiting and drops what does
+	// not fit, and a LAN's machines starting together announce at once, a
+	// burst from each (TestLSD_IncomingLimits).
+	t.src = sources{found: make(chan foundPeers, 2*lsdBurst), trackRes: make(chan trackerUpdate, 2),
 		wakeDHT: make(chan struct{}, 1), trackerS: make(map[string]*TrackerSnapshot)}
 	if opts.Torrent != nil {
 		for _, tier := range opts.Torrent.Announce {
