@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -218,34 +219,72 @@ func qbtDownloadsShoal(t *testing.T, format string, byMagnet bool) {
 	}
 }
 
-// TestQBittorrent_SeedsHybridToShoal: shoal downloads a hybrid torrent from
-// a qBittorrent-nox seed (libtorrent 2.0, which knows both halves) by the
-// hybrid magnet link: the info dict by BEP 9, the pieces by their v1
-// hashes, byte for byte, BLAKE3 digests checked.
-func TestQBittorrent_SeedsHybridToShoal(t *testing.T) {
+// TestQBittorrent_SeedsToShoal: shoal downloads from a qBittorrent-nox
+// seed (libtorrent 2.0): a shoal hybrid by its hybrid magnet (the info dict
+// by BEP 9, pieces by their v1 hashes, BLAKE3 checked), a shoal v2-only
+// torrent by .torrent (pieces by their Merkle trees), and hybrid and
+// v2-only torrents libtorrent made itself (its hybrids pad the last file
+// too), byte for byte.
+func TestQBittorrent_SeedsToShoal(t *testing.T) {
 	needTool(t, "qbittorrent-nox")
-	dir := t.TempDir()
-	data := filepath.Join(dir, "dataset")
-	writeTree(t, data, interopTree)
-	tor := filepath.Join(dir, "dataset.torrent")
-	createTorrent(t, data, tor, "--format", "hybrid", "--piece-length", "64KiB")
-	_, info, _ := shoalRun(t, "info", "--json", tor)
-	var want infoOut
-	if err := json.Unmarshal([]byte(info), &want); err != nil {
-		t.Fatal(err)
-	}
-	q := startQBittorrent(t)
-	q.addAt(t, tor, dir)
-	q.waitDone(t, 60*time.Second) // checked: it has every piece and seeds
+	for _, tc := range []struct {
+		name, format, maker string
+		byMagnet            bool
+	}{
+		{"shoal hybrid by magnet", "hybrid", "shoal", true},
+		{"shoal v2", "v2", "shoal", false},
+		{"libtorrent hybrid", "hybrid", "libtorrent", false},
+		{"libtorrent v2", "v2", "libtorrent", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := filepath.Join(dir, "dataset")
+			writeTree(t, data, interopTree)
+			tor := filepath.Join(dir, "dataset.torrent")
+			if tc.maker == "shoal" {
+				createTorrent(t, data, tor, "--format", tc.format, "--piece-length", "64KiB")
+			} else {
+				libtorrentMake(t, data, tor, tc.format, 64<<10)
+			}
+			_, info, _ := shoalRun(t, "info", "--json", tor)
+			var want infoOut
+			if err := json.Unmarshal([]byte(info), &want); err != nil {
+				t.Fatal(err)
+			}
+			q := startQBittorrent(t)
+			q.addAt(t, tor, dir)
+			q.waitDone(t, 60*time.Second) // checked: it has every piece and seeds
 
-	out := t.TempDir()
-	code, stdout, stderr := shoalRun(t, "get", want.Magnet, "-o", out, "--peer", q.peer, "--listen", "127.0.0.1:0",
-		"--no-tui", "--no-dht", "--state-dir", filepath.Join(dir, "state"))
-	if code != 0 {
-		t.Fatalf("get from qBittorrent: exit %d\n%s\n%s", code, stdout, stderr)
+			src := tor
+			if tc.byMagnet {
+				src = want.Magnet
+			}
+			out := t.TempDir()
+			code, stdout, stderr := shoalRun(t, "get", src, "-o", out, "--peer", q.peer, "--listen", "127.0.0.1:0",
+				"--no-tui", "--no-dht", "--state-dir", filepath.Join(dir, "state"))
+			if code != 0 {
+				t.Fatalf("get from qBittorrent: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			sameTree(t, data, filepath.Join(out, "dataset"))
+			if tc.maker == "shoal" && tc.format == "hybrid" && !strings.Contains(stdout, "verified") {
+				t.Errorf("get did not report the BLAKE3 check:\n%s", stdout)
+			}
+		})
 	}
-	sameTree(t, data, filepath.Join(out, "dataset"))
-	if !strings.Contains(stdout, "verified") {
-		t.Errorf("get did not report the BLAKE3 check:\n%s", stdout)
+}
+
+// libtorrentMake makes a torrent of path with libtorrent's own
+// create_torrent (Debian's python3-libtorrent), skipping when it does not
+// import.
+func libtorrentMake(t *testing.T, path, out, format string, pieceLength int) {
+	t.Helper()
+	const python = "/usr/bin/python3" // the python3 on PATH may not be Debian's
+	script := filepath.Join("..", "..", "pieces", "testdata", "libtorrent", "make_torrent.py")
+	b, err := exec.Command(python, script, path, out, format, strconv.Itoa(pieceLength)).CombinedOutput()
+	if err != nil {
+		if probe := exec.Command(python, "-c", "import libtorrent"); probe.Run() != nil {
+			t.Skipf("libtorrent's Python bindings do not import in %s (install python3-libtorrent): %s", python, b)
+		}
+		t.Fatalf("libtorrent make_torrent: %v: %s", err, b)
 	}
 }
