@@ -332,10 +332,17 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 		return
 	}
 	info, err := pieces.ParseInfo(f.data)
-	if err == nil && !info.HasV1() {
+	switch {
+	case err != nil:
+	case !info.HasV1():
 		// It hashed to the btih, so it is the torrent asked for; but it
 		// has no SHA-1s, and its piece layers are not fetched yet.
 		err = pieces.ErrMissingLayers
+	case t.opts.Magnet != nil && t.opts.Magnet.InfoHashV2 != (pieces.Hash32{}) && pieces.InfoHashV2(f.data) != t.opts.Magnet.InfoHashV2:
+		// A hybrid magnet names one torrent twice; this one is the
+		// btih's, so the link's btmh is another torrent's (or no v2 at
+		// all): announcing it would join a swarm of other bytes.
+		err = errors.New("the magnet link's v2 infohash (btmh) is not this torrent's: the link names two different torrents")
 	}
 	if err != nil {
 		t.fail(fmt.Errorf("metadata: %w", err))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,5 +191,28 @@ func TestV2Only_LiarBanned(t *testing.T) {
 	}
 	if !banned {
 		t.Errorf("the liar was not banned: %+v", ts.Banned)
+	}
+}
+
+// TestHybrid_MagnetWithAnotherBtmh: a hybrid magnet whose btmh is not the
+// v2 infohash of the torrent its btih names fails once the info arrives,
+// saying so, rather than announce the wrong v2 name.
+func TestHybrid_MagnetWithAnotherBtmh(t *testing.T) {
+	src := t.TempDir()
+	root := testnet.WriteTree(t, filepath.Join(src, "payload"), 5, testnet.File{Path: "a.bin", Size: 100_000})
+	made, err := pieces.Create(t.Context(), root, pieces.CreateOptions{PieceLength: 32 << 10, Format: pieces.FormatHybrid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tor, _ := pieces.Parse(made.Bytes())
+	s, ih := seed(t, src, tor, swarm.Config{})
+	m := &pieces.Magnet{InfoHash: tor.InfoHash, InfoHashV2: pieces.InfoHashV2([]byte("another torrent")), Peers: []string{s.Addr().String()}}
+	l := testnet.StartSession(t, swarm.Config{})
+	if _, err := l.Add(t.Context(), swarm.AddOptions{Magnet: m, Dir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	ts := testnet.WaitFor(t, l, ih, 30*time.Second, "an error", func(ts swarm.TorrentSnapshot) bool { return ts.State == swarm.StateError })
+	if !strings.Contains(ts.Err, "btmh") {
+		t.Errorf("error %q does not name the btmh", ts.Err)
 	}
 }
