@@ -29,9 +29,13 @@ func TestProxy_ResetCutsAtOnce(t *testing.T) {
 	defer c.Close()
 	c.SetReadDeadline(time.Now().Add(30 * time.Second))
 	// Read until the proxy's buffers are full and data flows steadily.
+	start := time.Now()
 	if _, err := io.CopyN(io.Discard, c, 64<<20); err != nil {
 		t.Fatal(err)
 	}
+	// What the latency toxic holds at the rate just seen: the backlog a
+	// reset must not deliver first.
+	backlog := int64(float64(64<<20) / time.Since(start).Seconds() * 0.05)
 	before := p.meter.view().total
 	at := p.reset()
 	n, err := io.Copy(io.Discard, c)
@@ -42,10 +46,12 @@ func TestProxy_ResetCutsAtOnce(t *testing.T) {
 	if took := time.Since(at); took > 2*time.Second {
 		t.Errorf("the client saw the reset %v after it", took)
 	}
-	// What was already past the reset toxic may still arrive: at most
-	// a chunk or two, not the latency toxic's backlog.
-	if after := p.meter.view().total - before; after > 1<<20 {
-		t.Errorf("%d bytes went through the meter after the reset, want under 1 MiB", after)
+	// What was already past the reset toxic may still arrive: a chunk or
+	// two and the loopback socket buffers (2 MiB seen on CI), not the
+	// latency toxic's backlog.
+	limit := max(4<<20, backlog/2)
+	if after := p.meter.view().total - before; after > limit {
+		t.Errorf("%d bytes went through the meter after the reset, want under %d (the backlog was about %d)", after, limit, backlog)
 	}
-	t.Logf("reset seen after %v; %d bytes read after it", time.Since(at), n)
+	t.Logf("reset seen after %v; %d bytes read after it; backlog about %d", time.Since(at), n, backlog)
 }
