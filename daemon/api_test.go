@@ -142,6 +142,8 @@ func TestAPI_BadInputGetsClearErrorsAndDaemonKeepsServing(t *testing.T) {
 			http.StatusForbidden, "outside the folders"},
 		{"relative path", "POST", "/v1/torrents", jsonBody(AddRequest{Source: "x.torrent"}), nil, http.StatusBadRequest, "absolute path"},
 		{"bad metainfo", "POST", "/v1/torrents", jsonBody(AddRequest{Metainfo: []byte("d4:infoi1ee")}), nil, http.StatusBadRequest, "metainfo"},
+		{"selection matching nothing", "POST", "/v1/torrents", jsonBody(AddRequest{Metainfo: tor.Bytes(), Dir: filepath.Join(allowed, "dl"),
+			Select: &pieces.Selection{Only: []string{"*.iso"}}}), nil, http.StatusBadRequest, `"*.iso"`},
 		{"unknown id", "POST", "/v1/torrents/77/pause", nil, nil, http.StatusNotFound, "no torrent with id 77"},
 		{"garbage id", "GET", "/v1/torrents/zz!", nil, nil, http.StatusBadRequest, "no torrent id"},
 		{"rebinding Host", "GET", "/v1/status", nil, map[string]string{"Host": "evil.example:80"}, http.StatusForbidden, "DNS rebinding"},

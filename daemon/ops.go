@@ -42,6 +42,13 @@ func (d *Daemon) Add(ctx context.Context, req AddRequest, trust Trust) (Added, e
 	if err != nil {
 		return Added{}, err
 	}
+	if add.Torrent != nil && req.Select != nil {
+		// Said to the client now rather than failing the torrent later.
+		if _, err := req.Select.Wanted(add.Torrent.Info); err != nil {
+			return Added{}, errorf(KindBadRequest, "%v", err)
+		}
+	}
+	add.Select = req.Select
 	add.Paused = req.Paused
 	add.Trusted = req.Trusted && trust == Local
 	dir, err := d.downloadDir(req.Dir, trust)

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"time"
 
+	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -20,6 +21,10 @@ type AddRequest struct {
 	Dir      string   `json:"dir,omitempty"`      // absolute; "" means the daemon's download dir
 	Paused   bool     `json:"paused,omitempty"`
 	Labels   []string `json:"labels,omitempty"` // free-form tags, shown and filtered on
+	// Select chooses files (shoal add --only, --skip, --files). A torrent's
+	// is checked at once; a magnet's when its info arrives, and then it
+	// wins over the link's so=.
+	Select *pieces.Selection `json:"select,omitempty"`
 	// Trusted says the data in Dir was just hashed into Metainfo (shoal
 	// seed --daemon), so no piece needs checking. Only honoured from the
 	// Unix socket.

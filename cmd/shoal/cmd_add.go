@@ -19,6 +19,7 @@ func newAddCmd(a *app) *cobra.Command {
 		out    string
 		paused bool
 		labels []string
+		sel    selectFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "add MAGNET|FILE.torrent|URL",
@@ -26,10 +27,18 @@ func newAddCmd(a *app) *cobra.Command {
 		Long: `Add hands a magnet link, a .torrent file or the URL of one to the running
 daemon (shoal daemon), which downloads it to -o (default: its --download-dir)
 and keeps it after you log out. It prints the torrent's number for ls, show,
-pause, resume, verify, rm and set.`,
+pause, resume, verify, rm and set.
+
+--only, --skip and --files choose files as they do for shoal get (a magnet's
+so= does when they are not given); skipped files are never created. A
+.torrent's selection is checked here, a magnet's once its info arrives.`,
 		Args: exactArgs("MAGNET|FILE.torrent|URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := daemon.AddRequest{Paused: paused, Labels: labels}
+			selection, err := sel.selection()
+			if err != nil {
+				return err
+			}
+			req := daemon.AddRequest{Paused: paused, Labels: labels, Select: selection}
 			arg := args[0]
 			switch {
 			case isMagnet(arg):
@@ -42,7 +51,11 @@ pause, resume, verify, rm and set.`,
 			default:
 				// The daemon may not see the same files (another mount
 				// namespace, a relative path): send the bytes.
-				if _, err := loadTransfer(arg); err != nil {
+				src, err := loadTransfer(arg)
+				if err != nil {
+					return err
+				}
+				if err := checkSelection(selection, src.torrent.Info); err != nil {
 					return err
 				}
 				b, err := os.ReadFile(arg)
@@ -77,5 +90,6 @@ pause, resume, verify, rm and set.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "download folder (default: the daemon's --download-dir)")
 	cmd.Flags().BoolVar(&paused, "paused", false, "add without starting it")
 	cmd.Flags().StringArrayVar(&labels, "label", nil, "a label to tag it with, shown and filtered on by ls (repeatable)")
+	sel.add(cmd.Flags())
 	return cmd
 }
