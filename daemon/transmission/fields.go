@@ -110,8 +110,8 @@ var fields = map[string]field{
 	"trackers":            always(func(r *row) any { return trackers(r.t) }),
 	"trackerStats":        always(func(r *row) any { return trackerStats(r.t) }),
 	"trackerList":         always(func(r *row) any { return trackerList(r.t) }),
-	"webseeds":            always(func(r *row) any { return []string{} }),
-	"webseedsSendingToUs": always(func(r *row) any { return 0 }),
+	"webseeds":            always(func(r *row) any { return webSeedURLs(r.t) }),
+	"webseedsSendingToUs": always(func(r *row) any { return webSeedsSending(r.t) }),
 	"labels":              always(func(r *row) any { return []string{} }),
 	"queuePosition":       always(func(r *row) any { return r.id }),
 	"bandwidthPriority":   always(func(r *row) any { return 0 }),
@@ -300,4 +300,27 @@ func wanted(t *swarm.TorrentSnapshot) []int {
 		out = append(out, map[bool]int{false: 0, true: 1}[w])
 	}
 	return out
+}
+
+// webSeedURLs are every web seed of the torrent (BEP 19), dropped ones too,
+// as Transmission lists its metainfo's url-list.
+func webSeedURLs(t *swarm.TorrentSnapshot) []string {
+	out := make([]string, 0, len(t.WebSeeds))
+	for _, ws := range t.WebSeeds {
+		out = append(out, ws.URL)
+	}
+	return out
+}
+
+// webSeedsSending counts the web seeds with requests in flight, as
+// Transmission counts those transferring pieces: a rate would say 0 for a
+// seed that is slow to answer but still being asked.
+func webSeedsSending(t *swarm.TorrentSnapshot) int {
+	n := 0
+	for _, ws := range t.WebSeeds {
+		if ws.State != swarm.WebSeedDropped && ws.Requests > 0 {
+			n++
+		}
+	}
+	return n
 }
