@@ -5,10 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"runtime"
-	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // ErrRootMismatch is the FileResult.Err of a file whose content does not
@@ -59,36 +55,7 @@ func pieceOKV2(s *Storage, info *Info, layers map[Hash32][]Hash32, p Index) (boo
 // without a root are absent from the results. The error is only for
 // cancellation.
 func VerifyRoots(ctx context.Context, s *Storage, info *Info) ([]FileResult, error) {
-	var todo []int
-	for k, f := range info.Files {
-		if f.Root != nil {
-			todo = append(todo, k)
-		}
-	}
-	results := make([]FileResult, len(todo))
-	var next atomic.Int64
-	g, ctx := errgroup.WithContext(ctx)
-	for range min(runtime.GOMAXPROCS(0), max(len(todo), 1)) {
-		g.Go(func() error {
-			buf := getBuf(1 << 20) // a multiple of BlockSize: leaves never straddle reads
-			defer putBuf(buf)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(todo) {
-					return nil
-				}
-				r, err := verifyRoot(ctx, s, info, todo[i], *buf)
-				if err != nil {
-					return err
-				}
-				results[i] = r
-			}
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return verifyFiles(ctx, s, info, func(f File) bool { return f.Root != nil }, verifyRoot)
 }
 
 func verifyRoot(ctx context.Context, s *Storage, info *Info, k int, buf []byte) (FileResult, error) {
