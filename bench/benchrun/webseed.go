@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,71 +10,24 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
 
-// webSeedConf serves the work directory with nginx on a loopback port,
-// everything nginx writes inside dir, in one process (no root).
-const webSeedConf = `daemon off;
-master_process off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-events { worker_connections 256; }
-http {
-	access_log off;
-	client_body_temp_path %[1]s/body;
-	proxy_temp_path %[1]s/proxy;
-	fastcgi_temp_path %[1]s/fastcgi;
-	uwsgi_temp_path %[1]s/uwsgi;
-	scgi_temp_path %[1]s/scgi;
-	default_type application/octet-stream;
-	sendfile on;
-	server {
-		listen 127.0.0.1:%[2]d;
-		root %[3]s;
-	}
-}
-`
+	"github.com/shoal-bt/shoal/internal/nginx"
+)
 
 // webSeed measures BEP 19: a download from nginx alone, then from nginx
 // next to one peer seed, with each source's share.
 func (b *bench) webSeed(payload string, sizeMiB int64) {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, err := os.Stat("/usr/sbin/nginx"); err != nil {
-			fmt.Println("web seed: skipped, nginx is not installed (Debian: nginx-light)")
-			return
-		}
-		bin = "/usr/sbin/nginx"
-	}
 	dir := filepath.Join(b.dir, "nginx")
 	check(os.MkdirAll(dir, 0o755))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	check(err)
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	conf := filepath.Join(dir, "nginx.conf")
-	check(os.WriteFile(conf, fmt.Appendf(nil, webSeedConf, dir, port, filepath.Dir(payload)), 0o644))
-	nginx := exec.Command(bin, "-e", filepath.Join(dir, "error.log"), "-p", dir, "-c", conf)
-	nginx.Stderr = os.Stderr
-	dieWithParent(nginx) // also when a failed step calls os.Exit, skipping the deferred stop
-	check(nginx.Start())
-	defer func() {
-		nginx.Process.Signal(os.Interrupt)
-		nginx.Wait()
-	}()
-	base := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if resp, err := client.Get(base); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			fmt.Println("web seed: skipped, nginx did not start")
-			return
-		}
+	// nginx dies with us (parent-death signal), also when a failed step
+	// calls os.Exit and skips the deferred stop.
+	srv, err := nginx.Start(filepath.Dir(payload), dir)
+	if err != nil {
+		fmt.Printf("web seed: skipped: %v\n", err)
+		return
 	}
+	defer srv.Stop()
+	base := srv.URL
 	torrent := filepath.Join(b.dir, "payload-ws.torrent")
 	b.runToEnd("create", "create", payload, "-o", torrent, "--force", "--web-seed", base)
 

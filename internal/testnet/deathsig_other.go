@@ -1,9 +1,0 @@
-//go:build !linux
-
-package testnet
-
-import "os/exec"
-
-// dieWithParent: only Linux has a parent-death signal; elsewhere cleanup
-// alone stops the process.
-func dieWithParent(*exec.Cmd) {}
