@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -59,7 +58,7 @@ func (b *bench) dhtMagnet(torrent, payload string, runs int) {
 	check(linkTree(payload, filepath.Join(data, "payload")))
 	seed := exec.Command(b.shoal, append([]string{"seed", torrent, "--data", data, "--listen", "127.0.0.1:0", "--no-tui",
 		"--progress-every", "200ms", "--state-dir", filepath.Join(b.dir, "dht-seed-state")}, pick()...)...)
-	startAndFind(seed, regexp.MustCompile(`Listening on (\S+);`), regexp.MustCompile(` seeding `))
+	startSeed(seed)
 	defer func() { seed.Process.Signal(os.Interrupt); seed.Wait() }()
 	ih := infohashOf(torrent)
 

@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,10 +20,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shoal-bt/shoal/internal/seedproc"
 )
 
 func main() {
@@ -126,7 +126,7 @@ func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
 			"--no-tui", "--no-dht", "--progress-every", "500ms", "--state-dir", filepath.Join(b.dir, fmt.Sprintf("seed%d-%d-state", count, i)))
 		// Wait for the seed to finish checking its data, so the leecher's
 		// time is transfer time.
-		addr := startAndFind(cmd, regexp.MustCompile(`Listening on (\S+);`), regexp.MustCompile(` seeding `))
+		addr := startSeed(cmd)
 		peers = append(peers, addr)
 		seeds = append(seeds, cmd)
 	}
@@ -228,37 +228,15 @@ func (b *bench) runToEnd(name string, args ...string) (*syscall.Rusage, time.Dur
 	return cmd.ProcessState.SysUsage().(*syscall.Rusage), time.Since(start)
 }
 
-// startAndFind starts cmd, waits for a line of its stdout that matches re
-// and then for one that matches ready, and returns re's first group.
-func startAndFind(cmd *exec.Cmd, re, ready *regexp.Regexp) string {
-	r, w := io.Pipe()
-	cmd.Stdout = w
-	cmd.Stderr = os.Stderr
-	check(cmd.Start())
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		var addr string
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr = m[1]
-			}
-			if addr != "" && ready.MatchString(sc.Text()) {
-				found <- addr
-				break
-			}
-		}
-		io.Copy(io.Discard, r) // keep the seed from blocking on a full pipe
-
-	}()
-	select {
-	case s := <-found:
-		return s
-	case <-time.After(2 * time.Minute):
-		fmt.Fprintln(os.Stderr, "benchrun: seed did not start")
+// startSeed starts cmd, a shoal seed, and returns its listen address
+// once it is seeding (exiting when it does not start).
+func startSeed(cmd *exec.Cmd) string {
+	addr, err := seedproc.Start(cmd)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", "benchrun", err)
 		os.Exit(1)
 	}
-	return ""
+	return addr
 }
 
 func cpu(ru *syscall.Rusage) float64 {

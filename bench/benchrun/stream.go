@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -34,7 +33,7 @@ func (b *bench) streamTTFB(sizeMiB, capMiB int64, runs int) {
 	b.runToEnd("create", "create", movie, "-o", torrent, "--force")
 	seed := exec.Command(b.shoal, "seed", torrent, "--data", filepath.Dir(movie), "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
 		"--up-limit", fmt.Sprintf("%dMiB", capMiB), "--state-dir", filepath.Join(dir, "seed-state"))
-	addr := startAndFind(seed, regexp.MustCompile(`Listening on (\S+);`), regexp.MustCompile(` seeding `))
+	addr := startSeed(seed)
 	defer func() {
 		seed.Process.Signal(os.Interrupt)
 		seed.Wait()

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -37,7 +36,7 @@ func (b *bench) webSeed(payload string, sizeMiB int64) {
 	check(linkTree(payload, filepath.Join(data, "payload")))
 	seed := exec.Command(b.shoal, "seed", torrent, "--data", data, "--listen", "127.0.0.1:0",
 		"--no-tui", "--no-dht", "--progress-every", "500ms", "--state-dir", data+"-state")
-	addr := startAndFind(seed, regexp.MustCompile(`Listening on (\S+);`), regexp.MustCompile(` seeding `))
+	addr := startSeed(seed)
 	defer func() {
 		seed.Process.Signal(os.Interrupt)
 		seed.Wait()

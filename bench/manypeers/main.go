@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"flag"
@@ -20,11 +19,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/anacrolix/torrent/metainfo"
+
+	"github.com/shoal-bt/shoal/internal/seedproc"
 )
 
 func main() {
@@ -93,7 +93,7 @@ func (b *bench) makeTorrent(size int64) error {
 func (b *bench) seedWithLeechers(active int) {
 	cmd := exec.Command(b.shoal, "seed", b.torrent, "--data", b.data, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
 		"--max-peers", fmt.Sprint(b.peers+100), "--progress-every", "1s", "--log-level", cmp.Or(os.Getenv("MANYPEERS_LOG"), "warn"), "--state-dir", filepath.Join(b.dir, "seed-state"))
-	addr := startAndFind(cmd, regexp.MustCompile(`Listening on (\S+);`), regexp.MustCompile(` seeding `))
+	addr := startSeed(cmd)
 	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
 	pid := cmd.Process.Pid
 	ctx, cancel := context.WithCancel(context.Background())
@@ -228,36 +228,15 @@ func zeros(v []float64) int {
 	return n
 }
 
-// startAndFind starts cmd and returns the first submatch of re in its
-// stdout once a line matches ready.
-func startAndFind(cmd *exec.Cmd, re, ready *regexp.Regexp) string {
-	r, w := io.Pipe()
-	cmd.Stdout = w
-	cmd.Stderr = os.Stderr
-	check(cmd.Start())
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		var addr string
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr = m[1]
-			}
-			if addr != "" && ready.MatchString(sc.Text()) {
-				found <- addr
-				break
-			}
-		}
-		io.Copy(io.Discard, r) // keep the seed from blocking on a full pipe
-	}()
-	select {
-	case s := <-found:
-		return s
-	case <-time.After(2 * time.Minute):
-		fmt.Fprintln(os.Stderr, "manypeers: seed did not start")
+// startSeed starts cmd, a shoal seed, and returns its listen address
+// once it is seeding (exiting when it does not start).
+func startSeed(cmd *exec.Cmd) string {
+	addr, err := seedproc.Start(cmd)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", "manypeers", err)
 		os.Exit(1)
 	}
-	return ""
+	return addr
 }
 
 func check(err error) {
