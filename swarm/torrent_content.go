@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"context"
 	"time"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
@@ -23,10 +24,21 @@ func (t *torrent) beginOpen(tor *pieces.Torrent, force, trusted, magnet bool, re
 	t.opening = &opening{tor: tor}
 	t.publishSnapshot() // LSD reads privacy from it
 	ctx, env := t.ctx, t.contentEnv()
+	progress := t.checkReporter(ctx, env.hooks.checkProgress)
+	t.wg.Go(func() {
+		o := openContent(ctx, env, tor, force, trusted, progress)
+		o.magnet, o.reply = magnet, reply
+		t.results <- func() { t.adopt(o) } // at shutdown too: closeContent then closes it
+	})
+}
+
+// checkReporter returns the progress callback of a check running on a
+// worker: it hands the counts to the loop a few times a second (enough for
+// a progress bar; the loop is free to take them, as it does no disk work
+// of its own) and to hook, if any, as often.
+func (t *torrent) checkReporter(ctx context.Context, hook func(done, total int)) func(done, total int) {
 	var sent time.Time
-	progress := func(done, total int) {
-		// A few counts a second are enough for a progress bar; the loop
-		// is free to take them, as it does no disk work of its own.
+	return func(done, total int) {
 		if done < total && time.Since(sent) < 100*time.Millisecond {
 			return
 		}
@@ -35,15 +47,10 @@ func (t *torrent) beginOpen(tor *pieces.Torrent, force, trusted, magnet bool, re
 		case t.cmds <- func() { t.checkProgress(done, total) }:
 		case <-ctx.Done():
 		}
-		if h := env.hooks.checkProgress; h != nil {
-			h(done, total)
+		if hook != nil {
+			hook(done, total)
 		}
 	}
-	t.wg.Go(func() {
-		o := openContent(ctx, env, tor, force, trusted, progress)
-		o.magnet, o.reply = magnet, reply
-		t.results <- func() { t.adopt(o) } // at shutdown too: closeContent then closes it
-	})
 }
 
 func (t *torrent) checkProgress(done, total int) {

@@ -39,18 +39,8 @@ func (t *torrent) beginVerify() error {
 	t.opening = &opening{tor: c.tor}
 	t.verified = false
 	ctx := t.ctx
+	progress := t.checkReporter(ctx, nil)
 	t.spawn(func() {
-		var sent time.Time
-		progress := func(done, total int) {
-			if done < total && time.Since(sent) < 100*time.Millisecond {
-				return
-			}
-			sent = time.Now()
-			select {
-			case t.cmds <- func() { t.checkProgress(done, total) }:
-			case <-ctx.Done():
-			}
-		}
 		have, err := pieces.CheckTorrent(ctx, c.storage, c.tor, nil, 0, progress)
 		c.checked.Add(int64(c.info.NumPieces()))
 		t.results <- func() { t.verifiedAll(c, was, have, err) } // at shutdown too: was is restored
