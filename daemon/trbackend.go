@@ -66,7 +66,7 @@ func (b *trBackend) Add(ctx context.Context, req transmission.AddRequest) (trans
 	if dir == "" {
 		dir = b.Settings().DownloadDir
 	}
-	added, err := b.d.Add(ctx, AddRequest{Source: req.Source, Metainfo: req.Metainfo, Dir: dir, Paused: req.Paused}, Remote)
+	added, err := b.d.Add(ctx, AddRequest{Source: req.Source, Metainfo: req.Metainfo, Dir: dir, Paused: req.Paused, Select: req.Select}, Remote)
 	var e *Error
 	if errors.As(err, &e) && e.Kind == KindConflict {
 		// Already there: Transmission answers torrent-duplicate.

@@ -92,10 +92,16 @@ type Selection struct {
 	Only  []string `json:"only,omitempty"`  // globs: want only the files they match (with Files)
 	Files []int    `json:"files,omitempty"` // file numbers as `shoal info` shows them (with Only)
 	Skip  []string `json:"skip,omitempty"`  // globs: never these, even when Only or Files name them
+	// SkipFiles are file numbers never to get, like Skip; Transmission's
+	// torrent-add names unwanted files this way, before a magnet's file
+	// list is known.
+	SkipFiles []int `json:"skipFiles,omitempty"`
 }
 
 // Empty reports whether s wants every file.
-func (s Selection) Empty() bool { return len(s.Only) == 0 && s.Files == nil && len(s.Skip) == 0 }
+func (s Selection) Empty() bool {
+	return len(s.Only) == 0 && s.Files == nil && len(s.Skip) == 0 && len(s.SkipFiles) == 0
+}
 
 // Wanted applies s to info: one entry per file, true for the files to
 // download (BEP 47 pad files never are). A glob or number that matches no
@@ -132,6 +138,12 @@ func (s Selection) Wanted(info *Info) ([]bool, error) {
 		if err := matchEach(info, g, func(k int) { want[k] = false }); err != nil {
 			return nil, err
 		}
+	}
+	for _, k := range s.SkipFiles {
+		if k < 0 || k >= len(info.Files) {
+			return nil, fmt.Errorf("%w: no file %d to skip: the torrent has files 0 to %d", ErrBadSelection, k, len(info.Files)-1)
+		}
+		want[k] = false
 	}
 	for _, w := range want {
 		if w {

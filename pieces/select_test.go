@@ -68,6 +68,10 @@ func TestSelection_Wanted(t *testing.T) {
 		{"number out of range", Selection{Files: []int{5}}, nil, "no file 5: the torrent has files 0 to 4"},
 		{"bad glob", Selection{Only: []string{"s1/[x"}}, nil, "syntax error"},
 		{"nothing left", Selection{Skip: []string{"*"}}, nil, "leaves no file"},
+		{"skip by number", Selection{SkipFiles: []int{1, 4}}, []int{0, 2, 3}, ""},
+		{"skip by number wins", Selection{Files: []int{0, 1}, SkipFiles: []int{1}}, []int{0}, ""},
+		{"skip number out of range", Selection{SkipFiles: []int{9}}, nil, "no file 9 to skip"},
+		{"skipping every number", Selection{SkipFiles: []int{0, 1, 2, 3, 4}}, nil, "leaves no file"},
 	} {
 		got, err := tt.sel.Wanted(info)
 		if tt.err != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -52,6 +53,10 @@ type AddRequest struct {
 	Metainfo []byte // the bytes of a .torrent file
 	Dir      string // download directory; "" means Settings.DownloadDir
 	Paused   bool
+	// Select is torrent-add's files-wanted and files-unwanted, applied
+	// before any piece is fetched (a magnet's once its file list arrives),
+	// so an unwanted file is never created. nil wants every file.
+	Select *pieces.Selection
 }
 
 // Added names the torrent an AddRequest added or found already there.

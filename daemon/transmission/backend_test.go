@@ -46,7 +46,7 @@ func (b *sessionBackend) ID(ih swarm.InfoHash) int {
 }
 
 func (b *sessionBackend) Add(ctx context.Context, req AddRequest) (Added, error) {
-	opts := swarm.AddOptions{Dir: req.Dir, Paused: req.Paused}
+	opts := swarm.AddOptions{Dir: req.Dir, Paused: req.Paused, Select: req.Select}
 	if opts.Dir == "" {
 		opts.Dir = b.Settings().DownloadDir
 	}

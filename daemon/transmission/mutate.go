@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -23,6 +25,35 @@ type fileArgs struct {
 
 func (f *fileArgs) any() bool {
 	return f.FilesWanted != nil || f.FilesUnwanted != nil || f.PriorityHigh != nil || f.PriorityNormal != nil || f.PriorityLow != nil
+}
+
+// selection is torrent-add's files-wanted and files-unwanted as a
+// selection the engine applies before it fetches anything: unwanted
+// first, then wanted, as Transmission applies them, so a file in both
+// lists is wanted. nil when nothing is unwanted.
+func (f *fileArgs) selection() (*pieces.Selection, error) {
+	if f.FilesUnwanted == nil {
+		return nil, nil
+	}
+	if len(*f.FilesUnwanted) == 0 {
+		return nil, errors.New(`"files-unwanted" is empty, which means every file: that leaves nothing to download`)
+	}
+	wanted := make(map[int]bool)
+	if f.FilesWanted != nil {
+		for _, i := range *f.FilesWanted {
+			wanted[i] = true
+		}
+	}
+	sel := &pieces.Selection{}
+	for _, i := range *f.FilesUnwanted {
+		if !wanted[i] && !slices.Contains(sel.SkipFiles, i) {
+			sel.SkipFiles = append(sel.SkipFiles, i)
+		}
+	}
+	if len(sel.SkipFiles) == 0 {
+		return nil, nil
+	}
+	return sel, nil
 }
 
 // plan turns the arguments into shoal priorities for the files of t.
@@ -117,7 +148,13 @@ func (h *Handler) torrentAdd(r *http.Request, raw []byte) (any, error) {
 	if err := decodeArgs(raw, &a); err != nil {
 		return nil, err
 	}
-	req := AddRequest{Dir: a.DownloadDir, Paused: a.Paused}
+	sel, err := a.fileArgs.selection()
+	if err != nil {
+		return nil, fmt.Errorf("torrent-add: %w", err)
+	}
+	req := AddRequest{Dir: a.DownloadDir, Paused: a.Paused, Select: sel}
+	// Priorities need the file list; wanted and unwanted are done.
+	prio := fileArgs{PriorityHigh: a.PriorityHigh, PriorityNormal: a.PriorityNormal, PriorityLow: a.PriorityLow}
 	switch {
 	case a.Filename != nil && a.Metainfo != nil:
 		return nil, errors.New(`torrent-add takes "filename" or "metainfo", not both`)
@@ -154,10 +191,10 @@ func (h *Handler) torrentAdd(r *http.Request, raw []byte) (any, error) {
 	if added.Duplicate {
 		key = "torrent-duplicate"
 	}
-	if a.fileArgs.any() && !added.Duplicate {
+	if prio.any() && !added.Duplicate {
 		if t := findTorrent(h.b.Snapshot(), added.InfoHash); t == nil {
 			return nil, errors.New("torrent-add: added, but the torrent is not in the session yet to set its files")
-		} else if err := h.applyFiles(t, &a.fileArgs); err != nil {
+		} else if err := h.applyFiles(t, &prio); err != nil {
 			return nil, fmt.Errorf("torrent-add: added, but its files were not set: %w", err)
 		}
 	}
