@@ -93,3 +93,7 @@ require (
 	lukechampine.com/blake3 v1.1.6 // indirect
 	rsc.io/qr v0.2.0 // indirect
 )
+
+// anacrolix/log takes one process-wide mutex on every log call, before its
+// level filter: see third_party/anacrolix-log/SHOAL-PATCH.md.
+replace github.com/anacrolix/log => ./third_party/anacrolix-log

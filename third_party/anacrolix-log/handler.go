@@ -1,0 +1,11 @@
+package log
+
+type Handler interface {
+	Handle(r Record)
+}
+
+type Record struct {
+	Msg
+	Level Level
+	Names []string
+}
