@@ -157,7 +157,7 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{"malformed JSON", `{"method": "session-get"`, 400, "malformed JSON"},
-		{"not an object", `[1,2,3]`, 400, "malformed JSON"},
+		{"not an object", `"session-get"`, 400, "malformed JSON"},
 		{"deeply nested", `{"method":"torrent-get","arguments":{"fields":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}}`, 400, "nested deeper"},
 		{"no method", `{"arguments":{}}`, 400, `no "method"`},
 		{"tag not a number", `{"method":"session-get","tag":"x"}`, 400, `"tag" must be a number`},

@@ -19,7 +19,7 @@
 //	activity.go   what "recently-active" means
 //	encode.go     ordered JSON without reflection (10,000 torrents per call)
 //	names.go      Transmission 4.1's snake_case names beside the older ones
-//	jsonrpc.go    4.1's JSON-RPC 2.0 envelope (params, id, coded errors)
+//	jsonrpc.go    4.1's JSON-RPC 2.0 envelope (params, id, coded errors); batch.go: batches
 //
 // # Ownership
 //

@@ -161,6 +161,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "reading the request: "+err.Error())
 		return
 	}
+	if isBatch(body) {
+		h.serveBatch(w, r, body)
+		return
+	}
 	req, err := decodeRequest(body)
 	if err != nil && req.JSONRPC != "" {
 		writeJSONRPC(w, req, nil, &requestError{err})

@@ -63,9 +63,19 @@ func (r *request) jsonRPC() error {
 
 // writeJSONRPC answers a JSON-RPC request: args on success, err otherwise.
 func writeJSONRPC(w http.ResponseWriter, req request, args any, err error) {
-	if len(req.ID) == 0 && err == nil {
+	o, ok := rpcAnswer(req, args, err)
+	if !ok {
 		w.WriteHeader(http.StatusNoContent) // a notification gets no answer
 		return
+	}
+	writeRPCValue(w, o)
+}
+
+// rpcAnswer is the response object to a JSON-RPC request, and false for a
+// notification that succeeded: it gets none.
+func rpcAnswer(req request, args any, err error) (object, bool) {
+	if len(req.ID) == 0 && err == nil {
+		return nil, false
 	}
 	id := any(json.RawMessage("null"))
 	if len(req.ID) > 0 {
@@ -93,8 +103,12 @@ func writeJSONRPC(w http.ResponseWriter, req request, args any, err error) {
 		}
 		o = append(o, kv{"result", args})
 	}
-	o = append(o, kv{"id", id})
-	b, encErr := appendValueIn(*bufs.Get().(*[]byte), o, snakeOf)
+	return append(o, kv{"id", id}), true
+}
+
+// writeRPCValue writes one JSON-RPC response object or a batch's array.
+func writeRPCValue(w http.ResponseWriter, v any) {
+	b, encErr := appendValueIn(*bufs.Get().(*[]byte), v, snakeOf)
 	if encErr != nil {
 		http.Error(w, `{"jsonrpc":"2.0","error":{"code":-32603,"message":"internal error: encoding the response"},"id":null}`, http.StatusInternalServerError)
 		return
