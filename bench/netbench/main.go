@@ -4,8 +4,9 @@
 // proxies' addresses. Each scenario prints shoal's figures next to the
 // one-TCP-flow limit measured through a proxy with the same toxics.
 // 'make bench' runs it (bench/run.sh); it prints figures and asserts none.
-// NETBENCH_DEBUG=1 also prints scenario 3's timeline (resets, connections
-// and MiB/s per 250 ms).
+// NETBENCH_DEBUG=1 also prints scenario 1's proxy chunk size, scenario 2's
+// MiB/s per seed every 500 ms, and scenario 3's timeline (resets,
+// connections and MiB/s per 250 ms).
 //
 // Toxiproxy runs in this process as a library (github.com/Shopify/toxiproxy/v2):
 // this kernel has no netem, so latency and rates per connection on loopback
@@ -32,6 +33,7 @@ func main() {
 	leechers := flag.Int("leechers", int(envInt("BENCH_SWARM_LEECHERS", 50)), "leechers in scenario 4 ($BENCH_SWARM_LEECHERS)")
 	only := flag.String("scenarios", "1,2,3,4", "which scenarios to run")
 	commit := flag.String("commit", "unknown", "the commit measured, for the figures' tags")
+	rtt := flag.Duration("rtt", 100*time.Millisecond, "scenario 1's round-trip time (0: the proxy alone, to see what CPU allows)")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "shoal-netbench-*")
@@ -40,7 +42,7 @@ func main() {
 	tr, err := newTracker()
 	check(err)
 	defer tr.Close()
-	b := &bench{shoal: *shoal, dir: dir, tracker: tr, tag: fmt.Sprintf("[commit %s, settle 0s]", *commit)}
+	b := &bench{shoal: *shoal, dir: dir, tracker: tr, tag: fmt.Sprintf("[commit %s, settle 0s]", *commit), rtt: *rtt}
 	fmt.Printf("Every peer behind its own Toxiproxy proxy on 127.0.0.1; one-flow limit: one TCP connection\n" +
 		"through a proxy with the same toxics, from a process that writes as fast as the kernel takes it.\n")
 
@@ -71,6 +73,7 @@ type bench struct {
 	dir     string
 	tracker *tracker
 	tag     string
+	rtt     time.Duration // scenario 1's
 
 	torrent string // the current payload's
 	data    string

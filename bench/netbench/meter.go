@@ -19,6 +19,7 @@ type meter struct {
 
 	mu      sync.Mutex
 	total   int64
+	chunks  int64 // Toxiproxy chunks passed: one per read from the peer's socket
 	buckets []int64
 	first   time.Time // first and last byte
 	last    time.Time
@@ -98,6 +99,7 @@ func (m *meter) add(now time.Time, n int, flowing bool) {
 	}
 	m.buckets[max(i, 0)] += int64(n)
 	m.total += int64(n)
+	m.chunks++
 	if m.first.IsZero() {
 		m.first = now
 	}
@@ -110,6 +112,7 @@ func (m *meter) add(now time.Time, n int, flowing bool) {
 // meterView is a copy of a meter's counts.
 type meterView struct {
 	total       int64
+	chunks      int64
 	buckets     []int64
 	first, last time.Time
 	flowing     []time.Time
@@ -118,7 +121,7 @@ type meterView struct {
 func (m *meter) view() meterView {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return meterView{m.total, append([]int64(nil), m.buckets...), m.first, m.last, append([]time.Time(nil), m.flowing...)}
+	return meterView{m.total, m.chunks, append([]int64(nil), m.buckets...), m.first, m.last, append([]time.Time(nil), m.flowing...)}
 }
 
 // rate is the MiB/s in [from, to) since the epoch.

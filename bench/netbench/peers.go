@@ -102,6 +102,7 @@ func waitFor(cmd *exec.Cmd, want string, limit time.Duration) error {
 // leechResult is one 'shoal get' run.
 type leechResult struct {
 	wall  time.Duration // from start to its exit (everything verified)
+	cpu   time.Duration // user and system CPU time it used
 	err   error
 	peers map[string]int64 // bytes received, by peer address as the leecher saw it
 }
@@ -132,6 +133,9 @@ func (b *bench) leech(n int, limit time.Duration) []leechResult {
 			err := cmd.Wait()
 			timer.Stop()
 			res[i] = leechResult{wall: time.Since(start), err: err, peers: summaryPeers(stdout.String())}
+			if ps := cmd.ProcessState; ps != nil {
+				res[i].cpu = ps.UserTime() + ps.SystemTime()
+			}
 			if err != nil {
 				res[i].err = fmt.Errorf("leecher %d after %v: %w", i, res[i].wall.Round(time.Millisecond), err)
 			}

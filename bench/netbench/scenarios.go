@@ -18,23 +18,31 @@ func (b *bench) leechLimit(rate float64) time.Duration {
 // (1) One seed at 100 ms RTT and no cap: does request pipelining fill the
 // bandwidth-delay product, and how fast does a new peer ramp up?
 func (b *bench) oneSeedRTT() {
-	net := network{OneWay: 50 * time.Millisecond}
+	net := network{OneWay: b.rtt / 2}
+	flowCPU := selfCPU()
 	flow, err := flowLimit(net, b.size, time.Minute)
 	check(err)
+	flowCPU = selfCPU() - flowCPU
 	b.tracker.reset(nil)
 	epoch := time.Now()
 	seeds, err := b.startSeeds([]network{net}, epoch)
 	defer stopSeeds(seeds)
 	check(err)
+	u := b.startUsage(seeds)
 	res := b.leech(1, b.leechLimit(flow))[0]
 	check(res.err)
+	u.stop(res)
 	v := seeds[0].proxy.meter.view()
 	data := v.last.Sub(v.first)
-	fmt.Printf("(1) 1 seed, 100 ms RTT, no cap:  %6.1f MiB/s start to verified exit (%.2fs), %6.1f MiB/s first to last byte  %s\n",
-		mibps(b.size, res.wall), res.wall.Seconds(), mibps(b.size, data), b.tag)
+	fmt.Printf("(1) 1 seed, %v RTT, no cap:  %6.1f MiB/s start to verified exit (%.2fs), %6.1f MiB/s first to last byte  %s\n",
+		b.rtt, mibps(b.size, res.wall), res.wall.Seconds(), mibps(b.size, data), b.tag)
 	fmt.Printf("    one-flow limit %.1f MiB/s: shoal at %.0f%% (exit) / %.0f%% (bytes); goal >= 90%%\n",
 		flow/(1<<20), 100*mibps(b.size, res.wall)*(1<<20)/flow, 100*mibps(b.size, data)*(1<<20)/flow)
 	fmt.Printf("    ramp, MiB/s in each second from the first byte: %s\n", ramp(v, v.first.Sub(epoch), 5))
+	u.print(b.size, secPerGiB(flowCPU, b.size))
+	if os.Getenv("NETBENCH_DEBUG") != "" {
+		fmt.Printf("    proxy chunks: %d, %.1f KiB each on average\n", v.chunks, float64(v.total)/float64(max(1, v.chunks))/1024)
+	}
 }
 
 // (2) Four seeds at 25 ms one-way and 8 MB/s each, one at 1 MB/s: does the
@@ -86,6 +94,11 @@ func (b *bench) unevenSeeds() {
 	}
 	fmt.Printf("    each seed's share of the bytes: %s\n", strings.Join(shares, ", "))
 	fmt.Printf("    tail: the slow seed's last byte came %.2fs after the fast seeds' last\n", max(0, all.last.Sub(lastFast).Seconds()))
+	if os.Getenv("NETBENCH_DEBUG") != "" {
+		fmt.Printf("    received %.2f MiB for %d MiB; first byte %.2fs after the seeds were up\n",
+			float64(all.total)/(1<<20), b.size>>20, all.first.Sub(epoch).Seconds())
+		timeline(views, 500*time.Millisecond)
+	}
 }
 
 // (3) The seed's connections are reset (TCP RST) at 25%, 50% and 75% of the
@@ -209,4 +222,19 @@ func ramp(v meterView, from time.Duration, n int) string {
 		s = append(s, fmt.Sprintf("%.0f", v.rate(from+time.Duration(i)*time.Second, from+time.Duration(i+1)*time.Second)))
 	}
 	return strings.Join(s, ", ")
+}
+
+// timeline prints each view's MiB/s in every step from the epoch.
+func timeline(views []meterView, step time.Duration) {
+	n := 0
+	for _, v := range views {
+		n = max(n, len(v.buckets))
+	}
+	for from := time.Duration(0); from < time.Duration(n)*bucket; from += step {
+		fmt.Printf("    %5.2fs", from.Seconds())
+		for _, v := range views {
+			fmt.Printf(" %6.1f", v.rate(from, from+step))
+		}
+		fmt.Println()
+	}
 }
