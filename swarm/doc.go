@@ -63,6 +63,7 @@
 //	streams.wants streams.set (Readers'       the loop           Reader.want and Close send
 //	  windows, the deadlines set from them)                      setStream on cmds
 //	streams.sig                               the loop closes    Readers wait on it (stream.go)
+//	streams.sequential                        the loop           SetSequential sends on cmds
 //
 // The content (content.go) is its own owner and never reads the
 // torrent's fields: what it needs of them (infohash, folder, resume path,
@@ -114,7 +115,7 @@
 // Pieces: those a Reader waits for first (stream.go: the pieces under
 // its offset and its readahead, nearest first), then partial pieces, then
 // priority, then rarest first with a random tie-break (with
-// AddOptions.Sequential, inside a window of 16 MiB of pieces, 8 to 64,
+// AddOptions.Sequential or SetSequential, inside a window of 16 MiB of pieces, 8 to 64,
 // after the first missing one); endgame duplicates at most 8 requests per peer and 2
 // askers per block, and cancels the rest when a block arrives. Pipelines
 // (queue.go) hold one piece while a peer is on probation, then grow as

@@ -193,8 +193,39 @@ func TestTransfer_Sequential(t *testing.T) {
 	// 4 MiB in 16 KiB pieces from a seed capped at 1 MiB/s: while it
 	// downloads, no verified piece lies a window (64 pieces) or more past
 	// the first missing one.
-	const size, window = 4 << 20, 64
-	s, ih, tor, want := slowSwarm(t, size, 1<<20, swarm.AddOptions{Sequential: true})
+	s, ih, tor, want := slowSwarm(t, 4<<20, 1<<20, swarm.AddOptions{Sequential: true})
+	checkInOrder(t, s, ih, tor, want)
+}
+
+// TestSetSequential_AfterAdd: sequential turned on after Add (the
+// daemon's `shoal set --sequential`, Transmission's sequential_download)
+// holds as it does from Add, and the snapshot says so.
+func TestSetSequential_AfterAdd(t *testing.T) {
+	s, ih, tor, want := slowSwarm(t, 4<<20, 1<<20, swarm.AddOptions{Paused: true})
+	if err := s.SetSequential(ih, true); err != nil {
+		t.Fatal(err)
+	}
+	if ts, _ := testnet.Find(s, ih); !ts.Sequential {
+		t.Error("the snapshot does not say sequential")
+	}
+	if err := s.Resume(ih); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, s, ih, tor, want)
+	if err := s.SetSequential(ih, false); err != nil {
+		t.Fatal(err)
+	}
+	if ts, _ := testnet.Find(s, ih); ts.Sequential {
+		t.Error("the snapshot still says sequential")
+	}
+}
+
+// checkInOrder watches torrent ih download: no verified piece may lie a
+// window (64 pieces of 16 KiB) or more past the first missing one. Then
+// it reads the whole file back.
+func checkInOrder(t *testing.T, s *swarm.Session, ih swarm.InfoHash, tor *pieces.Torrent, want []byte) {
+	t.Helper()
+	const window = 64
 	deadline := time.Now().Add(60 * time.Second)
 	polls := 0
 	for {
@@ -203,7 +234,7 @@ func TestTransfer_Sequential(t *testing.T) {
 		for first < len(held) && held[first] {
 			first++
 		}
-		if first == len(held) {
+		if first == len(held) && held != nil {
 			break
 		}
 		for i := first + window; i < len(held); i++ {

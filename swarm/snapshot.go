@@ -112,6 +112,7 @@ type TorrentSnapshot struct {
 	// torrent carries them, every wanted file its BLAKE3 digest: the moment
 	// `shoal get` may exit 0.
 	Verified   bool
+	Sequential bool // downloading in order (AddOptions.Sequential, SetSequential)
 	DownBps    int64
 	UpBps      int64
 	Downloaded int64         // payload bytes received this session

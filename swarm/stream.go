@@ -26,6 +26,9 @@ var ErrNoMetadata = errors.New("swarm: metadata not yet received")
 type streams struct {
 	wants map[int64]streamWant // by Reader id
 	set   []int                // pieces whose deadline the loop last set
+	// sequential: download in order (AddOptions.Sequential, then
+	// SetSequential); the loop's.
+	sequential bool
 	// sig is closed, and reset to nil, each time a piece is verified: a
 	// Reader takes it (creating one if nil) before it looks at the bits,
 	// so a piece verified after the look closes the channel it holds.

@@ -193,6 +193,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		xfer:    traffic{totals: make(map[netip.AddrPort]*peerTotal), lastMove: time.Now()},
 		done:    make(chan struct{}),
 		paused:  opts.Paused,
+		streams: streams{sequential: opts.Sequential},
 		bans: bans{addrs: make(map[netip.AddrPort]BannedPeer), ids: make(map[[20]byte]bool),
 			blame: make(map[netip.AddrPort]*blameRec)},
 		choker: choker{slots: s.cfg.UploadSlots, pick: rand.IntN},

@@ -74,7 +74,7 @@ func (t *torrent) adopt(o opened) {
 	}
 	c, info := o.c, o.tor.Info
 	t.picker = pieces.NewPicker(info.NumPieces(), info.PieceLength, info.Length, uint64(time.Now().UnixNano()))
-	if t.opts.Sequential {
+	if t.streams.sequential {
 		t.picker.SetSequential(sequentialWindow(info.PieceLength))
 	}
 	t.filePrio = make([]Priority, len(info.Files))

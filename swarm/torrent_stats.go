@@ -134,6 +134,7 @@ func (t *torrent) publishSnapshot() {
 		ETA:            -1,
 		PeersConnected: len(t.peers),
 		PeersKnown:     len(t.known.addrs),
+		Sequential:     t.streams.sequential,
 	}
 	ts.Stall, ts.Stalled = t.stalled()
 	if t.err != nil {
