@@ -42,6 +42,8 @@ type Entry struct {
 	// Select is the file selection it was added with (get --only, --skip,
 	// --files); Priorities, once set, win over it.
 	Select *pieces.Selection `json:"select,omitempty"`
+	// Sequential: download in order (add --sequential, set --sequential).
+	Sequential bool `json:"sequential,omitempty"`
 }
 
 func (l *Library) path() string { return filepath.Join(l.Dir, "library.json") }
@@ -85,7 +87,7 @@ func (l *Library) update(fn func([]Entry) []Entry) error {
 // Remember records what add added. A .torrent is copied into the state dir
 // so the entry survives the user moving or deleting theirs.
 func (l *Library) Remember(add swarm.AddOptions) error {
-	e := Entry{Dir: add.Dir, Paused: add.Paused, Added: time.Now().UTC(), Select: add.Select}
+	e := Entry{Dir: add.Dir, Paused: add.Paused, Added: time.Now().UTC(), Select: add.Select, Sequential: add.Sequential}
 	if abs, err := filepath.Abs(add.Dir); err == nil {
 		e.Dir = abs
 	}
@@ -131,6 +133,11 @@ func (l *Library) Forget(ih swarm.InfoHash) error {
 	})
 }
 
+// SetSequential records whether ih downloads in order.
+func (l *Library) SetSequential(ih swarm.InfoHash, on bool) error {
+	return l.edit(ih, func(e *Entry) { e.Sequential = on })
+}
+
 // SetPaused records whether ih comes back paused.
 func (l *Library) SetPaused(ih swarm.InfoHash, paused bool) error {
 	return l.edit(ih, func(e *Entry) { e.Paused = paused })
@@ -163,7 +170,7 @@ func (l *Library) edit(ih swarm.InfoHash, fn func(*Entry)) error {
 
 // Options turns an entry back into what the engine adds.
 func (e Entry) Options() (swarm.AddOptions, error) {
-	add := swarm.AddOptions{Dir: e.Dir, Paused: e.Paused, Select: e.Select}
+	add := swarm.AddOptions{Dir: e.Dir, Paused: e.Paused, Select: e.Select, Sequential: e.Sequential}
 	if e.Torrent != "" {
 		t, err := pieces.Load(e.Torrent)
 		if err != nil {

@@ -45,3 +45,37 @@ func TestLibrary_RemembersSelection(t *testing.T) {
 		t.Fatalf("Options().Select = %+v, %v; want %+v", add.Select, err, sel)
 	}
 }
+
+// TestLibrary_RemembersSequential: add --sequential and set --sequential
+// survive a restart of the daemon.
+func TestLibrary_RemembersSequential(t *testing.T) {
+	l := &Library{Dir: t.TempDir()}
+	m, err := pieces.ParseMagnet("magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Remember(swarm.AddOptions{Magnet: m, Dir: t.TempDir(), Sequential: true}); err != nil {
+		t.Fatal(err)
+	}
+	load := func() swarm.AddOptions {
+		t.Helper()
+		es, err := l.Load()
+		if err != nil || len(es) != 1 {
+			t.Fatalf("Load = %+v, %v", es, err)
+		}
+		add, err := es[0].Options()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return add
+	}
+	if !load().Sequential {
+		t.Error("add --sequential forgotten")
+	}
+	if err := l.SetSequential(m.InfoHash, false); err != nil {
+		t.Fatal(err)
+	}
+	if load().Sequential {
+		t.Error("set --sequential=false forgotten")
+	}
+}

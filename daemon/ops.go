@@ -49,6 +49,7 @@ func (d *Daemon) Add(ctx context.Context, req AddRequest, trust Trust) (Added, e
 		}
 	}
 	add.Select = req.Select
+	add.Sequential = req.Sequential
 	add.Paused = req.Paused
 	add.Trusted = req.Trusted && trust == Local
 	dir, err := d.downloadDir(req.Dir, trust)
@@ -375,6 +376,12 @@ func (d *Daemon) Verify(ctx context.Context, ih swarm.InfoHash) error {
 func (d *Daemon) Set(ih swarm.InfoHash, req SetRequest) error {
 	if err := d.setGoalsAndLabels(ih, req); err != nil {
 		return err
+	}
+	if req.Sequential != nil {
+		if err := d.s.SetSequential(ih, *req.Sequential); err != nil {
+			return asError(err)
+		}
+		d.remembered(d.lib.SetSequential(ih, *req.Sequential))
 	}
 	t := d.snapshotOf(ih)
 	for _, f := range req.Files {

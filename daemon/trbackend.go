@@ -66,7 +66,7 @@ func (b *trBackend) Add(ctx context.Context, req transmission.AddRequest) (trans
 	if dir == "" {
 		dir = b.Settings().DownloadDir
 	}
-	added, err := b.d.Add(ctx, AddRequest{Source: req.Source, Metainfo: req.Metainfo, Dir: dir, Paused: req.Paused, Select: req.Select}, Remote)
+	added, err := b.d.Add(ctx, AddRequest{Source: req.Source, Metainfo: req.Metainfo, Dir: dir, Paused: req.Paused, Select: req.Select, Sequential: req.Sequential}, Remote)
 	var e *Error
 	if errors.As(err, &e) && e.Kind == KindConflict {
 		// Already there: Transmission answers torrent-duplicate.
@@ -109,6 +109,10 @@ func (b *trBackend) Verify(ih swarm.InfoHash) error { return b.d.Verify(context.
 func (b *trBackend) SetFilePriority(ih swarm.InfoHash, file int, p swarm.Priority) error {
 	name := map[swarm.Priority]string{swarm.PrioritySkip: "skip", swarm.PriorityNormal: "normal", swarm.PriorityHigh: "high"}[p]
 	return b.d.Set(ih, SetRequest{Files: []FilePriority{{Index: file, Priority: name}}})
+}
+
+func (b *trBackend) SetSequential(ih swarm.InfoHash, on bool) error {
+	return b.d.Set(ih, SetRequest{Sequential: &on})
 }
 
 // Limits are the torrent's own rate limits and seed ratio, kept in

@@ -25,6 +25,8 @@ type AddRequest struct {
 	// is checked at once; a magnet's when its info arrives, and then it
 	// wins over the link's so=.
 	Select *pieces.Selection `json:"select,omitempty"`
+	// Sequential downloads in order, for playing while it downloads.
+	Sequential bool `json:"sequential,omitempty"`
 	// Trusted says the data in Dir was just hashed into Metainfo (shoal
 	// seed --daemon), so no piece needs checking. Only honoured from the
 	// Unix socket.
@@ -61,6 +63,7 @@ type Row struct {
 	Error       string   `json:"error,omitempty"`
 	Stalled     string   `json:"stalled,omitempty"`
 	Labels      []string `json:"labels,omitempty"`
+	Sequential  bool     `json:"sequential,omitempty"` // downloading in order
 }
 
 // Detail is one torrent in full: the engine's snapshot of it, with its
@@ -91,6 +94,7 @@ type SetRequest struct {
 	SeedRatio       *float64  `json:"seed_ratio,omitempty"`
 	SeedTimeSeconds *int64    `json:"seed_time_seconds,omitempty"`
 	Labels          *[]string `json:"labels,omitempty"` // replaces the labels; [] clears them
+	Sequential      *bool     `json:"sequential,omitempty"`
 }
 
 // FilePriority sets one file's priority: "skip", "normal" or "high".
@@ -129,7 +133,7 @@ func rowOf(id int, t *swarm.TorrentSnapshot) Row {
 		Progress: t.Progress(), SizeBytes: t.SizeBytes, WantedBytes: t.WantedBytes, DoneBytes: t.DoneBytes,
 		Verified: t.Verified, DownBps: t.DownBps, UpBps: t.UpBps, Peers: t.PeersConnected, Seeds: t.Seeds,
 		ETASeconds: eta, Uploaded: t.Uploaded, Downloaded: t.Downloaded, Ratio: t.Ratio(), Dir: t.DataDir,
-		Error: t.Err, Stalled: t.Stalled,
+		Error: t.Err, Stalled: t.Stalled, Sequential: t.Sequential,
 	}
 }
 

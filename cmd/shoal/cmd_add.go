@@ -18,6 +18,7 @@ func newAddCmd(a *app) *cobra.Command {
 		cf     clientFlags
 		out    string
 		paused bool
+		seq    bool
 		labels []string
 		sel    selectFlags
 	)
@@ -38,7 +39,7 @@ so= does when they are not given); skipped files are never created. A
 			if err != nil {
 				return err
 			}
-			req := daemon.AddRequest{Paused: paused, Labels: labels, Select: selection}
+			req := daemon.AddRequest{Paused: paused, Labels: labels, Select: selection, Sequential: seq}
 			arg := args[0]
 			switch {
 			case isMagnet(arg):
@@ -89,6 +90,7 @@ so= does when they are not given); skipped files are never created. A
 	cf.add(cmd)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "download folder (default: the daemon's --download-dir)")
 	cmd.Flags().BoolVar(&paused, "paused", false, "add without starting it")
+	cmd.Flags().BoolVar(&seq, "sequential", false, "download in order (rarest first inside a sliding window), to use the data while it arrives")
 	cmd.Flags().StringArrayVar(&labels, "label", nil, "a label to tag it with, shown and filtered on by ls (repeatable)")
 	sel.add(cmd.Flags())
 	return cmd

@@ -72,9 +72,10 @@ func newSetCmd(a *app) *cobra.Command {
 		fileFlags []string
 		labels    []string
 		noLabels  bool
+		seq       bool
 	)
 	cmd := &cobra.Command{
-		Use:               "set ID [--down-limit RATE] [--up-limit RATE] [--file N=skip|normal|high]... [--label L... | --no-labels]",
+		Use:               "set ID [--down-limit RATE] [--up-limit RATE] [--file N=skip|normal|high]... [--label L... | --no-labels] [--sequential=true|false]",
 		Short:             "Change a torrent's file priorities, speed limits or labels in the running daemon",
 		Args:              exactArgs("ID"),
 		ValidArgsFunction: completeIDs(a, 1),
@@ -112,8 +113,11 @@ func newSetCmd(a *app) *cobra.Command {
 			case len(labels) > 0:
 				req.Labels = &labels
 			}
-			if req.DownLimitBps == nil && req.UpLimitBps == nil && len(req.Files) == 0 && req.Labels == nil {
-				return usageErrorf("nothing to set: give --down-limit, --up-limit, --file, --label or --no-labels")
+			if cmd.Flags().Changed("sequential") {
+				req.Sequential = &seq
+			}
+			if req.DownLimitBps == nil && req.UpLimitBps == nil && len(req.Files) == 0 && req.Labels == nil && req.Sequential == nil {
+				return usageErrorf("nothing to set: give --down-limit, --up-limit, --file, --label, --no-labels or --sequential")
 			}
 			return eachID(a, &cf, args, "Set", func(c *daemon.Client, id string) (daemon.Added, error) {
 				return c.Set(a.ctx, id, req)
@@ -127,6 +131,7 @@ func newSetCmd(a *app) *cobra.Command {
 	fs.StringArrayVar(&fileFlags, "file", nil, "N=skip|normal|high: one file's priority (repeatable)")
 	fs.StringArrayVar(&labels, "label", nil, "replace the torrent's labels with these (repeatable)")
 	fs.BoolVar(&noLabels, "no-labels", false, "remove all the torrent's labels")
+	fs.BoolVar(&seq, "sequential", false, "download in order, to use the data while it arrives (--sequential=false: rarest first again)")
 	return cmd
 }
 

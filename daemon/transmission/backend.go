@@ -33,6 +33,9 @@ type Backend interface {
 	// Verify re-checks the torrent's data on disk.
 	Verify(ih swarm.InfoHash) error
 	SetFilePriority(ih swarm.InfoHash, file int, p swarm.Priority) error
+	// SetSequential turns downloading in order on or off (4.1's
+	// sequential_download).
+	SetSequential(ih swarm.InfoHash, on bool) error
 
 	// Limits are the torrent's own limits.
 	Limits(ih swarm.InfoHash) (TorrentLimits, error)
@@ -56,7 +59,8 @@ type AddRequest struct {
 	// Select is torrent-add's files-wanted and files-unwanted, applied
 	// before any piece is fetched (a magnet's once its file list arrives),
 	// so an unwanted file is never created. nil wants every file.
-	Select *pieces.Selection
+	Select     *pieces.Selection
+	Sequential bool // download in order
 }
 
 // Added names the torrent an AddRequest added or found already there.

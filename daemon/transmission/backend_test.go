@@ -46,7 +46,7 @@ func (b *sessionBackend) ID(ih swarm.InfoHash) int {
 }
 
 func (b *sessionBackend) Add(ctx context.Context, req AddRequest) (Added, error) {
-	opts := swarm.AddOptions{Dir: req.Dir, Paused: req.Paused, Select: req.Select}
+	opts := swarm.AddOptions{Dir: req.Dir, Paused: req.Paused, Select: req.Select, Sequential: req.Sequential}
 	if opts.Dir == "" {
 		opts.Dir = b.Settings().DownloadDir
 	}
@@ -104,6 +104,10 @@ func (b *sessionBackend) Remove(ih swarm.InfoHash, deleteData bool) error {
 func (b *sessionBackend) Verify(swarm.InfoHash) error {
 	return fmt.Errorf("verify: %w", ErrUnsupported)
 }
+func (b *sessionBackend) SetSequential(ih swarm.InfoHash, on bool) error {
+	return b.s.SetSequential(ih, on)
+}
+
 func (b *sessionBackend) SetFilePriority(ih swarm.InfoHash, file int, p swarm.Priority) error {
 	return b.s.SetFilePriority(ih, file, p)
 }

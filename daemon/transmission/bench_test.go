@@ -44,6 +44,7 @@ func (b *manyBackend) Stop(swarm.InfoHash) error                                
 func (b *manyBackend) Remove(swarm.InfoHash, bool) error                         { return nil }
 func (b *manyBackend) Verify(swarm.InfoHash) error                               { return nil }
 func (b *manyBackend) SetFilePriority(swarm.InfoHash, int, swarm.Priority) error { return nil }
+func (b *manyBackend) SetSequential(swarm.InfoHash, bool) error                  { return nil }
 func (b *manyBackend) Limits(swarm.InfoHash) (TorrentLimits, error)              { return TorrentLimits{}, nil }
 func (b *manyBackend) UpdateLimits(swarm.InfoHash, func(*TorrentLimits)) error   { return nil }
 func (b *manyBackend) Settings() Settings                                        { return Settings{} }

@@ -92,6 +92,7 @@ var fields = map[string]field{
 	"downloadDir":         always(func(r *row) any { return r.t.DataDir }),
 	"isFinished":          always(func(r *row) any { return r.t.State == swarm.StatePaused && complete(r.t) }),
 	"isPrivate":           always(func(r *row) any { return r.t.Private }),
+	"sequentialDownload":  always(func(r *row) any { return r.t.Sequential }),
 	"isStalled":           always(func(r *row) any { return r.t.Stalled != "" }),
 	"magnetLink":          always(func(r *row) any { return r.t.Magnet }),
 	"pieceCount":          always(func(r *row) any { return len(r.t.Pieces) }),
@@ -138,7 +139,7 @@ var fields = map[string]field{
 var unknownFields = map[string]bool{
 	"peer-limit": true, "maxConnectedPeers": true, "secondsDownloading": true, "secondsSeeding": true,
 	"manualAnnounceTime": true, "torrentFile": true, "availability": true, "group": true,
-	"primary-mime-type": true, "sequentialDownload": true,
+	"primary-mime-type": true,
 }
 
 // kbps turns bytes per second into Transmission's speed unit (1000 B/s).

@@ -140,6 +140,7 @@ type addArgs struct {
 	Paused            bool    `json:"paused"`
 	Cookies           string  `json:"cookies"`
 	BandwidthPriority int     `json:"bandwidthPriority"`
+	Sequential        bool    `json:"sequentialDownload"`
 	fileArgs
 }
 
@@ -152,7 +153,7 @@ func (h *Handler) torrentAdd(r *http.Request, raw []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("torrent-add: %w", err)
 	}
-	req := AddRequest{Dir: a.DownloadDir, Paused: a.Paused, Select: sel}
+	req := AddRequest{Dir: a.DownloadDir, Paused: a.Paused, Select: sel, Sequential: a.Sequential}
 	// Priorities need the file list; wanted and unwanted are done.
 	prio := fileArgs{PriorityHigh: a.PriorityHigh, PriorityNormal: a.PriorityNormal, PriorityLow: a.PriorityLow}
 	switch {

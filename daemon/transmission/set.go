@@ -24,6 +24,7 @@ type setArgs struct {
 	SeedRatioMode       *int     `json:"seedRatioMode"`
 	HonorsSessionLimits *bool    `json:"honorsSessionLimits"`
 	BandwidthPriority   *int     `json:"bandwidthPriority"`
+	SequentialDownload  *bool    `json:"sequentialDownload"`
 	fileArgs
 }
 
@@ -79,6 +80,11 @@ func (h *Handler) torrentSet(raw []byte) error {
 		}
 		if limits {
 			if err := h.setLimits(tg, &a); err != nil {
+				errs = append(errs, fmt.Errorf("torrent %d: %w", tg.id, err))
+			}
+		}
+		if a.SequentialDownload != nil {
+			if err := h.b.SetSequential(tg.t.InfoHash, *a.SequentialDownload); err != nil {
 				errs = append(errs, fmt.Errorf("torrent %d: %w", tg.id, err))
 			}
 		}
