@@ -87,6 +87,20 @@ func loadTransfer(arg string) (source, error) {
 	return src, nil
 }
 
+// loadDownload is loadTransfer for the commands that download into a
+// folder (get, stream), which check the folder before anything starts: it
+// also returns what that check needs, the .torrent's info, or for a magnet
+// (whose info comes later) its display name.
+func loadDownload(arg string) (src source, info *pieces.Info, dn string, err error) {
+	if src, err = loadTransfer(arg); err != nil {
+		return source{}, nil, "", err
+	}
+	if src.torrent != nil {
+		return src, src.torrent.Info, "", nil
+	}
+	return src, nil, src.magnet.Name, nil
+}
+
 // isDir reports whether path is an existing directory.
 func isDir(path string) bool {
 	fi, err := os.Stat(path)

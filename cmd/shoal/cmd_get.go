@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -48,16 +47,9 @@ files are verified.`,
 			if err != nil {
 				return err
 			}
-			src, err := loadTransfer(args[0])
+			src, info, dn, err := loadDownload(args[0])
 			if err != nil {
 				return err
-			}
-			var info *pieces.Info
-			dn := ""
-			if src.torrent != nil {
-				info = src.torrent.Info
-			} else {
-				dn = src.magnet.Name
 			}
 			selection, err := sel.selection()
 			if err != nil {

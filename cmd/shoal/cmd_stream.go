@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/stream"
 	"github.com/shoal-bt/shoal/swarm"
 )
@@ -56,16 +55,9 @@ its URL printed. It serves until Ctrl-C.`,
 			if err != nil {
 				return err
 			}
-			src, err := loadSource(args[0])
+			src, info, dn, err := loadDownload(args[0])
 			if err != nil {
 				return err
-			}
-			var info *pieces.Info
-			dn := ""
-			if src.torrent != nil {
-				info = src.torrent.Info
-			} else {
-				dn = src.magnet.Name
 			}
 			if err := checkOutput(out, info, dn); err != nil {
 				return err

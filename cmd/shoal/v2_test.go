@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -164,4 +167,46 @@ func TestTransmission_DownloadsHybridFromShoalSeed(t *testing.T) {
 		t.Skipf("this Transmission cannot read hybrid torrents (3.00 cannot, libtorrent's either: transmission#3386, fixed in 4.0); shoal's default --format is v1 for it: %v: %s", err, out)
 	}
 	transmissionDownloadsFromShoal(t, "--format", "hybrid", "--piece-length", "64KiB")
+}
+
+// TestStream_RefusesWhatGetRefuses: stream checks its source as get does,
+// up front: a v2-only .torrent without its piece layers gets the same one
+// line and exit code from both, before anything listens or downloads.
+func TestStream_RefusesWhatGetRefuses(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "dataset")
+	writeTree(t, data, map[string]int{"a.bin": 300_000, "tiny": 5})
+	tor := filepath.Join(dir, "dataset.torrent")
+	if code, _, errs := shoalRun(t, "create", data, "-o", tor, "--format", "v2", "--piece-length", "32KiB"); code != 0 {
+		t.Fatalf("create: exit %d: %s", code, errs)
+	}
+	loaded, err := pieces.Load(tor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded.PieceLayers = nil
+	bare := filepath.Join(dir, "bare.torrent")
+	if err := os.WriteFile(bare, loaded.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first := func(cmd string) (int, string) {
+		// Bounded: a stream that does not refuse would wait for peers
+		// until interrupted.
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		var out, errb syncBuffer
+		code := run(ctx, []string{cmd, bare, "-o", filepath.Join(dir, "out-"+cmd), "--no-tui", "--no-dht",
+			"--listen", "127.0.0.1:0", "--state-dir", filepath.Join(dir, "state-"+cmd)}, &out, &errb)
+		return code, strings.SplitN(errb.String(), "\n", 2)[0]
+	}
+	getCode, getSaid := first("get")
+	if getCode != exitUsage || !strings.Contains(getSaid, "piece layers") {
+		t.Fatalf("get: exit %d %q, want %d saying piece layers", getCode, getSaid, exitUsage)
+	}
+	if code, said := first("stream"); code != getCode || said != getSaid {
+		t.Errorf("stream: exit %d %q, want what get said: exit %d %q", code, said, getCode, getSaid)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out-stream")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stream made its output folder before refusing: %v", err)
+	}
 }
