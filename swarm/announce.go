@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/anacrolix/torrent/tracker"
@@ -24,7 +25,8 @@ const (
 
 // sources is the torrent's side of its peer sources. The loop owns the
 // plain fields; announcers and the DHT loop send on found and trackRes and
-// read kicks and wakeDHT.
+// read kicks and wakeDHT; learnedV2 is the exception, set once by the loop
+// under the session's lock and read anywhere (hybrid.go).
 type sources struct {
 	trackers   []string // announce URLs, fixed at Add (a magnet's info adds none)
 	trackerS   map[string]*TrackerSnapshot
@@ -33,6 +35,7 @@ type sources struct {
 	found      chan foundPeers
 	trackRes   chan trackerUpdate
 	wakeDHT    chan struct{}
+	learnedV2  atomic.Pointer[InfoHash] // a hybrid's v2 name, when a btih-only magnet's info brought it
 }
 
 // minInterval is the least time between two announces to one tracker.

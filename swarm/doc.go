@@ -43,6 +43,8 @@
 //	choker                                    the loop           -
 //	src (sources: trackers, their states,     the loop           Snapshot; announcers and the
 //	  kicks, found, trackRes, wakeDHT)                            DHT loop send on found, trackRes
+//	src.learnedV2 (a hybrid's v2 name from    the loop sets once atomic pointer: announcers, DHT,
+//	  a btih-only magnet's info)                under s.mu        LSD, Remove (hybrid.go)
 //	web (web seeds: state, backoff, jobs)     the loop           Snapshot; fetch workers get a
 //	                                                             webJob and answer on results
 //	bans (bans, blame)                        the loop           Snapshot

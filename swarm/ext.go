@@ -354,6 +354,7 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 	}
 	tor := &pieces.Torrent{InfoHash: t.ih, InfoBytes: f.data, Info: info, Announce: tiers}
 	t.meta = nil
+	t.learnAlias(f.data, info)
 	// Opening and checking the data runs on a worker: this goroutine goes
 	// on serving peers (the info dict to those who ask) meanwhile.
 	t.beginOpen(tor, t.opts.Force, false, true, nil)

@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/anacrolix/torrent/tracker"
 	"github.com/anacrolix/torrent/types/infohash"
@@ -14,11 +15,12 @@ import (
 // by its SHA-256 one truncated to 20 bytes. The engine exchanges pieces by
 // the v1 half, which describes the same bytes in the same pieces, so the
 // torrent keeps its v1 infohash as its identity (ih) and takes the v2 one
-// as an alias (ihV2, derived from opts, so fixed at Add): it accepts
-// handshakes on either, answering with the one the peer used, and
-// announces both to trackers and the DHT. The alias is known at Add from
-// the .torrent or the magnet's btmh; a hybrid added by a btih-only magnet
-// stays v1-only.
+// as an alias (ihV2): it accepts handshakes on either, answering with the
+// one the peer used, and announces both to trackers, the DHT and LSD. The
+// alias is known at Add from the .torrent or the magnet's btmh (derived
+// from opts, so fixed); a hybrid added by a btih-only magnet learns it when
+// the info arrives (learnAlias): the loop sets src.learnedV2 once, under
+// s.mu with the session's alias, and everyone else reads it atomically.
 
 // hybridAlias is the truncated v2 infohash that names the same swarm as
 // the v1 one, or zero when opts describe no hybrid.
@@ -32,8 +34,43 @@ func hybridAlias(opts AddOptions) InfoHash {
 	return InfoHash{}
 }
 
-// ihV2 is the torrent's v2 alias, zero when it has none.
-func (t *torrent) ihV2() InfoHash { return hybridAlias(t.opts) }
+// ihV2 is the torrent's v2 alias, zero when it has none (yet); safe
+// from any goroutine.
+func (t *torrent) ihV2() InfoHash {
+	if v2 := hybridAlias(t.opts); v2 != (InfoHash{}) {
+		return v2
+	}
+	if p := t.src.learnedV2.Load(); p != nil {
+		return *p
+	}
+	return InfoHash{}
+}
+
+// learnAlias takes a hybrid's v2 name from the info a btih-only magnet
+// brought (infoBytes, already checked against the btih): it registers it
+// with the session, unless the torrent was removed meanwhile, and has the
+// trackers and the DHT hear of it now rather than at their next round. On
+// the loop.
+func (t *torrent) learnAlias(infoBytes []byte, info *pieces.Info) {
+	if !info.HasV1() || !info.HasV2() || t.ihV2() != (InfoHash{}) {
+		return
+	}
+	v2 := InfoHash(pieces.Truncated(pieces.InfoHashV2(infoBytes)))
+	s := t.s
+	s.mu.Lock()
+	registered := s.torrents[t.ih] == t
+	if registered {
+		// Under s.mu, so that Remove, which drops the alias under it too,
+		// sees both or neither.
+		t.src.learnedV2.Store(&v2)
+		s.addAliasLocked(t)
+	}
+	s.mu.Unlock()
+	if registered {
+		t.log.Info("Hybrid torrent: joining its v2 swarm too", "ihV2", fmt.Sprintf("%x", v2[:]))
+		t.kickAnnouncers()
+	}
+}
 
 // addAliasLocked registers t's v2 name, unless another torrent has it.
 // s.mu is held.

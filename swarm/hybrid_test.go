@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,22 +51,7 @@ func TestHybrid_BothNames(t *testing.T) {
 	}
 
 	for _, name := range [][20]byte{tor.InfoHash, v2} {
-		c, err := net.DialTimeout("tcp", s.Addr().String(), 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		hs := append([]byte("\x13BitTorrent protocol\x00\x00\x00\x00\x00\x10\x00\x00"), name[:]...)
-		hs = append(hs, []byte("-XX0000-hybridtest01")...)
-		if _, err := c.Write(hs); err != nil {
-			t.Fatal(err)
-		}
-		reply := make([]byte, 68)
-		_, err = io.ReadFull(c, reply)
-		c.Close()
-		if err != nil || !bytes.Equal(reply[28:48], name[:]) {
-			t.Fatalf("handshake for %x: %v, reply names %x", name, err, reply[28:48])
-		}
+		handshakeAs(t, s.Addr().String(), name)
 	}
 
 	m, err := pieces.ParseMagnet(tor.Magnet(s.Addr().String()))
@@ -215,4 +202,68 @@ func TestHybrid_MagnetWithAnotherBtmh(t *testing.T) {
 	if !strings.Contains(ts.Err, "btmh") {
 		t.Errorf("error %q does not name the btmh", ts.Err)
 	}
+}
+
+// handshakeAs handshakes with the session at addr under the infohash name,
+// as a plain (unencrypted) peer would, and fails the test unless the
+// answer names the same infohash.
+func handshakeAs(t *testing.T, addr string, name [20]byte) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	hs := append([]byte("\x13BitTorrent protocol\x00\x00\x00\x00\x00\x10\x00\x00"), name[:]...)
+	hs = append(hs, []byte("-XX0000-hybridtest01")...)
+	if _, err := c.Write(hs); err != nil {
+		t.Fatal(err)
+	}
+	reply := make([]byte, 68)
+	if _, err := io.ReadFull(c, reply); err != nil || !bytes.Equal(reply[28:48], name[:]) {
+		t.Fatalf("handshake for %x: %v, reply names %x", name, err, reply[28:48])
+	}
+}
+
+// TestHybrid_BtihMagnetLearnsV2Name: a leecher that started from a
+// btih-only magnet of a hybrid learns its v2 name with the info: once it
+// has the torrent, it is registered under the truncated v2 infohash at the
+// tracker and in the DHT, and answers a handshake under that name.
+func TestHybrid_BtihMagnetLearnsV2Name(t *testing.T) {
+	tr := testnet.StartTracker(t)
+	d := &memDHT{peers: map[[20]byte][]netip.AddrPort{}}
+	node := dhtNode{d: d, me: netip.MustParseAddr("127.0.0.1")}
+	src := t.TempDir()
+	root := testnet.WriteTree(t, filepath.Join(src, "payload"), 6, testnet.File{Path: "a.bin", Size: 200_001})
+	made, err := pieces.Create(t.Context(), root, pieces.CreateOptions{PieceLength: 32 << 10, Format: pieces.FormatHybrid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tor, err := pieces.Parse(made.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := pieces.Truncated(tor.InfoHashV2)
+	s, ih := seed(t, src, tor, swarm.Config{})
+
+	l := testnet.StartSession(t, swarm.Config{DHT: node})
+	m := &pieces.Magnet{InfoHash: tor.InfoHash, Trackers: []string{tr.URL}, Peers: []string{s.Addr().String()}}
+	dst := leech(t, l, swarm.AddOptions{Magnet: m})
+	testnet.WaitComplete(t, l, ih, 60*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+
+	me := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), l.Addr().Port())
+	inDHT := func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return slices.Contains(d.peers[v2], me)
+	}
+	for deadline := time.Now().Add(30 * time.Second); tr.Peers(v2) == 0 || !inDHT(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the info arrived: %d peers at the tracker under the truncated v2 infohash, in the DHT under it: %v; want the leecher in both",
+				tr.Peers(v2), inDHT())
+		}
+	}
+	handshakeAs(t, l.Addr().String(), v2)
 }
