@@ -28,8 +28,9 @@ import (
 // the test makes (internal/netns), never in the host's: this test binary
 // re-runs itself under ip netns exec as a seeder (nsA), a sniffer and a
 // leecher (nsB). The leecher knows only an infohash, and there is no
-// tracker and no DHT; the sniffer checks what goes on the wire. It runs
-// with IPv4 and IPv6, then with IPv6 alone.
+// tracker and no DHT; the sniffer checks what goes on the wire (the public
+// torrent is a hybrid: the seeder announces both its names). It runs with
+// IPv4 and IPv6, then with IPv6 alone.
 func TestLSD_Netns(t *testing.T) {
 	t.Run("IPv4+IPv6", func(t *testing.T) { testLSDNetns(t, false) })
 	t.Run("IPv6 only", func(t *testing.T) { testLSDNetns(t, true) })
@@ -45,8 +46,8 @@ func testLSDNetns(t *testing.T, v6only bool) {
 	defer cancel()
 
 	src := t.TempDir()
-	pub := seedFile(t, src, "pub.bin", 1<<20+77, false)
-	priv := seedFile(t, src, "priv.bin", 50_000, true)
+	pub := seedFile(t, src, "pub.bin", 1<<20+77, false, pieces.FormatHybrid)
+	priv := seedFile(t, src, "priv.bin", 50_000, true, pieces.FormatV1)
 
 	sniff := startChild(ctx, t, nsB, "sniff", nil)
 	sniff.expect(t, "ready")
@@ -56,9 +57,9 @@ func testLSDNetns(t *testing.T, v6only bool) {
 	// The seeder's first announces show its sockets have joined the groups,
 	// so the leecher's announce cannot be missed.
 	seen := map[string]bool{}
-	seederKeys := []string{nsA.Addr6.String() + " " + pub.hex}
+	seederKeys := []string{nsA.Addr6.String() + " " + pub.hex, nsA.Addr6.String() + " " + pub.hexV2}
 	if !v6only {
-		seederKeys = append(seederKeys, nsA.Addr.String()+" "+pub.hex)
+		seederKeys = append(seederKeys, nsA.Addr.String()+" "+pub.hex, nsA.Addr.String()+" "+pub.hexV2)
 	}
 	for !allSeen(seen, seederKeys) {
 		addLSDLine(seen, sniff.expect(t, "lsd "))
@@ -114,9 +115,11 @@ func addLSDLine(seen map[string]bool, line string) {
 	}
 }
 
-type seeded struct{ path, hex string }
+// seeded is a torrent file and its infohash in hex; hexV2 is its
+// truncated v2 infohash, for a hybrid.
+type seeded struct{ path, hex, hexV2 string }
 
-func seedFile(t *testing.T, dir, name string, size int, private bool) seeded {
+func seedFile(t *testing.T, dir, name string, size int, private bool, format pieces.Format) seeded {
 	t.Helper()
 	b := make([]byte, size)
 	for i := range b {
@@ -125,7 +128,11 @@ func seedFile(t *testing.T, dir, name string, size int, private bool) seeded {
 	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tor, err := pieces.Create(t.Context(), filepath.Join(dir, name), pieces.CreateOptions{PieceLength: 32 << 10, Private: private})
+	made, err := pieces.Create(t.Context(), filepath.Join(dir, name), pieces.CreateOptions{PieceLength: 32 << 10, Private: private, Format: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tor, err := pieces.Parse(made.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +140,12 @@ func seedFile(t *testing.T, dir, name string, size int, private bool) seeded {
 	if err := os.WriteFile(p, tor.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return seeded{path: p, hex: hex.EncodeToString(tor.InfoHash[:])}
+	sd := seeded{path: p, hex: hex.EncodeToString(tor.InfoHash[:])}
+	if tor.Info.HasV2() {
+		v2 := pieces.Truncated(tor.InfoHashV2)
+		sd.hexV2 = hex.EncodeToString(v2[:])
+	}
+	return sd
 }
 
 type child struct {

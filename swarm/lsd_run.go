@@ -61,39 +61,50 @@ func newLSD(s *Session, outs ...lsdOut) *lsd {
 	}
 }
 
-// lsdTargets lists, sorted, the torrents LSD may announce: not private
-// (BEP 27), not paused, not failed. A magnet's privacy is unknown until its
-// info arrives; like the DHT, LSD announces it meanwhile, since its
-// infohash is all it can search by.
+// lsdTargets lists, sorted, the names LSD may announce: those of torrents
+// not private (BEP 27), not paused, not failed, and a hybrid's truncated v2
+// infohash beside its v1 one, so that v2 peers on the link find it too. A
+// magnet's privacy is unknown until its info arrives; like the DHT, LSD
+// announces it meanwhile, since its infohash is all it can search by.
 func (s *Session) lsdTargets() []InfoHash {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]InfoHash, 0, len(s.torrents))
-	for ih, t := range s.torrents {
-		// Each torrent's goroutine owns its state: LSD reads the published
-		// snapshot, which shows privacy from Add or the metadata's arrival.
-		if ts := t.pub.snap.Load(); ts != nil && (ts.Private || ts.State == StatePaused || ts.State == StateError) {
-			continue
+	out := make([]InfoHash, 0, len(s.torrents)+len(s.aliases))
+	for _, names := range []map[InfoHash]*torrent{s.torrents, s.aliases} {
+		for ih, t := range names {
+			if lsdAnnounces(t) {
+				out = append(out, ih)
+			}
 		}
-		out = append(out, ih)
 	}
 	slices.SortFunc(out, compareIH)
 	return out
 }
 
+// lsdAnnounces: t may be announced by LSD. Each torrent's goroutine owns
+// its state: LSD reads the published snapshot, which shows privacy from
+// Add or the metadata's arrival.
+func lsdAnnounces(t *torrent) bool {
+	ts := t.pub.snap.Load()
+	return ts == nil || !(ts.Private || ts.State == StatePaused || ts.State == StateError)
+}
+
 func compareIH(a, b InfoHash) int { return bytes.Compare(a[:], b[:]) }
 
-// lsdFound gives peer to each of our torrents among ihs, except private
-// ones, and returns how many took it.
+// lsdFound gives peer to each of our torrents that ihs names (by either
+// of a hybrid's names, once however many it lists), except private ones,
+// and returns how many took it.
 func (s *Session) lsdFound(peer netip.AddrPort, ihs []InfoHash) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
+	given := make(map[*torrent]bool, len(ihs))
 	for _, ih := range ihs {
-		t := s.torrents[ih]
-		if t == nil {
+		t := s.lookupLocked(ih)
+		if t == nil || given[t] {
 			continue
 		}
+		given[t] = true
 		if ts := t.pub.snap.Load(); ts != nil && ts.Private {
 			continue
 		}

@@ -133,6 +133,12 @@ func startTestSession(t *testing.T) *Session {
 // and seeds it in s.
 func seedPayload(t *testing.T, s *Session, dir, name string, size int, private bool) *pieces.Torrent {
 	t.Helper()
+	return seedPayloadAs(t, s, dir, name, size, pieces.CreateOptions{PieceLength: 16 << 10, Private: private})
+}
+
+// seedPayloadAs is seedPayload with the torrent made by opts.
+func seedPayloadAs(t *testing.T, s *Session, dir, name string, size int, opts pieces.CreateOptions) *pieces.Torrent {
+	t.Helper()
 	b := make([]byte, size)
 	for i := range b {
 		b[i] = byte(rand.Uint32())
@@ -140,7 +146,11 @@ func seedPayload(t *testing.T, s *Session, dir, name string, size int, private b
 	if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tor, err := pieces.Create(t.Context(), filepath.Join(dir, name), pieces.CreateOptions{PieceLength: 16 << 10, Private: private})
+	made, err := pieces.Create(t.Context(), filepath.Join(dir, name), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tor, err := pieces.Parse(made.Bytes()) // as a user's .torrent: with its v2 infohash, if any
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,6 +273,43 @@ func TestLSD_NeverPrivate(t *testing.T) {
 		if ts.InfoHash == priv && ts.Sources.LSD != 0 {
 			t.Errorf("private torrent has LSD peers: %+v", ts.Sources)
 		}
+	}
+}
+
+// TestLSD_V2Names: a hybrid is announced under both its names, each on
+// its own Infohash line, and a v2-only torrent under its truncated v2
+// infohash; an announce naming a hybrid by its v2 name alone finds it,
+// and one naming it twice gives the peer once.
+func TestLSD_V2Names(t *testing.T) {
+	s := startTestSession(t)
+	dir := t.TempDir()
+	hybrid := seedPayloadAs(t, s, dir, "hybrid.bin", 100_000, pieces.CreateOptions{PieceLength: 16 << 10, Format: pieces.FormatHybrid})
+	v2only := seedPayloadAs(t, s, dir, "v2.bin", 50_000, pieces.CreateOptions{PieceLength: 16 << 10, Format: pieces.FormatV2})
+	ih, ihV2 := InfoHash(hybrid.InfoHash), InfoHash(pieces.Truncated(hybrid.InfoHashV2))
+	w := &wire{group: lsdGroup4}
+	l := newLSD(s, w.out())
+	var raw []byte
+	l.outs = append(l.outs, lsdOut{group: lsdGroup6, send: func(b []byte) error { raw = append(raw, b...); return nil }})
+	announce(t, l, time.Now())
+	want := []InfoHash{ih, ihV2, InfoHash(pieces.Truncated(v2only.InfoHashV2))}
+	slices.SortFunc(want, compareIH)
+	if got := w.take(); !slices.Equal(got, want) {
+		t.Errorf("announced %x, want the hybrid's two names and the v2-only torrent's %x", got, want)
+	}
+	for _, name := range []InfoHash{ih, ihV2} {
+		if line := "\r\nInfohash: " + hex.EncodeToString(name[:]) + "\r\n"; !bytes.Contains(raw, []byte(line)) {
+			t.Errorf("no line %q in %q", line, raw)
+		}
+	}
+
+	byV2 := lsdMsg{Port: 9, InfoHashes: []InfoHash{ihV2}, Cookie: "a v2 peer"}
+	if n := l.handle(time.Now(), netip.MustParseAddr("127.0.0.2"), byV2.appendTo(nil, lsdGroup4)); n != 1 {
+		t.Errorf("an announce of the hybrid's v2 name gave the peer to %d torrents, want 1", n)
+	}
+	waitState(t, s, ih, 5*time.Second, func(ts TorrentSnapshot) bool { return ts.Sources.LSD == 1 })
+	both := lsdMsg{Port: 10, InfoHashes: []InfoHash{ih, ihV2}, Cookie: "a hybrid peer"}
+	if n := l.handle(time.Now(), netip.MustParseAddr("127.0.0.3"), both.appendTo(nil, lsdGroup4)); n != 1 {
+		t.Errorf("an announce of both names gave the peer %d times, want once", n)
 	}
 }
 
