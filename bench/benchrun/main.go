@@ -37,6 +37,7 @@ func main() {
 	webSeed := flag.Bool("webseed", false, "measure a download from nginx as a web seed (BEP 19), alone and next to a peer seed")
 	streamMiB := flag.Int64("stream-mib", 1024, "file size for the stream time-to-first-byte figure, in MiB (0 for none)")
 	streamCap := flag.Int64("stream-cap", 20, "the stream figure's seed upload cap, in MiB/s")
+	v2 := flag.Bool("v2", false, "measure creation as v1, v2 and hybrid, and a v2-only download next to v1 (BEP 52)")
 	flag.Parse()
 	dir := *work
 	if dir == "" {
@@ -60,12 +61,19 @@ func main() {
 	ru, wall := b.runToEnd("create", "create", payload, "-o", torrent, "--force")
 	fmt.Printf("%-22s %8.1f MiB/s  (%.2fs wall, %.2f CPU s, peak RSS %d MiB)  %s\n", "create:",
 		float64(*sizeMiB)/wall.Seconds(), wall.Seconds(), cpu(ru), ru.Maxrss>>10, b.tag(idle))
+	v2Torrent := ""
+	if *v2 {
+		v2Torrent = b.createFormats(payload, *sizeMiB)
+	}
 
 	for _, n := range strings.Split(*seedCounts, ",") {
 		var count int
 		if _, err := fmt.Sscan(n, &count); err == nil {
-			b.transfer(torrent, payload, count, *sizeMiB)
+			b.transfer(torrent, payload, "", count, *sizeMiB, "cold", "warm")
 		}
+	}
+	if v2Torrent != "" {
+		b.v2Transfer(v2Torrent, payload, *sizeMiB)
 	}
 	if *webSeed {
 		b.webSeed(payload, *sizeMiB)
@@ -114,16 +122,18 @@ func commitOf(shoal string) string {
 	return c
 }
 
-// transfer runs count seeds and one leecher, cold and then warm, and prints
-// the leecher's figures, the seeds' CPU and each seed's share.
-func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
+// transfer runs count seeds and one leecher, once per run ("cold" after
+// the settle time, "warm" at once), and prints the leecher's figures, the
+// seeds' CPU and each seed's share. kind names the torrent's format in
+// the figures and the work folders ("" for the default, v1).
+func (b *bench) transfer(torrent, payload, kind string, count int, sizeMiB int64, runs ...string) {
 	var peers []string
 	var seeds []*exec.Cmd
 	for i := range count {
-		data := filepath.Join(b.dir, fmt.Sprintf("seed%d-%d", count, i))
+		data := filepath.Join(b.dir, fmt.Sprintf("%sseed%d-%d", kind, count, i))
 		check(linkTree(payload, filepath.Join(data, "payload")))
 		cmd := exec.Command(b.shoal, "seed", torrent, "--data", data, "--listen", "127.0.0.1:0",
-			"--no-tui", "--no-dht", "--progress-every", "500ms", "--state-dir", filepath.Join(b.dir, fmt.Sprintf("seed%d-%d-state", count, i)))
+			"--no-tui", "--no-dht", "--progress-every", "500ms", "--state-dir", filepath.Join(b.dir, fmt.Sprintf("%sseed%d-%d-state", kind, count, i)))
 		// Wait for the seed to finish checking its data, so the leecher's
 		// time is transfer time.
 		addr := startSeed(cmd)
@@ -136,18 +146,18 @@ func (b *bench) transfer(torrent, payload string, count int, sizeMiB int64) {
 			s.Wait()
 		}
 	}()
-	for _, run := range []string{"cold", "warm"} {
+	for _, run := range runs {
 		settled := time.Duration(0)
 		if run == "cold" {
 			settled = b.idle()
 		}
-		b.leech(torrent, run, peers, seeds, sizeMiB, settled)
+		b.leech(torrent, kind, run, peers, seeds, sizeMiB, settled)
 	}
 }
 
 // leech downloads once from the running seeds and prints the figures.
-func (b *bench) leech(torrent, run string, peers []string, seeds []*exec.Cmd, sizeMiB int64, settled time.Duration) {
-	name := fmt.Sprintf("leech%d-%s", len(seeds), run)
+func (b *bench) leech(torrent, kind, run string, peers []string, seeds []*exec.Cmd, sizeMiB int64, settled time.Duration) {
+	name := fmt.Sprintf("%sleech%d-%s", kind, len(seeds), run)
 	out := filepath.Join(b.dir, name)
 	args := []string{"get", torrent, "-o", out, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht", "--json",
 		"--state-dir", out + "-state"}
@@ -174,7 +184,7 @@ func (b *bench) leech(torrent, run string, peers []string, seeds []*exec.Cmd, si
 	os.RemoveAll(out + "-state")
 	gib := float64(sizeMiB) / 1024
 	fmt.Printf("%-22s %8.1f MiB/s  (%s; %.2fs wall incl. start and verify, leecher %.2f CPU s/GiB, peak RSS %d MiB; seeds %.2f CPU s/GiB)  %s\n",
-		fmt.Sprintf("%d seed(s) -> 1 leecher:", len(seeds)), float64(sizeMiB)/wall.Seconds(), run, wall.Seconds(),
+		strings.TrimLeft(kind+" ", " ")+fmt.Sprintf("%d seed(s) -> 1 leecher:", len(seeds)), float64(sizeMiB)/wall.Seconds(), run, wall.Seconds(),
 		cpu(ru)/gib, ru.Maxrss>>10, seedCPU/gib, b.tag(settled))
 	var sum struct {
 		Type       string
