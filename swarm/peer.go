@@ -97,7 +97,8 @@ type peer struct {
 	downloaded atomic.Int64
 	uploaded   atomic.Int64
 	mu         sync.Mutex
-	reqOut     map[pieces.Block]struct{} // our requests pending; the reader drops blocks not in it
+	reqOut     map[pieces.Block]time.Time // our requests pending, and when we asked; the reader drops blocks not in it
+	ramp       slowStart                  // the reader's, from the blocks' round trips
 	// excused are blocks the peer may still send without our asking:
 	// requests we cancelled or dropped on a choke. Any other unrequested
 	// block is a violation.
@@ -206,9 +207,10 @@ func (p *peer) readLoop(ctx context.Context) {
 			// A block both asked and excused (cancelled, then asked again
 			// after its piece failed) may come twice: the first copy
 			// answers the request, the second uses the excuse.
-			_, asked := p.reqOut[b]
+			askedAt, asked := p.reqOut[b]
 			excused := false
 			if asked {
+				p.ramp.observe(askedAt, time.Now())
 				delete(p.reqOut, b)
 			} else if _, excused = p.excused[b]; excused {
 				delete(p.excused, b)

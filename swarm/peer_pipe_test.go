@@ -72,7 +72,7 @@ func (h *pipeHost) count(down, up, wasted int) {
 func pipePeer(t *testing.T, h *pipeHost) (*peer, net.Conn) {
 	local, remote := net.Pipe()
 	nc := &newConn{conn: local, raw: local, addr: netip.MustParseAddrPort("10.0.0.2:6881")}
-	p := &peer{host: h, id: 1, nc: nc, fast: true, reqOut: map[pieces.Block]struct{}{},
+	p := &peer{host: h, id: 1, nc: nc, fast: true, reqOut: map[pieces.Block]time.Time{},
 		wake: make(chan struct{}, 1), closed: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -156,7 +156,7 @@ func TestPeerPipe_StoresRequestedBlocks(t *testing.T) {
 	p, remote := pipePeer(t, h)
 	b := pieces.Block{Piece: 1, Begin: blockSize, Length: blockSize}
 	p.mu.Lock()
-	p.reqOut[b] = struct{}{}
+	p.reqOut[b] = time.Now()
 	p.mu.Unlock()
 	data := bytes.Repeat([]byte{0xab}, blockSize)
 	msg := append(appendPieceHeader(nil, 1, blockSize, blockSize), data...)

@@ -1,5 +1,7 @@
 package swarm
 
+import "time"
+
 // maxQueue bounds the requests outstanding at one peer, and the requests
 // we queue from one (advertised as reqq): 4096 blocks, 64 MiB, keep 640
 // MiB/s flowing at 100 ms RTT. The old bound of 1000 (and 2000 queued
@@ -11,7 +13,8 @@ const maxQueue = 4096
 type depthIn struct {
 	perPiece  int     // blocks in a piece
 	probation bool    // no piece it sent has verified yet
-	delivered int     // blocks it sent on this connection
+	grown     int     // blocks it sent in time (slowStart)
+	paced     int     // slowStart.cap: the queue its round trips and rate call for; 0 if none yet
 	earned    int     // the depth its address reached on an earlier connection
 	settled   bool    // the rate meter has watched it unchoking us for a few seconds
 	rate      float64 // blocks per second it delivered over the last rate window
@@ -25,10 +28,13 @@ type depthIn struct {
 const crowdedPeers = 64
 
 // queueDepth is how many requests a peer may have outstanding. It is a
-// slow start, as TCP's: 4 requests, and three more for each block
-// delivered, so the queue quadruples every round trip until it covers
-// the bandwidth-delay product, whatever the latency, in about
-// log4(BDP/4) round trips (5 at 100 ms and 400 MiB/s).
+// slow start, as TCP's: 4 requests, and three more for each block that
+// came in time (slowStart), so the queue quadruples every round trip
+// until it covers the bandwidth-delay product, whatever the latency, in
+// about log4(BDP/4) round trips (5 at 100 ms and 400 MiB/s); once blocks
+// wait in the peer's queue (or in buffers on the way) rather than on the
+// path, a few round trips of its rate (slowStart.cap): beyond that, more
+// requests only make the end wait on them.
 //   - In a crowd, one request until the peer sends a block: with 1,000
 //     seeds connected, 999 of them sending a block every 2 s, four each
 //     held every piece of a 64 MiB torrent, and the one fast seed had
@@ -44,9 +50,12 @@ const crowdedPeers = 64
 //     every block of a 64 MiB torrent was asked of someone within seconds,
 //     and the endgame duplicates came twice (96 MiB received).
 func queueDepth(in depthIn) int {
-	d := max(4+3*in.delivered, in.earned)
-	if in.delivered == 0 && in.crowded {
+	d := max(4+3*in.grown, in.earned)
+	if in.grown == 0 && in.crowded {
 		d = max(1, in.earned)
+	}
+	if in.paced > 0 {
+		d = min(d, in.paced)
 	}
 	if in.probation {
 		d = min(d, in.perPiece)
@@ -59,4 +68,80 @@ func queueDepth(in depthIn) int {
 		d = min(d, in.reqq)
 	}
 	return max(d, 1)
+}
+
+// slowStart is what a peer's reader learns of its queue from the blocks
+// it asked for: the shortest time a block took from our request (the
+// round trip, with the least queueing seen), how many came within
+// inTime of their request (grown), and the rate they came at.
+//
+// The queue grows by grown until a block is late: it waited behind others
+// at the peer or in buffers on the way, so the queue holds more than the
+// path carries. From then on it holds inTime of the peer's best recent
+// rate, and half again: about three times the bandwidth-delay product on
+// long paths, 75 ms of data on short ones; more would only put blocks
+// behind the slowest peer at the end. With four 8 MB/s seeds and a 1 MB/s
+// one at 50 ms RTT, a queue that grew by every block delivered held 2 s of
+// each peer's data (the settled cap), the slow one's first 3 s of growth
+// 9 s of its data, and the fast seeds idled through the last second of
+// the download, taking endgame duplicates two at a time.
+type slowStart struct {
+	minRTT time.Duration
+	grown  int
+	late   bool // a block came later than inTime: the queue is capped
+
+	round      time.Time // when the current round began
+	roundLen   time.Duration
+	roundCount int
+	rates      [4]float64 // blocks a second in the last rounds, newest first
+}
+
+// queueSlack is the queueing a block may show beyond the round trip and
+// still count as in time, for peers whose round trip is short: on
+// loopback, scheduling alone takes milliseconds, and 50 ms of data in
+// flight keeps a peer busy through a descheduled reader or writer.
+const queueSlack = 50 * time.Millisecond
+
+// observe records a block that came at now, asked for at asked.
+func (s *slowStart) observe(asked, now time.Time) {
+	took := max(now.Sub(asked), time.Microsecond)
+	if s.minRTT == 0 || took < s.minRTT {
+		s.minRTT = took
+	}
+	if took <= s.inTime() {
+		s.grown++
+	} else {
+		s.late = true
+	}
+	// Rounds of inTime: the rate of one is what a queue of inTime's worth
+	// of requests delivered, when the path and not the queue was the limit.
+	if s.round.IsZero() {
+		s.round, s.roundLen = now, s.inTime()
+		return
+	}
+	s.roundCount++
+	if d := now.Sub(s.round); d >= s.roundLen {
+		copy(s.rates[1:], s.rates[:])
+		s.rates[0] = float64(s.roundCount) / d.Seconds()
+		s.round, s.roundLen, s.roundCount = now, s.inTime(), 0
+	}
+}
+
+// inTime is how long a block may take and still grow the queue.
+func (s *slowStart) inTime() time.Duration {
+	return max(2*s.minRTT, s.minRTT+queueSlack)
+}
+
+// cap is the queue once a block came late (0: none yet): inTime and half
+// again of the best rate of the last rounds, so that a round the peer or
+// we stalled in does not shrink it.
+func (s *slowStart) cap() int {
+	best := 0.0
+	for _, r := range s.rates {
+		best = max(best, r)
+	}
+	if !s.late || best == 0 {
+		return 0
+	}
+	return max(4, int(1.5*best*s.inTime().Seconds()))
 }

@@ -14,17 +14,17 @@ func TestQueueDepth(t *testing.T) {
 		want int
 	}{
 		{"a new peer starts at 4", base, 4},
-		{"three more per block delivered", with(func(in *depthIn) { in.delivered = 1 }), 7},
+		{"three more per block delivered", with(func(in *depthIn) { in.grown = 1 }), 7},
 		{"in a crowd, one request until it sends a block", with(func(in *depthIn) { in.crowded = true }), 1},
-		{"in a crowd, then as anywhere", with(func(in *depthIn) { in.crowded, in.delivered = true, 1 }), 7},
-		{"on probation, at most one piece", with(func(in *depthIn) { in.probation, in.delivered = true, 100 }), 16},
-		{"trusted: three more per block delivered", with(func(in *depthIn) { in.delivered = 16 }), 52},
+		{"in a crowd, then as anywhere", with(func(in *depthIn) { in.crowded, in.grown = true, 1 }), 7},
+		{"on probation, at most one piece", with(func(in *depthIn) { in.probation, in.grown = true, 100 }), 16},
+		{"trusted: three more per block delivered", with(func(in *depthIn) { in.grown = 16 }), 52},
 		{"earned depth from an earlier connection", with(func(in *depthIn) { in.earned = 3000 }), 3000},
-		{"no further than maxQueue", with(func(in *depthIn) { in.delivered = 1e6 }), maxQueue},
-		{"nor than the peer's reqq", with(func(in *depthIn) { in.delivered, in.reqq = 1e6, 500 }), 500},
-		{"settled: two seconds of its rate", with(func(in *depthIn) { in.delivered, in.settled, in.rate = 1e6, true, 100 }), 200},
-		{"settled and slow: at least 1", with(func(in *depthIn) { in.delivered, in.settled, in.rate = 1e6, true, 0.2 }), 1},
-		{"snubbing: its cap", with(func(in *depthIn) { in.delivered, in.cap = 1e6, 2 }), 2},
+		{"no further than maxQueue", with(func(in *depthIn) { in.grown = 1e6 }), maxQueue},
+		{"nor than the peer's reqq", with(func(in *depthIn) { in.grown, in.reqq = 1e6, 500 }), 500},
+		{"settled: two seconds of its rate", with(func(in *depthIn) { in.grown, in.settled, in.rate = 1e6, true, 100 }), 200},
+		{"settled and slow: at least 1", with(func(in *depthIn) { in.grown, in.settled, in.rate = 1e6, true, 0.2 }), 1},
+		{"snubbing: its cap", with(func(in *depthIn) { in.grown, in.cap = 1e6, 2 }), 2},
 		{"earned does not lift probation", with(func(in *depthIn) { in.probation, in.earned = true, 3000 }), 16},
 	} {
 		if got := queueDepth(tt.in); got != tt.want {
@@ -39,10 +39,10 @@ func TestQueueDepth(t *testing.T) {
 // of its probation piece verifying.
 func TestQueueDepth_RampsInFewRoundTrips(t *testing.T) {
 	const bdp = 2560
-	in := depthIn{perPiece: 16, cap: maxQueue, delivered: 16}
+	in := depthIn{perPiece: 16, cap: maxQueue, grown: 16}
 	trips := 0
 	for inFlight := queueDepth(in); inFlight < bdp; inFlight = min(queueDepth(in), bdp) {
-		in.delivered += inFlight
+		in.grown += inFlight
 		trips++
 		if trips > 6 {
 			t.Fatalf("queue at %d blocks after %d round trips, want %d", queueDepth(in), trips, bdp)

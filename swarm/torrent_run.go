@@ -306,7 +306,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 		peerChoking: true,
 		connectedAt: time.Now(),
 		queueTarget: maxQueue,
-		reqOut:      make(map[pieces.Block]struct{}),
+		reqOut:      make(map[pieces.Block]time.Time),
 		wake:        make(chan struct{}, 1),
 		closed:      make(chan struct{}),
 		client:      clientName(nc.peerID),
@@ -410,10 +410,14 @@ func (t *torrent) request(p *peer) {
 	if idle {
 		return
 	}
+	p.mu.Lock()
+	grown, paced := p.ramp.grown, p.ramp.cap()
+	p.mu.Unlock()
 	target := queueDepth(depthIn{
 		perPiece:  max(1, int(t.data.Load().info.PieceLength/blockSize)),
 		probation: probation,
-		delivered: int(p.downloaded.Load() / blockSize),
+		grown:     grown,
+		paced:     paced,
 		earned:    p.earned,
 		settled:   time.Since(latest(p.connectedAt, p.unchokedAt)) > 3*time.Second,
 		rate:      p.downRate.rate / blockSize,
@@ -430,9 +434,10 @@ func (t *torrent) request(p *peer) {
 	if len(blocks) == 0 {
 		return
 	}
+	now := time.Now()
 	p.mu.Lock()
 	for _, b := range blocks {
-		p.reqOut[b] = struct{}{}
+		p.reqOut[b] = now
 		p.ctl = appendRequest(p.ctl, pp.Request, uint32(b.Piece), uint32(b.Begin), uint32(b.Length))
 	}
 	p.mu.Unlock()

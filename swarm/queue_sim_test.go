@@ -1,0 +1,119 @@
+package swarm
+
+import (
+	"cmp"
+	"testing"
+	"time"
+)
+
+// queueSim is one peer's request queue on a synthetic clock: requests
+// reach the peer oneWay after we send them, it serves them in order at
+// rate blocks a second, and each block reaches us oneWay after it was
+// sent. On each block we do what the reader and request do:
+// slowStart.observe, then top up to queueDepth in batches of a quarter.
+type queueSim struct {
+	rate   float64 // blocks per second the peer sends
+	oneWay time.Duration
+
+	now      time.Duration
+	ramp     slowStart
+	inFlight []simReq // in request order, which is arrival order
+	peerFree time.Duration
+	from, to time.Duration // the window idle counts
+	idle     time.Duration // the peer's time with nothing to send, in the window
+	maxOut   int           // requests outstanding at most, in the window
+	peak     int           // and at any time
+	fullAt   time.Duration // when inFlight first held the bandwidth-delay product
+}
+
+type simReq struct{ asked, arrives time.Duration }
+
+var epoch = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+
+func (s *queueSim) topUp() {
+	target := queueDepth(depthIn{perPiece: 16, grown: s.ramp.grown, paced: s.ramp.cap(), cap: maxQueue})
+	want := target - len(s.inFlight)
+	if want < target/4 && len(s.inFlight) > 0 {
+		return
+	}
+	per := time.Duration(float64(time.Second) / s.rate)
+	for range want {
+		start := max(s.now+s.oneWay, s.peerFree)
+		s.countIdle(s.peerFree, start)
+		s.peerFree = start + per
+		s.inFlight = append(s.inFlight, simReq{s.now, s.peerFree + s.oneWay})
+	}
+	s.peak = max(s.peak, len(s.inFlight))
+	if s.now >= s.from {
+		s.maxOut = max(s.maxOut, len(s.inFlight))
+	}
+	if bdp := int(s.rate * (2 * s.oneWay).Seconds()); s.fullAt == 0 && len(s.inFlight) >= bdp {
+		s.fullAt = s.now
+	}
+}
+
+// countIdle adds the part of the gap [a, b) inside the window.
+func (s *queueSim) countIdle(a, b time.Duration) {
+	if a, b = max(a, s.from), min(b, s.to); b > a {
+		s.idle += b - a
+	}
+}
+
+// run simulates until d and returns the share of its second half the
+// peer spent sending (1: our queue never let it idle).
+func (s *queueSim) run(d time.Duration) float64 {
+	s.from, s.to = d/2, d
+	s.topUp()
+	for s.now < d && len(s.inFlight) > 0 {
+		r := s.inFlight[0]
+		s.inFlight = s.inFlight[1:]
+		s.now = r.arrives
+		s.ramp.observe(epoch.Add(r.asked), epoch.Add(r.arrives))
+		s.topUp()
+	}
+	s.countIdle(s.peerFree, d)
+	return 1 - s.idle.Seconds()/(d-d/2).Seconds()
+}
+
+// The queue opens by the bandwidth-delay product within a few round trips
+// and keeps the peer sending, over long and short paths; and it settles
+// near it: once open, a peer's queue holds a fraction of a second of its
+// data, not the seconds the end of a download would then wait on.
+// Before slowStart, every delivered block grew the queue by three until
+// the rate meter settled (3 s): the 1 MB/s peer below then held 505
+// blocks (8 s of its data) and the 8 MB/s one 4048 (8 s).
+func TestQueueDepth_GrowsToTheBDPAndNoFurther(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		rate    float64 // blocks/s
+		oneWay  time.Duration
+		fullIn  time.Duration // the queue holds the BDP within this
+		settled time.Duration // and then at most this much of the peer's data
+		d       time.Duration // simulated (3 s if 0: then the rate meter settles, and its cap joins slowStart's)
+	}{
+		{"400 MiB/s at 100 ms RTT", 400 << 6, 50 * time.Millisecond, 800 * time.Millisecond, 300 * time.Millisecond, 0},
+		{"8 MB/s at 50 ms RTT", 8e6 / blockSize, 25 * time.Millisecond, 300 * time.Millisecond, 200 * time.Millisecond, 0},
+		{"1 MB/s at 50 ms RTT", 1e6 / blockSize, 25 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond, 0},
+		{"50 KB/s at 200 ms RTT", 50e3 / blockSize, 100 * time.Millisecond, 2 * time.Second, 2 * time.Second, 10 * time.Second},
+		{"550 MiB/s on loopback", 550 << 6, 50 * time.Microsecond, 100 * time.Millisecond, 150 * time.Millisecond, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &queueSim{rate: tc.rate, oneWay: tc.oneWay}
+			busy := s.run(cmp.Or(tc.d, 3*time.Second))
+			of := func(n int) time.Duration {
+				return time.Duration(float64(n) / tc.rate * float64(time.Second)).Round(time.Millisecond)
+			}
+			t.Logf("BDP %d blocks, reached after %v; at most %d queued (%v of its data) in the second half, %d (%v) at the peak; busy %.1f%% of the second half",
+				int(tc.rate*(2*tc.oneWay).Seconds()), s.fullAt, s.maxOut, of(s.maxOut), s.peak, of(s.peak), 100*busy)
+			if s.fullAt == 0 || s.fullAt > tc.fullIn {
+				t.Errorf("the queue held the bandwidth-delay product after %v, want within %v", s.fullAt, tc.fullIn)
+			}
+			if busy < 0.99 {
+				t.Errorf("the peer sent %.1f%% of the time once the queue was open, want 99%%", 100*busy)
+			}
+			if of(s.maxOut) > tc.settled && s.maxOut > 4 {
+				t.Errorf("up to %d requests queued, %v of the peer's data; want at most %v", s.maxOut, of(s.maxOut), tc.settled)
+			}
+		})
+	}
+}
