@@ -50,7 +50,8 @@
 //	bans (bans, blame)                        the loop           Snapshot
 //	xfer.down xfer.up xfer.wasted             counters           atomic adds by peers and disk;
 //	                                                             anyone reads (UI counters)
-//	xfer.downRate upRate totals lastMove      the loop           Snapshot
+//	xfer.downRate upRate bestDown totals      the loop           Snapshot
+//	  lastMove
 //	pub.snap                                  the loop           atomic pointer: Session, LSD
 //	pub.stale quietTicks                      the loop           -
 //	pub.drowsy (timers at the quiet pace)     the loop writes    atomic: housekeeping's stamp
@@ -101,7 +102,7 @@
 // cmds.
 // A peer's reader and writer call up through peerHost (peer.go), which
 // the torrent implements in peer_host.go; a peer's plain fields are the
-// loop's, reqOut, excused, ctl and serve are under p.mu; amChoking and
+// loop's, reqOut, ramp, excused, ctl and serve are under p.mu; amChoking and
 // dead are atomics only the loop writes (no plain copy beside them), and
 // the byte counters atomics the reader and writer add to.
 //

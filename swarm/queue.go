@@ -96,6 +96,12 @@ type slowStart struct {
 	rates      [4]float64 // blocks a second in the last rounds, newest first
 }
 
+// endgameSlower: a peer slower than the fastest by this factor gets no
+// endgame duplicates. With 20 seeds at 2.5 blocks/s and one at 4 MiB/s,
+// the slow ones, idle between their few requests, took the last blocks'
+// second asker slots, and the fast one waited 0.5 s for them.
+const endgameSlower = 4
+
 // queueSlack is the queueing a block may show beyond the round trip and
 // still count as in time, for peers whose round trip is short: on
 // loopback, scheduling alone takes milliseconds, and 50 ms of data in

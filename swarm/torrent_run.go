@@ -430,6 +430,11 @@ func (t *torrent) request(p *peer) {
 	if want < target/4 && t.picker.Outstanding(pr) > 0 {
 		return // batch: wait until a quarter of the queue has drained
 	}
+	if t.picker.Endgame() && p.downRate.rate < t.xfer.bestDown/endgameSlower {
+		// Every pick is now a duplicate, and a block has at most two
+		// askers: one this slow would hold it while a faster peer idles.
+		return
+	}
 	blocks := t.picker.PickFor(pr, want)
 	if len(blocks) == 0 {
 		return

@@ -32,6 +32,7 @@ type traffic struct {
 	down, up, wasted atomic.Int64
 	limits           atomic.Pointer[torrentLimits] // torrent_limits.go
 	downRate, upRate meter
+	bestDown         float64 // the fastest peer's downRate (endgame duplicates)
 	totals           map[netip.AddrPort]*peerTotal
 	lastMove         time.Time // a block was written (stall.go)
 }
@@ -63,8 +64,10 @@ func (t *torrent) sampleRates() {
 	t.xfer.downRate.update(t.xfer.down.Load(), now)
 	t.xfer.upRate.update(t.xfer.up.Load(), now)
 	t.webSampleRates(now)
+	t.xfer.bestDown = 0
 	for _, p := range t.peers {
 		p.downRate.update(p.downloaded.Load(), now)
+		t.xfer.bestDown = max(t.xfer.bestDown, p.downRate.rate)
 		p.upRate.update(p.uploaded.Load(), now)
 		if p.downRate.rate > blockSize {
 			p.queueTarget = maxQueue // delivering again after a snub
