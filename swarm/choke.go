@@ -25,6 +25,7 @@ func (t *torrent) unchoke(p *peer) {
 		return
 	}
 	p.amChoking.Store(false)
+	p.servedSince = time.Now()
 	p.send(func(b []byte) []byte { return appendSimple(b, pp.Unchoke) })
 }
 
@@ -50,13 +51,18 @@ func (t *torrent) rechoke() {
 	if t.data.Load() == nil {
 		return
 	}
+	now := time.Now()
 	ps := make([]*peer, 0, len(t.peers))
-	cs := make([]chokee, 0, len(t.peers))
+	cs := make([]chokePeer, 0, len(t.peers))
 	for _, p := range t.peers {
 		ps = append(ps, p)
-		cs = append(cs, p)
+		cs = append(cs, chokePeer{
+			id: int(p.id), interested: p.peerInterested, interestedAt: p.interestedAt,
+			unchoked: !p.amChoking.Load(), unchokedAt: p.servedSince,
+			down: p.downRate.rate, up: p.upRate.rate, snubbed: p.Snubbed(),
+		})
 	}
-	for i, unchoke := range t.choker.decide(time.Now(), t.completed, cs) {
+	for i, unchoke := range t.choker.decide(now, t.completed, t.xfer.up.Load(), cs) {
 		if unchoke {
 			t.unchoke(ps[i])
 		} else {
@@ -64,12 +70,6 @@ func (t *torrent) rechoke() {
 		}
 	}
 }
-
-// The choker's view of a peer.
-
-func (p *peer) Interested() bool { return p.peerInterested }
-func (p *peer) DownBps() float64 { return p.downRate.rate }
-func (p *peer) UpBps() float64   { return p.upRate.rate }
 
 // Snubbed says p unchoked us while we want its data, yet sent nothing for
 // 30 s.

@@ -7,92 +7,293 @@ import (
 )
 
 // Choking (BEP 3 tit-for-tat), decided by choker, a pure policy with no
-// goroutines or I/O; the torrent's goroutine calls it every 10 s and
-// applies the answer (choke.go). The interested peers are ranked: while
+// goroutines or I/O: the torrent's goroutine calls decide every chokeTick
+// and applies the answer (choke.go).
+//
+// Regular slots: every rankEvery the interested peers are ranked, while
 // leeching by how fast they send to us, while seeding by how fast we send
-// to them (the slots go to whoever can take the data). Slots-1 best are
-// unchoked, plus one optimistic unchoke that moves to another peer every
-// 30 s, so newcomers get a chance to prove themselves. Anti-snubbing: while
-// leeching, a peer that unchoked us but sends nothing we ask for earns no
-// regular slot (only the optimistic one), whatever its past rate.
+// to them (the slots go to whoever takes the data fastest), and the best
+// slots-1 are unchoked. Anti-snubbing: while leeching, a peer that
+// unchoked us yet sends nothing earns no regular slot; while seeding, one
+// that held a slot for a round and took nothing loses it.
+//
+// The number of slots follows the total upload, as libtorrent's rate-based
+// choker and uTorrent's automatic slots do, but measured on the total
+// rather than per peer: each round that every slot is in use and peers
+// wait, one more slot is opened; if the round's total upload rose by the
+// new slot's share, another is opened the next round, and if it did not
+// (the uplink is full), the slot is closed again and none is tried for
+// probeHold rounds. The configured slots are the least.
+//
+// Newcomers: a peer never unchoked on this connection has no rate to be
+// ranked by, so ranking alone starved a fast newcomer behind slow
+// incumbents until the optimistic slot happened to land on it. An extra
+// trial slot unchokes the newest interested untried peer for trialFor
+// (latest first: under a backlog of untried peers, first-come would make
+// every later one wait for the whole backlog; the optimistic slot still
+// reaches the older ones); when the trial ends, the peer keeps a slot if
+// it outran the weakest regular holder, which then loses its slot. The
+// optimistic slot moves every optimisticEvery to a random choked peer,
+// untried peers weighing three times as much (as in mainline and
+// Transmission).
 
-const optimisticEvery = 30 * time.Second
+const (
+	chokeTick       = 2 * time.Second  // how often the loop asks the choker
+	rankEvery       = 10 * time.Second // the regular slots are ranked again
+	optimisticEvery = 30 * time.Second // the optimistic slot moves on
+	trialFor        = 4 * time.Second  // a newcomer's trial: long enough for its rate to show
+	maxUploadSlots  = 64               // the most slots rate probing opens
+	probeHold       = 3                // rounds without probing after a slot that did not pay
+	probeMinGain    = 16 << 10         // bytes/s a probed slot must add at least
+	promoteBy       = 1.2              // a trial peer must outrun the weakest regular holder by this
+)
 
-// chokee is what the choker knows of a peer.
-type chokee interface {
-	Interested() bool // it wants our data
-	DownBps() float64 // it sends us
-	UpBps() float64   // we send it
-	Snubbed() bool    // it unchoked us, yet sent nothing we asked for in a while
+// chokePeer is what the choker knows of a peer at one decision.
+type chokePeer struct {
+	id           int       // stable while the peer is connected
+	interested   bool      // it wants our data
+	interestedAt time.Time // when it last became interested
+	unchoked     bool      // we unchoke it now
+	unchokedAt   time.Time // when we last unchoked it; zero: never on this connection
+	down, up     float64   // bytes/s it sends us, we send it
+	snubbed      bool      // it unchoked us, yet sent nothing we asked for in a while
 }
 
-// choker decides which peers to unchoke. Its state is the optimistic
-// unchoke and since when it holds the slot.
+// choker decides which peers to unchoke. Its state: the slot count and
+// its probing, when it last ranked, and who holds the optimistic and the
+// trial slot since when (by peer id; 0 is no peer).
 type choker struct {
-	slots        int             // unchoked peers at most, the optimistic one among them
-	pick         func(n int) int // a random index below n
-	optimistic   chokee
-	optimisticAt time.Time
+	floor int             // the configured slots: the least
+	most  int             // the most slots probing opens
+	slots int             // unchoked peers at most, the optimistic one among them, the trial one not
+	pick  func(n int) int // a random index below n
+
+	rankedAt              time.Time
+	optimistic, trial     int
+	optimisticAt, trialAt time.Time
+	lastOptimistic        int // the last holder, which draws only when alone
+	sentAt                time.Time
+	sent                  int64   // the torrent's bytes sent at the last ranking
+	base                  float64 // the round's upload rate before the probed slot opened
+	probing               bool
+	hold                  int
 }
 
-// decide returns, per peer, whether to unchoke it; every other peer is
-// choked.
-func (c *choker) decide(now time.Time, seeding bool, peers []chokee) []bool {
-	unchoke := make([]bool, len(peers))
-	var cands []int
-	keep := -1
-	for i, p := range peers {
-		switch {
-		case !p.Interested():
-		case p == c.optimistic && now.Sub(c.optimisticAt) < optimisticEvery:
-			keep = i
-		default:
-			cands = append(cands, i)
-		}
-	}
+func newChoker(slots int, pick func(n int) int) choker {
+	return choker{floor: slots, most: max(slots, maxUploadSlots), slots: slots, pick: pick}
+}
+
+// decide returns, per peer, whether to unchoke it; sent is the torrent's
+// bytes sent so far.
+func (c *choker) decide(now time.Time, seeding bool, sent int64, peers []chokePeer) []bool {
 	rate := func(i int) float64 {
 		if seeding {
-			return peers[i].UpBps()
+			return peers[i].up
 		}
-		return peers[i].DownBps()
+		return peers[i].down
 	}
-	snubbed := func(i int) bool { return !seeding && peers[i].Snubbed() }
-	slices.SortStableFunc(cands, func(a, b int) int {
-		if sa, sb := snubbed(a), snubbed(b); sa != sb {
-			if sa {
+	unchoke := make([]bool, len(peers))
+	trial, opt, ended := -1, -1, -1
+	for i, p := range peers {
+		if !p.interested {
+			continue
+		}
+		switch p.id {
+		case c.trial:
+			trial = i
+		case c.optimistic:
+			opt = i
+		}
+	}
+	c.trial, c.optimistic = 0, 0 // set again below while their holders stay
+	if trial >= 0 && now.Sub(c.trialAt) >= trialFor {
+		ended, trial = trial, -1
+	}
+	ranking := c.rankedAt.IsZero() || now.Sub(c.rankedAt) >= rankEvery
+	if ranking && opt >= 0 && now.Sub(c.optimisticAt) >= optimisticEvery {
+		c.lastOptimistic, opt = peers[opt].id, -1
+	}
+	if trial >= 0 {
+		unchoke[trial] = true
+		c.trial = peers[trial].id
+	}
+	if opt >= 0 {
+		unchoke[opt] = true
+		c.optimistic = peers[opt].id
+	}
+	if ranking {
+		c.rankedAt = now
+		c.adapt(now, sent, peers)
+		c.rank(now, seeding, peers, rate, unchoke, trial, opt)
+	} else {
+		c.keep(now, seeding, peers, rate, unchoke, trial, opt, ended)
+	}
+	c.startTrial(now, peers, unchoke, ended)
+	return unchoke
+}
+
+// keep holds the regular slots between rankings; a trial that ended takes
+// a free slot or the weakest holder's, if it outran it, and slots left
+// free (a holder lost interest) go to the best waiting now, not at the
+// next ranking.
+func (c *choker) keep(now time.Time, seeding bool, peers []chokePeer, rate func(int) float64, unchoke []bool, trial, opt, ended int) {
+	regular, weakest := 0, -1
+	var waiting []int
+	for i, p := range peers {
+		switch {
+		case !p.interested || i == trial || i == opt || i == ended:
+		case p.unchoked:
+			unchoke[i] = true
+			regular++
+			if weakest < 0 || rate(i) < rate(weakest) {
+				weakest = i
+			}
+		default:
+			waiting = append(waiting, i)
+		}
+	}
+	slots := max(c.slots-1, 1)
+	if ended >= 0 {
+		switch {
+		case regular < slots:
+			unchoke[ended] = true
+			regular++
+		case weakest >= 0 && rate(ended) > promoteBy*rate(weakest):
+			unchoke[ended], unchoke[weakest] = true, false
+		}
+	}
+	if regular >= slots || len(waiting) == 0 {
+		return
+	}
+	c.order(now, seeding, peers, rate, waiting)
+	for _, i := range waiting[:min(slots-regular, len(waiting))] {
+		unchoke[i] = true
+	}
+}
+
+// demoted: anti-snubbing (see the package comment above).
+func demoted(now time.Time, seeding bool, p chokePeer) bool {
+	if seeding {
+		return p.unchoked && p.up == 0 && now.Sub(p.unchokedAt) >= rankEvery
+	}
+	return p.snubbed
+}
+
+// order sorts peer indexes best first: not demoted, by rate, holders
+// before equals that wait, then the longest waiting.
+func (c *choker) order(now time.Time, seeding bool, peers []chokePeer, rate func(int) float64, is []int) {
+	slices.SortStableFunc(is, func(a, b int) int {
+		if da, db := demoted(now, seeding, peers[a]), demoted(now, seeding, peers[b]); da != db {
+			if da {
 				return 1
 			}
 			return -1
 		}
-		return cmp.Compare(rate(b), rate(a))
+		if r := cmp.Compare(rate(b), rate(a)); r != 0 {
+			return r
+		}
+		if ua, ub := peers[a].unchoked, peers[b].unchoked; ua != ub {
+			if ua {
+				return -1 // a holder keeps its slot against an equal
+			}
+			return 1
+		}
+		return peers[a].unchokedAt.Compare(peers[b].unchokedAt)
 	})
+}
+
+// rank gives the regular slots to the best-ranked interested peers and
+// the optimistic slot, if free, to a random other.
+func (c *choker) rank(now time.Time, seeding bool, peers []chokePeer, rate func(int) float64, unchoke []bool, trial, opt int) {
+	var cands []int
+	for i, p := range peers {
+		if p.interested && i != trial && i != opt {
+			cands = append(cands, i)
+		}
+	}
+	c.order(now, seeding, peers, rate, cands)
 	regular := max(c.slots-1, 1)
 	var rest []int
 	for k, i := range cands {
-		if k < regular && !snubbed(i) {
+		if k < regular && !demoted(now, seeding, peers[i]) {
 			unchoke[i] = true
 		} else {
 			rest = append(rest, i)
 		}
 	}
-	if keep >= 0 {
-		unchoke[keep] = true
-		return unchoke
+	if opt >= 0 || len(rest) == 0 {
+		return
 	}
-	// The slot moves on: the last holder draws only when it is alone.
-	draw := rest
-	if len(rest) > 1 && c.optimistic != nil {
-		draw = slices.DeleteFunc(slices.Clone(rest), func(i int) bool { return peers[i] == c.optimistic })
+	// Untried peers three times in the draw; the last holder only when alone.
+	var draw []int
+	for _, i := range rest {
+		if peers[i].id == c.lastOptimistic && len(rest) > 1 {
+			continue
+		}
+		draw = append(draw, i)
+		if peers[i].unchokedAt.IsZero() {
+			draw = append(draw, i, i)
+		}
 	}
-	c.optimistic = nil
-	if len(draw) > 0 {
-		i := draw[c.pick(len(draw))]
-		unchoke[i] = true
-		c.optimistic, c.optimisticAt = peers[i], now
+	i := draw[c.pick(len(draw))]
+	unchoke[i] = true
+	c.optimistic, c.optimisticAt = peers[i].id, now
+}
+
+// startTrial gives a free trial slot to the newest interested peer never
+// unchoked on this connection.
+func (c *choker) startTrial(now time.Time, peers []chokePeer, unchoke []bool, ended int) {
+	if c.trial != 0 {
+		return
 	}
-	return unchoke
+	best := -1
+	for i, p := range peers {
+		if p.interested && !unchoke[i] && i != ended && p.unchokedAt.IsZero() && !p.unchoked &&
+			(best < 0 || p.interestedAt.After(peers[best].interestedAt)) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		unchoke[best] = true
+		c.trial, c.trialAt = peers[best].id, now
+	}
+}
+
+// adapt moves the slot count by the round's total upload (see the
+// package comment above).
+func (c *choker) adapt(now time.Time, sent int64, peers []chokePeer) {
+	demand := 0
+	for _, p := range peers {
+		if p.interested {
+			demand++
+		}
+	}
+	if c.sentAt.IsZero() || !now.After(c.sentAt) {
+		c.sentAt, c.sent = now, sent // the first round: no rate to compare yet
+		return
+	}
+	r := float64(sent-c.sent) / now.Sub(c.sentAt).Seconds()
+	c.sentAt, c.sent = now, sent
+	open := demand > c.slots && c.slots < c.most
+	switch {
+	case c.probing:
+		c.probing = false
+		if r < c.base+max(probeMinGain, 0.5*c.base/float64(max(c.slots-1, 1))) {
+			c.slots, c.hold = max(c.slots-1, c.floor), probeHold
+		} else if open {
+			c.slots, c.base, c.probing = c.slots+1, r, true
+		}
+	case c.hold > 0:
+		c.hold--
+	case open:
+		c.slots, c.base, c.probing = c.slots+1, r, true
+	}
+	// Slots nobody wants teach nothing: fewer peers, fewer slots.
+	if demand < c.slots {
+		c.slots, c.probing = max(c.floor, demand), false
+	}
 }
 
 // admits says whether a newly interested peer may be unchoked at once,
-// between rechokes: a free slot is better used now than in 10 s.
+// between decisions: a free slot is better used now than at the next.
 func (c *choker) admits(unchoked int) bool { return unchoked < c.slots }

@@ -126,11 +126,19 @@
 // product (at most 4096 blocks, and the peer's reqq), and settle at two
 // seconds of the peer's rate; a peer reconnecting after a reset starts at
 // the depth it had reached. A connection that carried data is dialled
-// again at once when it drops; failed dials back off from 1 s to 5 min. Choking (choker.go, a pure policy): every 10 s the
+// again at once when it drops; failed dials back off from 1 s to 5 min.
+//
+// Choking (choker.go, a pure policy, asked every 2 s): every 10 s the
 // interested peers are ranked by rate (from them while leeching, to them
-// while seeding), UploadSlots-1 are unchoked plus one optimistic unchoke
-// that moves to another peer every 30 s; while leeching, a peer that
-// snubs us (unchoked us, sent nothing for 30 s) gets no regular slot.
+// while seeding) and the best take the regular slots, plus one optimistic
+// unchoke that moves to another peer every 30 s (untried peers weigh
+// three times in its draw). A trial slot unchokes the newest peer never
+// unchoked for 4 s, which then keeps a slot if it outran the weakest
+// holder. Slots start at UploadSlots and open one a round while each one
+// opened raises the total upload, closing again when it does not (at most
+// 64). Anti-snubbing: while leeching, a peer that snubs us (unchoked us,
+// sent nothing for 30 s) gets no regular slot; while seeding, one that
+// held a slot for a round and took nothing loses it.
 //
 // Connections: incoming ones still handshaking are bounded (accept.go):
 // an eighth of the descriptor limit at once, 16 per address (IPv6 /64)

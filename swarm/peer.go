@@ -78,7 +78,9 @@ type peer struct {
 	downRate       meter
 	upRate         meter
 	lastBlock      time.Time
-	unchokedAt     time.Time
+	unchokedAt     time.Time // it unchoked us
+	servedSince    time.Time // we unchoked it last; zero: never (the choker's history)
+	interestedAt   time.Time // it last said it is interested
 	connectedAt    time.Time
 	queueTarget    int
 	depth          int // the last queueDepth asked of it

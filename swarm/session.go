@@ -66,7 +66,7 @@ type Config struct {
 	LSDInterface       string // LSD's network interface; "" lets the routing table pick
 	Encryption         Encryption
 	MaxPeersPerTorrent int           // default 80
-	UploadSlots        int           // default 6
+	UploadSlots        int           // default 6; the least: more open while they raise the upload (choker.go)
 	DownLimitBps       int64         // 0 = unlimited
 	UpLimitBps         int64         // 0 = unlimited
 	SampleEvery        time.Duration // default 500ms

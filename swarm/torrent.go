@@ -196,7 +196,7 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		streams: streams{sequential: opts.Sequential},
 		bans: bans{addrs: make(map[netip.AddrPort]BannedPeer), ids: make(map[[20]byte]bool),
 			blame: make(map[netip.AddrPort]*blameRec)},
-		choker: choker{slots: s.cfg.UploadSlots, pick: rand.IntN},
+		choker: newChoker(s.cfg.UploadSlots, rand.IntN),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	// trackRes is small: the loop takes from it at once, and 10,000 idle

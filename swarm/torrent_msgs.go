@@ -132,6 +132,7 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		}
 	case pp.Interested:
 		p.peerInterested = true
+		p.interestedAt = time.Now()
 		if p.amChoking.Load() && t.choker.admits(t.unchokedCount()) {
 			t.unchoke(p)
 		}

@@ -38,7 +38,7 @@ func (t *torrent) run() {
 	defer close(t.done)
 	tick := time.NewTicker(t.s.cfg.SampleEvery)
 	defer tick.Stop()
-	rechoke := time.NewTicker(10 * time.Second)
+	rechoke := time.NewTicker(chokeTick)
 	defer rechoke.Stop()
 	slow := time.NewTicker(time.Second)
 	defer slow.Stop()
@@ -53,7 +53,7 @@ func (t *torrent) run() {
 			t.pub.drowsy.Store(false)
 			tick.Reset(t.s.cfg.SampleEvery)
 			slow.Reset(time.Second)
-			rechoke.Reset(10 * time.Second)
+			rechoke.Reset(chokeTick)
 		}
 	}
 	for {
