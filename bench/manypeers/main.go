@@ -88,8 +88,8 @@ func (b *bench) makeTorrent(size int64) error {
 }
 
 // seedWithLeechers: one shoal seed, b.peers fake leechers connected to it;
-// first all idle (bookkeeping), then active of them downloading: one that
-// reads as fast as it can, the others at 256 KB/s.
+// first all idle (bookkeeping), then active-1 of them downloading at
+// 256 KB/s, and 12 s later one that reads as fast as it can.
 func (b *bench) seedWithLeechers(active int) {
 	cmd := exec.Command(b.shoal, "seed", b.torrent, "--data", b.data, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
 		"--max-peers", fmt.Sprint(b.peers+100), "--progress-every", "1s", "--log-level", cmp.Or(os.Getenv("MANYPEERS_LOG"), "warn"), "--state-dir", filepath.Join(b.dir, "seed-state"))
@@ -114,30 +114,39 @@ func (b *bench) seedWithLeechers(active int) {
 	idleCPU := (procCPU(pid) - cpu0) / time.Since(t0).Seconds()
 	fmt.Printf("    idle: %.1f%% of a core for bookkeeping, RSS %d MiB (goal < 10%%, < 200 MiB)  %s\n",
 		100*idleCPU, procMiB(pid, "VmRSS"), b.tag)
-	for i := range active {
-		depth, rate := 32, int64(256e3)
-		if i == 0 {
-			depth, rate = 256, 0 // the fast one
-		}
-		go ls[i].leech(ctx, addr, b.s, i, true, depth, rate)
+	// The slow ones first, long enough for a rechoke (10 s) to hand them
+	// every slot; then the fast one joins: how long until it is served?
+	for i := 1; i < active; i++ {
+		go ls[i].leech(ctx, addr, b.s, i, true, 32, 256e3)
 	}
-	const run = 20 * time.Second
+	time.Sleep(12 * time.Second)
+	const run = 30 * time.Second
+	before := make([]int64, active)
+	for i, l := range ls[:active] {
+		before[i] = l.got.Load()
+	}
 	cpu0, t0 = procCPU(pid), time.Now()
+	go ls[0].leech(ctx, addr, b.s, 0, true, 256, 0)
 	time.Sleep(run)
 	busyCPU := (procCPU(pid) - cpu0) / time.Since(t0).Seconds()
 	var slow []float64
 	var total int64
 	for i, l := range ls[:active] {
-		total += l.got.Load()
+		got := l.got.Load() - before[i]
+		total += got
 		if i > 0 {
-			slow = append(slow, float64(l.got.Load())/run.Seconds())
+			slow = append(slow, float64(got)/run.Seconds())
 		}
 	}
-	fast := float64(ls[0].got.Load()) / run.Seconds()
-	fmt.Printf("    %d downloading for %v: seed sent %.1f MiB/s, %.0f%% of a core, peak RSS %d MiB  %s\n",
-		active, run, float64(total)/(1<<20)/run.Seconds(), 100*busyCPU, procMiB(pid, "VmHWM"), b.tag)
-	fmt.Printf("    the fast leecher got %.1f MiB/s (%.0f%% of what was sent); the %d at 256 KB/s: median %.0f KB/s, %d got nothing\n",
-		fast/(1<<20), 100*float64(ls[0].got.Load())/float64(max(total, 1)), len(slow), median(slow)/1e3, zeros(slow))
+	fastGot := ls[0].got.Load()
+	wait := fmt.Sprintf("none within %v", run)
+	if fb := ls[0].firstByte.Load(); fb != 0 {
+		wait = fmt.Sprintf("%.1fs", time.Unix(0, fb).Sub(t0).Seconds())
+	}
+	fmt.Printf("    %d downloading (%d at 256 KB/s for 12 s first, then one fast) for %v: seed sent %.1f MiB/s, %.0f%% of a core, peak RSS %d MiB  %s\n",
+		active, active-1, run, float64(total)/(1<<20)/run.Seconds(), 100*busyCPU, procMiB(pid, "VmHWM"), b.tag)
+	fmt.Printf("    the fast leecher's first byte after %s; it got %.1f MiB/s (%.0f%% of what was sent); the %d at 256 KB/s: median %.0f KB/s, %d got nothing\n",
+		wait, float64(fastGot)/(1<<20)/run.Seconds(), 100*float64(fastGot)/float64(max(total, 1)), len(slow), median(slow)/1e3, zeros(slow))
 	fmt.Printf("    still connected at the end: %d of %d\n", countConnected(ls), b.peers)
 }
 

@@ -24,6 +24,8 @@ func (s shape) pieces() int { return int((s.length + int64(s.pieceLen) - 1) / in
 type fakeLeecher struct {
 	got       atomic.Int64
 	connected atomic.Bool
+	// firstByte is when the first block arrived (UnixNano; 0: none yet).
+	firstByte atomic.Int64
 }
 
 // leech connects to addr as a leecher. An idle one only reads what it is
@@ -86,6 +88,7 @@ func (l *fakeLeecher) leech(ctx context.Context, addr string, s shape, id int, a
 				out = request(out)
 			}
 		case msgPiece:
+			l.firstByte.CompareAndSwap(0, time.Now().UnixNano())
 			got := l.got.Add(int64(len(buf) - 9))
 			inFlight = max(0, inFlight-1)
 			for ; inFlight < depth; inFlight++ {
