@@ -42,6 +42,7 @@ func (b *bench) oneSeedRTT() {
 	u.print(b.size, secPerGiB(flowCPU, b.size))
 	if os.Getenv("NETBENCH_DEBUG") != "" {
 		fmt.Printf("    proxy chunks: %d, %.1f KiB each on average\n", v.chunks, float64(v.total)/float64(max(1, v.chunks))/1024)
+		timeline([]meterView{v}, 100*time.Millisecond)
 	}
 }
 
