@@ -19,6 +19,7 @@ type FileResult struct {
 	OK      bool   // digest matches
 	Missing bool   // file does not exist
 	Err     error  // read error, or why OK is false (short file, digest mismatch)
+	Read    int64  // bytes read from disk for the check (VerifyBlake3Known reads what was not hashed on the write path)
 }
 
 // ErrDigestMismatch is the FileResult.Err of a file whose content does not
@@ -29,18 +30,18 @@ var ErrDigestMismatch = errors.New("blake3 digest mismatch")
 // across files; files without one are skipped (absent from the results).
 // Results are in file order. The error is only for cancellation.
 func VerifyBlake3(ctx context.Context, s *Storage, info *Info) ([]FileResult, error) {
-	return verifyFiles(ctx, s, info, func(f File) bool { return f.Blake3 != nil }, verifyFile)
+	return verifyFiles(ctx, s, info, func(_ int, f File) bool { return f.Blake3 != nil }, verifyFile)
 }
 
 // verifyFiles runs check on every file that has, in parallel across files
 // (a worker per core, each with its own 1 MiB buffer, a multiple of
 // BlockSize so v2 leaves never straddle reads), and returns the results in
 // file order. The error is only for cancellation.
-func verifyFiles(ctx context.Context, s *Storage, info *Info, has func(File) bool,
+func verifyFiles(ctx context.Context, s *Storage, info *Info, has func(k int, f File) bool,
 	check func(ctx context.Context, s *Storage, info *Info, k int, buf []byte) (FileResult, error)) ([]FileResult, error) {
 	var todo []int
 	for k, f := range info.Files {
-		if has(f) {
+		if has(k, f) {
 			todo = append(todo, k)
 		}
 	}
@@ -108,6 +109,7 @@ func verifyFile(ctx context.Context, s *Storage, info *Info, k int, buf []byte) 
 		}
 		h.Write(buf[:n])
 		off += int64(n)
+		r.Read = off
 	}
 	if sum := h.Sum(nil); !bytes.Equal(sum, f.Blake3) {
 		r.Err = ErrDigestMismatch // Path names the file; saying it here too would repeat it

@@ -55,7 +55,7 @@ func pieceOKV2(s *Storage, info *Info, layers map[Hash32][]Hash32, p Index) (boo
 // without a root are absent from the results. The error is only for
 // cancellation.
 func VerifyRoots(ctx context.Context, s *Storage, info *Info) ([]FileResult, error) {
-	return verifyFiles(ctx, s, info, func(f File) bool { return f.Root != nil }, verifyRoot)
+	return verifyFiles(ctx, s, info, func(_ int, f File) bool { return f.Root != nil }, verifyRoot)
 }
 
 func verifyRoot(ctx context.Context, s *Storage, info *Info, k int, buf []byte) (FileResult, error) {

@@ -43,6 +43,9 @@ type content struct {
 	hashJobs chan int
 	hashed   chan hashResult
 	checked  atomic.Int64 // pieces hashed by checks (tests assert resume skips them)
+	// blake3Read: bytes the BLAKE3 passes read from disk (tests assert a
+	// download hashed on the write path reads none).
+	blake3Read atomic.Int64
 
 	res    resumeState // the resume record and journal (resume.go)
 	stamps stampWatch  // a complete torrent's files, watched for edits (housekeeping.go)
@@ -59,6 +62,11 @@ type content struct {
 	// it was last complete; a pass after more files were chosen reads only
 	// the others.
 	digestFiles []bool
+	// digests: per piece, its BLAKE3 part (pieces.PieceDigest) when it was
+	// hashed on the write path in this process, nil otherwise; the
+	// digests' pass reads from disk only the rest. Made by the first
+	// piece that has one, dropped once the files' digests matched.
+	digests []*pieces.PieceDigest
 }
 
 // contentEnv is what a torrent's content needs of the torrent and its
@@ -104,7 +112,14 @@ func (c *content) has(i int) bool {
 func (c *content) setHave(i int) { c.have[i/64].Or(1 << (i % 64)) }
 
 // clearHave withdraws a piece: peer goroutines stop serving it at once.
-func (c *content) clearHave(i int) { c.have[i/64].And(^uint64(1 << (i % 64))) }
+// Its BLAKE3 part goes too: whoever withdraws it doubts its bytes, and the
+// file's digest is then read from the disk. On the torrent's loop.
+func (c *content) clearHave(i int) {
+	c.have[i/64].And(^uint64(1 << (i % 64)))
+	if c.digests != nil {
+		c.digests[i] = nil
+	}
+}
 
 func haveBitfield(c *content) pieces.Bitfield {
 	n := c.info.NumPieces()
@@ -141,10 +156,17 @@ func fileComplete(c *content, f int) bool {
 }
 
 // pieceVerified records piece i as verified: served from now on, in the
-// journal (its blocks were written before it was hashed), its complete
-// files guarded, and the resume record due. On the torrent's loop.
-func (c *content) pieceVerified(i int) {
+// journal (its blocks were written before it was hashed), its BLAKE3 part
+// d kept for its files' digests, its complete files guarded, and the
+// resume record due. On the torrent's loop.
+func (c *content) pieceVerified(i int, d *pieces.PieceDigest) {
 	c.setHave(i)
+	if d != nil {
+		if c.digests == nil {
+			c.digests = make([]*pieces.PieceDigest, c.info.NumPieces())
+		}
+		c.digests[i] = d
+	}
 	c.journalAdd(i)
 	c.guardFilesOf(i)
 	c.res.dirty = true

@@ -116,12 +116,14 @@ func (t *torrent) finish(c *content) {
 		return
 	}
 	if hasBlake3(c.info) {
-		// Started before the caller's save: BLAKE3 reads the page cache
-		// while the save waits for the disk, rather than one after the other.
+		// Started before the caller's save: what BLAKE3 reads (what was not
+		// hashed on the write path) comes from the page cache while the
+		// save waits for the disk, rather than one after the other.
 		ctx := t.ctx
-		done := slices.Clone(c.digestFiles) // the worker's own copy
+		done := slices.Clone(c.digestFiles) // the worker's own copies
+		known := slices.Clone(c.digests)
 		t.spawn(func() {
-			res, err := c.verifyBlake3(ctx, done)
+			res, err := c.verifyBlake3(ctx, done, known)
 			// Delivered even while the torrent shuts down: a pass that
 			// finished still verifies the torrent in its final snapshot.
 			t.results <- func() { t.blake3Checked(ctx, c, res, err) }
@@ -172,22 +174,23 @@ func (t *torrent) userWants(first, end int) bool {
 // worker: all of them, or, when the user skipped files, those whose pieces
 // are all here, leaving out those done says matched already (files chosen
 // after the torrent was verified are read, not the whole torrent again).
+// Of each file it reads only the pieces known has no BLAKE3 part of (all
+// of them after a restart; none of a download that ran in this process).
 // The torrent's goroutine applies the outcome (blake3Checked).
-func (c *content) verifyBlake3(ctx context.Context, done []bool) (res []pieces.FileResult, err error) {
-	if haveAll(c) && !slices.Contains(done, true) {
-		res, err = pieces.VerifyBlake3(ctx, c.storage, c.info)
-	} else {
-		for f, fi := range c.info.Files {
-			if fi.Blake3 == nil || fi.Padding || !fileComplete(c, f) || f < len(done) && done[f] {
-				continue
-			}
-			var r pieces.FileResult
-			if r, err = pieces.VerifyFileBlake3(ctx, c.storage, c.info, f); err != nil {
-				break
-			}
-			res = append(res, r)
+func (c *content) verifyBlake3(ctx context.Context, done []bool, known []*pieces.PieceDigest) ([]pieces.FileResult, error) {
+	want := func(f int) bool { return fileComplete(c, f) && (f >= len(done) || !done[f]) }
+	res, err := pieces.VerifyBlake3Known(ctx, c.storage, c.info, want, func(p int) *pieces.PieceDigest {
+		if p < len(known) {
+			return known[p]
 		}
+		return nil
+	})
+	var read int64
+	for _, r := range res {
+		read += r.Read
 	}
+	c.blake3Read.Add(read)
+	c.env.log.Debug("Checked BLAKE3 digests", "files", len(res), "bytesRead", read)
 	return res, err
 }
 
@@ -209,6 +212,7 @@ func (t *torrent) blake3Checked(ctx context.Context, c *content, res []pieces.Fi
 		}
 	}
 	c.digestsOK = true
+	c.digests = nil // every complete file matched: no pass needs them again
 	for _, r := range res {
 		if r.Index < len(c.digestFiles) {
 			c.digestFiles[r.Index] = true

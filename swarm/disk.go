@@ -14,8 +14,10 @@ import (
 // received blocks to a few disk goroutines (sharded by piece, so one
 // piece's blocks stay in order); each writes with pwrite and feeds the
 // block into the piece's running SHA-1 when it is the next in order, so a
-// piece downloaded in order is verified without reading it back. Notes of
-// written blocks go to the torrent's goroutine in batches.
+// piece downloaded in order is verified without reading it back, and into
+// the piece's BLAKE3 subtrees (pieces.PieceHasher), so a file downloaded
+// in this process is checked against its digest without reading it back
+// either. Notes of written blocks go to the torrent's goroutine in batches.
 
 const (
 	diskShards = 2
@@ -30,9 +32,10 @@ type diskBlock struct {
 
 type runningHash struct {
 	h       hash.Hash
-	next    int    // bytes hashed so far
-	broken  bool   // a block came out of order: verify by reading back
-	written []bool // blocks on disk in this attempt: the first copy wins
+	b3      *pieces.PieceHasher // the piece's BLAKE3 subtrees, fed as h is; nil without digests
+	next    int                 // bytes hashed so far
+	broken  bool                // a block came out of order: verify by reading back
+	written []bool              // blocks on disk in this attempt: the first copy wins
 }
 
 // blockNote tells the actor a block from p is on disk (or, for an endgame
@@ -104,8 +107,8 @@ func (c *content) hashLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case i := <-c.hashJobs:
-			ok, err := pieces.PieceOK(c.storage, c.tor, i)
-			c.hashed <- hashResult{piece: i, ok: ok, err: err, readback: true}
+			ok, d, err := pieces.PieceOKDigest(c.storage, c.tor, i)
+			c.hashed <- hashResult{piece: i, ok: ok, err: err, readback: true, digest: d}
 		}
 	}
 }
@@ -190,8 +193,12 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			if rh != nil && !rh.broken && int64(rh.next) == c.info.PieceSize(i) && c.info.HasV1() {
 				var sum [20]byte
 				rh.h.Sum(sum[:0])
+				r := hashResult{piece: i, ok: sum == c.info.Hashes[i]}
+				if r.ok && rh.b3 != nil {
+					r.digest = rh.b3.Sum()
+				}
 				select {
-				case c.hashed <- hashResult{piece: i, ok: sum == c.info.Hashes[i]}:
+				case c.hashed <- r:
 				case <-ctx.Done():
 					return
 				}
@@ -212,7 +219,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		rh := running[d.b.Piece]
 		if rh == nil {
 			nb := (c.info.PieceSize(d.b.Piece) + blockSize - 1) / blockSize
-			rh = &runningHash{h: sha1.New(), written: make([]bool, nb)}
+			rh = &runningHash{h: sha1.New(), written: make([]bool, nb), b3: pieces.NewPieceHasher(c.info, d.b.Piece)}
 			running[d.b.Piece] = rh
 		}
 		k := d.b.Begin / blockSize
@@ -226,6 +233,9 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		case rh.broken:
 		case d.b.Begin == rh.next:
 			rh.h.Write(data)
+			if rh.b3 != nil {
+				rh.b3.Write(data) // BLAKE3 here spares the pass that read every file back
+			}
 			rh.next += len(data)
 		default:
 			// Out of order, or a duplicate overwriting hashed bytes: only

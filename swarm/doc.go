@@ -14,7 +14,11 @@
 // hands Piece payloads, in pooled 16 KiB buffers, to a disk goroutine that
 // coalesces contiguous blocks into one pwrite and keeps a running SHA-1 of
 // each piece, so a piece that arrived in order is verified without being
-// read back; out-of-order pieces are re-read by a hashing pool. The disk
+// read back; out-of-order pieces are re-read by a hashing pool. Either
+// way the piece's bytes also give its part of its files' BLAKE3 trees
+// (pieces.PieceHasher), so the files' digests are checked at the end
+// without reading them back; only pieces verified before a restart are
+// read for it. The disk
 // goroutine reports written blocks to the torrent goroutine in batches, in
 // write order, and the first copy of a block wins: an endgame duplicate
 // never overwrites bytes already on disk. Requests from peers are served
@@ -86,6 +90,10 @@
 //	  digestFiles
 //	                                          through content's
 //	                                          methods
+//	digests (pieces' BLAKE3 parts, hashed     the loop, in       the BLAKE3 pass gets a copy
+//	  on the write path)                      handleHashed       of the slice (the parts are
+//	                                                             immutable)
+//	blake3Read                                the BLAKE3 pass    tests read
 //	res.mu res.written                        res.mu             the loop and one save worker
 //
 // Workers and what they hand back: the open worker (beginOpen, then

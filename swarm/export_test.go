@@ -65,3 +65,16 @@ func SetWebTimeouts(s *Session, idle, retry time.Duration) {
 // SetResumeHook calls f before each resume record s writes; f may block
 // to hold the save there.
 func SetResumeHook(s *Session, f func()) { s.hooks.resumeSave = f }
+
+// Blake3BytesRead is how many bytes torrent ih's BLAKE3 checks read from
+// disk since it was added.
+func Blake3BytesRead(s *Session, ih InfoHash) int64 {
+	t, err := s.torrent(ih)
+	if err != nil {
+		return -1
+	}
+	if c := t.data.Load(); c != nil {
+		return c.blake3Read.Load()
+	}
+	return 0
+}

@@ -294,7 +294,7 @@ func (t *torrent) handleHashed(r hashResult) {
 	}
 	delete(t.failed, i)
 	t.picker.HandleVerified(i)
-	c.pieceVerified(i)
+	c.pieceVerified(i, r.digest)
 	t.streams.verified()
 	t.creditVerified(senders)
 	n := c.info.NumPieces()

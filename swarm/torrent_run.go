@@ -15,6 +15,7 @@ type hashResult struct {
 	ok       bool
 	err      error
 	readback bool
+	digest   *pieces.PieceDigest // a piece that matched: its BLAKE3 part (nil without digests)
 }
 
 type foundPeers struct {
