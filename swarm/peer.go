@@ -359,7 +359,10 @@ func takeRun(run []pieces.Block, q *[]pieces.Block) []pieces.Block {
 		n++
 	}
 	run = append(run, (*q)[:n]...)
-	*q = (*q)[n:]
+	// Move the rest to the front rather than reslice: a queue eaten from
+	// its front and appended to at its back reallocated every few hundred
+	// requests, garbage that piled up in a seed with many peers.
+	*q = append((*q)[:0], (*q)[n:]...)
 	return run
 }
 
@@ -383,8 +386,9 @@ func (p *peer) serveRun(ctx context.Context, w *bufio.Writer, run []pieces.Block
 		if err := p.host.waitUp(ctx, b.Length); err != nil {
 			return err
 		}
-		var hdr [13]byte
-		w.Write(appendPieceHeader(hdr[:0], uint32(b.Piece), uint32(b.Begin), b.Length))
+		// Into the writer's buffer: a header on the stack escaped through
+		// Write, an allocation per block.
+		w.Write(appendPieceHeader(w.AvailableBuffer(), uint32(b.Piece), uint32(b.Begin), b.Length))
 		off := b.Begin - first.Begin
 		if _, err := w.Write(data[off : off+b.Length]); err != nil {
 			return err

@@ -101,6 +101,9 @@ type message struct {
 type msgReader struct {
 	r       *bufio.Reader
 	scratch []byte
+	// buf holds a message's fixed fields: on read's stack it escaped
+	// through io.ReadFull, two allocations per message.
+	buf [12]byte
 }
 
 func newMsgReader(r io.Reader) *msgReader {
@@ -121,11 +124,11 @@ func violation(format string, args ...any) error {
 }
 
 func (m *msgReader) read() (message, error) {
-	var hdr [5]byte
-	if _, err := io.ReadFull(m.r, hdr[:4]); err != nil {
+	buf := &m.buf
+	if _, err := io.ReadFull(m.r, buf[:4]); err != nil {
 		return message{}, err
 	}
-	n := binary.BigEndian.Uint32(hdr[:4])
+	n := binary.BigEndian.Uint32(buf[:4])
 	if n == 0 {
 		return message{Keepalive: true}, nil
 	}
@@ -144,7 +147,6 @@ func (m *msgReader) read() (message, error) {
 		}
 		return nil
 	}
-	var buf [12]byte
 	switch msg.Type {
 	case pp.Choke, pp.Unchoke, pp.Interested, pp.NotInterested, pp.HaveAll, pp.HaveNone:
 		return msg, fixed(0)
