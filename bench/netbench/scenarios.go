@@ -207,13 +207,33 @@ func (b *bench) swarm(n int) {
 		walls = append(walls, r.wall)
 	}
 	slices.Sort(walls)
-	sent := seeds[0].proxy.meter.view().total
+	v := seeds[0].proxy.meter.view()
+	sent := v.total
 	fmt.Printf("(4) 1 seed (8 MB/s uplink) -> %d leechers, all 25 ms one-way:  swarm complete after %.2fs; the seed sent %.2f copies  %s\n",
 		n, time.Since(began).Seconds(), float64(sent)/float64(b.size), b.tag)
 	if len(walls) > 0 {
 		fmt.Printf("    leechers done after %.2fs (first), %.2fs (median), %.2fs (last); %d failed; one copy at the seed's uplink takes %.2fs\n",
 			walls[0].Seconds(), walls[len(walls)/2].Seconds(), walls[len(walls)-1].Seconds(), failed, oneCopy.Seconds())
 	}
+	fmt.Printf("    %s\n", copyTimeline(v, b.size, began.Sub(epoch)))
+}
+
+// copyTimeline says when the seed's bytes reached one copy of the payload
+// and what it sent in each 10 s from start (the leechers' start).
+func copyTimeline(v meterView, size int64, start time.Duration) string {
+	var sum int64
+	one := "never"
+	for i, n := range v.buckets {
+		if sum < size && sum+n >= size {
+			one = fmt.Sprintf("%.1fs", (time.Duration(i+1)*bucket - start).Seconds())
+		}
+		sum += n
+	}
+	var per []string
+	for from := start; from < time.Duration(len(v.buckets))*bucket; from += 10 * time.Second {
+		per = append(per, fmt.Sprintf("%.2f", v.rate(from, from+10*time.Second)*10*(1<<20)/float64(size)))
+	}
+	return fmt.Sprintf("the seed's bytes reached one copy after %s; copies it sent in each 10 s: %s", one, strings.Join(per, ", "))
 }
 
 // ramp lists the MiB/s in each of the first n seconds after from.
