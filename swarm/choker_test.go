@@ -238,3 +238,18 @@ func equalSet(a, b []string) bool {
 	}
 	return true
 }
+
+// A slot its holder leaves between rankings goes to the best waiting peer
+// at the next tick, not 10 s later.
+func TestChoker_FreeSlotFilledBetweenRankings(t *testing.T) {
+	peers := []*fakePeer{tried("a", 0, 300e3), tried("b", 0, 200e3), tried("c", 0, 100e3), tried("d", 0, 0)}
+	c := newChoker(3, first)
+	c.most = 3
+	if got := decideNames(&c, t0, true, 0, peers); !equalSet(got, []string{"a", "b", "c"}) {
+		t.Fatalf("first: unchoked %v, want [a b c] (c optimistic)", got)
+	}
+	peers[1].interested = false
+	if got := decideNames(&c, t0.Add(2*time.Second), true, 0, peers); !equalSet(got, []string{"a", "c", "d"}) {
+		t.Errorf("after b lost interest: unchoked %v, want [a c d]", got)
+	}
+}
