@@ -44,8 +44,9 @@ func TestAllocs_ServeRun(t *testing.T) {
 	p := &peer{host: h}
 	w := bufio.NewWriterSize(io.Discard, 256<<10)
 	run := []pieces.Block{{Piece: 0, Begin: 0, Length: blockSize}, {Piece: 0, Begin: blockSize, Length: blockSize}}
+	out := &sender{} // no direct conn: the bufio path
 	allocs := testing.AllocsPerRun(200, func() {
-		if err := p.serveRun(context.Background(), w, run); err != nil {
+		if err := p.serveRun(context.Background(), w, out, run); err != nil {
 			t.Fatal(err)
 		}
 	})

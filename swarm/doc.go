@@ -22,7 +22,9 @@
 // goroutine reports written blocks to the torrent goroutine in batches, in
 // write order, and the first copy of a block wins: an endgame duplicate
 // never overwrites bytes already on disk. Requests from peers are served
-// by the writer goroutine with pread, without the torrent goroutine.
+// by the writer goroutine with pread, without the torrent goroutine; on a
+// connection without MSE a run of blocks goes out with one writev from
+// the buffer it was read into (peer_send.go).
 //
 // # Ownership
 //

@@ -299,6 +299,10 @@ func (p *peer) writeLoop(ctx context.Context) {
 	w := bufio.NewWriterSize(p.nc.conn, 256<<10)
 	var ctl []byte
 	var run []pieces.Block
+	var out sender
+	if io.ReadWriter(p.nc.raw) == p.nc.conn {
+		out.direct = p.nc.raw // no MSE layer: blocks go out with writev (peer_send.go)
+	}
 	keepalive := time.NewTicker(90 * time.Second)
 	defer keepalive.Stop()
 	for {
@@ -325,7 +329,7 @@ func (p *peer) writeLoop(ctx context.Context) {
 				return
 			}
 			if len(run) > 0 {
-				if err := p.serveRun(ctx, w, run); err != nil {
+				if err := p.serveRun(ctx, w, &out, run); err != nil {
 					return
 				}
 			}
@@ -366,7 +370,7 @@ func takeRun(run []pieces.Block, q *[]pieces.Block) []pieces.Block {
 	return run
 }
 
-func (p *peer) serveRun(ctx context.Context, w *bufio.Writer, run []pieces.Block) error {
+func (p *peer) serveRun(ctx context.Context, w *bufio.Writer, out *sender, run []pieces.Block) error {
 	if p.amChoking.Load() {
 		return nil
 	}
@@ -381,6 +385,9 @@ func (p *peer) serveRun(ctx context.Context, w *bufio.Writer, run []pieces.Block
 	if !ok {
 		p.withhold(w, run)
 		return nil
+	}
+	if out.direct != nil && len(run) <= maxDirectBlocks {
+		return p.sendRun(ctx, w, out, run, data)
 	}
 	for _, b := range run {
 		if err := p.host.waitUp(ctx, b.Length); err != nil {

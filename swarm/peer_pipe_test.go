@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -70,8 +71,14 @@ func (h *pipeHost) count(down, up, wasted int) {
 // pipePeer runs a peer's reader and writer over one end of a net.Pipe,
 // with no torrent behind them, and returns the other end.
 func pipePeer(t *testing.T, h *pipeHost) (*peer, net.Conn) {
+	return pipePeerWith(t, h, func(c net.Conn) io.ReadWriter { return c })
+}
+
+// pipePeerWith is pipePeer with the peer's conn made by wrap from the raw
+// one, as an MSE layer would be.
+func pipePeerWith(t *testing.T, h *pipeHost, wrap func(net.Conn) io.ReadWriter) (*peer, net.Conn) {
 	local, remote := net.Pipe()
-	nc := &newConn{conn: local, raw: local, addr: netip.MustParseAddrPort("10.0.0.2:6881")}
+	nc := &newConn{conn: wrap(local), raw: local, addr: netip.MustParseAddrPort("10.0.0.2:6881")}
 	p := &peer{host: h, id: 1, nc: nc, fast: true, reqOut: map[pieces.Block]time.Time{},
 		wake: make(chan struct{}, 1), closed: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
