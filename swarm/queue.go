@@ -72,28 +72,40 @@ func queueDepth(in depthIn) int {
 
 // slowStart is what a peer's reader learns of its queue from the blocks
 // it asked for: the shortest time a block took from our request (the
-// round trip, with the least queueing seen), how many came within
-// inTime of their request (grown), and the rate they came at.
+// round trip, with the least queueing seen), whether blocks come within
+// inTime of their request, and the rate they come at, in rounds of
+// inTime.
 //
-// The queue grows by grown until a block is late: it waited behind others
-// at the peer or in buffers on the way, so the queue holds more than the
-// path carries. From then on it holds inTime of the peer's best recent
-// rate, and half again: about three times the bandwidth-delay product on
-// long paths, 75 ms of data on short ones; more would only put blocks
-// behind the slowest peer at the end. With four 8 MB/s seeds and a 1 MB/s
-// one at 50 ms RTT, a queue that grew by every block delivered held 2 s of
-// each peer's data (the settled cap), the slow one's first 3 s of growth
-// 9 s of its data, and the fast seeds idled through the last second of
-// the download, taking endgame duplicates two at a time.
+// The queue grows by the blocks that came in time (grown). Once blocks
+// come late (they waited behind others at the peer or in buffers on the
+// way: the queue holds more than the path carries) and the rate has not
+// grown by a quarter for two rounds, it holds inTime of the peer's best
+// recent rate, and half again: about three times the bandwidth-delay
+// product on long paths, 75 ms of data on short ones; more would only put
+// blocks behind the slowest peer at the end. A round with every block in
+// time (the peer got faster) lets it grow again from where it stopped.
+//
+// With four 8 MB/s seeds and a 1 MB/s one at 50 ms RTT, a queue that grew
+// by every block delivered held 2 s of each peer's data (the settled
+// cap), the slow one's first 3 s of growth 8 s of its data, and the fast
+// seeds idled through the last second of the download, taking endgame
+// duplicates two at a time. Capped from the first late block on, one
+// stall of the peer (or of our reader, on a loaded machine) while the
+// queue opened made it open by the cap instead, at half the pace or less.
 type slowStart struct {
 	minRTT time.Duration
 	grown  int
-	late   bool // a block came later than inTime: the queue is capped
+	late   bool // blocks come late and the rate stopped growing: the queue is capped
 
 	round      time.Time // when the current round began
 	roundLen   time.Duration
 	roundCount int
-	rates      [4]float64 // blocks a second in the last rounds, newest first
+	roundLate  int // blocks of this round that came late
+	// fullRate is the round rate that last grew by a quarter, flat the
+	// rounds since: the queue is capped only once the rate stops growing.
+	fullRate float64
+	flat     int
+	rates    [4]float64 // blocks a second in the last rounds, newest first
 }
 
 // endgameSlower: a peer slower than the fastest by this factor gets no
@@ -114,10 +126,9 @@ func (s *slowStart) observe(asked, now time.Time) {
 	if s.minRTT == 0 || took < s.minRTT {
 		s.minRTT = took
 	}
-	if took <= s.inTime() {
+	inTime := took <= s.inTime()
+	if inTime && !s.late {
 		s.grown++
-	} else {
-		s.late = true
 	}
 	// Rounds of inTime: the rate of one is what a queue of inTime's worth
 	// of requests delivered, when the path and not the queue was the limit.
@@ -126,10 +137,19 @@ func (s *slowStart) observe(asked, now time.Time) {
 		return
 	}
 	s.roundCount++
+	if !inTime {
+		s.roundLate++
+	}
 	if d := now.Sub(s.round); d >= s.roundLen {
 		copy(s.rates[1:], s.rates[:])
 		s.rates[0] = float64(s.roundCount) / d.Seconds()
-		s.round, s.roundLen, s.roundCount = now, s.inTime(), 0
+		if s.rates[0] >= 1.25*s.fullRate {
+			s.fullRate, s.flat = s.rates[0], 0
+		} else {
+			s.flat++
+		}
+		s.late = s.roundLate > 0 && (s.late || s.flat >= 2)
+		s.round, s.roundLen, s.roundCount, s.roundLate = now, s.inTime(), 0, 0
 	}
 }
 
@@ -138,7 +158,7 @@ func (s *slowStart) inTime() time.Duration {
 	return max(2*s.minRTT, s.minRTT+queueSlack)
 }
 
-// cap is the queue once a block came late (0: none yet): inTime and half
+// cap is the queue while blocks come late (0: none): inTime and half
 // again of the best rate of the last rounds, so that a round the peer or
 // we stalled in does not shrink it.
 func (s *slowStart) cap() int {
