@@ -109,7 +109,8 @@ type slowStart struct {
 }
 
 // endgameSlower: a peer slower than the fastest by this factor gets no
-// endgame duplicates. With 20 seeds at 2.5 blocks/s and one at 4 MiB/s,
+// endgame duplicates (one that has sent nothing yet does: it may be fast,
+// and a liar that joins in endgame must get a block to lie with). With 20 seeds at 2.5 blocks/s and one at 4 MiB/s,
 // the slow ones, idle between their few requests, took the last blocks'
 // second asker slots, and the fast one waited 0.5 s for them.
 const endgameSlower = 4

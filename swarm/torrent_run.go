@@ -431,9 +431,10 @@ func (t *torrent) request(p *peer) {
 	if want < target/4 && t.picker.Outstanding(pr) > 0 {
 		return // batch: wait until a quarter of the queue has drained
 	}
-	if t.picker.Endgame() && p.downRate.rate < t.xfer.bestDown/endgameSlower {
+	if t.picker.Endgame() && p.downloaded.Load() > 0 && p.downRate.rate < t.xfer.bestDown/endgameSlower {
 		// Every pick is now a duplicate, and a block has at most two
 		// askers: one this slow would hold it while a faster peer idles.
+		// A peer that has sent nothing yet may be fast: it gets its try.
 		return
 	}
 	blocks := t.picker.PickFor(pr, want)
