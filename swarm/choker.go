@@ -15,7 +15,8 @@ import (
 // to them (the slots go to whoever takes the data fastest), and the best
 // slots-1 are unchoked. Anti-snubbing: while leeching, a peer that
 // unchoked us yet sends nothing earns no regular slot; while seeding, one
-// that held a slot for a round and took nothing loses it.
+// that held a slot for a round and took nothing yields it to any that
+// waits.
 //
 // The number of slots follows the total upload, as libtorrent's rate-based
 // choker and uTorrent's automatic slots do, but measured on the total
@@ -215,7 +216,10 @@ func (c *choker) rank(now time.Time, seeding bool, peers []chokePeer, rate func(
 	regular := max(c.slots-1, 1)
 	var rest []int
 	for k, i := range cands {
-		if k < regular && !demoted(now, seeding, peers[i]) {
+		// A seed's idle holder only yields to peers that wait (it sorts
+		// last); choked beside free slots, it lost its queued requests
+		// whenever its own disk or link paused for a second.
+		if k < regular && (seeding || !demoted(now, seeding, peers[i])) {
 			unchoke[i] = true
 		} else {
 			rest = append(rest, i)

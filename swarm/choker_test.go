@@ -216,6 +216,19 @@ func TestChoker_SeedingIdleHolderLosesItsSlot(t *testing.T) {
 	}
 }
 
+// ... but with nobody waiting it keeps its slot: a pause of its own is no
+// reason to drop its queued requests.
+func TestChoker_SeedingIdleHolderKeepsAFreeSlot(t *testing.T) {
+	peers := []*fakePeer{tried("busy", 0, 100e3), tried("idle", 0, 0), tried("opt", 0, 0)}
+	peers[1].unchoked, peers[1].unchokedAt = true, t0.Add(-20*time.Second)
+	peers[2].unchoked, peers[2].unchokedAt = true, t0.Add(-5*time.Second)
+	c := newChoker(4, first)
+	c.optimistic, c.optimisticAt = 3, t0.Add(-5*time.Second)
+	if got := decideNames(&c, t0, true, 0, peers); !equalSet(got, []string{"busy", "idle", "opt"}) {
+		t.Errorf("unchoked %v, want all three: a free slot is the idle holder's", got)
+	}
+}
+
 func TestChoker_Admits(t *testing.T) {
 	c := newChoker(4, first)
 	if !c.admits(3) || c.admits(4) {

@@ -148,7 +148,7 @@
 // opened raises the total upload, closing again when it does not (at most
 // 64). Anti-snubbing: while leeching, a peer that snubs us (unchoked us,
 // sent nothing for 30 s) gets no regular slot; while seeding, one that
-// held a slot for a round and took nothing loses it.
+// held a slot for a round and took nothing yields it to one that waits.
 //
 // Connections: incoming ones still handshaking are bounded (accept.go):
 // an eighth of the descriptor limit at once, 16 per address (IPv6 /64)
