@@ -25,6 +25,7 @@ import (
 type screenConn struct {
 	net.PacketConn
 	dropped atomic.Int64
+	queries atomic.Int64 // queries written; cheaper to read than the library's Stats
 
 	mu        sync.Mutex
 	responded map[netip.AddrPort]struct{}
@@ -38,6 +39,7 @@ type screenConn struct {
 // is how that pair is spelled) before sending them.
 func (c *screenConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if bytes.Contains(b, []byte("1:y1:q")) {
+		c.queries.Add(1)
 		if ap, ok := udpAddrPort(addr); ok {
 			c.mu.Lock()
 			if c.asked == nil {
