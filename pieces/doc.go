@@ -67,9 +67,10 @@
 // file's tree as wide as the next power of two (zero leaves beyond the
 // end), piece layers padded with the hash of an all-zero piece.
 // hashmsg.go parses the BEP 52 hash request, hashes and hash reject
-// messages; merkleproof.go answers a request for a piece layer with its
-// uncle hashes (ServeHashes) and checks such an answer against a file's
-// root (VerifyHashes).
+// messages; merkleproof.go makes the requests that fetch a file's piece
+// layer (LayerRequests), answers such a request with its uncle hashes
+// (ServeHashes) and checks an answer against a file's root
+// (VerifyHashes). Proof layers count as libtorrent counts them.
 //
 // # BLAKE3
 //

@@ -18,13 +18,10 @@ var (
 	// ErrBadResume marks a resume file that is torn, corrupt, of another
 	// version, or for a different torrent shape. Callers recheck instead.
 	ErrBadResume = errors.New("bad resume file")
-	// ErrV2Only marks a v2-only magnet link (btmh without btih) given to
-	// the engine, which cannot fetch piece layers from peers yet, so has
-	// nothing to check the pieces of a v2-only torrent against.
-	ErrV2Only = errors.New("v2-only magnet links (xt=urn:btmh: without urn:btih:) cannot be downloaded yet: shoal does not fetch piece layers from peers; use the .torrent file, or a hybrid magnet")
-	// ErrMissingLayers marks a v2-only torrent whose .torrent lacks the
-	// piece layer of a file longer than a piece, given to the engine.
-	ErrMissingLayers = errors.New("this v2-only torrent lacks the piece layers of some files, and shoal does not fetch them from peers yet")
+	// ErrMissingLayers marks a v2-only torrent without the piece layer of
+	// a file longer than a piece where one is needed at once (the engine
+	// fetches missing layers from peers first).
+	ErrMissingLayers = errors.New("this v2-only torrent lacks the piece layers of some files")
 	// ErrNothingToShare is returned by Create for an empty folder, or one
 	// whose files are all empty or skipped.
 	ErrNothingToShare = errors.New("nothing to share")

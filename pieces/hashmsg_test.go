@@ -3,6 +3,7 @@ package pieces
 import (
 	"bytes"
 	"errors"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -72,10 +73,13 @@ func TestHashes_ServeVerify(t *testing.T) {
 			t.Errorf("serve %+v: %v, want ErrBadHashMsg", r, err)
 		}
 	}
-	// Fewer proof layers asked, fewer uncles given.
-	r := HashRequest{Root: root, BaseLayer: PieceLayerIndex(pl), Index: 2, Length: 2, ProofLayers: 1}
-	if hs, _ := ServeHashes(r, layer, pl); len(hs) != 3 {
-		t.Errorf("1 proof layer: %d hashes, want 3", len(hs))
+	// Fewer proof layers asked, fewer uncles given; they count as
+	// libtorrent counts them: ProofLayers+1-log2(Length) uncles.
+	for proof, want := range map[uint32]int{0: 2, 1: 3, 2: 4, 9: 4} {
+		r := HashRequest{Root: root, BaseLayer: PieceLayerIndex(pl), Index: 2, Length: 2, ProofLayers: proof}
+		if hs, _ := ServeHashes(r, layer, pl); len(hs) != want {
+			t.Errorf("%d proof layers: %d hashes, want %d", proof, len(hs), want)
+		}
 	}
 }
 
@@ -122,4 +126,54 @@ func FuzzParseHashes(f *testing.F) {
 		// Checking an answer against a root never panics, whatever it holds.
 		VerifyHashes(r, hs, Hash32{}, int64(r.Index+r.Length)*BlockSize*2, 2*BlockSize)
 	})
+}
+
+// TestLayerRequests_Fetch: the requests LayerRequests makes for files of
+// 2 to 1,300 pieces, answered by ServeHashes, each prove against the root
+// by themselves and together give back the whole piece layer; runs are
+// 512 wide but the last, and every request is one libtorrent accepts
+// (length within the layer, proof layers below its height).
+func TestLayerRequests_Fetch(t *testing.T) {
+	const pl = BlockSize
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{2, 3, 5, 511, 512, 513, 1025, 1300} {
+		layer := make([]Hash32, n)
+		for k := range layer {
+			for j := range layer[k] {
+				layer[k][j] = byte(rng.Uint32())
+			}
+		}
+		length := int64(n-1)*pl + 1
+		root := LayerRoot(layer, pl)
+		reqs := LayerRequests(root, length, pl)
+		if want := (n + 511) / 512; len(reqs) != want {
+			t.Fatalf("%d pieces: %d requests, want %d", n, len(reqs), want)
+		}
+		var got []Hash32
+		for _, r := range reqs {
+			if _, err := ParseHashRequest(r.Bytes()); err != nil {
+				t.Fatalf("%d pieces: request %+v: %v", n, r, err)
+			}
+			// libtorrent's validate_hash_request: within the layer, and
+			// fewer proof layers than the layers above it.
+			if w := uint32(nextPow2(n)); r.Index+r.Length > w || r.Length < 2 || r.ProofLayers >= uint32(bits.Len(uint(w))-1) {
+				t.Fatalf("%d pieces: request %+v past a layer %d wide, or too many proof layers", n, r, w)
+			}
+			hs, err := ServeHashes(r, layer, pl)
+			if err != nil {
+				t.Fatalf("%d pieces: serve %+v: %v", n, r, err)
+			}
+			part, err := VerifyHashes(r, hs, root, length, pl)
+			if err != nil {
+				t.Fatalf("%d pieces: verify %+v: %v", n, r, err)
+			}
+			got = append(got, part...)
+		}
+		if !slices.Equal(got, layer) {
+			t.Fatalf("%d pieces: fetched layer differs", n)
+		}
+	}
+	if r := LayerRequests(Hash32{}, pl, pl); r != nil {
+		t.Errorf("a one-piece file needs no layer, got %d requests", len(r))
+	}
 }

@@ -114,6 +114,16 @@ func Parse(data []byte) (*Torrent, error) {
 	return t, nil
 }
 
+// FromInfo is the Torrent of an info dict fetched from peers (BEP 9):
+// infoBytes exactly as hashed, info as ParseInfo read them. It carries no
+// trackers and no piece layers; InfoHash is the SHA-1 of infoBytes, or for
+// a v2-only torrent its truncated v2 infohash.
+func FromInfo(infoBytes []byte, info *Info) *Torrent {
+	t := &Torrent{InfoHash: sha1.Sum(infoBytes), InfoBytes: infoBytes, Info: info}
+	t.setV2()
+	return t
+}
+
 // setV2 fills in the v2 infohash, and the truncated one as the identity of
 // a v2-only torrent.
 func (t *Torrent) setV2() {

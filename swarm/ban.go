@@ -13,6 +13,9 @@ type bans struct {
 	addrs map[netip.AddrPort]BannedPeer // refused, and why
 	ids   map[[20]byte]bool             // peer ids of banned peers: refused from any address
 	blame map[netip.AddrPort]*blameRec  // what each address did to pieces
+	// failed are pieces that failed their hash and are not yet
+	// re-verified (the snapshot shows them).
+	failed map[int]bool
 }
 
 // blameRec is what one peer address did to pieces, to spot corrupters.

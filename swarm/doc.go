@@ -1,9 +1,10 @@
 // Package swarm is shoal's BitTorrent engine: a Session of torrents, each
 // owned by one goroutine, speaking the peer wire protocol (BEP 3, 6, 9, 10,
 // 11, 23; of BEP 52, hybrid torrents' two names, v2-only torrents checked
-// piece by piece against their Merkle trees, and answers to hash requests:
-// hybrid.go, hashes.go) with peers found through trackers, the DHT, PEX
-// and LSD.
+// piece by piece against their Merkle trees, answers to hash requests,
+// and piece layers fetched from peers for btmh magnets and .torrents
+// without them: hybrid.go, hashes.go, layerfetch.go, v2conn.go) with peers
+// found through trackers, the DHT, PEX and LSD.
 //
 // UIs read the engine through immutable Snapshots and the Events channel.
 //
@@ -41,7 +42,7 @@
 //	wg                                        the loop adds      shutdown waits
 //	tor (metainfo: at Add, or once a          the loop           Snapshot (name, magnet link,
 //	  magnet's info arrived)                                      privacy); the open worker
-//	picker filePrio meta opening failed       the loop           Snapshot
+//	picker filePrio meta layers opening       the loop           Snapshot
 //	err paused completed verified             the loop           Snapshot; the state shown is
 //	  running                                                     derived from them, not stored
 //	peers ids (next id, whom each named)      the loop           Snapshot
@@ -53,7 +54,7 @@
 //	  a btih-only magnet's info)                under s.mu        LSD, Remove (hybrid.go)
 //	web (web seeds: state, backoff, jobs)     the loop           Snapshot; fetch workers get a
 //	                                                             webJob and answer on results
-//	bans (bans, blame)                        the loop           Snapshot
+//	bans (bans, blame, failed pieces)         the loop           Snapshot
 //	xfer.down xfer.up xfer.wasted             counters           atomic adds by peers and disk;
 //	                                                             anyone reads (UI counters)
 //	xfer.downRate upRate bestDown totals      the loop           Snapshot

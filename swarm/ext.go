@@ -71,6 +71,7 @@ func (t *torrent) handleExtended(p *peer, m message) error {
 		if t.meta != nil {
 			t.meta.requestFrom(t, p)
 		}
+		t.askLayers(p)
 	case extMetadata:
 		return t.handleMetadataMsg(p, m.Payload)
 	case extPEX:
@@ -97,13 +98,13 @@ func (t *torrent) handleExtended(p *peer, m message) error {
 }
 
 // infoBytes is the torrent's info dict, nil until it is known. It is
-// served while the content opens too.
+// served while piece layers are fetched and the content opens too.
 func (t *torrent) infoBytes() []byte {
 	if c := t.data.Load(); c != nil {
 		return c.tor.InfoBytes
 	}
-	if t.opening != nil {
-		return t.opening.tor.InfoBytes
+	if t.tor != nil {
+		return t.tor.InfoBytes
 	}
 	return nil
 }
@@ -311,10 +312,13 @@ func (t *torrent) handleMetadataMsg(p *peer, payload []byte) error {
 	return nil
 }
 
-// metadataDone checks the assembled info dict against the infohash and,
-// if it matches, turns the magnet into a full torrent.
+// metadataDone checks the assembled info dict against the infohash (a
+// btmh-only magnet's by its SHA-256) and, if it matches, turns the magnet
+// into a full torrent: at once, or for a v2-only torrent once its piece
+// layers arrive too.
 func (t *torrent) metadataDone(f *metadataFetch) {
-	if sha1.Sum(f.data) != t.ih {
+	m := t.opts.Magnet
+	if (m.V2Only && pieces.InfoHashV2(f.data) != m.InfoHashV2) || (!m.V2Only && sha1.Sum(f.data) != t.ih) {
 		t.log.Warn("Metadata does not match the infohash; fetching again")
 		senders := map[peerIdent]bool{}
 		for _, id := range f.from {
@@ -334,11 +338,14 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 	info, err := pieces.ParseInfo(f.data)
 	switch {
 	case err != nil:
-	case !info.HasV1():
-		// It hashed to the btih, so it is the torrent asked for; but it
-		// has no SHA-1s, and its piece layers are not fetched yet.
-		err = pieces.ErrMissingLayers
-	case t.opts.Magnet != nil && t.opts.Magnet.InfoHashV2 != (pieces.Hash32{}) && pieces.InfoHashV2(f.data) != t.opts.Magnet.InfoHashV2:
+	case !info.HasV2() && m.V2Only:
+		// It hashed to the btmh, so it is the torrent asked for, but
+		// without the file tree whose roots would check its pieces.
+		err = errors.New("the info dict named by the magnet link's btmh is not a v2 torrent")
+	case !info.HasV1() && !m.V2Only:
+		// A btih is the SHA-1 of a v1 or hybrid info dict.
+		err = errors.New("the info dict named by the magnet link's btih is a v2-only torrent: use its btmh")
+	case !m.V2Only && m.InfoHashV2 != (pieces.Hash32{}) && pieces.InfoHashV2(f.data) != m.InfoHashV2:
 		// A hybrid magnet names one torrent twice; this one is the
 		// btih's, so the link's btmh is another torrent's (or no v2 at
 		// all): announcing it would join a swarm of other bytes.
@@ -352,9 +359,18 @@ func (t *torrent) metadataDone(f *metadataFetch) {
 	for _, u := range t.src.trackers {
 		tiers = append(tiers, []string{u})
 	}
-	tor := &pieces.Torrent{InfoHash: t.ih, InfoBytes: f.data, Info: info, Announce: tiers}
+	// A hybrid found by its btmh keeps its v1 infohash in its metainfo
+	// (its magnet link names both), while the swarm knows it by the v2 one.
+	tor := pieces.FromInfo(f.data, info)
+	tor.Announce = tiers
 	t.meta = nil
-	t.learnAlias(f.data, info)
+	if !m.V2Only {
+		t.learnAlias(f.data, info) // a hybrid's v2 name, when a btih brought it
+	}
+	if needsLayers(tor) {
+		t.fetchLayers(tor, true)
+		return
+	}
 	// Opening and checking the data runs on a worker: this goroutine goes
 	// on serving peers (the info dict to those who ask) meanwhile.
 	t.beginOpen(tor, t.opts.Force, false, true, nil)

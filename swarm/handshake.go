@@ -29,7 +29,9 @@ var (
 	errNoEncryption = errors.New("encrypted handshake refused: encryption off")
 )
 
-func (s *Session) dialPeer(ctx context.Context, a netip.AddrPort, ih InfoHash) (*newConn, error) {
+// dialPeer connects to a for ih; v2 says the torrent has a v2 half (the
+// handshake then says we speak BEP 52).
+func (s *Session) dialPeer(ctx context.Context, a netip.AddrPort, ih InfoHash, v2 bool) (*newConn, error) {
 	if s.peerRefused(ih, a.Addr()) {
 		return nil, ErrPeerRefused
 	}
@@ -46,7 +48,7 @@ func (s *Session) dialPeer(ctx context.Context, a netip.AddrPort, ih InfoHash) (
 	}
 	var firstErr error
 	for _, enc := range tries {
-		nc, err := s.dialOnce(ctx, a, ih, enc)
+		nc, err := s.dialOnce(ctx, a, ih, v2, enc)
 		if err == nil {
 			return nc, nil
 		}
@@ -65,7 +67,7 @@ func isRefused(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-func (s *Session) dialOnce(ctx context.Context, a netip.AddrPort, ih InfoHash, encrypt bool) (*newConn, error) {
+func (s *Session) dialOnce(ctx context.Context, a netip.AddrPort, ih InfoHash, v2, encrypt bool) (*newConn, error) {
 	d := net.Dialer{Timeout: 10 * time.Second}
 	if from := s.dialFrom; from.IsValid() && from.Is4() == a.Addr().Unmap().Is4() {
 		// From the listen address, so the peer (and the trackers it tells)
@@ -79,7 +81,7 @@ func (s *Session) dialOnce(ctx context.Context, a netip.AddrPort, ih InfoHash, e
 		return nil, err
 	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
-	conn, h, enc, err := s.initiateHandshake(c, ih, encrypt)
+	conn, h, enc, err := s.initiateHandshake(c, ih, v2, encrypt)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -90,8 +92,8 @@ func (s *Session) dialOnce(ctx context.Context, a netip.AddrPort, ih InfoHash, e
 
 // initiateHandshake sends our handshake for ih (inside MSE when encrypt)
 // and reads the peer's.
-func (s *Session) initiateHandshake(c net.Conn, ih InfoHash, encrypt bool) (io.ReadWriter, handshake, bool, error) {
-	out := handshake{Reserved: reservedBits(s.cfg.DHT != nil), InfoHash: ih, PeerID: s.peerID}
+func (s *Session) initiateHandshake(c net.Conn, ih InfoHash, v2, encrypt bool) (io.ReadWriter, handshake, bool, error) {
+	out := handshake{Reserved: reservedBits(s.cfg.DHT != nil, v2), InfoHash: ih, PeerID: s.peerID}
 	var rw io.ReadWriter = c
 	enc := false
 	if encrypt {

@@ -7,9 +7,10 @@ import (
 )
 
 // BEP 52 messages. shoal answers hash requests for the piece layers it has
-// (a v2 or hybrid .torrent carries them), so that v2 peers that joined by
-// magnet can check pieces by their Merkle trees; it does not ask for them
-// yet, and ignores hashes and rejects it did not ask for.
+// (a v2 or hybrid .torrent carries them, or they were fetched), so that v2
+// peers that joined by magnet can check pieces by their Merkle trees; it
+// asks for the layers it lacks (layerfetch.go), and ignores hashes and
+// rejects it did not ask for.
 const (
 	msgHashRequest pp.MessageType = 21
 	msgHashes      pp.MessageType = 22

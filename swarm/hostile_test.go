@@ -115,6 +115,13 @@ type hostile struct {
 
 func startHostile(t *testing.T, tor *pieces.Torrent, data []byte, behave func(p *rawPeer) error) *hostile {
 	t.Helper()
+	return startHostileBits(t, tor, data, 0, behave)
+}
+
+// startHostileBits is startHostile with more bits in the last reserved
+// byte of its handshake (0x10: BEP 52).
+func startHostileBits(t *testing.T, tor *pieces.Torrent, data []byte, reserved7 byte, behave func(p *rawPeer) error) *hostile {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -143,8 +150,8 @@ func startHostile(t *testing.T, tor *pieces.Torrent, data []byte, behave func(p 
 					return
 				}
 				var reserved [8]byte
-				reserved[5] |= 0x10 // extension protocol
-				reserved[7] |= 0x04 // fast
+				reserved[5] |= 0x10             // extension protocol
+				reserved[7] |= 0x04 | reserved7 // fast, and what the test adds
 				var id [20]byte
 				copy(id[:], "-XX0001-")
 				rand.Read(id[8:])

@@ -20,6 +20,7 @@ func (t *torrent) housekeeping() {
 		if t.meta != nil {
 			t.meta.requestFrom(t, p)
 		}
+		t.askLayers(p) // times out unanswered hash requests too
 		if time.Since(p.connectedAt) > 2*time.Second {
 			t.sendPEX(p)
 		}

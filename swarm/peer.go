@@ -28,6 +28,9 @@ type newConn struct {
 	reserved  [8]byte
 	peerID    [20]byte
 	encrypted bool
+	// v2: the peer takes BEP 52 hash messages on this connection
+	// (torrent.v2Conn).
+	v2 bool
 }
 
 // peerHost is what a peer's reader and writer goroutines call up to; they

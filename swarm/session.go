@@ -448,7 +448,7 @@ func (s *Session) handleIncoming(ctx context.Context, c net.Conn, p *pending) {
 		return
 	}
 	// The infohash the peer used, v1 or a hybrid's v2 alias.
-	reply := handshake{Reserved: reservedBits(s.cfg.DHT != nil), InfoHash: h.InfoHash, PeerID: s.peerID}
+	reply := handshake{Reserved: reservedBits(s.cfg.DHT != nil, t.hasV2()), InfoHash: h.InfoHash, PeerID: s.peerID}
 	if _, err := conn.Write(reply.bytes()); err != nil {
 		c.Close()
 		return
@@ -463,7 +463,7 @@ func (s *Session) handleIncoming(ctx context.Context, c net.Conn, p *pending) {
 	addr := c.RemoteAddr().(*net.TCPAddr).AddrPort()
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	t.handoff(ctx, &newConn{conn: conn, raw: c, addr: addr, incoming: true, source: SourceIncoming,
-		reserved: h.Reserved, peerID: id, encrypted: enc})
+		reserved: h.Reserved, peerID: id, encrypted: enc, v2: t.v2Conn(InfoHash(h.InfoHash), h.Reserved, true)})
 }
 
 // sampleLoop marks the Snapshot stale every SampleEvery, so readers see

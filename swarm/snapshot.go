@@ -134,6 +134,10 @@ type TorrentSnapshot struct {
 
 	MetadataHave  int // magnet: metadata pieces received
 	MetadataTotal int
+	// LayersHave of LayersTotal files have their piece layer, while a
+	// v2-only torrent fetches them from peers (StateMetadata still);
+	// both 0 otherwise.
+	LayersHave, LayersTotal int
 
 	// In StateChecking: pieces of the data on disk hashed so far, of how
 	// many need it (0 of 0 until the check has begun, or when the resume

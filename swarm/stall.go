@@ -20,6 +20,7 @@ const (
 	StallChoked             // every connected peer chokes us
 	StallNoPieces           // no connected peer has a missing piece
 	StallWebSeeds           // no peers, and every web seed backs off or was dropped
+	StallPieceLayers        // v2: the info is here, the piece layers are being fetched from peers
 )
 
 func (s Stall) String() string {
@@ -48,6 +49,8 @@ func (s Stall) String() string {
 		return "no peer has the missing pieces"
 	case StallWebSeeds:
 		return "web seeds failing"
+	case StallPieceLayers:
+		return "fetching piece layers"
 	}
 	return "unknown"
 }
@@ -66,6 +69,8 @@ func (t *torrent) stalled() (Stall, string) {
 		}
 	}
 	switch {
+	case t.layers != nil && len(t.peers) > 0:
+		return StallPieceLayers, t.layersLine()
 	case t.data.Load() == nil && len(t.peers) > 0:
 		return StallNoMetadata, StallNoMetadata.String()
 	case t.completed && t.data.Load() != nil:

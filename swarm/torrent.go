@@ -54,6 +54,7 @@ type torrent struct {
 	picker   *pieces.Picker
 	filePrio []Priority
 	meta     *metadataFetch // magnet only, until the info arrives
+	layers   *layerFetch    // v2-only without piece layers: until they arrive (layerfetch.go)
 	opening  *opening       // while the content is opened and checked
 
 	cmds    chan func()    // commands, new connections, and queries from workers
@@ -67,7 +68,6 @@ type torrent struct {
 	err       error
 	paused    bool
 	completed bool
-	failed    map[int]bool // pieces that failed their hash and are not yet re-verified
 	// verified is completed plus, when the torrent has them, BLAKE3 file
 	// digests checked, and no wanted piece lost to an edit (digest.go).
 	verified bool
@@ -150,16 +150,8 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	switch {
 	case opts.Torrent != nil:
 		ih = opts.Torrent.InfoHash
-		if !opts.Torrent.HasAllLayers() {
-			// A v2-only torrent's pieces are checked against its piece
-			// layers, which are not fetched from peers yet.
-			return ih, fmt.Errorf("swarm: add: %w", pieces.ErrMissingLayers)
-		}
 	case opts.Magnet != nil:
 		ih = opts.Magnet.InfoHash
-		if opts.Magnet.V2Only {
-			return ih, fmt.Errorf("swarm: add: %w", pieces.ErrV2Only)
-		}
 	default:
 		return ih, errors.New("swarm: add: neither torrent nor magnet")
 	}
@@ -188,14 +180,13 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		results: make(chan func()),
 		peers:   make(map[pieces.Peer]*peer),
 		known:   knownPeers{addrs: make(map[netip.AddrPort]*knownPeer)},
-		failed:  make(map[int]bool),
 		ids:     peerIDs{of: make(map[pieces.Peer]peerIdent)},
 		xfer:    traffic{totals: make(map[netip.AddrPort]*peerTotal), lastMove: time.Now()},
 		done:    make(chan struct{}),
 		paused:  opts.Paused,
 		streams: streams{sequential: opts.Sequential},
 		bans: bans{addrs: make(map[netip.AddrPort]BannedPeer), ids: make(map[[20]byte]bool),
-			blame: make(map[netip.AddrPort]*blameRec)},
+			blame: make(map[netip.AddrPort]*blameRec), failed: make(map[int]bool)},
 		choker: newChoker(s.cfg.UploadSlots, rand.IntN),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
@@ -211,7 +202,9 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 			t.src.trackers = append(t.src.trackers, tier...)
 		}
 		t.tor = opts.Torrent
-		t.opening = &opening{tor: opts.Torrent} // checking, as far as a snapshot can tell
+		if !needsLayers(opts.Torrent) {
+			t.opening = &opening{tor: opts.Torrent} // checking, as far as a snapshot can tell
+		}
 	} else {
 		t.src.trackers = append(t.src.trackers, opts.Magnet.Trackers...)
 		opts.Peers = append(opts.Peers, opts.Magnet.Peers...)
@@ -248,7 +241,12 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 	// Add, when the session already runs) sends it start.
 	s.wg.Go(t.run)
 	s.mu.Unlock()
-	if opts.Torrent != nil {
+	switch {
+	case opts.Torrent != nil && needsLayers(opts.Torrent):
+		// Opened once its piece layers arrive from peers, as a magnet's
+		// info: nothing could check the data on disk before.
+		t.do(func(t *torrent) error { t.fetchLayers(opts.Torrent, false); return nil })
+	case opts.Torrent != nil:
 		if err := t.openAtAdd(ctx, opts); err != nil {
 			s.forget(t)
 			return ih, err
@@ -327,7 +325,7 @@ func (t *torrent) stop() { t.cancel() }
 
 func (t *torrent) removeFiles(deleteData bool) error {
 	if p := resumePathFor(t.s.cfg.StateDir, t.ih, t.dir); p != "" {
-		for _, f := range []string{p, fastPath(p), journalPath(p), editedPath(p)} {
+		for _, f := range []string{p, fastPath(p), journalPath(p), editedPath(p), layersPathFor(t.s.cfg.StateDir, t.ih)} {
 			os.Remove(f)
 		}
 	}

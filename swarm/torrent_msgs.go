@@ -204,6 +204,10 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		return t.handleExtended(p, m)
 	case msgHashRequest:
 		return t.handleHashRequest(p, m)
+	case msgHashes:
+		return t.handleHashes(p, m)
+	case msgHashReject:
+		return t.handleHashReject(p, m)
 	}
 	return nil
 }
@@ -286,13 +290,13 @@ func (t *torrent) handleHashed(r hashResult) {
 		t.log.Debug("Piece failed its hash", "piece", i, "senders", senders, "readback", r.readback)
 		t.xfer.wasted.Add(c.info.PieceSize(i))
 		t.picker.HandleFailed(i)
-		t.failed[i] = true
+		t.bans.failed[i] = true
 		t.blameFailed(i, senders)
 		t.webBadPiece(i, senders)
 		t.fillRequests()
 		return
 	}
-	delete(t.failed, i)
+	delete(t.bans.failed, i)
 	t.picker.HandleVerified(i)
 	c.pieceVerified(i, r.digest)
 	t.streams.verified()

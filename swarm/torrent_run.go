@@ -249,7 +249,7 @@ type dialResult struct {
 }
 
 func (t *torrent) dialOne(ctx context.Context, a netip.AddrPort, src Source) {
-	nc, err := t.s.dialPeer(ctx, a, t.ih)
+	nc, err := t.s.dialPeer(ctx, a, t.ih, t.hasV2())
 	if err != nil {
 		select {
 		// A freed slot goes to the next candidate now, not at the next
@@ -261,6 +261,7 @@ func (t *torrent) dialOne(ctx context.Context, a netip.AddrPort, src Source) {
 		return
 	}
 	nc.source = src
+	nc.v2 = t.v2Conn(t.ih, nc.reserved, false)
 	select {
 	case t.cmds <- func() { t.dialDone(a, nil); t.addPeer(ctx, nc); t.dial() }:
 	case <-ctx.Done():
@@ -330,6 +331,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	tot.live = p
 	p.earned = tot.earned
 	t.sendInitial(p)
+	t.askLayers(p) // after our bitfield and extended handshake
 	t.wg.Go(func() { p.readLoop(ctx) })
 	t.wg.Go(func() { p.writeLoop(ctx) })
 	t.log.Debug("Peer connected", "addr", nc.addr.String(), "id", p.id, "incoming", nc.incoming, "client", p.client)

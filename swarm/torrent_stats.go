@@ -151,6 +151,9 @@ func (t *torrent) publishSnapshot() {
 		ts.MetadataHave = t.meta.have()
 		ts.MetadataTotal = len(t.meta.got)
 	}
+	if t.layers != nil {
+		ts.LayersHave, ts.LayersTotal = t.layers.progress()
+	}
 	for _, k := range t.known.addrs {
 		switch k.source {
 		case SourceTracker:
@@ -217,7 +220,7 @@ func (t *torrent) fillContentSnapshot(ts *TorrentSnapshot, c *content) {
 			ts.Pieces[i] = PieceDone
 		case !wanted:
 			ts.Pieces[i] = PieceSkipped
-		case t.failed[i]:
+		case t.bans.failed[i]:
 			ts.Pieces[i] = PieceFailed
 		case t.picker.InFlight(i):
 			ts.Pieces[i] = PieceInFlight

@@ -25,12 +25,16 @@ const (
 )
 
 // Reserved bits we set and read (BEP 10: byte 5 0x10; BEP 6: byte 7 0x04;
-// BEP 5: byte 7 0x01).
-func reservedBits(dht bool) [8]byte {
+// BEP 5: byte 7 0x01; BEP 52: byte 7 0x10, for torrents with a v2 half
+// only, as libtorrent sets it: its handshake code refuses the bit for a
+// v1 torrent, though qBittorrent's 2.0.8 here was not seen to).
+func reservedBits(dht, v2 bool) [8]byte {
 	var r [8]byte
 	r[5] |= 0x10
 	r[7] |= 0x04
-	r[7] |= 0x10 // BEP 52: we answer hash requests (hashes.go)
+	if v2 {
+		r[7] |= 0x10 // we speak BEP 52 hash messages (hashes.go, layerfetch.go)
+	}
 	if dht {
 		r[7] |= 0x01
 	}
@@ -39,6 +43,8 @@ func reservedBits(dht bool) [8]byte {
 
 func supportsExtended(r [8]byte) bool { return r[5]&0x10 != 0 }
 func supportsFast(r [8]byte) bool     { return r[7]&0x04 != 0 }
+
+func supportsV2(r [8]byte) bool { return r[7]&0x10 != 0 }
 
 var errBadHandshake = errors.New("bad handshake")
 

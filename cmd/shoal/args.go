@@ -70,21 +70,11 @@ func loadSource(arg string) (source, error) {
 }
 
 // loadTransfer is loadSource for the commands that hand the source to the
-// engine (get, seed, add, the UI), which refuse up front a v2-only magnet
-// or a v2-only torrent without all its piece layers: nothing could check
-// their pieces.
+// engine (get, seed, add, the UI). A v2-only magnet, or a v2-only torrent
+// without its piece layers, is the engine's to complete: it fetches the
+// info dict and the layers from peers before any block.
 func loadTransfer(arg string) (source, error) {
-	src, err := loadSource(arg)
-	if err != nil {
-		return src, err
-	}
-	switch {
-	case src.torrent != nil && !src.torrent.HasAllLayers():
-		return source{}, usageErrorf("%s: %w", arg, pieces.ErrMissingLayers)
-	case src.magnet != nil && src.magnet.V2Only:
-		return source{}, usageErrorf("%w", pieces.ErrV2Only) // the link itself is too long to repeat
-	}
-	return src, nil
+	return loadSource(arg)
 }
 
 // loadDownload is loadTransfer for the commands that download into a

@@ -220,21 +220,29 @@ func qbtDownloadsShoal(t *testing.T, format string, byMagnet bool) {
 }
 
 // TestQBittorrent_SeedsToShoal: shoal downloads from a qBittorrent-nox
-// seed (libtorrent 2.0): a shoal hybrid by its hybrid magnet (the info dict
+// seed (libtorrent 2.0): a shoal v1 torrent, a shoal hybrid by its hybrid magnet (the info dict
 // by BEP 9, pieces by their v1 hashes, BLAKE3 checked), a shoal v2-only
-// torrent by .torrent (pieces by their Merkle trees), and hybrid and
-// v2-only torrents libtorrent made itself (its hybrids pad the last file
-// too), byte for byte.
+// torrent by .torrent (pieces by their Merkle trees), hybrid and v2-only
+// torrents libtorrent made itself (its hybrids pad the last file too), and
+// v2-only and hybrid torrents by a btmh-only magnet (the info dict under
+// the truncated v2 infohash, then, for the v2-only ones, every file's
+// piece layer by BEP 52 hash requests to qBittorrent), byte for byte.
 func TestQBittorrent_SeedsToShoal(t *testing.T) {
 	needTool(t, "qbittorrent-nox")
 	for _, tc := range []struct {
 		name, format, maker string
-		byMagnet            bool
+		by                  string // "torrent", "magnet" (as info prints it) or "btmh" (nothing else)
 	}{
-		{"shoal hybrid by magnet", "hybrid", "shoal", true},
-		{"shoal v2", "v2", "shoal", false},
-		{"libtorrent hybrid", "hybrid", "libtorrent", false},
-		{"libtorrent v2", "v2", "libtorrent", false},
+		{"shoal hybrid by magnet", "hybrid", "shoal", "magnet"},
+		// BEP 52's handshake bit now goes out for torrents with a v2 half
+		// only: a v1 torrent still downloads.
+		{"shoal v1", "v1", "shoal", "torrent"},
+		{"shoal v2", "v2", "shoal", "torrent"},
+		{"libtorrent hybrid", "hybrid", "libtorrent", "torrent"},
+		{"libtorrent v2", "v2", "libtorrent", "torrent"},
+		{"shoal v2 by btmh", "v2", "shoal", "btmh"},
+		{"shoal hybrid by btmh", "hybrid", "shoal", "btmh"},
+		{"libtorrent v2 by btmh", "v2", "libtorrent", "btmh"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -256,14 +264,23 @@ func TestQBittorrent_SeedsToShoal(t *testing.T) {
 			q.waitDone(t, 60*time.Second) // checked: it has every piece and seeds
 
 			src := tor
-			if tc.byMagnet {
+			switch tc.by {
+			case "magnet":
 				src = want.Magnet
+			case "btmh":
+				src = "magnet:?xt=urn:btmh:1220" + want.InfoHashV2
 			}
 			out := t.TempDir()
-			code, stdout, stderr := shoalRun(t, "get", src, "-o", out, "--peer", q.peer, "--listen", "127.0.0.1:0",
-				"--no-tui", "--no-dht", "--state-dir", filepath.Join(dir, "state"))
-			if code != 0 {
-				t.Fatalf("get from qBittorrent: exit %d\n%s\n%s", code, stdout, stderr)
+			get := shoalStart(t, "get", src, "-o", out, "--peer", q.peer, "--listen", "127.0.0.1:0",
+				"--no-tui", "--no-dht", "--state-dir", filepath.Join(dir, "state"), "--progress-every", "1s", "--log-level", "debug")
+			select {
+			case <-get.done:
+			case <-time.After(90 * time.Second):
+				t.Fatalf("get from qBittorrent did not finish in 90s\n%s\n%s", get.out.String(), get.err.String())
+			}
+			stdout := get.out.String()
+			if get.code != 0 {
+				t.Fatalf("get from qBittorrent: exit %d\n%s\n%s", get.code, stdout, get.err.String())
 			}
 			sameTree(t, data, filepath.Join(out, "dataset"))
 			if tc.maker == "shoal" && tc.format == "hybrid" && !strings.Contains(stdout, "verified") {

@@ -161,6 +161,10 @@ type jsonProgress struct {
 	PeersKnown    int `json:"peersKnown"`
 	MetadataHave  int `json:"metadataHave"`
 	MetadataTotal int `json:"metadataTotal"`
+	// Then, for a v2-only torrent without them: files whose piece layer
+	// arrived, of how many.
+	LayersHave  int `json:"layersHave"`
+	LayersTotal int `json:"layersTotal"`
 	// While checking data on disk: pieces hashed, of how many.
 	CheckedPieces int `json:"checkedPieces"`
 	CheckPieces   int `json:"checkPieces"`
@@ -177,7 +181,7 @@ func (r *reporter) progress(snap *swarm.Snapshot) {
 			Progress: t.Progress(), DoneBytes: t.DoneBytes, Wanted: t.WantedBytes, DownBps: t.DownBps,
 			UpBps: t.UpBps, Peers: t.PeersConnected, Seeds: t.Seeds, Stalled: t.Stalled,
 			Downloaded: t.Downloaded, Uploaded: t.Uploaded, DHTNodes: snap.DHT.Nodes, PeersKnown: t.PeersKnown,
-			MetadataHave: t.MetadataHave, MetadataTotal: t.MetadataTotal,
+			MetadataHave: t.MetadataHave, MetadataTotal: t.MetadataTotal, LayersHave: t.LayersHave, LayersTotal: t.LayersTotal,
 			CheckedPieces: t.CheckDone, CheckPieces: t.CheckTotal})
 		return
 	}
@@ -185,9 +189,12 @@ func (r *reporter) progress(snap *swarm.Snapshot) {
 	if t.State == swarm.StateMetadata {
 		// Until the info dict arrives there is no progress to show, only
 		// how the search goes.
-		line = fmt.Sprintf("%s %s: DHT %s, %d peers found, %d connected, metadata %d/%d pieces",
-			snap.Taken.Format("15:04:05"), t.State, plural(snap.DHT.Nodes, "node"), t.PeersKnown, t.PeersConnected,
-			t.MetadataHave, t.MetadataTotal)
+		got := fmt.Sprintf("metadata %d/%d pieces", t.MetadataHave, t.MetadataTotal)
+		if t.LayersTotal > 0 {
+			got = fmt.Sprintf("piece layers %d/%d files", t.LayersHave, t.LayersTotal)
+		}
+		line = fmt.Sprintf("%s %s: DHT %s, %d peers found, %d connected, %s",
+			snap.Taken.Format("15:04:05"), t.State, plural(snap.DHT.Nodes, "node"), t.PeersKnown, t.PeersConnected, got)
 	} else if t.State == swarm.StateChecking {
 		line = fmt.Sprintf("%s %s data on disk", snap.Taken.Format("15:04:05"), t.State)
 		if t.CheckTotal > 0 {

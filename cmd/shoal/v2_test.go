@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -89,9 +90,9 @@ func TestCreateInfoVerify_Formats(t *testing.T) {
 
 // TestV2Only_GetSeed: shoal seeds a folder as a v2-only torrent and
 // downloads it by the .torrent, pieces checked against the Merkle trees,
-// byte for byte; a v2-only magnet link, or a v2-only .torrent without its
-// piece layers, is refused in one line (exit 2): shoal cannot fetch piece
-// layers from peers yet, so nothing could check the pieces.
+// byte for byte; and by a btmh-only magnet link, and by a v2-only
+// .torrent without its piece layers: the info dict and the layers come
+// from the seed first (BEP 9, BEP 52 hash requests).
 func TestV2Only_GetSeed(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "dataset")
@@ -118,12 +119,14 @@ func TestV2Only_GetSeed(t *testing.T) {
 	bare := filepath.Join(dir, "bare.torrent")
 	os.WriteFile(bare, loaded.Bytes(), 0o644)
 	magnet := "magnet:?xt=urn:btmh:1220" + hex.EncodeToString(loaded.InfoHashV2[:])
-	for _, src := range []string{bare, magnet} {
-		code, _, errs := shoalRun(t, "get", src, "-o", filepath.Join(dir, "out2"), "--no-tui", "--no-dht", "--listen", "127.0.0.1:0",
-			"--state-dir", filepath.Join(dir, "state3"))
-		if code != exitUsage || !strings.Contains(errs, "piece layers") {
-			t.Errorf("get %.60s: exit %d, want %d saying piece layers: %s", src, code, exitUsage, errs)
+	for k, src := range []string{bare, magnet} {
+		out := filepath.Join(dir, fmt.Sprint("out", k))
+		code, stdout, errs := shoalRun(t, "get", src, "-o", out, "--peer", addr, "--no-tui", "--no-dht", "--listen", "127.0.0.1:0",
+			"--state-dir", filepath.Join(dir, fmt.Sprint("state", k)), "--progress-every", "100ms")
+		if code != 0 {
+			t.Fatalf("get %.60s: exit %d\n%s\n%s", src, code, stdout, errs)
 		}
+		sameTree(t, data, filepath.Join(out, "dataset"))
 	}
 }
 
@@ -170,8 +173,10 @@ func TestTransmission_DownloadsHybridFromShoalSeed(t *testing.T) {
 }
 
 // TestStream_RefusesWhatGetRefuses: stream checks its source as get does,
-// up front: a v2-only .torrent without its piece layers gets the same one
-// line and exit code from both, before anything listens or downloads.
+// up front: a v2-only .torrent whose piece layer does not hash to its
+// file's root gets the same one line and exit code from both, before
+// anything listens or downloads. (One without piece layers is no longer
+// refused: the engine fetches them from peers.)
 func TestStream_RefusesWhatGetRefuses(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "dataset")
@@ -184,8 +189,10 @@ func TestStream_RefusesWhatGetRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loaded.PieceLayers = nil
-	bare := filepath.Join(dir, "bare.torrent")
+	for _, layer := range loaded.PieceLayers {
+		layer[0][0] ^= 1
+	}
+	bare := filepath.Join(dir, "bad-layer.torrent")
 	if err := os.WriteFile(bare, loaded.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -200,8 +207,8 @@ func TestStream_RefusesWhatGetRefuses(t *testing.T) {
 		return code, strings.SplitN(errb.String(), "\n", 2)[0]
 	}
 	getCode, getSaid := first("get")
-	if getCode != exitUsage || !strings.Contains(getSaid, "piece layers") {
-		t.Fatalf("get: exit %d %q, want %d saying piece layers", getCode, getSaid, exitUsage)
+	if getCode != exitUsage || !strings.Contains(getSaid, "does not hash to that root") {
+		t.Fatalf("get: exit %d %q, want %d saying the piece layer does not hash to the root", getCode, getSaid, exitUsage)
 	}
 	if code, said := first("stream"); code != getCode || said != getSaid {
 		t.Errorf("stream: exit %d %q, want what get said: exit %d %q", code, said, getCode, getSaid)
