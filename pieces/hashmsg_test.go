@@ -177,3 +177,63 @@ func TestLayerRequests_Fetch(t *testing.T) {
 		t.Errorf("a one-piece file needs no layer, got %d requests", len(r))
 	}
 }
+
+// TestLeaves_ServeVerify: the leaves of each piece of a file, served from
+// its data, hash to the piece's node (or, for a one-piece file, the
+// root); a changed block's leaf does not; uncles asked for on top prove
+// the piece against the root; a piece whose data changed is not served.
+func TestLeaves_ServeVerify(t *testing.T) {
+	const pl = 64 << 10
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, size := range []int{3*pl + 5000, 20_000} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		leaves := BlockLeaves(data)
+		root, layer := FileRoot(leaves), PieceLayer(leaves, pl)
+		for k := 0; k*pl < size; k++ {
+			piece := data[k*pl : min(size, (k+1)*pl)]
+			r := LeafRequest(root, int64(size), pl, k)
+			hs, err := ServeLeaves(r, piece, k, layer, root, int64(size), pl)
+			if err != nil {
+				t.Fatalf("size %d piece %d: serve %+v: %v", size, k, r, err)
+			}
+			node := root
+			if layer != nil {
+				node = layer[k]
+			}
+			got, err := VerifyLeaves(r, hs, node)
+			if err != nil || !slices.Equal(got[:len(BlockLeaves(piece))], BlockLeaves(piece)) {
+				t.Fatalf("size %d piece %d: verify: %v", size, k, err)
+			}
+			bad := slices.Clone(piece)
+			bad[len(bad)/2] ^= 1
+			if _, err := ServeLeaves(r, bad, k, layer, root, int64(size), pl); err == nil {
+				t.Fatalf("size %d piece %d: served leaves of changed data", size, k)
+			}
+			if layer == nil {
+				continue
+			}
+			full := r
+			full.ProofLayers = uint32(bits.Len(uint(nextPow2(len(leaves))))) - 2 // every uncle to the root
+			hs, err = ServeLeaves(full, piece, k, layer, root, int64(size), pl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := merkleRoot(hs[:r.Length], int(r.Length), Hash32{})
+			pos := k
+			for _, u := range hs[r.Length:] {
+				if pos%2 == 0 {
+					n = hashPair(n, u)
+				} else {
+					n = hashPair(u, n)
+				}
+				pos /= 2
+			}
+			if n != root {
+				t.Fatalf("size %d piece %d: leaves and %d uncles do not prove the root", size, k, len(hs)-int(r.Length))
+			}
+		}
+	}
+}

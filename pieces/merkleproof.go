@@ -118,3 +118,74 @@ func LayerRequests(root Hash32, length, pieceLength int64) []HashRequest {
 	}
 	return out
 }
+
+// LeafWidth is how many 16 KiB leaves sit under one piece of a file of
+// length bytes: a piece's worth, or for a file of one piece or less the
+// next power of two of its blocks (its tree is that wide).
+func LeafWidth(length, pieceLength int64) int {
+	if length > pieceLength {
+		return int(pieceLength / BlockSize)
+	}
+	return nextPow2(int(ceilDiv(length, BlockSize)))
+}
+
+// LeafRequest asks for the leaves of piece k of a file (its 16 KiB block
+// hashes, zero leaves past the file's end) and no uncles: the answer is
+// checked against the piece's node, already known (VerifyLeaves).
+func LeafRequest(root Hash32, length, pieceLength int64, k int) HashRequest {
+	w := LeafWidth(length, pieceLength)
+	return HashRequest{Root: root, BaseLayer: 0, Index: uint32(k * w), Length: uint32(w),
+		ProofLayers: uint32(bits.TrailingZeros(uint(w))) - 1}
+}
+
+// VerifyLeaves checks the answer to a LeafRequest against node, the
+// piece's hash in the piece layer (or the file's root for a file of one
+// piece), and returns the leaves.
+func VerifyLeaves(r HashRequest, hs []Hash32, node Hash32) ([]Hash32, error) {
+	if r.BaseLayer != 0 || len(hs) != int(r.Length) {
+		return nil, fmt.Errorf("%w: %d hashes of layer %d for a request of %d leaves", ErrBadHashMsg, len(hs), r.BaseLayer, r.Length)
+	}
+	if merkleRoot(hs, len(hs), Hash32{}) != node {
+		return nil, fmt.Errorf("%w: leaves do not hash to the piece's node %x", ErrBadHashMsg, node[:8])
+	}
+	return hs, nil
+}
+
+// ServeLeaves answers a request for the leaves of one piece (Index on a
+// piece's first leaf, Length LeafWidth) from the piece's data as on disk
+// (data, read from the file's piece k) and the file's piece layer (nil
+// for a file of one piece), with the uncles ProofLayers asks for. It
+// fails unless the leaves hash to the piece's node: only verified data is
+// vouched for.
+func ServeLeaves(r HashRequest, data []byte, k int, layer []Hash32, root Hash32, length, pieceLength int64) ([]Hash32, error) {
+	w := LeafWidth(length, pieceLength)
+	if r.BaseLayer != 0 || int(r.Length) != w || int(r.Index) != k*w {
+		return nil, fmt.Errorf("%w: leaves [%d,+%d): only one piece's leaves at once", ErrBadHashMsg, r.Index, r.Length)
+	}
+	leaves := BlockLeaves(data)
+	if len(leaves) > w {
+		return nil, fmt.Errorf("%w: %d bytes are more than one piece", ErrBadHashMsg, len(data))
+	}
+	leaves = append(leaves, make([]Hash32, w-len(leaves))...)
+	node := root
+	if layer != nil {
+		if k >= len(layer) {
+			return nil, fmt.Errorf("%w: piece %d of a layer of %d", ErrBadHashMsg, k, len(layer))
+		}
+		node = layer[k]
+	}
+	if merkleRoot(leaves, w, Hash32{}) != node {
+		return nil, fmt.Errorf("%w: piece %d does not hash to its node", ErrBadHashMsg, k)
+	}
+	uncles := int(r.ProofLayers) + 1 - bits.TrailingZeros(uint(w))
+	if uncles <= 0 || layer == nil {
+		return leaves, nil
+	}
+	// The rest of the proof is the piece's own, from the piece layer.
+	up, err := ServeHashes(HashRequest{BaseLayer: PieceLayerIndex(pieceLength), Index: uint32(k), Length: 1,
+		ProofLayers: uint32(uncles - 1)}, layer, pieceLength)
+	if err != nil {
+		return nil, err
+	}
+	return append(leaves, up[1:]...), nil
+}

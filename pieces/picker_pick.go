@@ -248,3 +248,40 @@ func (p *Picker) HandleFailed(i Index) {
 	}
 	p.dropPartial(i)
 }
+
+// BlockSenders returns the sender of each block of piece i (NoPeer where
+// none arrived yet), nil when the piece is not started.
+func (p *Picker) BlockSenders(i Index) []Peer {
+	pc := p.partial[i]
+	if pc == nil {
+		return nil
+	}
+	from := make([]Peer, len(pc.blocks))
+	for b, bs := range pc.blocks {
+		from[b] = NoPeer
+		if bs.received {
+			from[b] = bs.from
+		}
+	}
+	return from
+}
+
+// HandleBadBlocks records that blocks bad (indexes within piece i) of a
+// piece that failed its hash are the wrong ones: they alone are wanted
+// again, from anyone, and the piece's other blocks are kept. (HandleFailed
+// wants every block again.)
+func (p *Picker) HandleBadBlocks(i Index, bad []int) {
+	pc := p.partial[i]
+	if pc == nil {
+		return
+	}
+	for _, b := range bad {
+		if b < 0 || b >= len(pc.blocks) || !pc.blocks[b].received {
+			continue
+		}
+		pc.blocks[b].received, pc.blocks[b].from = false, NoPeer
+		pc.received--
+		pc.unrequested++
+	}
+	pc.owner = NoPeer
+}

@@ -16,6 +16,9 @@ type bans struct {
 	// failed are pieces that failed their hash and are not yet
 	// re-verified (the snapshot shows them).
 	failed map[int]bool
+	// leaves are failed v2 pieces waiting for their leaf hashes, to
+	// pin the bad blocks on their senders (blockblame.go).
+	leaves map[int]*leafCheck
 }
 
 // blameRec is what one peer address did to pieces, to spot corrupters.
@@ -35,6 +38,9 @@ type blameRec struct {
 const suspectFor = 10 * time.Second
 
 // Ban rules, in the order they act:
+//   - per-block blame (blockblame.go, v2 and hybrid pieces several peers
+//     sent): the failed piece's leaves, fetched from a v2 peer, name the
+//     bad blocks; their senders are banned at once, the others not blamed;
 //   - smart ban (smartban.go): when a piece that failed later verifies, a
 //     peer whose earlier copy of one of its blocks differs from the good
 //     one sent a corrupt block, and is banned at once; the others had sent

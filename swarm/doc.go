@@ -54,7 +54,8 @@
 //	  a btih-only magnet's info)                under s.mu        LSD, Remove (hybrid.go)
 //	web (web seeds: state, backoff, jobs)     the loop           Snapshot; fetch workers get a
 //	                                                             webJob and answer on results
-//	bans (bans, blame, failed pieces)         the loop           Snapshot
+//	bans (bans, blame, failed pieces, the     the loop           Snapshot
+//	  failed v2 pieces awaiting their leaves)
 //	xfer.down xfer.up xfer.wasted             counters           atomic adds by peers and disk;
 //	                                                             anyone reads (UI counters)
 //	xfer.downRate upRate bestDown totals      the loop           Snapshot
@@ -160,7 +161,10 @@
 //
 // Bans: a peer that alone sent a piece failing its hash is banned at once; a
 // peer sharing in failed pieces is banned after 3 such failures when they
-// are more than half of the pieces it contributed to.
+// are more than half of the pieces it contributed to. A v2 or hybrid piece
+// that several peers sent is checked block by block instead, against its
+// leaves fetched from a v2 peer (blockblame.go): the sender of a bad block
+// is banned at once, and only the bad blocks are fetched again.
 //
 // Existing data: files on disk that no resume record says shoal wrote are
 // checked, and the torrent is refused with ErrExistingData if any of them

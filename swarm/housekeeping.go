@@ -30,6 +30,7 @@ func (t *torrent) housekeeping() {
 			t.request(p)
 		}
 	}
+	t.leafChecksTick()
 	t.webFill()
 	t.dial()
 	if c := t.data.Load(); c != nil && t.quiet() {

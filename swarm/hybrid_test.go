@@ -69,9 +69,9 @@ func TestHybrid_BothNames(t *testing.T) {
 
 // TestHybrid_ServesHashRequests: a v2 peer asking a hybrid seed for a
 // file's piece layer (BEP 52 hash request) gets hashes that prove against
-// the file's root; a request for the leaves, which the seed does not keep,
-// gets a hash reject; one with a length that is not a power of two ends
-// the connection.
+// the file's root; a request for the leaves of a piece is answered from
+// its data, one for leaves across two pieces gets a hash reject; one with
+// a length that is not a power of two ends the connection.
 func TestHybrid_ServesHashRequests(t *testing.T) {
 	src := t.TempDir()
 	root := testnet.WriteTree(t, filepath.Join(src, "payload"), 4, testnet.File{Path: "a.bin", Size: 5*32<<10 + 7})
@@ -130,10 +130,20 @@ func TestHybrid_ServesHashRequests(t *testing.T) {
 		t.Fatalf("the seed's hashes: %d pieces, %v", len(layer), err)
 	}
 
-	leaves := pieces.HashRequest{Root: pieces.Hash32(f.Root), BaseLayer: 0, Index: 0, Length: 2, ProofLayers: 1}
+	leaves := pieces.LeafRequest(pieces.Hash32(f.Root), f.Length, 32<<10, 3)
 	send(21, leaves.Bytes())
-	if id, payload := next(); id != 23 || !bytes.Equal(payload, leaves.Bytes()) {
-		t.Fatalf("hash request for leaves: message %d, want a hash reject (23) of it", id)
+	id, payload = next()
+	got, hashes, err = pieces.ParseHashes(payload)
+	if id != 22 || err != nil || got != leaves {
+		t.Fatalf("hash request for the leaves of piece 3: message %d, %v", id, err)
+	}
+	if _, err := pieces.VerifyLeaves(leaves, hashes, layer[3]); err != nil {
+		t.Fatalf("the leaves of piece 3: %v", err)
+	}
+	across := pieces.HashRequest{Root: pieces.Hash32(f.Root), BaseLayer: 0, Index: 0, Length: 4, ProofLayers: 1}
+	send(21, across.Bytes())
+	if id, payload := next(); id != 23 || !bytes.Equal(payload, across.Bytes()) {
+		t.Fatalf("hash request for leaves of two pieces: message %d, want a hash reject (23) of it", id)
 	}
 
 	send(21, pieces.HashRequest{Root: pieces.Hash32(f.Root), Length: 3}.Bytes())

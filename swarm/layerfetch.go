@@ -256,6 +256,10 @@ func (t *torrent) handleHashes(p *peer, m message) error {
 	if err != nil {
 		return violation("hashes: %v", err)
 	}
+	if lc := t.leafCheckFor(p.id, req); lc != nil {
+		t.leavesArrived(p, lc, hs)
+		return nil
+	}
 	var lf *layerFile
 	var r *layerRun
 	if t.layers != nil {
@@ -289,6 +293,11 @@ func (t *torrent) handleHashReject(p *peer, m message) error {
 	req, err := pieces.ParseHashRequest(m.Payload)
 	if err != nil {
 		return violation("hash reject: %v", err)
+	}
+	if lc := t.leafCheckFor(p.id, req); lc != nil {
+		lc.refusedBy(p.id, time.Now())
+		t.askLeaves(lc)
+		return nil
 	}
 	if t.layers == nil {
 		return nil

@@ -186,7 +186,8 @@ func (s *Session) Add(ctx context.Context, opts AddOptions) (InfoHash, error) {
 		paused:  opts.Paused,
 		streams: streams{sequential: opts.Sequential},
 		bans: bans{addrs: make(map[netip.AddrPort]BannedPeer), ids: make(map[[20]byte]bool),
-			blame: make(map[netip.AddrPort]*blameRec), failed: make(map[int]bool)},
+			blame: make(map[netip.AddrPort]*blameRec), failed: make(map[int]bool),
+			leaves: make(map[int]*leafCheck)},
 		choker: newChoker(s.cfg.UploadSlots, rand.IntN),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())

@@ -288,12 +288,10 @@ func (t *torrent) handleHashed(r hashResult) {
 	}
 	if !r.ok {
 		t.log.Debug("Piece failed its hash", "piece", i, "senders", senders, "readback", r.readback)
-		t.xfer.wasted.Add(c.info.PieceSize(i))
-		t.picker.HandleFailed(i)
-		t.bans.failed[i] = true
-		t.blameFailed(i, senders)
-		t.webBadPiece(i, senders)
-		t.fillRequests()
+		if r.err == nil && t.checkBlocks(i) {
+			return // its leaves will tell which blocks are bad (blockblame.go)
+		}
+		t.pieceFailed(i, senders)
 		return
 	}
 	delete(t.bans.failed, i)
@@ -313,6 +311,16 @@ func (t *torrent) handleHashed(r hashResult) {
 	if t.picker.Done() && !t.completed {
 		t.complete()
 	}
+}
+
+// pieceFailed throws failed piece i away whole and blames its senders.
+func (t *torrent) pieceFailed(i int, senders []pieces.Peer) {
+	t.xfer.wasted.Add(t.data.Load().info.PieceSize(i))
+	t.picker.HandleFailed(i)
+	t.bans.failed[i] = true
+	t.blameFailed(i, senders)
+	t.webBadPiece(i, senders)
+	t.fillRequests()
 }
 
 func (t *torrent) complete() {
