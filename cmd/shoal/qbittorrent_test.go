@@ -182,6 +182,14 @@ func TestQBittorrent_DownloadsShoalHybridByMagnet(t *testing.T) {
 	qbtDownloadsShoal(t, "hybrid", true)
 }
 
+// TestQBittorrent_DownloadsShoalV2ByMagnet: the same for a v2-only torrent
+// by its btmh magnet: qBittorrent fetches the info dict from shoal, then
+// every file's piece layer by BEP 52 hash requests that shoal answers
+// (proof layers counted as libtorrent counts them).
+func TestQBittorrent_DownloadsShoalV2ByMagnet(t *testing.T) {
+	qbtDownloadsShoal(t, "v2", true)
+}
+
 func qbtDownloadsShoal(t *testing.T, format string, byMagnet bool) {
 	needTool(t, "qbittorrent-nox")
 	announce := startTracker(t)
