@@ -237,3 +237,28 @@ func TestLeaves_ServeVerify(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerOf_FromData: a file's bytes give back the piece layer a
+// .torrent would carry; a changed byte, or a short file, give none.
+func TestLayerOf_FromData(t *testing.T) {
+	const pl = 32 << 10
+	data := make([]byte, 5*pl+77)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	leaves := BlockLeaves(data)
+	root, want := FileRoot(leaves), PieceLayer(leaves, pl)
+	got, err := LayerOf(t.Context(), bytes.NewReader(data), int64(len(data)), pl, root)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("layer of the data: %d hashes, %v; want %d", len(got), err, len(want))
+	}
+	bad := slices.Clone(data)
+	bad[3*pl+5] ^= 1
+	if got, err := LayerOf(t.Context(), bytes.NewReader(bad), int64(len(data)), pl, root); got != nil || err != nil {
+		t.Errorf("a changed byte gave a layer (%v)", err)
+	}
+	if got, err := LayerOf(t.Context(), bytes.NewReader(data[:len(data)-1]), int64(len(data)), pl, root); got != nil || err != nil {
+		t.Errorf("a short file gave a layer (%v)", err)
+	}
+}

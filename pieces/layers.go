@@ -1,8 +1,10 @@
 package pieces
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 )
 
 // InfoHashV2 is the BEP 52 infohash: SHA-256 of the bencoded info dict.
@@ -116,4 +118,28 @@ func (t *Torrent) HasAllLayers() bool {
 		}
 	}
 	return true
+}
+
+// LayerOf reads a file of length bytes from r and returns its piece layer
+// when its bytes hash to root, nil when they do not (or end early): a
+// seed's data vouches for the layer a .torrent lacks. It reads the whole
+// file; ctx stops it.
+func LayerOf(ctx context.Context, r io.Reader, length, pieceLength int64, root Hash32) ([]Hash32, error) {
+	leaves := make([]Hash32, 0, ceilDiv(length, BlockSize))
+	buf := make([]byte, 1<<20) // a multiple of BlockSize: leaves split where the file's blocks do
+	for off := int64(0); off < length; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := io.ReadFull(r, buf[:min(int64(len(buf)), length-off)])
+		if err != nil {
+			return nil, nil // shorter than the torrent says: not this file
+		}
+		leaves = append(leaves, BlockLeaves(buf[:n])...)
+		off += int64(n)
+	}
+	if FileRoot(leaves) != root {
+		return nil, nil
+	}
+	return PieceLayer(leaves, pieceLength), nil
 }

@@ -1,6 +1,8 @@
 package swarm
 
 import (
+	"bufio"
+	"context"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -17,7 +19,9 @@ import (
 // it has. Before its content opens (so before any block is asked for),
 // the loop asks v2 peers (v2conn.go) for each file's
 // layer with hash requests: runs of 512 hashes with every uncle up to the
-// root (pieces.LayerRequests), each run asked of one peer at a time. An
+// root (pieces.LayerRequests), each run asked of one peer at a time; a
+// file already on disk whose bytes hash to its root gives its layer
+// without asking (a seed's .torrent without layers). An
 // answer that proves against the root is kept; one that does not bans its
 // sender; a reject, a timeout or the peer leaving sends the run to
 // another peer; hashes nobody asked that peer for are ignored. Once every
@@ -128,26 +132,62 @@ func layersPathFor(stateDir string, ih InfoHash) string {
 
 // fetchLayers starts fetching the piece layers tor lacks; the content
 // opens once they are here. A worker first reads the ones a previous run
-// saved. On the loop.
+// saved, then makes those of files on disk whose bytes hash to their
+// roots (a seed of a .torrent without layers has them all). On the loop.
 func (t *torrent) fetchLayers(tor *pieces.Torrent, magnet bool) {
 	t.tor = tor
 	f := newLayerFetch(tor, magnet, layersPathFor(t.s.cfg.StateDir, t.ih))
 	t.layers = f
-	t.log.Info("Fetching piece layers from peers", "files", len(f.files))
+	t.log.Info("Fetching piece layers", "files", len(f.files))
 	t.publishSnapshot()
-	if f.path == "" {
-		t.askAllLayers()
-		return
-	}
+	ctx, dir := t.ctx, t.dir
 	t.wg.Go(func() {
 		saved := loadLayers(f.path, tor)
+		if saved == nil {
+			saved = map[pieces.Hash32][]pieces.Hash32{}
+		}
+		for root, layer := range layersOnDisk(ctx, dir, tor) {
+			saved[root] = layer
+		}
 		t.results <- func() { t.layersLoaded(f, saved) }
 	})
+}
+
+// layersOnDisk makes the piece layers of tor's files that are on disk in
+// dir, whole and hashing to their roots (it reads them: as a check would).
+func layersOnDisk(ctx context.Context, dir string, tor *pieces.Torrent) map[pieces.Hash32][]pieces.Hash32 {
+	info := tor.Info
+	out := map[pieces.Hash32][]pieces.Hash32{}
+	for _, fi := range info.Files {
+		if len(fi.Root) != len(pieces.Hash32{}) || fi.Length <= info.PieceLength || ctx.Err() != nil {
+			continue // empty files, and files of one piece, have no layer to make
+		}
+		root := pieces.Hash32(fi.Root)
+		if out[root] != nil {
+			continue
+		}
+		// Read only: the path was validated with the info; a file the user
+		// has not put there is simply not found.
+		f, err := os.Open(filepath.Join(append([]string{dir, info.Name}, fi.Path...)...))
+		if err != nil {
+			continue
+		}
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() == fi.Length {
+			if layer, _ := pieces.LayerOf(ctx, bufio.NewReaderSize(f, 1<<20), fi.Length, info.PieceLength, root); layer != nil {
+				out[root] = layer
+			}
+		}
+		f.Close()
+	}
+	return out
 }
 
 // loadLayers reads the layers saved for tor, nil when there are none or
 // they are not tor's (pieces.Parse checks each against its root).
 func loadLayers(path string, tor *pieces.Torrent) map[pieces.Hash32][]pieces.Hash32 {
+	if path == "" {
+		return nil
+	}
 	saved, err := pieces.Load(path)
 	if err != nil || saved.InfoHashV2 != tor.InfoHashV2 {
 		return nil
@@ -168,7 +208,7 @@ func (t *torrent) layersLoaded(f *layerFetch, saved map[pieces.Hash32][]pieces.H
 		}
 	}
 	if t.layersComplete() {
-		t.log.Info("Piece layers read from the state dir")
+		t.log.Info("Piece layers read from the state dir or made from the data")
 		return
 	}
 	t.askAllLayers()

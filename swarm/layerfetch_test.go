@@ -90,10 +90,17 @@ func TestV2_BtmhMagnet(t *testing.T) {
 }
 
 // TestV2_TorrentWithoutLayers: a v2-only .torrent without "piece layers"
-// downloads from a shoal seed: the layers come by hash requests first.
+// seeds from data on disk (the layers made from the files, which hash to
+// their roots), and downloads from that seed: the leecher's layers come by
+// hash requests first.
 func TestV2_TorrentWithoutLayers(t *testing.T) {
 	src, root, tor := v2Payload(t)
-	s, ih := seed(t, src, tor, swarm.Config{})
+	s := testnet.StartSession(t, swarm.Config{})
+	ih, err := s.Add(t.Context(), swarm.AddOptions{Torrent: bare(t, tor), Dir: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testnet.WaitComplete(t, s, ih, 30*time.Second)
 	l := testnet.StartSession(t, swarm.Config{})
 	dst := leech(t, l, swarm.AddOptions{Torrent: bare(t, tor), Peers: []string{s.Addr().String()}})
 	testnet.WaitComplete(t, l, ih, 60*time.Second)
