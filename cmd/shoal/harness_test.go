@@ -34,12 +34,22 @@ func (s *syncBuffer) String() string {
 }
 
 // shoalRun runs one command to its end, as a user would from a shell.
+// It is bounded: a command that waits forever (a get no peer can serve)
+// fails its own test, with what it printed, instead of hanging the
+// package until go test's timeout hides which test it was.
 func shoalRun(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), shoalRunLimit)
+	defer cancel()
 	var out, errb syncBuffer
-	code = run(t.Context(), args, &out, &errb)
+	code = run(ctx, args, &out, &errb)
+	if ctx.Err() == context.DeadlineExceeded {
+		t.Errorf("shoal %v still running after %v; stopped it\nstdout:\n%s\nstderr:\n%s", args, shoalRunLimit, out.String(), errb.String())
+	}
 	return code, out.String(), errb.String()
 }
+
+const shoalRunLimit = 3 * time.Minute
 
 // proc is a command running in the background, such as a seed.
 type proc struct {

@@ -36,8 +36,10 @@ func TestMessages_SaidOnce(t *testing.T) {
 			`shoal: bad magnet link: xt "urn:btih:zz": infohash is 2 characters, want 40 (hex) or 32 (base32)`},
 		{"sha1 magnet", []string{"info", "magnet:?xt=urn:sha1:abc"}, exitUsage,
 			`shoal: bad magnet link: xt "urn:sha1:abc" is not a BitTorrent infohash (want xt=urn:btih: and 40 hex digits)`},
-		{"v2 magnet", append([]string{"get", "magnet:?xt=urn:btmh:1220" + strings.Repeat("ab", 32), "-o", out}, get...), exitUsage,
-			`shoal: v2-only magnet links (xt=urn:btmh: without urn:btih:) cannot be downloaded yet: shoal does not fetch piece layers from peers; use the .torrent file, or a hybrid magnet`},
+		// btmh-only magnets download now (TestV2Only_GetSeed): what is left
+		// to refuse is a btmh that is not a SHA-256 multihash.
+		{"v2 magnet", append([]string{"get", "magnet:?xt=urn:btmh:1114" + strings.Repeat("ab", 20), "-o", out}, get...), exitUsage,
+			`shoal: bad magnet link: xt "urn:btmh:1114` + strings.Repeat("ab", 20) + `": not a SHA-256 multihash (want 1220 and 64 hex digits)`},
 		{"truncated torrent", []string{"info", trunc}, exitUsage, "shoal: " + trunc + ": bad torrent: "},
 		{"missing torrent", []string{"info", missing}, exitNotFound,
 			"shoal: " + missing + ": no such file (want a .torrent file or a magnet: link)"},
