@@ -126,7 +126,7 @@ func TestBlake3_WritePathDigestIsTheDiskDigest(t *testing.T) {
 		if res := r.fetch(t, i, k%3 == 0); res.readback {
 			readback++
 		}
-		if c.digests == nil || c.digests[i] == nil {
+		if c.digests[i] == nil {
 			t.Fatalf("piece %d verified without its BLAKE3 part", i)
 		}
 	}
@@ -159,7 +159,7 @@ func TestBlake3_WritePathDigestIsTheDiskDigest(t *testing.T) {
 	}
 
 	// A restart keeps no digests: the pieces verified before it are read.
-	known := make([]*pieces.PieceDigest, n)
+	known := make(map[int]*pieces.PieceDigest)
 	var before int64
 	for i := range n {
 		if i%2 == 0 {
@@ -189,5 +189,38 @@ func TestBlake3_WritePathDigestIsTheDiskDigest(t *testing.T) {
 	res, err = c.verifyBlake3(ctx, nil, c.digests)
 	if err != nil || !res[0].OK || res[0].Read != c.info.PieceSize(1) {
 		t.Fatalf("after piece 1 was withdrawn: %+v, %v", res[0], err)
+	}
+}
+
+// TestBlake3_PieceDigestsBounded: past maxPieceDigests, pieces keep no
+// BLAKE3 part and are read back for the check, which still passes.
+func TestBlake3_PieceDigestsBounded(t *testing.T) {
+	defer func(n int) { maxPieceDigests = n }(maxPieceDigests)
+	maxPieceDigests = 3
+	r := newDiskRig(t, []int{200_001, 70_001}, 32<<10)
+	c := r.c
+	for i := range c.info.NumPieces() {
+		r.fetch(t, i, false)
+	}
+	if len(c.digests) != 3 {
+		t.Fatalf("%d pieces kept their BLAKE3 part; want 3", len(c.digests))
+	}
+	var kept int64
+	for i := range c.digests {
+		kept += c.info.PieceSize(i)
+	}
+	res, err := c.verifyBlake3(t.Context(), nil, c.digests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read int64
+	for _, fr := range res {
+		if !fr.OK {
+			t.Errorf("file %s: %v", fr.Path, fr.Err)
+		}
+		read += fr.Read
+	}
+	if read != c.info.Length-kept {
+		t.Errorf("read %d bytes; want the %d not kept", read, c.info.Length-kept)
 	}
 }

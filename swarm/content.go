@@ -63,11 +63,17 @@ type content struct {
 	// the others.
 	digestFiles []bool
 	// digests: per piece, its BLAKE3 part (pieces.PieceDigest) when it was
-	// hashed on the write path in this process, nil otherwise; the
-	// digests' pass reads from disk only the rest. Made by the first
-	// piece that has one, dropped once the files' digests matched.
-	digests []*pieces.PieceDigest
+	// hashed on the write path in this process; the digests' pass reads
+	// from disk only the rest. At most maxPieceDigests (about 200 bytes
+	// each), dropped once the files' digests matched.
+	digests map[int]*pieces.PieceDigest
 }
+
+// maxPieceDigests bounds the pieces whose BLAKE3 parts a download keeps
+// until its files are checked: 128 GiB of 1 MiB pieces, in about 25 MiB.
+// A torrent of more pieces (or smaller ones: a torrent may have 2 million)
+// reads the rest back for the check, as every download did before.
+var maxPieceDigests = 1 << 17
 
 // contentEnv is what a torrent's content needs of the torrent and its
 // session, fixed at Add.
@@ -116,9 +122,7 @@ func (c *content) setHave(i int) { c.have[i/64].Or(1 << (i % 64)) }
 // file's digest is then read from the disk. On the torrent's loop.
 func (c *content) clearHave(i int) {
 	c.have[i/64].And(^uint64(1 << (i % 64)))
-	if c.digests != nil {
-		c.digests[i] = nil
-	}
+	delete(c.digests, i)
 }
 
 func haveBitfield(c *content) pieces.Bitfield {
@@ -161,9 +165,9 @@ func fileComplete(c *content, f int) bool {
 // resume record due. On the torrent's loop.
 func (c *content) pieceVerified(i int, d *pieces.PieceDigest) {
 	c.setHave(i)
-	if d != nil {
+	if d != nil && len(c.digests) < maxPieceDigests {
 		if c.digests == nil {
-			c.digests = make([]*pieces.PieceDigest, c.info.NumPieces())
+			c.digests = make(map[int]*pieces.PieceDigest)
 		}
 		c.digests[i] = d
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/shoal-bt/shoal/pieces"
@@ -121,7 +122,7 @@ func (t *torrent) finish(c *content) {
 		// save waits for the disk, rather than one after the other.
 		ctx := t.ctx
 		done := slices.Clone(c.digestFiles) // the worker's own copies
-		known := slices.Clone(c.digests)
+		known := maps.Clone(c.digests)
 		t.spawn(func() {
 			res, err := c.verifyBlake3(ctx, done, known)
 			// Delivered even while the torrent shuts down: a pass that
@@ -177,14 +178,9 @@ func (t *torrent) userWants(first, end int) bool {
 // Of each file it reads only the pieces known has no BLAKE3 part of (all
 // of them after a restart; none of a download that ran in this process).
 // The torrent's goroutine applies the outcome (blake3Checked).
-func (c *content) verifyBlake3(ctx context.Context, done []bool, known []*pieces.PieceDigest) ([]pieces.FileResult, error) {
+func (c *content) verifyBlake3(ctx context.Context, done []bool, known map[int]*pieces.PieceDigest) ([]pieces.FileResult, error) {
 	want := func(f int) bool { return fileComplete(c, f) && (f >= len(done) || !done[f]) }
-	res, err := pieces.VerifyBlake3Known(ctx, c.storage, c.info, want, func(p int) *pieces.PieceDigest {
-		if p < len(known) {
-			return known[p]
-		}
-		return nil
-	})
+	res, err := pieces.VerifyBlake3Known(ctx, c.storage, c.info, want, func(p int) *pieces.PieceDigest { return known[p] })
 	var read int64
 	for _, r := range res {
 		read += r.Read

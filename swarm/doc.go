@@ -95,8 +95,8 @@
 //	                                          through content's
 //	                                          methods
 //	digests (pieces' BLAKE3 parts, hashed     the loop, in       the BLAKE3 pass gets a copy
-//	  on the write path)                      handleHashed       of the slice (the parts are
-//	                                                             immutable)
+//	  on the write path; at most              handleHashed       of the map (the parts are
+//	  maxPieceDigests)                                           immutable)
 //	blake3Read                                the BLAKE3 pass    tests read
 //	res.mu res.written                        res.mu             the loop and one save worker
 //
