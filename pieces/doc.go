@@ -72,6 +72,18 @@
 // (ServeHashes) and checks an answer against a file's root
 // (VerifyHashes). Proof layers count as libtorrent counts them.
 //
+// # Reuse
+//
+// reuse.go finds files on disk with a wanted file's identity (its length,
+// then its v2 root or BLAKE3 digest): files of torrents the user shares,
+// whose identity their torrents state (KnownFile, no hashing), and regular
+// files in folders the user names, of which only those of a wanted length
+// are read; symbolic links there are not followed. reuse_place.go puts one
+// in place under the download directory (through an os.Root, never over a
+// file already there): a reflink (FICLONE) where the file system can, a
+// hard link only when asked, else a copy (copy_file_range). Placed bytes
+// still go through the piece check before they count.
+//
 // # BLAKE3
 //
 // Torrents made by Create carry a BLAKE3-256 digest of each file under the
