@@ -90,6 +90,10 @@ type contentEnv struct {
 	prios       []Priority        // AddOptions.Priorities: which files start skipped
 	sel         *pieces.Selection // AddOptions.Select
 	so          []int             // the magnet's so= (BEP 53)
+	reuse       ReuseOptions      // AddOptions.Reuse
+	// library lists the session's other torrents' complete files
+	// (Session.libraryFiles); safe on the open worker.
+	library func() []pieces.KnownFile
 }
 
 func (t *torrent) contentEnv() contentEnv {
@@ -97,7 +101,8 @@ func (t *torrent) contentEnv() contentEnv {
 		ih: t.ih, dir: t.dir, log: t.log, stateDir: t.s.cfg.StateDir,
 		resumePath: resumePathFor(t.s.cfg.StateDir, t.ih, t.dir), bootID: t.s.bootID,
 		hooks: &t.s.hooks, hashWorkers: t.s.hashWorkers, digestBytes: t.s.cfg.RestartDigestBytes, prios: t.opts.Priorities,
-		sel: t.opts.Select, so: soOf(t.opts.Magnet),
+		sel: t.opts.Select, so: soOf(t.opts.Magnet), reuse: t.opts.Reuse,
+		library: func() []pieces.KnownFile { return t.s.libraryFiles(t) },
 	}
 }
 

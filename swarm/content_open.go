@@ -23,7 +23,8 @@ type opened struct {
 	current bool
 	prio    []Priority // the files' first priorities (firstPriorities)
 	err     error
-	magnet  bool       // the info dict came from peers
+	magnet  bool // the info dict came from peers
+	reuse   reuseReport
 	reply   chan error // Add waits for the outcome here; nil for a magnet
 }
 
@@ -36,14 +37,20 @@ func openContent(ctx context.Context, env contentEnv, tor *pieces.Torrent, force
 	progress func(done, total int)) opened {
 	info := tor.Info
 	o := opened{tor: tor}
+	var err error
+	if o.prio, err = firstPriorities(info, env.prios, env.sel, env.so); err != nil {
+		o.err = fmt.Errorf("%s: %w", info.Name, err)
+		return o
+	}
+	o.reuse = reuseReport{placed: make([]bool, len(info.Files))}
+	if !trusted {
+		// Before the storage opens its folder: a placed file is then
+		// checked with the rest.
+		o.reuse = reuseFiles(ctx, env, info, o.prio)
+	}
 	st, err := pieces.OpenStorage(env.dir, info)
 	if err != nil {
 		o.err = fmt.Errorf("open %s: %w", info.Name, err)
-		return o
-	}
-	if o.prio, err = firstPriorities(info, env.prios, env.sel, env.so); err != nil {
-		st.Close()
-		o.err = fmt.Errorf("%s: %w", info.Name, err)
 		return o
 	}
 	if err := partSkipped(st, info, env.ih, o.prio); err != nil {
@@ -58,11 +65,14 @@ func openContent(ctx context.Context, env contentEnv, tor *pieces.Torrent, force
 		return o
 	}
 	c := newContent(env, tor, st)
-	o.have, o.edited, o.current, err = c.initialHave(ctx, o.stamps, force, trusted, progress)
+	o.have, o.edited, o.current, err = c.initialHave(ctx, o.stamps, force, trusted, o.reuse.placed, progress)
 	if err != nil {
 		st.Close()
 		o.err = err
 		return o
+	}
+	if !trusted {
+		o.reuse.count(c, o.have, o.prio)
 	}
 	c.ready(ctx, o)
 	o.c = c
@@ -131,7 +141,9 @@ func (c *content) adoptLegacyResume(stamps []pieces.FileStamp) {
 // recorded as edited (or under re-check when shoal stopped), or were
 // complete in the resume record and changed since. Their missing pieces
 // are not fetched again.
-func (c *content) initialHave(ctx context.Context, stamps []pieces.FileStamp, force, trusted bool,
+// Files placed by the reuse pass are shoal's: pieces of them that fail are
+// fetched, not refused as a user's file.
+func (c *content) initialHave(ctx context.Context, stamps []pieces.FileStamp, force, trusted bool, placed []bool,
 	progress func(done, total int)) (have pieces.Bitfield, edited []int, current bool, err error) {
 	info, st := c.info, c.storage
 	n := info.NumPieces()
@@ -205,8 +217,8 @@ func (c *content) initialHave(ctx context.Context, stamps []pieces.FileStamp, fo
 		return have, nil, false, nil
 	}
 	for f, fs := range stamps {
-		if fs.ModTime.IsZero() || info.Files[f].Length == 0 {
-			continue // missing: nothing to overwrite
+		if fs.ModTime.IsZero() || info.Files[f].Length == 0 || placed[f] {
+			continue // missing (or put there by shoal): nothing to overwrite
 		}
 		first, end := info.PiecesOf(f)
 		for i := first; i < end; i++ {

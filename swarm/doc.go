@@ -201,5 +201,15 @@
 // minute) and 5 in a row drop it; a 4xx, an ignored Range or an off-host
 // redirect drop it at once, and so do 2 pieces of it failing their hash.
 //
+// Reuse (reuse.go): before the open check, the open worker looks for each
+// wanted file that has an identity (v2 root, BLAKE3 digest) and is not at
+// its path among the complete files of the session's other torrents
+// (Session.libraryFiles reads only their content pointers, fixed info and
+// atomic bits) and in AddOptions.Reuse's folders, and puts what it finds
+// in place (pieces.FindReuse, pieces.PlaceFile). The open check then
+// verifies those files with the rest; a placed file is shoal's, so its
+// failing pieces are fetched rather than refused as a user's. adopt emits
+// EventAlreadyHad with the count of wanted files whole before fetching.
+//
 // Private torrents (BEP 27) never use the DHT, PEX or LSD.
 package swarm

@@ -280,12 +280,16 @@ const (
 	// A web seed is not used again this session: Peer is its URL, Msg
 	// why. The torrent goes on with its other sources.
 	EventWebSeedDropped
+	// Wanted files were whole on disk before anything was fetched (at
+	// their path, or put in place from the library or a --reuse folder):
+	// Had counts them, Msg says "already had N of M files (X GiB)".
+	EventAlreadyHad
 )
 
 func (k EventKind) String() string {
 	return [...]string{"added", "metadata", "completed", "verified", "tracker-error",
 		"peer-banned", "disk-full", "error", "paused", "resumed", "removed", "data-changed", "checked",
-		"web-seed-dropped"}[k]
+		"web-seed-dropped", "already-had"}[k]
 }
 
 // Event is a discrete thing that happened, sent on Session.Events. Slow
@@ -297,4 +301,5 @@ type Event struct {
 	Name     string
 	Peer     string // for peer events
 	Msg      string // human text, e.g. the error or the ban reason
+	Had      *Had   `json:",omitempty"` // for EventAlreadyHad
 }

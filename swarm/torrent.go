@@ -35,6 +35,9 @@ type AddOptions struct {
 	// Priorities, when set, win over Select; without either, a magnet's
 	// so= (BEP 53) selects.
 	Select *pieces.Selection
+	// Reuse: where else to look for the files before fetching them
+	// (reuse.go); the session's other torrents are always looked in.
+	Reuse ReuseOptions
 }
 
 // torrent is one torrent. Its fields are owned by the goroutine running

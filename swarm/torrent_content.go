@@ -110,6 +110,11 @@ func (t *torrent) adopt(o opened) {
 		t.s.emit(Event{Kind: EventMetadata, InfoHash: t.ih, Name: info.Name})
 		t.wakeDHTNow()
 	}
+	if ev, ok := o.reuse.event(); ok {
+		ev.InfoHash, ev.Name = t.ih, info.Name
+		t.log.Info("Files already here", "name", info.Name, "files", ev.Had.Files, "of", ev.Had.OfFiles, "reused", ev.Had.Reused)
+		t.s.emit(ev)
+	}
 	if t.running {
 		t.startDisk(t.ctx, c)
 	}
