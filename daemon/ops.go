@@ -52,6 +52,10 @@ func (d *Daemon) Add(ctx context.Context, req AddRequest, trust Trust) (Added, e
 	add.Sequential = req.Sequential
 	add.Paused = req.Paused
 	add.Trusted = req.Trusted && trust == Local
+	if add.Reuse.Dirs, err = d.reuseFolders(req.Reuse, trust); err != nil {
+		return Added{}, err
+	}
+	add.Reuse.Link = req.ReuseLink
 	dir, err := d.downloadDir(req.Dir, trust)
 	if err != nil {
 		return Added{}, err

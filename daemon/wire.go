@@ -31,6 +31,12 @@ type AddRequest struct {
 	// seed --daemon), so no piece needs checking. Only honoured from the
 	// Unix socket.
 	Trusted bool `json:"trusted,omitempty"`
+	// Reuse names folders (absolute; under allowed_dirs for HTTP clients)
+	// to look in for the torrent's files before fetching them, besides the
+	// daemon's own torrents (shoal add --reuse); ReuseLink allows hard
+	// links where a reflink cannot be made (--reuse-link).
+	Reuse     []string `json:"reuse,omitempty"`
+	ReuseLink bool     `json:"reuseLink,omitempty"`
 }
 
 // Added is the answer to an add.

@@ -118,6 +118,8 @@ func describe(ev swarm.Event) (text string, bad bool) {
 		return fmt.Sprintf("disk full: %s stopped: %s", name, ev.Msg), true
 	case swarm.EventError:
 		return fmt.Sprintf("error in %s: %s", name, ev.Msg), true
+	case swarm.EventAlreadyHad:
+		return fmt.Sprintf("%s: %s", name, ev.Msg), false
 	case swarm.EventWebSeedDropped:
 		return fmt.Sprintf("web seed %s of %s dropped: %s", ev.Peer, name, ev.Msg), true
 	}

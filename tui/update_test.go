@@ -176,6 +176,10 @@ func TestUpdate_Events(t *testing.T) {
 	if got := m.notes[len(m.notes)-1]; got.text != "completed ubuntu" || got.bad {
 		t.Fatalf("note %+v", got)
 	}
+	m, _ = send(t, m, eventMsg{Kind: swarm.EventAlreadyHad, Name: "ubuntu", Msg: "already had 2 of 3 files (1.2 GiB)"})
+	if got := m.notes[len(m.notes)-1]; got.text != "ubuntu: already had 2 of 3 files (1.2 GiB)" || got.bad {
+		t.Fatalf("note %+v", got)
+	}
 	for range maxNotes + 5 {
 		m, _ = send(t, m, eventMsg{Kind: swarm.EventTrackerError, Name: "x", Msg: "timeout"})
 	}

@@ -21,6 +21,7 @@ func newAddCmd(a *app) *cobra.Command {
 		seq    bool
 		labels []string
 		sel    selectFlags
+		reuse  reuseFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "add MAGNET|FILE.torrent|URL",
@@ -32,14 +33,22 @@ pause, resume, verify, rm and set.
 
 --only, --skip and --files choose files as they do for shoal get (a magnet's
 so= does when they are not given); skipped files are never created. A
-.torrent's selection is checked here, a magnet's once its info arrives.`,
+.torrent's selection is checked here, a magnet's once its info arrives.
+
+Before fetching, the daemon looks for the torrent's files among its own
+torrents' files and in the folders named with --reuse (as shoal get does).`,
 		Args: exactArgs("MAGNET|FILE.torrent|URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			selection, err := sel.selection()
 			if err != nil {
 				return err
 			}
-			req := daemon.AddRequest{Paused: paused, Labels: labels, Select: selection, Sequential: seq}
+			dirs, err := reuse.folders()
+			if err != nil {
+				return err
+			}
+			req := daemon.AddRequest{Paused: paused, Labels: labels, Select: selection, Sequential: seq,
+				Reuse: dirs, ReuseLink: reuse.link}
 			arg := args[0]
 			switch {
 			case isMagnet(arg):
@@ -93,5 +102,6 @@ so= does when they are not given); skipped files are never created. A
 	cmd.Flags().BoolVar(&seq, "sequential", false, "download in order (rarest first inside a sliding window), to use the data while it arrives")
 	cmd.Flags().StringArrayVar(&labels, "label", nil, "a label to tag it with, shown and filtered on by ls (repeatable)")
 	sel.add(cmd.Flags())
+	reuse.add(cmd.Flags())
 	return cmd
 }

@@ -27,6 +27,7 @@ func newGetCmd(a *app) *cobra.Command {
 		peers    []string
 		trackers []string
 		seq      bool
+		reuse    reuseFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "get FILE.torrent|MAGNET",
@@ -40,7 +41,14 @@ Existing files that differ from the torrent are never overwritten without
 
 --only, --skip and --files choose files (a magnet's so= does when they are
 not given); skipped files are never created, and get exits 0 once the chosen
-files are verified.`,
+files are verified.
+
+Before fetching, get looks for each wanted file that is not in -o DIR among
+the files of the torrents in shoal's library, and in the folders named with
+--reuse, by length and then v2 root or BLAKE3 digest. What it finds is put in
+place (a reflink where the file system can, a copy otherwise, a hard link
+with --reuse-link) and checked piece by piece like everything else; it says
+"already had N of M files".`,
 		Args: exactArgs("FILE.torrent|MAGNET"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := sf.config(a)
@@ -64,13 +72,17 @@ files are verified.`,
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return cannotWrite(out, err)
 			}
+			lib := &library{dir: cfg.StateDir}
+			ru, err := reuse.options(lib, src.infoHash())
+			if err != nil {
+				return err
+			}
 			// Absolute, so that the UI and the library say where the data is
 			// whatever the current directory was.
 			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: absPath(out),
 				Peers: peers, Trackers: trackers, Force: force, Sequential: seq,
-				Select: selection}
+				Select: selection, Reuse: ru}
 			return runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
-				lib := &library{dir: cfg.StateDir}
 				stop := reportChecking(a, &sf, s, add)
 				ih, err := lib.add(ctx, a, s, add)
 				stop()
@@ -99,6 +111,7 @@ files are verified.`,
 	fs.StringArrayVar(&trackers, "tracker", nil, "an extra tracker announce URL (repeatable)")
 	fs.BoolVar(&seq, "sequential", false, "download in order (rarest first inside a sliding window), to use the data while it arrives")
 	sel.add(fs)
+	reuse.add(fs)
 	return cmd
 }
 

@@ -72,6 +72,13 @@ func TestJSONDocumented(t *testing.T) {
 		t.Fatalf("get: %d %s", code, errs)
 	}
 	collect("get", "get", out)
+	// The same files again, found in the first download's folder: already-had.
+	code, out, errs = shoalRun(t, "get", tor, "-o", filepath.Join(dir, "again"), "--reuse", filepath.Join(dir, "out"), "--json",
+		"--listen", "127.0.0.1:0", "--no-dht", "--state-dir", t.TempDir())
+	if code != 0 || !strings.Contains(out, `"event":"already-had"`) {
+		t.Fatalf("get --reuse: %d %s\n%s", code, errs, out)
+	}
+	collect("get", "get --reuse", out)
 	sp := shoalStart(t, "stream", magnet, "-o", filepath.Join(dir, "streamed"), "--json", "--listen", "127.0.0.1:0",
 		"--no-dht", "--state-dir", t.TempDir(), "--http", "127.0.0.1:0")
 	sp.waitFor(t, `"type":"url"`, 30*time.Second)

@@ -97,7 +97,23 @@ func (r *reporter) watch(ctx context.Context, s *swarm.Session, done func(ev *sw
 		}
 		r.observe(t)
 		if stop, err := done(ev, t); stop || err != nil {
+			r.drain(s)
 			return err
+		}
+	}
+}
+
+// drain prints this torrent's events already waiting: a torrent complete
+// at once (its files were all here) is done before watch has read them.
+func (r *reporter) drain(s *swarm.Session) {
+	for {
+		select {
+		case e := <-s.Events():
+			if e.InfoHash == r.ih {
+				r.event(e)
+			}
+		default:
+			return
 		}
 	}
 }
@@ -122,12 +138,22 @@ type jsonEvent struct {
 	Name     string `json:"name"`
 	Peer     string `json:"peer"`
 	Msg      string `json:"msg"`
+	// already-had only: wanted files whole before fetching, of how many,
+	// their bytes, and how many of them were put in place from elsewhere.
+	Files   *int   `json:"files,omitempty"`
+	OfFiles *int   `json:"ofFiles,omitempty"`
+	Bytes   *int64 `json:"bytes,omitempty"`
+	Reused  *int   `json:"reused,omitempty"`
 }
 
 func (r *reporter) event(e swarm.Event) {
 	if r.json {
-		r.emit(jsonEvent{Type: "event", Time: e.Time.UTC().Format(time.RFC3339Nano), Event: e.Kind.String(),
-			InfoHash: hex.EncodeToString(e.InfoHash[:]), Name: e.Name, Peer: e.Peer, Msg: e.Msg})
+		je := jsonEvent{Type: "event", Time: e.Time.UTC().Format(time.RFC3339Nano), Event: e.Kind.String(),
+			InfoHash: hex.EncodeToString(e.InfoHash[:]), Name: e.Name, Peer: e.Peer, Msg: e.Msg}
+		if h := e.Had; h != nil {
+			je.Files, je.OfFiles, je.Bytes, je.Reused = &h.Files, &h.OfFiles, &h.Bytes, &h.Reused
+		}
+		r.emit(je)
 		return
 	}
 	line := fmt.Sprintf("%s %-13s %s", e.Time.Format("15:04:05"), e.Kind, e.Name)
