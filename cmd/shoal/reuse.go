@@ -101,4 +101,3 @@ func knownFiles(info *pieces.Info, dir string) []pieces.KnownFile {
 	}
 	return out
 }
-
