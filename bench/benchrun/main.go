@@ -38,6 +38,7 @@ func main() {
 	streamMiB := flag.Int64("stream-mib", 1024, "file size for the stream time-to-first-byte figure, in MiB (0 for none)")
 	streamCap := flag.Int64("stream-cap", 20, "the stream figure's seed upload cap, in MiB/s")
 	v2 := flag.Bool("v2", false, "measure creation as v1, v2 and hybrid, and a v2-only download next to v1 (BEP 52)")
+	reuse := flag.Bool("reuse", true, "measure get --reuse with the whole payload already in the named folder, no peer")
 	flag.Parse()
 	dir := *work
 	if dir == "" {
@@ -74,6 +75,9 @@ func main() {
 	}
 	if v2Torrent != "" {
 		b.v2Transfer(v2Torrent, payload, *sizeMiB)
+	}
+	if *reuse {
+		b.reuse(torrent, payload, *sizeMiB)
 	}
 	if *webSeed {
 		b.webSeed(payload, *sizeMiB)
