@@ -23,10 +23,11 @@ type ReuseOptions struct {
 	// names are then one file: an edit to one is an edit to the other,
 	// which is why it is never the default. Sources are hashed first.
 	Link bool
-	// Known are files of torrents shared outside this session (the
+	// Known lists files of torrents shared outside this session (the
 	// library of one-process commands): found by their torrents' word,
-	// checked once placed.
-	Known []pieces.KnownFile
+	// checked once placed. Called on the open worker, only when some
+	// wanted file is missing; nil for none.
+	Known func() []pieces.KnownFile
 }
 
 // Had counts a torrent's wanted files that were whole on disk before
@@ -72,7 +73,10 @@ func reuseFiles(ctx context.Context, env contentEnv, info *pieces.Info, prio []P
 	if !some {
 		return r
 	}
-	known := append([]pieces.KnownFile(nil), env.reuse.Known...)
+	var known []pieces.KnownFile
+	if env.reuse.Known != nil {
+		known = env.reuse.Known()
+	}
 	if env.library != nil {
 		known = append(known, env.library()...)
 	}

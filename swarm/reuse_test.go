@@ -259,3 +259,46 @@ func TestReuse_EditedLibraryFileFetched(t *testing.T) {
 	}
 	sameState(t, "A's folder", before, folderState(t, srcA))
 }
+
+// With Link, a library file is hard-linked only once hashed: an edited
+// one, which would join the new torrent's file to bytes that differ, is
+// not linked (nor, then, placed).
+func TestReuse_LinkOnlyHashedFiles(t *testing.T) {
+	t.Parallel()
+	srcA, rootA := payload(t, 46, testnet.File{Path: "good.bin", Size: 100_000}, testnet.File{Path: "edited.bin", Size: 100_001})
+	torA := createFormat(t, rootA, pieces.FormatHybrid)
+	rootB := filepath.Join(t.TempDir(), "b-set")
+	copyFile(t, filepath.Join(rootA, "good.bin"), filepath.Join(rootB, "good.bin"))
+	copyFile(t, filepath.Join(rootA, "edited.bin"), filepath.Join(rootB, "edited.bin"))
+	torB := createFormat(t, rootB, pieces.FormatV2)
+	s := testnet.StartSession(t, swarm.Config{})
+	if _, err := s.Add(t.Context(), swarm.AddOptions{Torrent: torA, Dir: srcA, Trusted: true}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(rootA, "edited.bin"))
+	b[7] ^= 1
+	os.WriteFile(filepath.Join(rootA, "edited.bin"), b, 0o644)
+	dst := leech(t, s, swarm.AddOptions{Torrent: torB, Reuse: swarm.ReuseOptions{Link: true}})
+	ev := hadEvent(t, s, torB.InfoHash, 10*time.Second)
+	if ev == nil || ev.Had == nil || *ev.Had != (swarm.Had{Files: 1, OfFiles: 2, Bytes: 100_000, Reused: 1}) {
+		t.Fatalf("already-had event: %+v", ev)
+	}
+	src, _ := os.Stat(filepath.Join(rootA, "good.bin"))
+	got, err := os.Stat(filepath.Join(dst, "b-set", "good.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Where the file system makes reflinks, they come first.
+	probe := filepath.Join(dst, "probe")
+	os.WriteFile(probe, []byte("x"), 0o644)
+	how, err := pieces.PlaceFile(t.Context(), dst, "probe-copy", probe, 1, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if linked := os.SameFile(src, got); linked != (how != pieces.PlacedReflink) {
+		t.Errorf("good.bin hard-linked: %v, on a file system where PlaceFile makes a %v", linked, how)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "b-set", "edited.bin")); err == nil {
+		t.Error("the edited file was placed")
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/shoal-bt/shoal/daemon"
 	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
@@ -55,19 +56,21 @@ func (f *reuseFlags) options(lib *library, ih swarm.InfoHash) (swarm.ReuseOption
 	if err != nil {
 		return swarm.ReuseOptions{}, err
 	}
-	return swarm.ReuseOptions{Dirs: dirs, Link: f.link, Known: libraryFiles(lib, ih)}, nil
+	known := func() []pieces.KnownFile { return libraryFiles(lib, ih) }
+	return swarm.ReuseOptions{Dirs: dirs, Link: f.link, Known: known}, nil
 }
 
 // libraryFiles lists the files with an identity of the torrents in the
 // library (what shoal seeds or downloaded, from library.json) other than
 // skip, for a one-process command whose session holds none of them. They
 // are read only once placed, to be checked; a library that cannot be
-// read gives none.
+// read gives none. It runs on the engine's open worker, so it reads
+// library.json through a Library of its own, not lib's.
 func libraryFiles(lib *library, skip swarm.InfoHash) []pieces.KnownFile {
-	if lib == nil {
+	if lib == nil || lib.dir == "" {
 		return nil
 	}
-	es, err := lib.load()
+	es, err := (&daemon.Library{Dir: lib.dir}).Load()
 	if err != nil {
 		return nil
 	}
