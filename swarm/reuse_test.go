@@ -302,3 +302,28 @@ func TestReuse_LinkOnlyHashedFiles(t *testing.T) {
 		t.Error("the edited file was placed")
 	}
 }
+
+// A file already at its path on a first download is counted as had, the
+// same way, and only the rest is fetched.
+func TestReuse_FileAtItsPathCounted(t *testing.T) {
+	t.Parallel()
+	src, root := payload(t, 47, testnet.File{Path: "here.bin", Size: 64 << 10}, testnet.File{Path: "there.bin", Size: 64 << 10})
+	tor := testnet.Create(t, root, 16<<10)
+	s1, ih := seed(t, src, tor, swarm.Config{})
+	dst := t.TempDir()
+	copyFile(t, filepath.Join(root, "here.bin"), filepath.Join(dst, "payload", "here.bin"))
+	l := testnet.StartSession(t, swarm.Config{StateDir: t.TempDir()})
+	leech(t, l, swarm.AddOptions{Torrent: tor, Dir: dst, Peers: []string{s1.Addr().String()}})
+	ev := hadEvent(t, l, ih, 10*time.Second)
+	if ev == nil || ev.Had == nil || *ev.Had != (swarm.Had{Files: 1, OfFiles: 2, Bytes: 64 << 10}) {
+		t.Fatalf("already-had event: %+v", ev)
+	}
+	if want := "already had 1 of 2 files (64.0 KiB)"; ev.Msg != want {
+		t.Errorf("msg %q, want %q", ev.Msg, want)
+	}
+	ts := testnet.WaitComplete(t, l, ih, 30*time.Second)
+	testnet.SameTree(t, root, filepath.Join(dst, "payload"))
+	if ts.Downloaded < 64<<10 || ts.Downloaded >= 128<<10 {
+		t.Errorf("downloaded %d bytes, want there.bin's %d", ts.Downloaded, 64<<10)
+	}
+}
