@@ -49,7 +49,10 @@
 // refused.
 //
 // Clients on the Unix socket (mode 0600, so only the user) may name any
-// path; HTTP clients only paths under Config.AllowedDirs. The Transmission
+// path; HTTP clients only paths under Config.AllowedDirs (a .torrent, a
+// download folder, a folder to reuse files from: reuse.go). The engine
+// looks for an added torrent's files among the session's own torrents
+// itself (swarm's reuse.go): the library needs no index of its own. The Transmission
 // RPC (daemon/transmission) reaches the daemon through TransmissionBackend,
 // as an HTTP client.
 package daemon
