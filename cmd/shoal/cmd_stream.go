@@ -32,6 +32,7 @@ func newStreamCmd(a *app) *cobra.Command {
 		peers    []string
 		trackers []string
 		httpAddr string
+		reuse    reuseFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "stream FILE.torrent|MAGNET [FILE]",
@@ -70,8 +71,12 @@ its URL printed. It serves until Ctrl-C.`,
 				return listenError(err)
 			}
 			defer ln.Close()
+			ru, err := reuse.options(&library{dir: cfg.StateDir}, src.infoHash())
+			if err != nil {
+				return err
+			}
 			add := swarm.AddOptions{Torrent: src.torrent, Magnet: src.magnet, Dir: absPath(out),
-				Peers: peers, Trackers: trackers, Force: force, Sequential: true}
+				Peers: peers, Trackers: trackers, Force: force, Sequential: true, Reuse: ru}
 			only := -1
 			if len(args) == 2 && info != nil {
 				if only, err = stream.ResolveInfo(info, args[1]); err != nil {
@@ -147,6 +152,7 @@ its URL printed. It serves until Ctrl-C.`,
 	fs.BoolVar(&force, "force", false, "overwrite existing files that differ from the torrent")
 	fs.StringArrayVar(&peers, "peer", nil, "a peer to connect to, HOST:PORT (repeatable)")
 	fs.StringArrayVar(&trackers, "tracker", nil, "an extra tracker announce URL (repeatable)")
+	reuse.add(fs)
 	fs.StringVar(&httpAddr, "http", stream.DefaultAddr, "address of the HTTP server for the files (loopback by default)")
 	return cmd
 }

@@ -77,6 +77,10 @@ func TestGet_ReuseBadFolder(t *testing.T) {
 	if code != exitNotFound || !strings.Contains(errs, "--reuse") {
 		t.Errorf("missing folder: exit %d %q, want %d naming --reuse", code, errs, exitNotFound)
 	}
+	code, _, errs = shoalRun(t, "stream", tor, "-o", dir, "--reuse", filepath.Join(dir, "nope"), "--no-dht", "--http", "127.0.0.1:0")
+	if code != exitNotFound || !strings.Contains(errs, "--reuse") {
+		t.Errorf("stream, missing folder: exit %d %q, want %d naming --reuse", code, errs, exitNotFound)
+	}
 	code, _, errs = shoalRun(t, "get", tor, "-o", dir, "--reuse", tor, "--no-tui", "--no-dht")
 	if code != exitUsage || !strings.Contains(errs, "not a folder") {
 		t.Errorf("a file: exit %d %q, want %d", code, errs, exitUsage)
