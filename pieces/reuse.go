@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/zeebo/blake3"
@@ -92,22 +93,25 @@ func FindReuse(ctx context.Context, q ReuseQuery) ([]ReuseMatch, error) {
 			delete(byLen, q.Info.Files[f].Length)
 		}
 	}
+	// One file found serves every wanted file with its identity (a torrent
+	// may hold the same bytes twice).
 	for _, k := range q.Known {
-		for _, f := range byLen[k.Length] {
+		hashed := false
+		for _, f := range slices.Clone(byLen[k.Length]) {
 			if !sameIdentity(q.Info.Files[f], identity{k.Root, k.Blake3}) {
 				continue
 			}
-			if q.HashKnown {
+			if q.HashKnown && !hashed {
 				if id, err := hashFile(ctx, k.Path, k.Length, q.Info.Files[f], true); err != nil ||
 					!sameIdentity(q.Info.Files[f], id) {
 					if ctx.Err() != nil {
 						return out, ctx.Err()
 					}
-					continue
+					break // its bytes are not what its torrent says
 				}
+				hashed = true
 			}
 			take(f, ReuseMatch{File: f, Src: k.Path, From: FromLibrary, Hashed: q.HashKnown})
-			break
 		}
 	}
 	for _, dir := range q.Dirs {
@@ -130,7 +134,6 @@ func FindReuse(ctx context.Context, q ReuseQuery) ([]ReuseMatch, error) {
 			for _, f := range same {
 				if sameIdentity(q.Info.Files[f], id) {
 					take(f, ReuseMatch{File: f, Src: path, From: FromFolder, Hashed: true})
-					break
 				}
 			}
 			return nil

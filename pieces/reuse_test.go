@@ -237,3 +237,30 @@ func TestPlaceFile_Link(t *testing.T) {
 		t.Errorf("without link: a %v sharing the file", m)
 	}
 }
+
+// One file found serves every wanted file with the same bytes.
+func TestFindReuse_DuplicatesShareOneSource(t *testing.T) {
+	a := randomBytes(3, 40_000)
+	src := filepath.Join(t.TempDir(), "set")
+	writeFile(t, filepath.Join(src, "one"), a)
+	writeFile(t, filepath.Join(src, "two"), a)
+	for _, format := range []Format{FormatV1, FormatV2} {
+		tor, err := Create(t.Context(), src, CreateOptions{PieceLength: 16 << 10, Format: format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "copy"), a)
+		all := func(int) bool { return true }
+		got, err := FindReuse(t.Context(), ReuseQuery{Info: tor.Info, Want: all, Dirs: []string{dir}})
+		if err != nil || len(got) != 2 {
+			t.Errorf("format %d, folder: %+v %v, want both files", format, got, err)
+		}
+		f := tor.Info.Files[index(tor.Info, "one")]
+		known := []KnownFile{{Path: filepath.Join(dir, "copy"), Length: f.Length, Root: f.Root, Blake3: f.Blake3}}
+		got, err = FindReuse(t.Context(), ReuseQuery{Info: tor.Info, Want: all, Known: known, HashKnown: true})
+		if err != nil || len(got) != 2 {
+			t.Errorf("format %d, known: %+v %v, want both files", format, got, err)
+		}
+	}
+}
