@@ -27,7 +27,20 @@ trap 'rm -f "$log"' EXIT
 while read -r dir name; do
 	n=$((n + 1))
 	t0=$(date +%s)
-	if $GO test "./$dir" -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" >"$log" 2>&1; then
+	ok=0
+	for try in 1 2; do
+		if $GO test "./$dir" -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" >"$log" 2>&1; then
+			ok=1
+			break
+		fi
+		# Go's fuzz coordinator can report its own -fuzztime deadline as a
+		# failure, with no input written (golang/go#75804, fixed in Go
+		# 1.27; CI saw it once on a loaded machine). That one signature
+		# gets a second run; any other failure, or a second one, counts.
+		grep -q '^    context deadline exceeded$' "$log" && ! grep -q 'Failing input written' "$log" || break
+		echo "fuzz-smoke: ./$dir $name: the coordinator's deadline race (golang/go#75804), no input written; running it again"
+	done
+	if [ "$ok" = 1 ]; then
 		printf 'ok    %-40s %3ds\n' "./$dir $name" $(($(date +%s) - t0))
 	else
 		printf 'FAIL  %-40s %3ds\n' "./$dir $name" $(($(date +%s) - t0))
