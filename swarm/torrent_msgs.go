@@ -56,11 +56,19 @@ func (t *torrent) handleNotes(notes []blockNote) {
 	// 1,000 peers in endgame, topping up all of them on every cancel spent
 	// half the leecher's CPU in the picker.
 	var touched []*peer
+	var poisoned []peerIdent
 	for _, n := range notes {
 		useful, cancels, complete := t.picker.HandleBlock(pieces.Peer(n.p.id), n.b)
 		if !useful {
 			t.xfer.wasted.Add(int64(n.b.Length))
 			continue
+		}
+		if t.isBanned(n.p.nc.addr) || t.bans.ids[n.p.nc.peerID] {
+			// Read before its sender's ban, written after it: the piece is
+			// poisoned as those the ban dropped were (ban.go), and must not
+			// be completed by honest blocks to fail its hash. (A piece this
+			// block completed is verified below, and fails as any would.)
+			poisoned = append(poisoned, peerIdent{addr: n.p.nc.addr, peerID: n.p.nc.peerID})
 		}
 		n.p.lastBlock = now
 		if len(touched) == 0 || touched[len(touched)-1] != n.p {
@@ -75,6 +83,9 @@ func (t *torrent) handleNotes(notes []blockNote) {
 		if complete {
 			t.verify(n.b.Piece)
 		}
+	}
+	for _, who := range poisoned {
+		t.dropPoisoned(who)
 	}
 	for i, p := range touched {
 		if _, live := t.peers[p.id]; live && !slices.Contains(touched[:i], p) {
@@ -246,14 +257,19 @@ func (t *torrent) applyPending(p *peer) {
 		t.picker.HandleHaveAll(pr)
 	case p.pendingBF != nil:
 		if err := t.applyBitfield(p, p.pendingBF); err != nil {
-			t.removePeer(p, err)
+			t.dropPeer(p, err) // banned if it was a violation, as it would have been later
 			return
 		}
 	}
+	n := t.data.Load().info.NumPieces()
 	for _, i := range p.pendingHave {
-		if i < t.data.Load().info.NumPieces() {
-			t.picker.HandleHave(pr, i)
+		if i >= n {
+			// As a Have after the content opened would: a violation, not
+			// a message to drop because it came while we were opening.
+			t.dropPeer(p, violation("have of piece %d of %d", i, n))
+			return
 		}
+		t.picker.HandleHave(pr, i)
 	}
 	p.pendingBF, p.pendingHave = nil, nil
 	t.updateInterest(p)
