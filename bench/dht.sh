@@ -8,25 +8,34 @@
 #                                      get_peers traversal, one at a time)
 #   first-peer-ms                      when the seed's address arrived
 #   lookups/s                          throughput with 8 lookups in flight
-# 2. A BENCH_DHT_NODES-node DHT (1000; 10000 is the goal of issue 17, see below) in which 30% of the nodes leave and
-#    as many join while lookups for announced infohashes run: the fraction
-#    that found a seed, median lookup times, get_peers queries per lookup,
-#    and the largest routing table and peer store seen. BENCH_DHT_NODES=0
-#    skips it. Every node runs the library's table maintainer (bucket
-#    refreshes every minute); at 1,000 nodes the whole run cost 32 CPU-s.
-#    On the 2-core VM under load, 2,000- and 3,000-node runs stalled once
-#    the maintainers started: anacrolix/log walks the stack and takes one
-#    process-wide mutex (reportedNames) on every library log call, before
-#    its level filter, so thousands of servers in one process queue on it
-#    (goroutine dumps: ~850 goroutines waiting there, ~2,800 on server
-#    locks behind them). The run gives up after 30 minutes.
+# 2. A BENCH_DHT_NODES-node DHT (default 1000) in which 30% of the nodes
+#    leave and as many join while lookups for announced infohashes run: the
+#    fraction that found a seed, median lookup times, get_peers queries per
+#    lookup, the largest routing table and peer store seen (the test fails
+#    if any exceeds its bound), and the process's CPU time and peak RSS.
+#    BENCH_DHT_NODES=0 skips it; BENCH_DHT_NODES=10000 is the 10,000-node
+#    DHT of issue 17 (see the end of this file for its cost). Every node runs
+#    the library's table maintainer (a bucket refresh every minute), so the
+#    whole network's background load grows with its size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go test ./dht -run '^$' -bench 'Lookup_200Nodes' -benchtime "${BENCH_DHT_TIME:-3s}" -count 1 |
   grep -E '^(Benchmark|ok|FAIL)'
 nodes=${BENCH_DHT_NODES:-1000}
 if [ "$nodes" -gt 0 ]; then
-  echo "churn: $nodes nodes, 30% replaced during the lookups (takes minutes; about 0.5 MB of RSS per node)"
-  SHOAL_DHT_NODES=$nodes go test ./dht -run '^TestNetwork_ChurnBounds$' -count 1 -v -timeout 30m |
-    grep -E 'nodes up|found a seed|bounds held|FAIL|^ok|churn_test.go:[0-9]+: (node|only|no peer)' | sed -E 's/^ *churn_test.go:[0-9]+: /  /'
+  echo "churn: $nodes nodes, 30% replaced during the lookups (takes minutes; about 0.4 MB of RSS per node)"
+  SHOAL_DHT_NODES=$nodes go test ./dht -run '^TestNetwork_ChurnBounds$' -count 1 -v -timeout 90m |
+    grep -E 'nodes up in|settled|announced|found a seed|bounds held|whole run|FAIL|^ok|churn_test.go:[0-9]+: (node|only|no peer)' |
+    sed -E 's/^ *churn_test.go:[0-9]+: /  /'
+  if [ "$nodes" -lt 10000 ]; then
+    echo "  the 10,000-node DHT of issue 17: BENCH_DHT_NODES=10000 bash bench/dht.sh (does not meet its goal here; see the end of bench/dht.sh)"
+  fi
 fi
+# The 10,000-node run (2026-12-07 10:40, commit e1c06dd, a quiet 2-core VM):
+# 10,000 nodes up in 46 s (504,139 queries), 5.2 GB RSS, both cores busy
+# from then on with the nodes' own table maintenance; the seeds' 214
+# announces and 800 one-off ones took 4 min 17 s and 891 of the 1,014 timed
+# out, so most lookups (123 of the first 130) found no seed, though 46 of
+# those had answers from their nodes. It was stopped there. The 10,000-node
+# goal needs either fewer queries per node at rest or more cores than the
+# 2 shared here; 1,000 nodes meet it (100% found).

@@ -216,11 +216,14 @@ func (c *churn) grow(size int) {
 		progress, lastReady := began, -1
 		for {
 			ready := 0
+			var straggler *churnNode
 			for _, n := range fresh {
 				// NumNodes, not Stats: counting good nodes checks every
 				// contact, and 500 nodes polled that way cost a core.
 				if n.srv.Load().NumNodes() >= want {
 					ready++
+				} else {
+					straggler = n
 				}
 			}
 			if ready == len(fresh) || ready*10 >= len(fresh)*9 && time.Since(began) > 5*time.Second {
@@ -230,8 +233,8 @@ func (c *churn) grow(size int) {
 				progress, lastReady = time.Now(), ready
 			}
 			if time.Since(progress) > stuckFor {
-				c.t.Fatalf("%d of %d nodes that joined last know %d others, with %d nodes up, and none more for %v",
-					ready, len(fresh), want, len(c.live), stuckFor)
+				c.t.Fatalf("%d of %d nodes that joined last know %d others, with %d nodes up, and none more for %v; one of the others: %+v",
+					ready, len(fresh), want, len(c.live), stuckFor, straggler.Stats())
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
