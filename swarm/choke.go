@@ -51,6 +51,7 @@ func (t *torrent) rechoke() {
 	if t.data.Load() == nil {
 		return
 	}
+	t.superRefresh() // offers whose patience ran out (superseed.go)
 	now := time.Now()
 	ps := make([]*peer, 0, len(t.peers))
 	cs := make([]chokePeer, 0, len(t.peers))

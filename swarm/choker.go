@@ -69,6 +69,8 @@ type choker struct {
 	slots int             // unchoked peers at most, the optimistic one among them, the trial one not
 	pick  func(n int) int // a random index below n
 
+	super *superSeed // BEP 16 offers, while super-seeding (superseed.go); nil otherwise
+
 	rankedAt              time.Time
 	optimistic, trial     int
 	optimisticAt, trialAt time.Time

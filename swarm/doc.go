@@ -47,7 +47,8 @@
 //	  running                                                     derived from them, not stored
 //	peers ids (next id, whom each named)      the loop           Snapshot
 //	known (addresses, dials under way)        the loop           Snapshot
-//	choker                                    the loop           -
+//	choker (with its super-seeding state,     the loop           -
+//	  superseed.go)
 //	src (sources: trackers, their states,     the loop           Snapshot; announcers and the
 //	  kicks, found, trackRes, wakeDHT)                            DHT loop send on found, trackRes
 //	src.learnedV2 (a hybrid's v2 name from    the loop sets once atomic pointer: announcers, DHT,
@@ -114,7 +115,7 @@
 // cmds.
 // A peer's reader and writer call up through peerHost (peer.go), which
 // the torrent implements in peer_host.go; a peer's plain fields are the
-// loop's, reqOut, ramp, excused, ctl and serve are under p.mu; amChoking and
+// loop's, reqOut, ramp, excused, ctl, serve and superOK are under p.mu; amChoking and
 // dead are atomics only the loop writes (no plain copy beside them), and
 // the byte counters atomics the reader and writer add to.
 //
@@ -151,6 +152,14 @@
 // 64). Anti-snubbing: while leeching, a peer that snubs us (unchoked us,
 // sent nothing for 30 s) gets no regular slot; while seeding, one that
 // held a slot for a round and took nothing yields it to one that waits.
+//
+// Super-seeding (BEP 16, AddOptions.SuperSeed, superseed.go), for an
+// initial seed: it advertises nothing, offers each peer by a Have one piece
+// no peer has and nobody else was offered, serves each peer only what it
+// was offered, and offers the next once the piece was seen at another
+// peer (or after 30 s, or at once when it is the only peer); so it sends
+// no piece twice before every piece went out once. When every piece was
+// seen at a peer it seeds normally.
 //
 // Connections: incoming ones still handshaking are bounded (accept.go):
 // an eighth of the descriptor limit at once, 16 per address (IPv6 /64)

@@ -78,3 +78,8 @@ func Blake3BytesRead(s *Session, ih InfoHash) int64 {
 	}
 	return 0
 }
+
+// SetUploadHook calls f with each run of bytes a session reads to upload:
+// its first piece, the offset in it, and its length (it may run into the
+// next pieces).
+func SetUploadHook(s *Session, f func(piece, begin, n int)) { s.hooks.uploaded = f }

@@ -107,9 +107,12 @@ type peer struct {
 	// excused are blocks the peer may still send without our asking:
 	// requests we cancelled or dropped on a choke. Any other unrequested
 	// block is a violation.
-	excused   map[pieces.Block]struct{}
-	ctl       []byte         // encoded control messages for the writer
-	serve     []pieces.Block // their requests to serve
+	excused map[pieces.Block]struct{}
+	ctl     []byte         // encoded control messages for the writer
+	serve   []pieces.Block // their requests to serve
+	// superOK, while we super-seed (superseed.go), are the pieces offered
+	// to it: it may request only those. Empty: any.
+	superOK   pieces.Bitfield
 	wake      chan struct{}
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -281,6 +284,9 @@ func (p *peer) handleRequest(msg message) error {
 	b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
 	ok := !p.amChoking.Load() && b.Length > 0 && b.Length <= blockSize && p.host.servable(b)
 	p.mu.Lock()
+	if p.superOK.Len() > 0 && !p.superOK.Has(b.Piece) {
+		ok = false // not offered to it: a super-seed serves nothing else
+	}
 	backlog := len(p.ctl)
 	if ok && len(p.serve) < maxQueue {
 		p.serve = append(p.serve, b)

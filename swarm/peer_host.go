@@ -40,6 +40,9 @@ func (t *torrent) readForUpload(ctx context.Context, p *peer, buf []byte, first 
 		return false, nil
 	}
 	ok, changed, err := c.readVerified(buf, first)
+	if h := t.s.hooks.uploaded; h != nil && ok {
+		h(first.Piece, first.Begin, len(buf))
+	}
 	switch {
 	case err != nil:
 		t.log.Warn("Read for upload failed", "piece", first.Piece, "err", err)

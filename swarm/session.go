@@ -172,12 +172,13 @@ type Session struct {
 // testHooks let tests build misbehaving peers; zero in production.
 type testHooks struct {
 	corruptUploads bool
-	writeErr       func() error          // when set and non-nil, fails a block write
-	checkProgress  func(done, total int) // after each progress count of a check reached the loop
-	noDial         bool                  // accept only, never dial
-	resumeSave     func()                // before each resume record is written
-	webIdle        time.Duration         // web seed read timeout; 0 means 30 s
-	webRetry       time.Duration         // first web seed backoff; 0 means 2 s
+	writeErr       func() error              // when set and non-nil, fails a block write
+	checkProgress  func(done, total int)     // after each progress count of a check reached the loop
+	noDial         bool                      // accept only, never dial
+	resumeSave     func()                    // before each resume record is written
+	webIdle        time.Duration             // web seed read timeout; 0 means 30 s
+	webRetry       time.Duration             // first web seed backoff; 0 means 2 s
+	uploaded       func(piece, begin, n int) // each run of bytes read for upload
 }
 
 // New binds the listener (so Addr works at once) and returns a Session

@@ -38,6 +38,12 @@ type AddOptions struct {
 	// Reuse: where else to look for the files before fetching them
 	// (reuse.go); the session's other torrents are always looked in.
 	Reuse ReuseOptions
+	// SuperSeed makes a torrent whose every piece is on disk when it opens
+	// an initial seed by BEP 16 (superseed.go): it advertises nothing and
+	// offers each peer one piece nobody has at a time, so it sends each
+	// piece once while the peers trade the rest, then seeds normally once
+	// every piece reached a peer. Ignored for a torrent that downloads.
+	SuperSeed bool
 }
 
 // torrent is one torrent. Its fields are owned by the goroutine running

@@ -122,7 +122,16 @@ func (t *torrent) adopt(o opened) {
 	// and a seed would then wait the tracker's interval (often 30 minutes)
 	// before saying it is one and learning of leechers.
 	t.kickAnnouncers()
+	t.startSuperSeed(c)
 	for _, p := range t.peers {
+		if t.superSeeding() != nil {
+			// BEP 16: still nothing advertised; offers come with superJoined.
+			t.applyPending(p)
+			if t.peers[p.id] == p {
+				t.superJoined(p)
+			}
+			continue
+		}
 		for i := range info.NumPieces() {
 			if c.has(i) {
 				p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })

@@ -159,11 +159,13 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		}
 		p.haveCount++
 		if c != nil && t.completed && p.haveCount == c.info.NumPieces() {
+			t.superSaw(p, i) // the piece is out, though its holder goes
 			t.removePeer(p, errBothSeeds)
 			return nil
 		}
 		if t.picker != nil {
 			t.picker.HandleHave(pr, i)
+			t.superNoticed(p, i)
 			if !p.amInterested && t.picker.Priority(i) >= 0 && !t.picker.Have(i) {
 				t.setInterested(p, true)
 			}
@@ -176,7 +178,10 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 			p.pendingBF = m.Payload
 			return nil
 		}
-		return t.applyBitfield(p, m.Payload)
+		if err := t.applyBitfield(p, m.Payload); err != nil {
+			return err
+		}
+		t.superNoticed(p, -1)
 	case pp.HaveAll:
 		if !p.fast {
 			return violation("%v without the fast extension", m.Type)

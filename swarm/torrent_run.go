@@ -332,6 +332,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	p.earned = tot.earned
 	t.sendInitial(p)
 	t.askLayers(p) // after our bitfield and extended handshake
+	t.superJoined(p)
 	t.wg.Go(func() { p.readLoop(ctx) })
 	t.wg.Go(func() { p.writeLoop(ctx) })
 	t.log.Debug("Peer connected", "addr", nc.addr.String(), "id", p.id, "incoming", nc.incoming, "client", p.client)
@@ -343,9 +344,15 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 
 func (t *torrent) sendInitial(p *peer) {
 	c := t.data.Load()
+	super := t.superSeeding() != nil // not under p.mu: a fall-back takes it
 	p.send(func(b []byte) []byte {
 		switch {
 		case c == nil:
+			if p.fast {
+				b = appendSimple(b, pp.HaveNone)
+			}
+		case super:
+			// BEP 16: look like a leecher, so peers send us their Haves.
 			if p.fast {
 				b = appendSimple(b, pp.HaveNone)
 			}
@@ -373,6 +380,7 @@ func (t *torrent) removePeer(p *peer, why error) {
 	if t.picker != nil {
 		t.picker.HandleDisconnect(pieces.Peer(p.id))
 	}
+	t.superLeft(p)
 	if k := t.known.addrs[p.nc.addr]; k != nil && !p.nc.incoming {
 		k.connected = false
 		k.nextTry = time.Now().Add(redialAfter(p.downloaded.Load(), why == errBothSeeds))

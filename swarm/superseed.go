@@ -1,0 +1,231 @@
+package swarm
+
+import (
+	"time"
+
+	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/shoal-bt/shoal/pieces"
+)
+
+// Super-seeding (BEP 16, AddOptions.SuperSeed) for an initial seed: the
+// seed advertises no pieces (no bitfield, HaveNone), so leechers take it
+// for one of them and send it their Haves; it offers each peer one piece
+// (a Have) that no peer has yet, serves each peer only the pieces it
+// offered that peer (other requests are rejected, or ignored without the
+// fast extension), and offers the peer another once its piece was seen at
+// some other peer, so every upload is a new piece for the swarm and the
+// leechers trade the rest among themselves. A peer alone with the seed,
+// or whose piece nobody took for superPatience, gets its next piece as
+// soon as it has the last one.
+//
+// Only pieces no peer was seen with, and that no other live peer was
+// offered, are offered; a piece is offered again only when the peer it
+// was offered to leaves before it had it. So the seed uploads no piece
+// twice before it uploaded every piece once (a peer that leaves in the
+// middle of a piece aside).
+//
+// Once every piece was seen at a peer the seed falls back to normal
+// seeding for good: each peer hears a Have for every piece it was not
+// offered, and may ask for any. Super-seeding applies to a torrent that
+// has every piece when its content opens (an initial seed); one that
+// completes by downloading seeds normally, and a super-seed that loses a
+// piece (a file edited, a check) falls back.
+//
+// The state is the loop's, in choker.super; the pieces a peer may request
+// are in its superOK, under p.mu, which its reader checks.
+type superSeed struct {
+	holder []pieces.Peer // per piece: the live peer it is offered to, or noHolder
+	offer  map[pieces.Peer]superOffer
+	seen   pieces.Bitfield // at some peer: uploaded, or brought
+	nSeen  int
+	nFree  int  // pieces neither seen nor offered to a live peer
+	done   bool // fell back to normal seeding
+	next   int  // where the next search for a piece starts: spreads offers
+}
+
+type superOffer struct {
+	piece pieces.Index
+	at    time.Time
+}
+
+const noHolder pieces.Peer = -1
+
+// superPatience: how long a peer's offer may stay unspread before the peer
+// gets another anyway (its peers may not be connected to it). Waiting only
+// shares the seed's upload fairly; it never makes a piece go out twice.
+const superPatience = 30 * time.Second
+
+// startSuperSeed begins super-seeding at adopt when asked for and every
+// piece is here.
+func (t *torrent) startSuperSeed(c *content) {
+	if !t.opts.SuperSeed || !t.completed || !allHave(c) {
+		return
+	}
+	n := c.info.NumPieces()
+	ss := &superSeed{holder: make([]pieces.Peer, n), offer: map[pieces.Peer]superOffer{}, seen: pieces.NewBitfield(n), nFree: n}
+	for i := range ss.holder {
+		ss.holder[i] = noHolder
+	}
+	t.choker.super = ss
+	t.log.Info("Super-seeding: offering one piece at a time to each peer")
+}
+
+// superSeeding returns the BEP 16 state while super-seeding, nil when the
+// torrent seeds normally.
+func (t *torrent) superSeeding() *superSeed {
+	ss := t.choker.super
+	if ss == nil || ss.done {
+		return nil
+	}
+	if !t.completed { // a piece withdrawn, or a check failed one
+		t.superFallBack(ss)
+		return nil
+	}
+	return ss
+}
+
+// superJoined starts a new peer's super-seeding: no pieces advertised
+// (sendInitial), requests limited to what it is offered, and its first
+// offer.
+func (t *torrent) superJoined(p *peer) {
+	ss := t.superSeeding()
+	if ss == nil {
+		return
+	}
+	p.mu.Lock()
+	p.superOK = pieces.NewBitfield(ss.seen.Len())
+	p.mu.Unlock()
+	t.superSaw(p, -1) // what it said before we had the content
+	t.superRefresh()
+}
+
+// superSaw records that p has piece i (a Have), or, with i < 0, every
+// piece the picker knows it has.
+func (t *torrent) superSaw(p *peer, i pieces.Index) {
+	ss := t.superSeeding()
+	if ss == nil {
+		return
+	}
+	see := func(j pieces.Index) {
+		if !ss.seen.Has(j) {
+			ss.seen.Set(j)
+			ss.nSeen++
+			if ss.holder[j] == noHolder {
+				ss.nFree--
+			}
+		}
+	}
+	if i >= 0 {
+		see(i)
+		return
+	}
+	for j := range ss.seen.Len() {
+		if t.picker.PeerHas(pieces.Peer(p.id), j) {
+			see(j)
+		}
+	}
+}
+
+// superNoticed: p said it has piece i (i < 0: its bitfield), after the
+// picker heard it; the offers that freed are handed out.
+func (t *torrent) superNoticed(p *peer, i pieces.Index) {
+	t.superSaw(p, i)
+	t.superRefresh()
+}
+
+// superLeft releases what the leaving peer was offered and did not get.
+func (t *torrent) superLeft(p *peer) {
+	ss := t.superSeeding()
+	if ss == nil {
+		return
+	}
+	pr := pieces.Peer(p.id)
+	if o, ok := ss.offer[pr]; ok {
+		delete(ss.offer, pr)
+		if ss.holder[o.piece] == pr {
+			ss.holder[o.piece] = noHolder
+			if !ss.seen.Has(o.piece) {
+				ss.nFree++
+			}
+		}
+	}
+	t.superRefresh()
+}
+
+// superRefresh falls back once every piece was seen; otherwise it gives a
+// new offer to every peer that has none, or whose piece has spread (at
+// another peer too, or it is the seed's only peer, or superPatience
+// passed). The loop also calls it at every choke tick, for the patience.
+func (t *torrent) superRefresh() {
+	ss := t.superSeeding()
+	if ss == nil {
+		return
+	}
+	if ss.nSeen == ss.seen.Len() {
+		t.superFallBack(ss)
+		return
+	}
+	now := time.Now()
+	for _, p := range t.peers {
+		if ss.nFree == 0 {
+			return // nothing to offer: peers without an offer wait
+		}
+		pr := pieces.Peer(p.id)
+		if o, ok := ss.offer[pr]; ok {
+			if !t.picker.PeerHas(pr, o.piece) ||
+				(t.picker.Availability(o.piece) < 2 && len(t.peers) > 1 && now.Sub(o.at) < superPatience) {
+				continue
+			}
+		}
+		t.superOffer(ss, p, now)
+	}
+}
+
+// superOffer offers p a piece no peer has and no live peer was offered:
+// each such piece still needs its first upload. If none is left that p
+// lacks, p waits for one to be released or for the fall-back.
+func (t *torrent) superOffer(ss *superSeed, p *peer, now time.Time) {
+	pr := pieces.Peer(p.id)
+	n := ss.seen.Len()
+	delete(ss.offer, pr)
+	for k := range n {
+		i := (ss.next + k) % n
+		if ss.seen.Has(i) || ss.holder[i] != noHolder || t.picker.PeerHas(pr, i) {
+			continue
+		}
+		ss.next = i + 1
+		ss.holder[i] = pr
+		ss.nFree--
+		ss.offer[pr] = superOffer{piece: i, at: now}
+		p.mu.Lock()
+		p.superOK.Set(i)
+		p.mu.Unlock()
+		p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })
+		return
+	}
+}
+
+// superFallBack ends super-seeding: every piece is out in the swarm (or
+// we lost one). Each peer hears a Have for every piece we have that it was
+// not offered (so it counts us a seed), and may ask for anything.
+func (t *torrent) superFallBack(ss *superSeed) {
+	ss.done = true
+	t.log.Info("Super-seeding done; seeding normally", "piecesSeen", ss.nSeen, "of", ss.seen.Len())
+	c := t.data.Load()
+	for _, p := range t.peers {
+		p.mu.Lock()
+		told := p.superOK
+		p.superOK = pieces.Bitfield{}
+		p.mu.Unlock()
+		var b []byte
+		for i := range ss.seen.Len() {
+			if c != nil && c.has(i) && (told.Len() == 0 || !told.Has(i)) {
+				b = appendIndex(b, pp.Have, uint32(i))
+			}
+		}
+		if len(b) > 0 {
+			p.send(func(out []byte) []byte { return append(out, b...) })
+		}
+	}
+}
