@@ -27,6 +27,7 @@ func newSeedCmd(a *app) *cobra.Command {
 		data     string
 		checkMiB int64
 		toDaemon seedDaemonFlags
+		super    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "seed DIR|FILE|FILE.torrent",
@@ -34,7 +35,13 @@ func newSeedCmd(a *app) *cobra.Command {
 		Long: `Seed hashes a folder or file, prints its magnet link and the path of its
 .torrent, and serves it until interrupted. Seeding the same unchanged folder
 again starts at once: the torrent and the verified pieces are remembered.
-Given a .torrent, seed checks the data in --data and serves what is there.`,
+Given a .torrent, seed checks the data in --data and serves what is there.
+
+With --super-seed (BEP 16), a first seed advertises no pieces and offers each
+peer one piece nobody has yet, the next once another peer has it: it sends
+about one copy while the peers trade the rest, then seeds normally once every
+piece reached a peer. It suits a seed with a slow uplink and many leechers
+that can reach each other; a lone leecher gets its pieces one by one.`,
 		Args: exactArgs("DIR|FILE|FILE.torrent"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := sf.config(a)
@@ -48,6 +55,9 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 			opts, err := cf.options(a)
 			if err != nil {
 				return err
+			}
+			if super && toDaemon.on {
+				return usageErrorf("--super-seed is not supported with --daemon: seed in this process, or drop --super-seed")
 			}
 			if toDaemon.on {
 				return toDaemon.seed(a, &sf, cfg, func() (swarm.AddOptions, string, error) {
@@ -63,6 +73,7 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 				return err
 			}
 			change.say(a, &sf, add.Torrent)
+			add.SuperSeed = super
 			warnLinksOutside(a, add.Dir, add.Torrent.Info.Name)
 			err = runSession(a, &sf, cfg, func(ctx context.Context, s *swarm.Session) error {
 				lib := &library{dir: cfg.StateDir}
@@ -89,6 +100,9 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 					if withPeer != "" {
 						fmt.Fprintf(a.stdout, "Magnet with this peer: %s\n", withPeer)
 					}
+					if super {
+						fmt.Fprintln(a.stdout, "Super-seeding: each peer is offered one piece at a time, until every piece reached a peer.")
+					}
 					fmt.Fprintf(a.stdout, "Listening on %s; press Ctrl-C to stop.\n", s.Addr())
 				}
 				return follow(ctx, a, &sf, s, lib, ih, add.Dir, false)
@@ -103,6 +117,8 @@ Given a .torrent, seed checks the data in --data and serves what is there.`,
 	sf.add(cmd, "dht-seed")
 	toDaemon.add(cmd)
 	cf.add(cmd, false)
+	cmd.Flags().BoolVar(&super, "super-seed", false, "BEP 16 initial seeding: offer each peer one piece nobody has at a time, "+
+		"so little more than one copy leaves this seed (not with --daemon)")
 	cmd.Flags().StringVar(&data, "data", ".", "for a .torrent: the directory that holds its top-level file or folder")
 	cmd.Flags().Int64Var(&checkMiB, "restart-check-mib", 1024, "after a restart that trusted file sizes and mtimes, check up to this many MiB "+
 		"of the smallest files against their BLAKE3 digests, in the background (0 = off)")
