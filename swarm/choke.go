@@ -63,7 +63,13 @@ func (t *torrent) rechoke() {
 			down: p.downRate.rate, up: p.upRate.rate, snubbed: p.Snubbed(),
 		})
 	}
-	for i, unchoke := range t.choker.decide(now, t.completed, t.xfer.up.Load(), cs) {
+	var decided []bool
+	if ss := t.superSeeding(); ss != nil {
+		decided = t.superChokes(ss, ps, cs)
+	} else {
+		decided = t.choker.decide(now, t.completed, t.xfer.up.Load(), cs)
+	}
+	for i, unchoke := range decided {
 		if unchoke {
 			t.unchoke(ps[i])
 		} else {

@@ -202,8 +202,27 @@ func (t *torrent) superOffer(ss *superSeed, p *peer, now time.Time) {
 		p.superOK.Set(i)
 		p.mu.Unlock()
 		p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })
+		// Unchoked with the offer: it requests as soon as the Have tells
+		// it, a round trip sooner than after its Interested.
+		t.unchoke(p)
 		return
 	}
+}
+
+// superChokes unchokes, while super-seeding, every peer interested or
+// holding an offer it lacks, above the slots: each may take only the
+// piece it was offered, so the offers already share the uplink, and a
+// peer kept waiting for a slot held up its piece's spread, and so its next
+// offer (a 2 s choke round per piece: 0.5 MB/s of an 8 MB/s uplink with
+// 50 leechers).
+func (t *torrent) superChokes(ss *superSeed, ps []*peer, cs []chokePeer) []bool {
+	unchoke := make([]bool, len(ps))
+	for i, p := range ps {
+		pr := pieces.Peer(p.id)
+		o, ok := ss.offer[pr]
+		unchoke[i] = cs[i].interested || ok && !t.picker.PeerHas(pr, o.piece)
+	}
+	return unchoke
 }
 
 // superFallBack ends super-seeding: every piece is out in the swarm (or

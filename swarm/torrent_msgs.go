@@ -144,7 +144,8 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 	case pp.Interested:
 		p.peerInterested = true
 		p.interestedAt = time.Now()
-		if p.amChoking.Load() && t.choker.admits(t.unchokedCount()) {
+		// A super-seed unchokes every peer it offered a piece (choke.go).
+		if p.amChoking.Load() && (t.choker.admits(t.unchokedCount()) || t.superSeeding() != nil) {
 			t.unchoke(p)
 		}
 	case pp.NotInterested:
