@@ -31,7 +31,7 @@ func main() {
 	mib := flag.Int64("size", envInt("BENCH_NET_MIB", 256), "payload of scenarios 1-3 in MiB ($BENCH_NET_MIB)")
 	swarmMiB := flag.Int64("swarm-size", envInt("BENCH_SWARM_MIB", 64), "payload of scenario 4 in MiB ($BENCH_SWARM_MIB)")
 	leechers := flag.Int("leechers", int(envInt("BENCH_SWARM_LEECHERS", 50)), "leechers in scenario 4 ($BENCH_SWARM_LEECHERS)")
-	only := flag.String("scenarios", "1,2,3,4", "which scenarios to run")
+	only := flag.String("scenarios", "1,2,3,4,4s", "which scenarios to run (4s: scenario 4 with the seed super-seeding, BEP 16)")
 	commit := flag.String("commit", "unknown", "the commit measured, for the figures' tags")
 	rtt := flag.Duration("rtt", 100*time.Millisecond, "scenario 1's round-trip time (0: the proxy alone, to see what CPU allows)")
 	flag.Parse()
@@ -52,8 +52,10 @@ func main() {
 			if b.torrent == "" || b.size != *mib<<20 {
 				check(b.makeTorrent("net", *mib<<20))
 			}
-		case "4":
-			check(b.makeTorrent("swarm", *swarmMiB<<20))
+		case "4", "4s":
+			if b.torrent == "" || b.size != *swarmMiB<<20 {
+				check(b.makeTorrent("swarm", *swarmMiB<<20))
+			}
 		}
 		switch strings.TrimSpace(s) {
 		case "1":
@@ -63,7 +65,9 @@ func main() {
 		case "3":
 			b.resets()
 		case "4":
-			b.swarm(*leechers)
+			b.swarm(*leechers, false)
+		case "4s":
+			b.swarm(*leechers, true)
 		}
 	}
 }
@@ -74,6 +78,7 @@ type bench struct {
 	tracker *tracker
 	tag     string
 	rtt     time.Duration // scenario 1's
+	super   bool          // seeds start with --super-seed (scenario 4s)
 
 	torrent string // the current payload's
 	data    string

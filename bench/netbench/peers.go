@@ -41,6 +41,9 @@ func (b *bench) startSeeds(nets []network, epoch time.Time) ([]*seed, error) {
 		state := filepath.Join(b.dir, fmt.Sprintf("seed%d-%d-state", i, b.size))
 		cmd := exec.Command(b.shoal, "seed", b.torrent, "--data", b.data, "--listen", fmt.Sprintf("127.0.0.1:%d", port),
 			"--no-tui", "--no-dht", "--progress-every", "200ms", "--state-dir", state)
+		if b.super {
+			cmd.Args = append(cmd.Args, "--super-seed")
+		}
 		s := &seed{net: n, proxy: p, cmd: cmd}
 		seeds = append(seeds, s)
 		if err := waitFor(cmd, " seeding ", 5*time.Minute); err != nil {

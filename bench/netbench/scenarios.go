@@ -168,7 +168,14 @@ func (b *bench) resets() {
 
 // (4) One seed with an 8 MB/s uplink feeds n leechers, everyone 25 ms
 // one-way: how much does the seed send, and when is the swarm complete?
-func (b *bench) swarm(n int) {
+// (4s) is the same with the seed super-seeding (BEP 16).
+func (b *bench) swarm(n int, super bool) {
+	b.super = super
+	defer func() { b.super = false }()
+	label, how := "(4)", ""
+	if super {
+		label, how = "(4s)", " super-seeding"
+	}
 	seedNet := network{OneWay: 25 * time.Millisecond, Uplink: 8e6}
 	leechNet := network{OneWay: 25 * time.Millisecond}
 	var proxies []*proxy
@@ -209,8 +216,8 @@ func (b *bench) swarm(n int) {
 	slices.Sort(walls)
 	v := seeds[0].proxy.meter.view()
 	sent := v.total
-	fmt.Printf("(4) 1 seed (8 MB/s uplink) -> %d leechers, all 25 ms one-way:  swarm complete after %.2fs; the seed sent %.2f copies  %s\n",
-		n, time.Since(began).Seconds(), float64(sent)/float64(b.size), b.tag)
+	fmt.Printf("%s 1%s seed (8 MB/s uplink) -> %d leechers, all 25 ms one-way:  swarm complete after %.2fs; the seed sent %.2f copies  %s\n",
+		label, how, n, time.Since(began).Seconds(), float64(sent)/float64(b.size), b.tag)
 	if len(walls) > 0 {
 		fmt.Printf("    leechers done after %.2fs (first), %.2fs (median), %.2fs (last); %d failed; one copy at the seed's uplink takes %.2fs\n",
 			walls[0].Seconds(), walls[len(walls)/2].Seconds(), walls[len(walls)-1].Seconds(), failed, oneCopy.Seconds())
