@@ -25,29 +25,17 @@ func CheckV2(ctx context.Context, s *Storage, info *Info, layers map[Hash32][]Ha
 // pieceOKV2 is one piece of CheckV2. In a v2 layout a piece holds bytes of
 // one file only (and pad zeros after them).
 func pieceOKV2(s *Storage, info *Info, layers map[Hash32][]Hash32, p Index) (bool, error) {
-	first, end := info.FilesOf(p)
-	for k := first; k < end; k++ {
-		f := info.Files[k]
-		if f.Padding || f.Length == 0 || f.Root == nil {
-			continue
-		}
-		start := info.PieceOffset(p)
-		n := min(info.PieceLength, f.Offset+f.Length-start)
-		buf := getBuf(int(info.PieceLength))
-		defer putBuf(buf)
-		b := (*buf)[:n]
-		if _, err := s.ReadAt(b, start); err != nil {
-			return false, fmt.Errorf("piece %d: %w", p, err)
-		}
-		leaves := BlockLeaves(b)
-		if f.Length <= info.PieceLength {
-			return FileRoot(leaves) == Hash32(f.Root), nil
-		}
-		layer := layers[Hash32(f.Root)]
-		idx := (start - f.Offset) / info.PieceLength
-		return idx < int64(len(layer)) && PieceHashV2(leaves, info.PieceLength) == layer[idx], nil
+	k, n := v2FileOf(info, p)
+	if k < 0 {
+		return false, nil
 	}
-	return false, nil
+	buf := getBuf(int(info.PieceLength))
+	defer putBuf(buf)
+	b := (*buf)[:n]
+	if _, err := s.ReadAt(b, info.PieceOffset(p)); err != nil {
+		return false, fmt.Errorf("piece %d: %w", p, err)
+	}
+	return v2LeavesOK(info, layers, p, k, BlockLeaves(b)), nil
 }
 
 // VerifyRoots checks every file that has a v2 root end to end against it,

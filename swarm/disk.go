@@ -13,7 +13,8 @@ import (
 // The block write path, off the torrent's goroutine. Readers hand
 // received blocks to a few disk goroutines (sharded by piece, so one
 // piece's blocks stay in order); each writes with pwrite and feeds the
-// block into the piece's running SHA-1 when it is the next in order, so a
+// block into the piece's running SHA-1 (a v2-only torrent's: its 16 KiB
+// Merkle leaves, pieces.LeafHasher) when it is the next in order, so a
 // piece downloaded in order is verified without reading it back, and into
 // the piece's BLAKE3 subtrees (pieces.PieceHasher), so a file downloaded
 // in this process is checked against its digest without reading it back
@@ -31,7 +32,8 @@ type diskBlock struct {
 }
 
 type runningHash struct {
-	h       hash.Hash
+	h       hash.Hash           // SHA-1, with a v1 half; nil for v2-only
+	leaves  *pieces.LeafHasher  // v2-only: the piece's leaves; nil otherwise
 	b3      *pieces.PieceHasher // the piece's BLAKE3 subtrees, fed as h is; nil without digests
 	next    int                 // bytes hashed so far
 	broken  bool                // a block came out of order: verify by reading back
@@ -188,12 +190,15 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			}
 			rh := running[i]
 			delete(running, i)
-			// The running hash is a SHA-1: a v2-only piece is read back
-			// and checked against its Merkle tree.
-			if rh != nil && !rh.broken && int64(rh.next) == c.info.PieceSize(i) && c.info.HasV1() {
-				var sum [20]byte
-				rh.h.Sum(sum[:0])
-				r := hashResult{piece: i, ok: sum == c.info.Hashes[i]}
+			if rh != nil && !rh.broken && int64(rh.next) == c.info.PieceSize(i) && (rh.h != nil || rh.leaves != nil) {
+				var r hashResult
+				if rh.h != nil {
+					var sum [20]byte
+					rh.h.Sum(sum[:0])
+					r = hashResult{piece: i, ok: sum == c.info.Hashes[i]}
+				} else {
+					r = hashResult{piece: i, ok: rh.leaves.OK(c.tor, i)}
+				}
 				if r.ok && rh.b3 != nil {
 					r.digest = rh.b3.Sum()
 				}
@@ -219,7 +224,12 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		rh := running[d.b.Piece]
 		if rh == nil {
 			nb := (c.info.PieceSize(d.b.Piece) + blockSize - 1) / blockSize
-			rh = &runningHash{h: sha1.New(), written: make([]bool, nb), b3: pieces.NewPieceHasher(c.info, d.b.Piece)}
+			rh = &runningHash{written: make([]bool, nb), b3: pieces.NewPieceHasher(c.info, d.b.Piece)}
+			if c.info.HasV1() {
+				rh.h = sha1.New()
+			} else {
+				rh.leaves = pieces.NewLeafHasher(c.info, d.b.Piece) // nil: read back, as before
+			}
 			running[d.b.Piece] = rh
 		}
 		k := d.b.Begin / blockSize
@@ -232,7 +242,11 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		switch {
 		case rh.broken:
 		case d.b.Begin == rh.next:
-			rh.h.Write(data)
+			if rh.h != nil {
+				rh.h.Write(data)
+			} else if rh.leaves != nil {
+				rh.leaves.Write(data)
+			}
 			if rh.b3 != nil {
 				rh.b3.Write(data) // BLAKE3 here spares the pass that read every file back
 			}
