@@ -18,7 +18,13 @@ const maxReplyPeers = 100
 
 // peerStore keeps announced peers per infohash, keyed by ip:port so several
 // clients behind one address (a LAN behind NAT, or many on one test host)
-// are all kept. All limits drop the oldest entry first.
+// are all kept. A hash's own cap drops its oldest peer. The store's caps
+// look at the evictWindow least recently announced hashes: the hash cap
+// drops the one with the fewest peers, the peer cap the oldest peer of the
+// one with the most (ties: the least recent). So a run of one-off
+// announces cannot push a swarm many peers announce out of the store, as
+// it could when the least recent hash went first; libtorrent's store also
+// drops the hash with the fewest peers.
 type peerStore struct {
 	maxPerHash int
 	maxHashes  int
@@ -93,7 +99,7 @@ func (s *peerStore) AddPeer(ih peer_store.InfoHash, na krpc.NodeAddr) {
 		// Make room first, then look the hash up again: evictions may have
 		// dropped it.
 		for s.numPeers >= s.maxPeers {
-			s.dropOldestPeer(s.lru.Front().Value.(*hashPeers))
+			s.dropOldestPeer(s.evictable(func(a, b int) bool { return a > b }))
 		}
 		if el := s.hashes[ih]; el != nil && len(el.Value.(*hashPeers).peers) >= s.maxPerHash {
 			s.dropOldestPeer(el.Value.(*hashPeers))
@@ -103,7 +109,7 @@ func (s *peerStore) AddPeer(ih peer_store.InfoHash, na krpc.NodeAddr) {
 	el := s.hashes[ih]
 	if el == nil {
 		for len(s.hashes) >= s.maxHashes {
-			s.dropHash(s.lru.Front())
+			s.dropHash(s.hashes[s.evictable(func(a, b int) bool { return a < b }).ih])
 		}
 		el = s.lru.PushBack(&hashPeers{ih: ih, peers: make(map[netip.AddrPort]time.Time)})
 		s.hashes[ih] = el
@@ -112,6 +118,24 @@ func (s *peerStore) AddPeer(ih peer_store.InfoHash, na krpc.NodeAddr) {
 	}
 	hp := el.Value.(*hashPeers)
 	hp.peers[ap] = now
+}
+
+// evictWindow is how many of the least recently announced hashes a full
+// store compares: enough to spare a popular one, few enough that a full
+// store's announce stays cheap.
+const evictWindow = 16
+
+// evictable is, of the evictWindow least recently announced hashes, the
+// first whose peer count no other beats by better(count, best).
+func (s *peerStore) evictable(better func(a, b int) bool) *hashPeers {
+	best := s.lru.Front().Value.(*hashPeers)
+	k := 0
+	for el := s.lru.Front(); el != nil && k < evictWindow; el, k = el.Next(), k+1 {
+		if hp := el.Value.(*hashPeers); better(len(hp.peers), len(best.peers)) {
+			best = hp
+		}
+	}
+	return best
 }
 
 func (s *peerStore) known(ih [20]byte, ap netip.AddrPort) bool {

@@ -285,3 +285,47 @@ func TestIPLimiter_TableBounded(t *testing.T) {
 		t.Error("new source refused after old buckets refilled")
 	}
 }
+
+// TestPeerStore_OneOffsKeepAPopularHash: a hash four peers announced stays
+// while fifty one-off hashes from other addresses fill the store past both
+// caps (before, as the least recently announced, it went first, and the
+// churn test's lookups of it found nothing); one-offs make room for each
+// other, and the popular hash gives up peers only to the store's peer cap.
+func TestPeerStore_OneOffsKeepAPopularHash(t *testing.T) {
+	s := newPeerStore(unlimited(Config{MaxHashes: 8, MaxPeers: 16, MaxPeersPerHash: 4}))
+	popular := randomHash()
+	for i := range 4 {
+		s.AddPeer(popular, krpc.NodeAddr{IP: net.IPv4(10, 0, 0, byte(1+i)), Port: 6881})
+	}
+	var last [20]byte
+	for i := range 50 {
+		last = randomHash()
+		s.AddPeer(last, krpc.NodeAddr{IP: net.IPv4(10, 1, 0, byte(1+i)), Port: 6881})
+		checkInvariants(t, s)
+	}
+	if n := len(s.GetPeers(popular)); n != 4 {
+		t.Errorf("the popular hash has %d peers after 50 one-offs, want its 4", n)
+	}
+	if len(s.GetPeers(last)) != 1 {
+		t.Error("the newest one-off was not kept")
+	}
+	// Two-peer hashes then fill the peer cap: it takes the oldest peer of
+	// the biggest hash, the popular one, not a two-peer hash's.
+	var pairs [][20]byte
+	for i := range 7 {
+		ih := randomHash()
+		pairs = append(pairs, ih)
+		for k := range 2 {
+			s.AddPeer(ih, krpc.NodeAddr{IP: net.IPv4(10, 2, byte(i), byte(1+k)), Port: 6881})
+		}
+		checkInvariants(t, s)
+	}
+	if n := len(s.GetPeers(popular)); n < 2 || n > 3 {
+		t.Errorf("the popular hash kept %d peers, want 2 or 3 (it alone gave peers up)", n)
+	}
+	for i, ih := range pairs {
+		if n := len(s.GetPeers(ih)); n != 2 {
+			t.Errorf("two-peer hash %d has %d peers", i, n)
+		}
+	}
+}
