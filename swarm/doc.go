@@ -154,12 +154,12 @@
 // held a slot for a round and took nothing yields it to one that waits.
 //
 // Super-seeding (BEP 16, AddOptions.SuperSeed, superseed.go), for an
-// initial seed: it advertises nothing, offers each peer by a Have one piece
-// no peer has and nobody else was offered, serves each peer only what it
-// was offered, and offers the next once the piece was seen at another
-// peer (or after 30 s, or at once when it is the only peer); so it sends
-// no piece twice before every piece went out once. Every peer with an
-// offer it lacks is unchoked, whatever the slots. When every piece was
+// initial seed: it advertises nothing, offers each peer by Haves two
+// pieces no peer has and nobody else was offered, serves each peer only
+// what it was offered, and replaces an offer once the piece was seen at
+// another peer (or after 30 s, or at once when it is the only peer); so
+// it sends no piece twice before every piece went out once. Every peer
+// with an offer it lacks is unchoked, whatever the slots. When every piece was
 // seen at a peer it seeds normally.
 //
 // Connections: incoming ones still handshaking are bounded (accept.go):

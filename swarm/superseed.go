@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"slices"
 	"time"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
@@ -10,14 +11,15 @@ import (
 
 // Super-seeding (BEP 16, AddOptions.SuperSeed) for an initial seed: the
 // seed advertises no pieces (no bitfield, HaveNone), so leechers take it
-// for one of them and send it their Haves; it offers each peer one piece
-// (a Have) that no peer has yet, serves each peer only the pieces it
-// offered that peer (other requests are rejected, or ignored without the
-// fast extension), and offers the peer another once its piece was seen at
-// some other peer, so every upload is a new piece for the swarm and the
-// leechers trade the rest among themselves. A peer alone with the seed,
-// or whose piece nobody took for superPatience, gets its next piece as
-// soon as it has the last one.
+// for one of them and send it their Haves; it offers each peer pieces (by
+// Haves, superDepth at a time, with an unchoke) that no peer has yet,
+// serves each peer only the pieces it offered that peer (other requests
+// are rejected, or ignored without the fast extension), and replaces an
+// offer once the peer has the piece and it was seen at some other peer,
+// so every upload is a new piece for the swarm and the leechers trade the
+// rest among themselves. BEP 16 offers one piece at a time; libtorrent
+// two, as here. A peer alone with the seed, or whose piece nobody took
+// for superPatience, gets the next as soon as it has the last.
 //
 // Only pieces no peer was seen with, and that no other live peer was
 // offered, are offered; a piece is offered again only when the peer it
@@ -35,9 +37,9 @@ import (
 // The state is the loop's, in choker.super; the pieces a peer may request
 // are in its superOK, under p.mu, which its reader checks.
 type superSeed struct {
-	holder []pieces.Peer // per piece: the live peer it is offered to, or noHolder
-	offer  map[pieces.Peer]superOffer
-	seen   pieces.Bitfield // at some peer: uploaded, or brought
+	holder []pieces.Peer                // per piece: the live peer it is offered to, or noHolder
+	offer  map[pieces.Peer][]superOffer // at most superDepth per peer, not yet spread
+	seen   pieces.Bitfield              // at some peer: uploaded, or brought
 	nSeen  int
 	nFree  int  // pieces neither seen nor offered to a live peer
 	done   bool // fell back to normal seeding
@@ -51,6 +53,12 @@ type superOffer struct {
 
 const noHolder pieces.Peer = -1
 
+// superDepth: the offers a peer holds at once that have not spread. Two,
+// as libtorrent does: with one, a leecher idles through the round trips
+// of its piece's spread (its Have to a peer, that peer's request and
+// download, its Have to us) before it can ask for the next.
+const superDepth = 2
+
 // superPatience: how long a peer's offer may stay unspread before the peer
 // gets another anyway (its peers may not be connected to it). Waiting only
 // shares the seed's upload fairly; it never makes a piece go out twice.
@@ -63,12 +71,12 @@ func (t *torrent) startSuperSeed(c *content) {
 		return
 	}
 	n := c.info.NumPieces()
-	ss := &superSeed{holder: make([]pieces.Peer, n), offer: map[pieces.Peer]superOffer{}, seen: pieces.NewBitfield(n), nFree: n}
+	ss := &superSeed{holder: make([]pieces.Peer, n), offer: map[pieces.Peer][]superOffer{}, seen: pieces.NewBitfield(n), nFree: n}
 	for i := range ss.holder {
 		ss.holder[i] = noHolder
 	}
 	t.choker.super = ss
-	t.log.Info("Super-seeding: offering one piece at a time to each peer")
+	t.log.Info("Super-seeding: offering each peer pieces nobody has, two at a time")
 }
 
 // superSeeding returns the BEP 16 state while super-seeding, nil when the
@@ -87,7 +95,7 @@ func (t *torrent) superSeeding() *superSeed {
 
 // superJoined starts a new peer's super-seeding: no pieces advertised
 // (sendInitial), requests limited to what it is offered, and its first
-// offer.
+// offers.
 func (t *torrent) superJoined(p *peer) {
 	ss := t.superSeeding()
 	if ss == nil {
@@ -141,8 +149,7 @@ func (t *torrent) superLeft(p *peer) {
 		return
 	}
 	pr := pieces.Peer(p.id)
-	if o, ok := ss.offer[pr]; ok {
-		delete(ss.offer, pr)
+	for _, o := range ss.offer[pr] {
 		if ss.holder[o.piece] == pr {
 			ss.holder[o.piece] = noHolder
 			if !ss.seen.Has(o.piece) {
@@ -150,13 +157,15 @@ func (t *torrent) superLeft(p *peer) {
 			}
 		}
 	}
+	delete(ss.offer, pr)
 	t.superRefresh()
 }
 
-// superRefresh falls back once every piece was seen; otherwise it gives a
-// new offer to every peer that has none, or whose piece has spread (at
-// another peer too, or it is the seed's only peer, or superPatience
-// passed). The loop also calls it at every choke tick, for the patience.
+// superRefresh falls back once every piece was seen; otherwise it drops
+// each peer's offers that spread (the peer has the piece, and another
+// peer too, or it is the seed's only peer, or superPatience passed) and
+// tops its offers up to superDepth. The loop also calls it at every choke
+// tick, for the patience.
 func (t *torrent) superRefresh() {
 	ss := t.superSeeding()
 	if ss == nil {
@@ -168,27 +177,31 @@ func (t *torrent) superRefresh() {
 	}
 	now := time.Now()
 	for _, p := range t.peers {
-		if ss.nFree == 0 {
-			return // nothing to offer: peers without an offer wait
-		}
 		pr := pieces.Peer(p.id)
-		if o, ok := ss.offer[pr]; ok {
+		held := ss.offer[pr]
+		keep := held[:0]
+		for _, o := range held {
 			if !t.picker.PeerHas(pr, o.piece) ||
 				(t.picker.Availability(o.piece) < 2 && len(t.peers) > 1 && now.Sub(o.at) < superPatience) {
-				continue
+				keep = append(keep, o) // not spread yet
 			}
 		}
-		t.superOffer(ss, p, now)
+		ss.offer[pr] = keep
+		for len(ss.offer[pr]) < superDepth && ss.nFree > 0 {
+			if !t.superOffer(ss, p, now) {
+				break // the free pieces are at p already
+			}
+		}
 	}
 }
 
 // superOffer offers p a piece no peer has and no live peer was offered:
 // each such piece still needs its first upload. If none is left that p
-// lacks, p waits for one to be released or for the fall-back.
-func (t *torrent) superOffer(ss *superSeed, p *peer, now time.Time) {
+// lacks, p waits for one to be released or for the fall-back; it reports
+// whether p got one.
+func (t *torrent) superOffer(ss *superSeed, p *peer, now time.Time) bool {
 	pr := pieces.Peer(p.id)
 	n := ss.seen.Len()
-	delete(ss.offer, pr)
 	for k := range n {
 		i := (ss.next + k) % n
 		if ss.seen.Has(i) || ss.holder[i] != noHolder || t.picker.PeerHas(pr, i) {
@@ -197,7 +210,7 @@ func (t *torrent) superOffer(ss *superSeed, p *peer, now time.Time) {
 		ss.next = i + 1
 		ss.holder[i] = pr
 		ss.nFree--
-		ss.offer[pr] = superOffer{piece: i, at: now}
+		ss.offer[pr] = append(ss.offer[pr], superOffer{piece: i, at: now})
 		p.mu.Lock()
 		p.superOK.Set(i)
 		p.mu.Unlock()
@@ -205,8 +218,9 @@ func (t *torrent) superOffer(ss *superSeed, p *peer, now time.Time) {
 		// Unchoked with the offer: it requests as soon as the Have tells
 		// it, a round trip sooner than after its Interested.
 		t.unchoke(p)
-		return
+		return true
 	}
+	return false
 }
 
 // superChokes unchokes, while super-seeding, every peer interested or
@@ -219,8 +233,7 @@ func (t *torrent) superChokes(ss *superSeed, ps []*peer, cs []chokePeer) []bool 
 	unchoke := make([]bool, len(ps))
 	for i, p := range ps {
 		pr := pieces.Peer(p.id)
-		o, ok := ss.offer[pr]
-		unchoke[i] = cs[i].interested || ok && !t.picker.PeerHas(pr, o.piece)
+		unchoke[i] = cs[i].interested || slices.ContainsFunc(ss.offer[pr], func(o superOffer) bool { return !t.picker.PeerHas(pr, o.piece) })
 	}
 	return unchoke
 }

@@ -105,12 +105,14 @@ func TestSuperSeed_UploadsEachPieceOnceFirst(t *testing.T) {
 }
 
 // superRaw connects a raw fast and extended peer to a super-seed, says it
-// has nothing, and reads up to the seed's first Have: it returns the peer,
-// the offered piece and the types of the messages before it.
-func superRaw(t *testing.T, s *swarm.Session, ih swarm.InfoHash, tor *pieces.Torrent, data []byte, id string) (*rawPeer, uint32, []pp.MessageType) {
+// has nothing, and reads up to the seed's second Have (its two offers go
+// out together): it returns the peer, the offered pieces, the types of
+// the messages before the first Have, and whether an Unchoke came with
+// the offers.
+func superRaw(t *testing.T, s *swarm.Session, ih swarm.InfoHash, tor *pieces.Torrent, data []byte, id string) (p *rawPeer, offers []uint32, before []pp.MessageType, unchoked bool) {
 	t.Helper()
 	c := rawHandshake(t, s.Addr().String(), ih, resvFast|resvExtended, id)
-	p := &rawPeer{c: c, r: bufio.NewReader(c), tor: tor, data: data}
+	p = &rawPeer{c: c, r: bufio.NewReader(c), tor: tor, data: data}
 	if _, err := io.ReadFull(p.r, make([]byte, 68)); err != nil {
 		t.Fatalf("no handshake from the seed: %v", err)
 	}
@@ -121,19 +123,21 @@ func superRaw(t *testing.T, s *swarm.Session, ih swarm.InfoHash, tor *pieces.Tor
 	if err := p.send(pp.HaveNone, nil); err != nil {
 		t.Fatal(err)
 	}
-	var before []pp.MessageType
-	for {
+	for len(offers) < 2 {
 		typ, b, err := p.read()
 		if err != nil {
-			t.Fatalf("%s: no offer from the seed: %v (got %v)", id, err, before)
+			t.Fatalf("%s: no two offers from the seed: %v (got %v, then offers %v)", id, err, before, offers)
 		}
-		if typ == int(pp.Have) {
-			return p, binary.BigEndian.Uint32(b), before
-		}
-		if typ >= 0 {
+		switch {
+		case typ == int(pp.Have):
+			offers = append(offers, binary.BigEndian.Uint32(b))
+		case typ == int(pp.Unchoke):
+			unchoked = true
+		case typ >= 0 && len(offers) == 0:
 			before = append(before, pp.MessageType(typ))
 		}
 	}
+	return p, offers, before, unchoked
 }
 
 // request asks for block 0 of piece i (pieces here are one block).
@@ -148,10 +152,11 @@ func (p *rawPeer) request(t *testing.T, i uint32) {
 }
 
 // On the wire a super-seed looks like a leecher: HaveNone, no bitfield, no
-// HaveAll. It offers each peer one piece (a Have) that it offered nobody
-// else, rejects requests for any other piece, serves the offered one, and
-// offers the next only once another peer was seen with it.
-func TestSuperSeed_RawPeersOnePieceAtATime(t *testing.T) {
+// HaveAll. It offers each peer two pieces (Haves) that it offered nobody
+// else, with an unchoke; it rejects requests for any other piece, serves
+// the offered ones, and offers another only once one of them was seen at
+// another peer.
+func TestSuperSeed_RawPeersTwoOffersAtATime(t *testing.T) {
 	_, root, data := onePayload(t, 163, "s.bin", 8*hostilePieceLen+100)
 	tor := testnet.Create(t, root, hostilePieceLen)
 	s := testnet.StartSession(t, swarm.Config{})
@@ -160,7 +165,7 @@ func TestSuperSeed_RawPeersOnePieceAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a, offerA, before := superRaw(t, s, ih, tor, data, "-XX0001-superrawAAAA")
+	a, offersA, before, unchoked := superRaw(t, s, ih, tor, data, "-XX0001-superrawAAAA")
 	for _, typ := range before {
 		if typ == pp.Bitfield || typ == pp.HaveAll {
 			t.Fatalf("the super-seed advertised its pieces: %v before its first Have", before)
@@ -169,17 +174,20 @@ func TestSuperSeed_RawPeersOnePieceAtATime(t *testing.T) {
 	if !slices.Contains(before, pp.HaveNone) {
 		t.Errorf("no HaveNone to a fast peer before the first offer: %v", before)
 	}
-	b, offerB, _ := superRaw(t, s, ih, tor, data, "-XX0001-superrawBBBB")
-	if offerA == offerB {
-		t.Fatalf("both peers were offered piece %d", offerA)
+	if !unchoked {
+		t.Errorf("A was not unchoked with its offers")
+	}
+	b, offersB, _, _ := superRaw(t, s, ih, tor, data, "-XX0001-superrawBBBB")
+	offered := append(slices.Clone(offersA), offersB...)
+	slices.Sort(offered)
+	if len(slices.Compact(offered)) != 4 {
+		t.Fatalf("offers overlap: A %v, B %v", offersA, offersB)
 	}
 
-	if err := a.send(pp.Interested, nil); err != nil {
-		t.Fatal(err)
-	}
-	// Until the unchoke, and then with the offered piece: nothing but one
-	// offer, and a reject for B's piece.
-	a.request(t, offerB)
+	// A's requests: one for B's piece (rejected), one for its first offer
+	// (served); no third offer meanwhile.
+	a.request(t, offersB[0])
+	a.request(t, offersA[0])
 	for served, rejected := false, false; !served || !rejected; {
 		typ, m, err := a.read()
 		if err != nil {
@@ -187,19 +195,16 @@ func TestSuperSeed_RawPeersOnePieceAtATime(t *testing.T) {
 		}
 		switch pp.MessageType(typ) {
 		case pp.Have:
-			t.Fatalf("a second offer (piece %d) before A had its first (%d)", binary.BigEndian.Uint32(m), offerA)
-		case pp.Unchoke:
-			a.request(t, offerB)
-			a.request(t, offerA)
+			t.Fatalf("a third offer (piece %d) while A had none of %v", binary.BigEndian.Uint32(m), offersA)
 		case pp.Reject:
-			if i := binary.BigEndian.Uint32(m); i != offerB {
-				t.Fatalf("rejected piece %d, which A was offered", i)
+			if i := binary.BigEndian.Uint32(m); i != offersB[0] {
+				t.Fatalf("rejected piece %d; A was offered %v", i, offersA)
 			}
 			rejected = true
 		case pp.Piece:
 			i := binary.BigEndian.Uint32(m)
-			if i != offerA {
-				t.Fatalf("served piece %d, which A was not offered (its offer: %d)", i, offerA)
+			if i != offersA[0] {
+				t.Fatalf("served piece %d, which A was not offered (its offers: %v)", i, offersA)
 			}
 			off := tor.Info.PieceOffset(int(i))
 			if !bytes.Equal(m[8:], data[off:off+tor.Info.PieceSize(int(i))]) {
@@ -209,9 +214,10 @@ func TestSuperSeed_RawPeersOnePieceAtATime(t *testing.T) {
 		}
 	}
 
-	// A has its piece, but nobody else does: no new offer. The metadata
-	// request after the Have is answered by the same goroutine, after it.
-	if err := a.send(pp.Have, binary.BigEndian.AppendUint32(nil, offerA)); err != nil {
+	// A has its first piece, but nobody else does: no new offer. The
+	// metadata request after the Have is answered by the same goroutine,
+	// after it.
+	if err := a.send(pp.Have, binary.BigEndian.AppendUint32(nil, offersA[0])); err != nil {
 		t.Fatal(err)
 	}
 	a.metadataAsk(t)
@@ -221,7 +227,7 @@ func TestSuperSeed_RawPeersOnePieceAtATime(t *testing.T) {
 			t.Fatalf("reading from the seed: %v", err)
 		}
 		if typ == int(pp.Have) {
-			t.Fatalf("a new offer (piece %d) while A's piece %d was at A only", binary.BigEndian.Uint32(m), offerA)
+			t.Fatalf("a new offer (piece %d) while A's piece %d was at A only", binary.BigEndian.Uint32(m), offersA[0])
 		}
 		if typ == int(pp.Extended) && len(m) > 0 && m[0] == 3 {
 			break
@@ -229,17 +235,17 @@ func TestSuperSeed_RawPeersOnePieceAtATime(t *testing.T) {
 	}
 
 	// B has it too (so it says): A's piece spread, A gets a new one.
-	if err := b.send(pp.Have, binary.BigEndian.AppendUint32(nil, offerA)); err != nil {
+	if err := b.send(pp.Have, binary.BigEndian.AppendUint32(nil, offersA[0])); err != nil {
 		t.Fatal(err)
 	}
 	for {
 		typ, m, err := a.read()
 		if err != nil {
-			t.Fatalf("no second offer after B had A's piece: %v", err)
+			t.Fatalf("no new offer after B had A's piece: %v", err)
 		}
 		if typ == int(pp.Have) {
-			if i := binary.BigEndian.Uint32(m); i == offerA || i == offerB {
-				t.Fatalf("second offer to A is piece %d; A had %d, B was offered %d", i, offerA, offerB)
+			if i := binary.BigEndian.Uint32(m); slices.Contains(offered, i) {
+				t.Fatalf("A's new offer is piece %d, offered before (A %v, B %v)", i, offersA, offersB)
 			}
 			break
 		}
@@ -259,10 +265,11 @@ func (p *rawPeer) metadataAsk(t *testing.T) {
 	}
 }
 
-// A super-seed unchokes every peer interested in its offer at once, above
-// its upload slots: each may take only one piece, and one kept waiting
-// for a slot (until the next 2 s choke round) held up its piece's spread;
-// with 50 leechers the seed used 0.5 MB/s of an 8 MB/s uplink.
+// A super-seed unchokes every peer it makes offers to, with the offers,
+// above its upload slots: each may take only its offered pieces, and one
+// kept waiting for a slot (until the next 2 s choke round) held up its
+// pieces' spread; with 50 leechers the seed used 0.5 MB/s of an 8 MB/s
+// uplink.
 func TestSuperSeed_UnchokesEveryOfferedPeer(t *testing.T) {
 	_, root, data := onePayload(t, 165, "u.bin", 8*hostilePieceLen)
 	tor := testnet.Create(t, root, hostilePieceLen)
@@ -271,35 +278,9 @@ func TestSuperSeed_UnchokesEveryOfferedPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _, _ := superRaw(t, s, ih, tor, data, "-XX0001-superrawAAAA")
-	b, _, _ := superRaw(t, s, ih, tor, data, "-XX0001-superrawBBBB")
-	if err := a.send(pp.Interested, nil); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		typ, _, err := a.read()
-		if err != nil {
-			t.Fatalf("A was never unchoked: %v", err)
-		}
-		if typ == int(pp.Unchoke) {
-			break
-		}
-	}
-	// A holds the one slot; B asks too, then for metadata.
-	if err := b.send(pp.Interested, nil); err != nil {
-		t.Fatal(err)
-	}
-	b.metadataAsk(t)
-	for {
-		typ, m, err := b.read()
-		if err != nil {
-			t.Fatalf("reading from the seed: %v", err)
-		}
-		if typ == int(pp.Unchoke) {
-			return
-		}
-		if typ == int(pp.Extended) && len(m) > 0 && m[0] == 3 {
-			t.Fatal("B, interested in its offer, was left choked: the seed answered its next message first")
+	for _, id := range []string{"-XX0001-superrawAAAA", "-XX0001-superrawBBBB", "-XX0001-superrawCCCC"} {
+		if _, offers, _, unchoked := superRaw(t, s, ih, tor, data, id); !unchoked {
+			t.Errorf("%s, offered %v, was left choked (one upload slot)", id, offers)
 		}
 	}
 }

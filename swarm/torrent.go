@@ -40,7 +40,7 @@ type AddOptions struct {
 	Reuse ReuseOptions
 	// SuperSeed makes a torrent whose every piece is on disk when it opens
 	// an initial seed by BEP 16 (superseed.go): it advertises nothing and
-	// offers each peer one piece nobody has at a time, so it sends each
+	// offers each peer two pieces nobody has at a time, so it sends each
 	// piece once while the peers trade the rest, then seeds normally once
 	// every piece reached a peer. Ignored for a torrent that downloads.
 	SuperSeed bool

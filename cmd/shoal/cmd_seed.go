@@ -38,10 +38,10 @@ again starts at once: the torrent and the verified pieces are remembered.
 Given a .torrent, seed checks the data in --data and serves what is there.
 
 With --super-seed (BEP 16), a first seed advertises no pieces and offers each
-peer one piece nobody has yet, the next once another peer has it: it sends
+peer two pieces nobody has yet, the next once another peer has one: it sends
 about one copy while the peers trade the rest, then seeds normally once every
 piece reached a peer. It suits a seed with a slow uplink and many leechers
-that can reach each other; a lone leecher gets its pieces one by one.`,
+that can reach each other; with few of them it is slower than a normal seed.`,
 		Args: exactArgs("DIR|FILE|FILE.torrent"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := sf.config(a)
@@ -101,7 +101,7 @@ that can reach each other; a lone leecher gets its pieces one by one.`,
 						fmt.Fprintf(a.stdout, "Magnet with this peer: %s\n", withPeer)
 					}
 					if super {
-						fmt.Fprintln(a.stdout, "Super-seeding: each peer is offered one piece at a time, until every piece reached a peer.")
+						fmt.Fprintln(a.stdout, "Super-seeding: each peer is offered two pieces nobody has at a time, until every piece reached a peer.")
 					}
 					fmt.Fprintf(a.stdout, "Listening on %s; press Ctrl-C to stop.\n", s.Addr())
 				}
@@ -117,7 +117,7 @@ that can reach each other; a lone leecher gets its pieces one by one.`,
 	sf.add(cmd, "dht-seed")
 	toDaemon.add(cmd)
 	cf.add(cmd, false)
-	cmd.Flags().BoolVar(&super, "super-seed", false, "BEP 16 initial seeding: offer each peer one piece nobody has at a time, "+
+	cmd.Flags().BoolVar(&super, "super-seed", false, "BEP 16 initial seeding: offer each peer two pieces nobody has at a time, "+
 		"so little more than one copy leaves this seed (not with --daemon)")
 	cmd.Flags().StringVar(&data, "data", ".", "for a .torrent: the directory that holds its top-level file or folder")
 	cmd.Flags().Int64Var(&checkMiB, "restart-check-mib", 1024, "after a restart that trusted file sizes and mtimes, check up to this many MiB "+

@@ -9,7 +9,7 @@ import (
 )
 
 // seed --super-seed reaches the engine, which says it super-seeds, and a
-// lone leecher gets every byte, one offered piece at a time. With
+// lone leecher gets every byte, two offered pieces at a time. With
 // --daemon it is refused.
 func TestSeedSuperSeed(t *testing.T) {
 	dir := t.TempDir()
@@ -17,7 +17,7 @@ func TestSeedSuperSeed(t *testing.T) {
 	writeTree(t, data, map[string]int{"a.bin": 300_000, "sub/b.bin": 70_001})
 	p := shoalStart(t, "seed", data, "--super-seed", "--listen", "127.0.0.1:0", "--no-tui", "--no-dht",
 		"--state-dir", filepath.Join(dir, "state"), "--piece-length", "16KiB", "--log-level", "info")
-	p.waitFor(t, `Super-seeding: each peer is offered one piece at a time`, 30*time.Second)
+	p.waitFor(t, `Super-seeding: each peer is offered two pieces`, 30*time.Second)
 	p.waitFor(t, `Listening on (\S+);`, 30*time.Second)
 	magnet := p.waitFor(t, `Magnet with this peer: (\S+)`, time.Second)[1]
 
@@ -29,7 +29,7 @@ func TestSeedSuperSeed(t *testing.T) {
 	}
 	sameTree(t, data, filepath.Join(out, "dataset"))
 	// The engine says so when it starts super-seeding the torrent.
-	if !strings.Contains(p.err.String(), "Super-seeding: offering one piece at a time") {
+	if !strings.Contains(p.err.String(), "Super-seeding: offering each peer") {
 		t.Errorf("the engine did not super-seed:\n%s", p.err.String())
 	}
 
@@ -40,7 +40,7 @@ func TestSeedSuperSeed(t *testing.T) {
 }
 
 // aria2c downloads from a super-seed (it has nothing to show, then offers
-// one piece at a time), meeting it through the tracker only; the files
+// two pieces at a time), meeting it through the tracker only; the files
 // must match byte for byte.
 func TestInterop_Aria2DownloadsFromSuperSeed(t *testing.T) {
 	needTool(t, "aria2c")
@@ -62,7 +62,7 @@ func TestInterop_Aria2DownloadsFromSuperSeed(t *testing.T) {
 		t.Fatalf("aria2c: %v\n%s\nshoal seed said:\n%s%s", err, b, seed.out.String(), seed.err.String())
 	}
 	sameTree(t, data, filepath.Join(out, "dataset"))
-	if !strings.Contains(seed.err.String(), "Super-seeding: offering one piece at a time") {
+	if !strings.Contains(seed.err.String(), "Super-seeding: offering each peer") {
 		t.Errorf("the engine did not super-seed:\n%s", seed.err.String())
 	}
 }
