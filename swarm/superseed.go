@@ -38,7 +38,7 @@ import (
 // are in its superOK, under p.mu, which its reader checks.
 type superSeed struct {
 	holder []pieces.Peer                // per piece: the live peer it is offered to, or noHolder
-	offer  map[pieces.Peer][]superOffer // at most superDepth per peer, not yet spread
+	offer  map[pieces.Peer][]superOffer // per joined peer: at most superDepth, not yet spread
 	seen   pieces.Bitfield              // at some peer: uploaded, or brought
 	nSeen  int
 	nFree  int  // pieces neither seen nor offered to a live peer
@@ -104,7 +104,8 @@ func (t *torrent) superJoined(p *peer) {
 	p.mu.Lock()
 	p.superOK = pieces.NewBitfield(ss.seen.Len())
 	p.mu.Unlock()
-	t.superSaw(p, -1) // what it said before we had the content
+	ss.offer[pieces.Peer(p.id)] = nil // joined: it may be offered pieces
+	t.superSaw(p, -1)                 // what it said before we had the content
 	t.superRefresh()
 }
 
@@ -178,7 +179,10 @@ func (t *torrent) superRefresh() {
 	now := time.Now()
 	for _, p := range t.peers {
 		pr := pieces.Peer(p.id)
-		held := ss.offer[pr]
+		held, joined := ss.offer[pr]
+		if !joined {
+			continue // connected before the content opened: adopt joins it next
+		}
 		keep := held[:0]
 		for _, o := range held {
 			if !t.picker.PeerHas(pr, o.piece) ||

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -111,8 +112,16 @@ func TestSuperSeed_UploadsEachPieceOnceFirst(t *testing.T) {
 // the offers.
 func superRaw(t *testing.T, s *swarm.Session, ih swarm.InfoHash, tor *pieces.Torrent, data []byte, id string) (p *rawPeer, offers []uint32, before []pp.MessageType, unchoked bool) {
 	t.Helper()
+	p = superDial(t, s, ih, tor, data, id)
+	offers, before, unchoked = p.readOffers(t, nil)
+	return p, offers, before, unchoked
+}
+
+// superDial connects a raw fast and extended peer and says it has nothing.
+func superDial(t *testing.T, s *swarm.Session, ih swarm.InfoHash, tor *pieces.Torrent, data []byte, id string) *rawPeer {
+	t.Helper()
 	c := rawHandshake(t, s.Addr().String(), ih, resvFast|resvExtended, id)
-	p = &rawPeer{c: c, r: bufio.NewReader(c), tor: tor, data: data}
+	p := &rawPeer{c: c, r: bufio.NewReader(c), tor: tor, data: data}
 	if _, err := io.ReadFull(p.r, make([]byte, 68)); err != nil {
 		t.Fatalf("no handshake from the seed: %v", err)
 	}
@@ -123,10 +132,17 @@ func superRaw(t *testing.T, s *swarm.Session, ih swarm.InfoHash, tor *pieces.Tor
 	if err := p.send(pp.HaveNone, nil); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// readOffers reads up to the seed's second Have; before are the types
+// read earlier (by the caller, then here) up to the first.
+func (p *rawPeer) readOffers(t *testing.T, before []pp.MessageType) (offers []uint32, _ []pp.MessageType, unchoked bool) {
+	t.Helper()
 	for len(offers) < 2 {
 		typ, b, err := p.read()
 		if err != nil {
-			t.Fatalf("%s: no two offers from the seed: %v (got %v, then offers %v)", id, err, before, offers)
+			t.Fatalf("no two offers from the seed: %v (got %v, then offers %v)", err, before, offers)
 		}
 		switch {
 		case typ == int(pp.Have):
@@ -137,7 +153,7 @@ func superRaw(t *testing.T, s *swarm.Session, ih swarm.InfoHash, tor *pieces.Tor
 			before = append(before, pp.MessageType(typ))
 		}
 	}
-	return p, offers, before, unchoked
+	return offers, before, unchoked
 }
 
 // request asks for block 0 of piece i (pieces here are one block).
@@ -281,6 +297,115 @@ func TestSuperSeed_UnchokesEveryOfferedPeer(t *testing.T) {
 	for _, id := range []string{"-XX0001-superrawAAAA", "-XX0001-superrawBBBB", "-XX0001-superrawCCCC"} {
 		if _, offers, _, unchoked := superRaw(t, s, ih, tor, data, id); !unchoked {
 			t.Errorf("%s, offered %v, was left choked (one upload slot)", id, offers)
+		}
+	}
+}
+
+// gatedMetadata runs a bare peer (HaveNone) that answers a ut_metadata
+// request with info once gate is closed.
+func gatedMetadata(t *testing.T, ih [20]byte, info []byte, gate <-chan struct{}) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(60 * time.Second))
+		if _, err := io.ReadFull(c, make([]byte, 68)); err != nil {
+			return
+		}
+		send := func(payload []byte) {
+			c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(payload))), payload...))
+		}
+		c.Write(append(append([]byte("\x13BitTorrent protocol\x00\x00\x00\x00\x00\x10\x00\x04"), ih[:]...), "-XX0001-superrawMETA"...))
+		send([]byte{byte(pp.HaveNone)})
+		send(append([]byte{byte(pp.Extended), 0}, bencode.MustMarshal(map[string]any{"m": map[string]int{"ut_metadata": 1}, "metadata_size": len(info)})...))
+		r := bufio.NewReader(c)
+		for {
+			var hdr [4]byte
+			if _, err := io.ReadFull(r, hdr[:]); err != nil {
+				return
+			}
+			msg := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+			if _, err := io.ReadFull(r, msg); err != nil {
+				return
+			}
+			if len(msg) < 2 || msg[0] != byte(pp.Extended) || msg[1] != 1 {
+				continue
+			}
+			select {
+			case <-gate:
+			case <-time.After(60 * time.Second):
+				return
+			}
+			hdrB := bencode.MustMarshal(pp.ExtendedMetadataRequestMsg{Piece: 0, Type: pp.DataMetadataExtensionMsgType, TotalSize: len(info)})
+			send(append(append([]byte{byte(pp.Extended), 1}, hdrB...), info...)) // their id for it: 1, as we named ours
+		}
+	})
+	return ln.Addr().String()
+}
+
+// Peers connected to a magnet's super-seed before it had the info heard
+// HaveNone; once the info arrives and the data on disk is found whole,
+// each gets its two offers, nothing advertised, no piece offered twice.
+// Joining the first used to offer pieces to the others before they had
+// joined, and the seed's goroutine panicked.
+func TestSuperSeed_PeersConnectedBeforeTheInfo(t *testing.T) {
+	src, root, data := onePayload(t, 167, "c.bin", 8*hostilePieceLen)
+	tor := testnet.Create(t, root, hostilePieceLen)
+	if len(tor.InfoBytes) > 16<<10 {
+		t.Fatalf("info of %d bytes: the metadata peer sends one piece", len(tor.InfoBytes))
+	}
+	mag, err := pieces.ParseMagnet(tor.Magnet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(open)
+	meta := gatedMetadata(t, tor.InfoHash, tor.InfoBytes, gate)
+	s := testnet.StartSession(t, swarm.Config{})
+	ih, err := s.Add(t.Context(), swarm.AddOptions{Magnet: mag, Dir: src, SuperSeed: true, Peers: []string{meta}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peers []*rawPeer
+	var befores [][]pp.MessageType
+	for _, id := range []string{"-XX0001-superrawAAAA", "-XX0001-superrawBBBB"} {
+		p := superDial(t, s, ih, tor, data, id)
+		var before []pp.MessageType
+		for !slices.Contains(before, pp.HaveNone) { // the seed added it: its first message
+			typ, _, err := p.read()
+			if err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+			if typ >= 0 {
+				before = append(before, pp.MessageType(typ))
+			}
+		}
+		peers, befores = append(peers, p), append(befores, before)
+	}
+	open()
+	seen := map[uint32]bool{}
+	for k, p := range peers {
+		offers, before, _ := p.readOffers(t, befores[k])
+		for _, typ := range before {
+			if typ == pp.Bitfield || typ == pp.HaveAll {
+				t.Errorf("peer %d: the super-seed advertised its pieces: %v before its first Have", k, before)
+			}
+		}
+		for _, i := range offers {
+			if seen[i] {
+				t.Errorf("piece %d offered twice", i)
+			}
+			seen[i] = true
 		}
 	}
 }
