@@ -115,7 +115,7 @@
 // cmds.
 // A peer's reader and writer call up through peerHost (peer.go), which
 // the torrent implements in peer_host.go; a peer's plain fields are the
-// loop's, reqOut, ramp, excused, ctl, serve and superOK are under p.mu; amChoking and
+// loop's, reqOut, ramp, excused, ctl, serve, superOK and superAsked are under p.mu; amChoking and
 // dead are atomics only the loop writes (no plain copy beside them), and
 // the byte counters atomics the reader and writer add to.
 //
@@ -157,8 +157,9 @@
 // initial seed: it advertises nothing, offers each peer by Haves two
 // pieces no peer has and nobody else was offered, serves each peer only
 // what it was offered, and replaces an offer once the piece was seen at
-// another peer (or after 30 s, or at once when it is the only peer); so
-// it sends no piece twice before every piece went out once. Every peer
+// another peer (or after 30 s, or at once when it is the only peer), and
+// gives an offer not asked for in 30 s to another peer; so it sends no
+// piece twice before every piece went out once. Every peer
 // with an offer it lacks is unchoked, whatever the slots. When every piece was
 // seen at a peer it seeds normally.
 //

@@ -83,3 +83,6 @@ func Blake3BytesRead(s *Session, ih InfoHash) int64 {
 // its first piece, the offset in it, and its length (it may run into the
 // next pieces).
 func SetUploadHook(s *Session, f func(piece, begin, n int)) { s.hooks.uploaded = f }
+
+// SetSuperPatience sets how long a super-seed's offer waits (superseed.go).
+func SetSuperPatience(d time.Duration) { superPatience = d }

@@ -111,11 +111,12 @@ type peer struct {
 	ctl     []byte         // encoded control messages for the writer
 	serve   []pieces.Block // their requests to serve
 	// superOK, while we super-seed (superseed.go), are the pieces offered
-	// to it: it may request only those. Empty: any.
-	superOK   pieces.Bitfield
-	wake      chan struct{}
-	closed    chan struct{}
-	closeOnce sync.Once
+	// to it: it may request only those. Empty: any. superAsked: those it
+	// asked for.
+	superOK, superAsked pieces.Bitfield
+	wake                chan struct{}
+	closed              chan struct{}
+	closeOnce           sync.Once
 }
 
 // excuse records that b may arrive unrequested; p.mu is held.
@@ -284,8 +285,12 @@ func (p *peer) handleRequest(msg message) error {
 	b := pieces.Block{Piece: int(msg.Index), Begin: int(msg.Begin), Length: int(msg.Length)}
 	ok := !p.amChoking.Load() && b.Length > 0 && b.Length <= blockSize && p.host.servable(b)
 	p.mu.Lock()
-	if p.superOK.Len() > 0 && !p.superOK.Has(b.Piece) {
-		ok = false // not offered to it: a super-seed serves nothing else
+	if p.superOK.Len() > 0 {
+		if !p.superOK.Has(b.Piece) {
+			ok = false // not offered to it: a super-seed serves nothing else
+		} else {
+			p.superAsked.Set(b.Piece)
+		}
 	}
 	backlog := len(p.ctl)
 	if ok && len(p.serve) < maxQueue {

@@ -19,11 +19,14 @@ import (
 // so every upload is a new piece for the swarm and the leechers trade the
 // rest among themselves. BEP 16 offers one piece at a time; libtorrent
 // two, as here. A peer alone with the seed, or whose piece nobody took
-// for superPatience, gets the next as soon as it has the last.
+// for superPatience, gets the next as soon as it has the last. An offer
+// the peer did not ask for within superPatience (a piece it does not
+// want: a file it skipped) goes back to be offered to another peer, so
+// that it cannot hold the swarm's last pieces.
 //
 // Only pieces no peer was seen with, and that no other live peer was
 // offered, are offered; a piece is offered again only when the peer it
-// was offered to leaves before it had it. So the seed uploads no piece
+// was offered to leaves before it had it, or never asked for it. So the seed uploads no piece
 // twice before it uploaded every piece once (a peer that leaves in the
 // middle of a piece aside).
 //
@@ -62,7 +65,7 @@ const superDepth = 2
 // superPatience: how long a peer's offer may stay unspread before the peer
 // gets another anyway (its peers may not be connected to it). Waiting only
 // shares the seed's upload fairly; it never makes a piece go out twice.
-const superPatience = 30 * time.Second
+var superPatience = 30 * time.Second // tests shorten it
 
 // startSuperSeed begins super-seeding at adopt when asked for and every
 // piece is here.
@@ -103,6 +106,7 @@ func (t *torrent) superJoined(p *peer) {
 	}
 	p.mu.Lock()
 	p.superOK = pieces.NewBitfield(ss.seen.Len())
+	p.superAsked = pieces.NewBitfield(ss.seen.Len())
 	p.mu.Unlock()
 	ss.offer[pieces.Peer(p.id)] = nil // joined: it may be offered pieces
 	t.superSaw(p, -1)                 // what it said before we had the content
@@ -151,15 +155,27 @@ func (t *torrent) superLeft(p *peer) {
 	}
 	pr := pieces.Peer(p.id)
 	for _, o := range ss.offer[pr] {
-		if ss.holder[o.piece] == pr {
-			ss.holder[o.piece] = noHolder
-			if !ss.seen.Has(o.piece) {
-				ss.nFree++
-			}
-		}
+		t.superRelease(ss, pr, o.piece)
 	}
 	delete(ss.offer, pr)
 	t.superRefresh()
+}
+
+// superRelease makes piece i, offered to pr, free to offer to another peer
+// if nobody has it yet.
+func (t *torrent) superRelease(ss *superSeed, pr pieces.Peer, i pieces.Index) {
+	if ss.holder[i] == pr {
+		ss.holder[i] = noHolder
+		if !ss.seen.Has(i) {
+			ss.nFree++
+		}
+	}
+}
+
+func (p *peer) superAskedFor(i pieces.Index) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.superAsked.Len() > 0 && p.superAsked.Has(i)
 }
 
 // superRefresh falls back once every piece was seen; otherwise it drops
@@ -185,8 +201,11 @@ func (t *torrent) superRefresh() {
 		}
 		keep := held[:0]
 		for _, o := range held {
-			if !t.picker.PeerHas(pr, o.piece) ||
-				(t.picker.Availability(o.piece) < 2 && len(t.peers) > 1 && now.Sub(o.at) < superPatience) {
+			has, late := t.picker.PeerHas(pr, o.piece), now.Sub(o.at) >= superPatience
+			switch {
+			case !has && late && !p.superAskedFor(o.piece):
+				t.superRelease(ss, pr, o.piece) // it does not want it; it may still ask
+			case !has || (t.picker.Availability(o.piece) < 2 && len(t.peers) > 1 && !late):
 				keep = append(keep, o) // not spread yet
 			}
 		}
@@ -206,9 +225,12 @@ func (t *torrent) superRefresh() {
 func (t *torrent) superOffer(ss *superSeed, p *peer, now time.Time) bool {
 	pr := pieces.Peer(p.id)
 	n := ss.seen.Len()
+	p.mu.Lock()
+	told := p.superOK.Clone() // offered before: it did not take it
+	p.mu.Unlock()
 	for k := range n {
 		i := (ss.next + k) % n
-		if ss.seen.Has(i) || ss.holder[i] != noHolder || t.picker.PeerHas(pr, i) {
+		if ss.seen.Has(i) || ss.holder[i] != noHolder || t.picker.PeerHas(pr, i) || told.Has(i) {
 			continue
 		}
 		ss.next = i + 1
@@ -252,7 +274,7 @@ func (t *torrent) superFallBack(ss *superSeed) {
 	for _, p := range t.peers {
 		p.mu.Lock()
 		told := p.superOK
-		p.superOK = pieces.Bitfield{}
+		p.superOK, p.superAsked = pieces.Bitfield{}, pieces.Bitfield{}
 		p.mu.Unlock()
 		var b []byte
 		for i := range ss.seen.Len() {

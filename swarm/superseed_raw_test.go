@@ -326,3 +326,51 @@ func TestSuperSeed_PeersConnectedBeforeTheInfo(t *testing.T) {
 		}
 	}
 }
+
+// An offer a peer does not ask for within the patience (a piece it does
+// not want) goes to another peer; one it asked for stays its own, and no
+// peer is offered the same piece twice.
+func TestSuperSeed_UntakenOffersGoToOthers(t *testing.T) {
+	swarm.SetSuperPatience(200 * time.Millisecond)
+	t.Cleanup(func() { swarm.SetSuperPatience(30 * time.Second) })
+	_, root, data := onePayload(t, 169, "o.bin", 8*hostilePieceLen)
+	tor := testnet.Create(t, root, hostilePieceLen)
+	s := testnet.StartSession(t, swarm.Config{})
+	ih, err := s.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: filepath.Dir(root), Trusted: true, SuperSeed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, offersA, _, _ := superRaw(t, s, ih, tor, data, "-XX0001-superrawAAAA")
+	// A asks for its first piece (and says nothing when it has it).
+	a.request(t, offersA[0])
+	for {
+		typ, _, err := a.read()
+		if err != nil {
+			t.Fatalf("reading from the seed: %v", err)
+		}
+		if typ == int(pp.Piece) {
+			break
+		}
+	}
+	b, offersB, _, _ := superRaw(t, s, ih, tor, data, "-XX0001-superrawBBBB")
+	told := map[uint32]bool{offersB[0]: true, offersB[1]: true}
+	for {
+		typ, m, err := b.read()
+		if err != nil {
+			t.Fatalf("B was never offered A's untaken piece %d: %v", offersA[1], err)
+		}
+		if typ != int(pp.Have) {
+			continue
+		}
+		i := binary.BigEndian.Uint32(m)
+		switch {
+		case i == offersA[0]:
+			t.Fatalf("B was offered piece %d, which A asked for", i)
+		case told[i]:
+			t.Fatalf("B was offered piece %d twice", i)
+		case i == offersA[1]:
+			return
+		}
+		told[i] = true
+	}
+}
