@@ -44,6 +44,9 @@ type Entry struct {
 	Select *pieces.Selection `json:"select,omitempty"`
 	// Sequential: download in order (add --sequential, set --sequential).
 	Sequential bool `json:"sequential,omitempty"`
+	// SuperSeed: BEP 16 initial seeding (seed --daemon --super-seed); it
+	// holds until every piece reached a peer, in each run of the daemon.
+	SuperSeed bool `json:"superSeed,omitempty"`
 }
 
 func (l *Library) path() string { return filepath.Join(l.Dir, "library.json") }
@@ -87,7 +90,7 @@ func (l *Library) update(fn func([]Entry) []Entry) error {
 // Remember records what add added. A .torrent is copied into the state dir
 // so the entry survives the user moving or deleting theirs.
 func (l *Library) Remember(add swarm.AddOptions) error {
-	e := Entry{Dir: add.Dir, Paused: add.Paused, Added: time.Now().UTC(), Select: add.Select, Sequential: add.Sequential}
+	e := Entry{Dir: add.Dir, Paused: add.Paused, Added: time.Now().UTC(), Select: add.Select, Sequential: add.Sequential, SuperSeed: add.SuperSeed}
 	if abs, err := filepath.Abs(add.Dir); err == nil {
 		e.Dir = abs
 	}
@@ -170,7 +173,7 @@ func (l *Library) edit(ih swarm.InfoHash, fn func(*Entry)) error {
 
 // Options turns an entry back into what the engine adds.
 func (e Entry) Options() (swarm.AddOptions, error) {
-	add := swarm.AddOptions{Dir: e.Dir, Paused: e.Paused, Select: e.Select, Sequential: e.Sequential}
+	add := swarm.AddOptions{Dir: e.Dir, Paused: e.Paused, Select: e.Select, Sequential: e.Sequential, SuperSeed: e.SuperSeed}
 	if e.Torrent != "" {
 		t, err := pieces.Load(e.Torrent)
 		if err != nil {

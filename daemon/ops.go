@@ -50,6 +50,7 @@ func (d *Daemon) Add(ctx context.Context, req AddRequest, trust Trust) (Added, e
 	}
 	add.Select = req.Select
 	add.Sequential = req.Sequential
+	add.SuperSeed = req.SuperSeed
 	add.Paused = req.Paused
 	add.Trusted = req.Trusted && trust == Local
 	if add.Reuse.Dirs, err = d.reuseFolders(req.Reuse, trust); err != nil {

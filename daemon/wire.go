@@ -27,6 +27,10 @@ type AddRequest struct {
 	Select *pieces.Selection `json:"select,omitempty"`
 	// Sequential downloads in order, for playing while it downloads.
 	Sequential bool `json:"sequential,omitempty"`
+	// SuperSeed makes a complete torrent an initial seed by BEP 16 (shoal
+	// seed --daemon --super-seed): it sends about one copy while its
+	// peers trade the rest.
+	SuperSeed bool `json:"superSeed,omitempty"`
 	// Trusted says the data in Dir was just hashed into Metainfo (shoal
 	// seed --daemon), so no piece needs checking. Only honoured from the
 	// Unix socket.
@@ -70,6 +74,8 @@ type Row struct {
 	Stalled     string   `json:"stalled,omitempty"`
 	Labels      []string `json:"labels,omitempty"`
 	Sequential  bool     `json:"sequential,omitempty"` // downloading in order
+	// SuperSeeding: BEP 16 initial seeding, until every piece reached a peer.
+	SuperSeeding bool `json:"superSeeding,omitempty"`
 }
 
 // Detail is one torrent in full: the engine's snapshot of it, with its
@@ -139,7 +145,7 @@ func rowOf(id int, t *swarm.TorrentSnapshot) Row {
 		Progress: t.Progress(), SizeBytes: t.SizeBytes, WantedBytes: t.WantedBytes, DoneBytes: t.DoneBytes,
 		Verified: t.Verified, DownBps: t.DownBps, UpBps: t.UpBps, Peers: t.PeersConnected, Seeds: t.Seeds,
 		ETASeconds: eta, Uploaded: t.Uploaded, Downloaded: t.Downloaded, Ratio: t.Ratio(), Dir: t.DataDir,
-		Error: t.Err, Stalled: t.Stalled, Sequential: t.Sequential,
+		Error: t.Err, Stalled: t.Stalled, Sequential: t.Sequential, SuperSeeding: t.SuperSeeding,
 	}
 }
 

@@ -113,12 +113,15 @@ type TorrentSnapshot struct {
 	// `shoal get` may exit 0.
 	Verified   bool
 	Sequential bool // downloading in order (AddOptions.Sequential, SetSequential)
-	DownBps    int64
-	UpBps      int64
-	Downloaded int64         // payload bytes received this session
-	Uploaded   int64         // payload bytes sent this session
-	Wasted     int64         // bytes discarded: failed hashes, duplicates, unrequested
-	ETA        time.Duration // -1 when unknown
+	// SuperSeeding: BEP 16 initial seeding is on (AddOptions.SuperSeed),
+	// until every piece has reached a peer.
+	SuperSeeding bool
+	DownBps      int64
+	UpBps        int64
+	Downloaded   int64         // payload bytes received this session
+	Uploaded     int64         // payload bytes sent this session
+	Wasted       int64         // bytes discarded: failed hashes, duplicates, unrequested
+	ETA          time.Duration // -1 when unknown
 
 	// Edited lists the files the user changed on disk after shoal had them
 	// complete; LostToEdits counts the wanted bytes that are missing because

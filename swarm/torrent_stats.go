@@ -138,6 +138,7 @@ func (t *torrent) publishSnapshot() {
 		PeersConnected: len(t.peers),
 		PeersKnown:     len(t.known.addrs),
 		Sequential:     t.streams.sequential,
+		SuperSeeding:   t.choker.super != nil && !t.choker.super.done,
 	}
 	ts.Stall, ts.Stalled = t.stalled()
 	if t.err != nil {

@@ -56,15 +56,13 @@ that can reach each other; with few of them it is slower than a normal seed.`,
 			if err != nil {
 				return err
 			}
-			if super && toDaemon.on {
-				return usageErrorf("--super-seed is not supported with --daemon: seed in this process, or drop --super-seed")
-			}
 			if toDaemon.on {
 				return toDaemon.seed(a, &sf, cfg, func() (swarm.AddOptions, string, error) {
 					add, path, change, err := seedSource(a, cfg.StateDir, args[0], data, opts)
 					if err == nil {
 						change.say(a, &sf, add.Torrent)
 					}
+					add.SuperSeed = super
 					return add, path, err
 				})
 			}

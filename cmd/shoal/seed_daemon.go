@@ -39,7 +39,7 @@ func (f *seedDaemonFlags) seed(a *app, sf *sessionFlags, cfg swarm.Config, sourc
 		return err
 	}
 	t := add.Torrent
-	added, err := c.Add(a.ctx, daemon.AddRequest{Metainfo: t.Bytes(), Dir: add.Dir, Trusted: add.Trusted})
+	added, err := c.Add(a.ctx, daemon.AddRequest{Metainfo: t.Bytes(), Dir: add.Dir, Trusted: add.Trusted, SuperSeed: add.SuperSeed})
 	if err != nil {
 		return clientError(err)
 	}

@@ -9,8 +9,8 @@ import (
 )
 
 // seed --super-seed reaches the engine, which says it super-seeds, and a
-// lone leecher gets every byte, two offered pieces at a time. With
-// --daemon it is refused.
+// lone leecher gets every byte, two offered pieces at a time. (With
+// --daemon: TestDaemon_SuperSeed.)
 func TestSeedSuperSeed(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "dataset")
@@ -33,10 +33,6 @@ func TestSeedSuperSeed(t *testing.T) {
 		t.Errorf("the engine did not super-seed:\n%s", p.err.String())
 	}
 
-	code, _, stderr = shoalRun(t, "seed", data, "--super-seed", "--daemon", "--state-dir", t.TempDir())
-	if code != exitUsage || !strings.Contains(stderr, "--super-seed") {
-		t.Errorf("seed --super-seed --daemon: exit %d, stderr %q; want %d naming --super-seed", code, stderr, exitUsage)
-	}
 }
 
 // aria2c downloads from a super-seed (it has nothing to show, then offers
