@@ -22,6 +22,12 @@ func (m *Model) detailHeader(t *swarm.TorrentSnapshot) []string {
 	if t.Private {
 		title += s.Dim.Render("  private")
 	}
+	if t.SuperSeeding {
+		title += s.Dim.Render("  super-seeding")
+	}
+	if t.Sequential {
+		title += s.Dim.Render("  in order")
+	}
 	barW := 22
 	if w < 100 {
 		barW = 15

@@ -154,3 +154,23 @@ func TestChecking_BarAndDetail(t *testing.T) {
 		t.Errorf("detail lacks the check's count:\n%s", out)
 	}
 }
+
+// A torrent's detail says when it super-seeds (BEP 16) or downloads in
+// order, which otherwise only ls --json told.
+func TestDetail_SuperSeedingAndInOrder(t *testing.T) {
+	snap := &swarm.Snapshot{Taken: fixedNow(), Torrents: []swarm.TorrentSnapshot{
+		{InfoHash: swarm.InfoHash{1}, Name: "first.iso", State: swarm.StateSeeding, SuperSeeding: true, ETA: -1},
+		{InfoHash: swarm.InfoHash{2}, Name: "film.mkv", State: swarm.StateDownloading, Sequential: true, ETA: -1},
+		{InfoHash: swarm.InfoHash{3}, Name: "plain", State: swarm.StateSeeding, ETA: -1},
+	}}
+	m := New(newFakeEngine(snap), Options{Now: fixedNow})
+	m.snap = snap
+	for i, want := range []string{"super-seeding", "in order", ""} {
+		out := strings.Join(m.detailHeader(&snap.Torrents[i]), "\n")
+		for _, badge := range []string{"super-seeding", "in order"} {
+			if has := strings.Contains(out, badge); has != (badge == want) {
+				t.Errorf("%s: %q shown %v\n%s", snap.Torrents[i].Name, badge, has, out)
+			}
+		}
+	}
+}
