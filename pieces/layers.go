@@ -125,21 +125,14 @@ func (t *Torrent) HasAllLayers() bool {
 // seed's data vouches for the layer a .torrent lacks. It reads the whole
 // file; ctx stops it.
 func LayerOf(ctx context.Context, r io.Reader, length, pieceLength int64, root Hash32) ([]Hash32, error) {
-	leaves := make([]Hash32, 0, ceilDiv(length, BlockSize))
-	buf := make([]byte, 1<<20) // a multiple of BlockSize: leaves split where the file's blocks do
-	for off := int64(0); off < length; {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n, err := io.ReadFull(r, buf[:min(int64(len(buf)), length-off)])
-		if err != nil {
-			return nil, nil // shorter than the torrent says: not this file
-		}
-		leaves = append(leaves, BlockLeaves(buf[:n])...)
-		off += int64(n)
+	buf := getBuf(1 << 20)
+	defer putBuf(buf)
+	leaves, err := fileLeaves(ctx, r, length, *buf)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	if FileRoot(leaves) != root {
-		return nil, nil
+	if err != nil || FileRoot(leaves) != root {
+		return nil, nil // unreadable, shorter than the torrent says, or other bytes: not this file
 	}
 	return PieceLayer(leaves, pieceLength), nil
 }

@@ -54,11 +54,15 @@ func merkleRoot(nodes []Hash32, width int, pad Hash32) Hash32 {
 // BlockLeaves hashes data in 16 KiB blocks: the Merkle leaves of data that
 // starts on a block boundary of its file.
 func BlockLeaves(data []byte) []Hash32 {
-	out := make([]Hash32, 0, (len(data)+BlockSize-1)/BlockSize)
+	return appendLeaves(make([]Hash32, 0, (len(data)+BlockSize-1)/BlockSize), data)
+}
+
+// appendLeaves is BlockLeaves appending to dst.
+func appendLeaves(dst []Hash32, data []byte) []Hash32 {
 	for off := 0; off < len(data); off += BlockSize {
-		out = append(out, sha256.Sum256(data[off:min(len(data), off+BlockSize)]))
+		dst = append(dst, sha256.Sum256(data[off:min(len(data), off+BlockSize)]))
 	}
-	return out
+	return dst
 }
 
 // FileRoot is a file's "pieces root" from all its block leaves: the tree

@@ -3,9 +3,7 @@ package pieces
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -213,32 +211,16 @@ func hashFile(ctx context.Context, path string, length int64, like File, follow 
 	}
 	buf := getBuf(1 << 20)
 	defer putBuf(buf)
-	var b3 *blake3.Hasher
-	var leaves []Hash32
 	if like.Blake3 != nil {
-		b3 = blake3.New()
-	} else {
-		leaves = make([]Hash32, 0, ceilDiv(length, BlockSize))
-	}
-	for off := int64(0); off < length; {
-		if err := ctx.Err(); err != nil {
+		b3 := blake3.New()
+		if err := eachChunk(ctx, f, length, *buf, func(b []byte) { b3.Write(b) }); err != nil {
 			return identity{}, err
 		}
-		n, err := io.ReadFull(f, (*buf)[:min(int64(len(*buf)), length-off)])
-		if err != nil {
-			return identity{}, err
-		}
-		if b3 != nil {
-			b3.Write((*buf)[:n])
-		} else {
-			for o := 0; o < n; o += BlockSize {
-				leaves = append(leaves, sha256.Sum256((*buf)[o:min(n, o+BlockSize)]))
-			}
-		}
-		off += int64(n)
-	}
-	if b3 != nil {
 		return identity{blake3: b3.Sum(nil)}, nil
+	}
+	leaves, err := fileLeaves(ctx, f, length, *buf)
+	if err != nil {
+		return identity{}, err
 	}
 	root := FileRoot(leaves)
 	return identity{root: root[:]}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 )
 
@@ -57,18 +58,13 @@ func verifyRoot(ctx context.Context, s *Storage, info *Info, k int, buf []byte) 
 		}
 		return r, nil
 	}
-	leaves := make([]Hash32, 0, ceilDiv(f.Length, BlockSize))
-	for off := int64(0); off < f.Length; {
-		if err := ctx.Err(); err != nil {
-			return r, err
-		}
-		n := int(min(int64(len(buf)), f.Length-off))
-		if _, err := s.ReadAt(buf[:n], f.Offset+off); err != nil {
-			r.Err = err
-			return r, nil
-		}
-		leaves = append(leaves, BlockLeaves(buf[:n])...)
-		off += int64(n)
+	leaves, err := fileLeaves(ctx, io.NewSectionReader(s, f.Offset, f.Length), f.Length, buf)
+	if err := ctx.Err(); err != nil {
+		return r, err
+	}
+	if err != nil {
+		r.Err = err
+		return r, nil
 	}
 	if FileRoot(leaves) != Hash32(f.Root) {
 		r.Err = ErrRootMismatch

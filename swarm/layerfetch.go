@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -173,7 +172,7 @@ func layersOnDisk(ctx context.Context, dir string, tor *pieces.Torrent) map[piec
 			continue
 		}
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() == fi.Length {
-			if layer, _ := pieces.LayerOf(ctx, bufio.NewReaderSize(f, 1<<20), fi.Length, info.PieceLength, root); layer != nil {
+			if layer, _ := pieces.LayerOf(ctx, f, fi.Length, info.PieceLength, root); layer != nil {
 				out[root] = layer
 			}
 		}
