@@ -63,7 +63,7 @@ func (t *torrent) handleNotes(notes []blockNote) {
 			t.xfer.wasted.Add(int64(n.b.Length))
 			continue
 		}
-		if t.isBanned(n.p.nc.addr) || t.bans.ids[n.p.nc.peerID] {
+		if t.connBanned(n.p.nc) {
 			// Read before its sender's ban, written after it: the piece is
 			// poisoned as those the ban dropped were (ban.go), and must not
 			// be completed by honest blocks to fail its hash. (A piece this

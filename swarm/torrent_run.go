@@ -288,7 +288,7 @@ func (t *torrent) dialDone(a netip.AddrPort, err error) {
 
 func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	if !t.running || t.paused || t.err != nil || len(t.peers) >= t.s.cfg.MaxPeersPerTorrent ||
-		t.bans.ids[nc.peerID] || t.isBanned(nc.addr) {
+		t.connBanned(nc) {
 		nc.raw.Close()
 		return
 	}
@@ -480,3 +480,6 @@ func (t *torrent) isBanned(a netip.AddrPort) bool {
 	_, ok := t.bans.addrs[a]
 	return ok
 }
+
+// connBanned reports whether nc's address or its peer ID was banned.
+func (t *torrent) connBanned(nc *newConn) bool { return t.bans.ids[nc.peerID] || t.isBanned(nc.addr) }
