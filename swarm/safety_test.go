@@ -234,6 +234,14 @@ func TestMagnet_TraversalMetadataRefused(t *testing.T) {
 // serveMetadata runs a bare peer that answers ut_metadata requests with
 // info, and nothing else.
 func serveMetadata(t *testing.T, ih [20]byte, info []byte) string {
+	open := make(chan struct{})
+	close(open)
+	return serveMetadataAfter(t, ih, info, open)
+}
+
+// serveMetadataAfter is serveMetadata holding each answer until gate is
+// closed.
+func serveMetadataAfter(t *testing.T, ih [20]byte, info []byte, gate <-chan struct{}) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +256,7 @@ func serveMetadata(t *testing.T, ih [20]byte, info []byte) string {
 			}
 			wg.Go(func() {
 				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
+				c.SetDeadline(time.Now().Add(60 * time.Second))
 				var hs [68]byte
 				if _, err := io.ReadFull(c, hs[:]); err != nil {
 					return
@@ -277,6 +285,11 @@ func serveMetadata(t *testing.T, ih [20]byte, info []byte) string {
 					var req pp.ExtendedMetadataRequestMsg
 					if bencode.Unmarshal(msg[2:], &req) != nil || req.Type != pp.RequestMetadataExtensionMsgType || req.Piece != 0 {
 						continue
+					}
+					select {
+					case <-gate:
+					case <-time.After(60 * time.Second):
+						return
 					}
 					hdrB := bencode.MustMarshal(pp.ExtendedMetadataRequestMsg{Piece: 0, Type: pp.DataMetadataExtensionMsgType, TotalSize: len(info)})
 					// Their ut_metadata id is 1 (ours, from the handshake we got).

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
-	"net"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -218,56 +217,6 @@ func TestSuperSeed_UnchokesEveryOfferedPeer(t *testing.T) {
 	}
 }
 
-// gatedMetadata runs a bare peer (HaveNone) that answers a ut_metadata
-// request with info once gate is closed.
-func gatedMetadata(t *testing.T, ih [20]byte, info []byte, gate <-chan struct{}) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(60 * time.Second))
-		if _, err := io.ReadFull(c, make([]byte, 68)); err != nil {
-			return
-		}
-		send := func(payload []byte) {
-			c.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(payload))), payload...))
-		}
-		c.Write(append(append([]byte("\x13BitTorrent protocol\x00\x00\x00\x00\x00\x10\x00\x04"), ih[:]...), "-XX0001-superrawMETA"...))
-		send([]byte{byte(pp.HaveNone)})
-		send(append([]byte{byte(pp.Extended), 0}, bencode.MustMarshal(map[string]any{"m": map[string]int{"ut_metadata": 1}, "metadata_size": len(info)})...))
-		r := bufio.NewReader(c)
-		for {
-			var hdr [4]byte
-			if _, err := io.ReadFull(r, hdr[:]); err != nil {
-				return
-			}
-			msg := make([]byte, binary.BigEndian.Uint32(hdr[:]))
-			if _, err := io.ReadFull(r, msg); err != nil {
-				return
-			}
-			if len(msg) < 2 || msg[0] != byte(pp.Extended) || msg[1] != 1 {
-				continue
-			}
-			select {
-			case <-gate:
-			case <-time.After(60 * time.Second):
-				return
-			}
-			hdrB := bencode.MustMarshal(pp.ExtendedMetadataRequestMsg{Piece: 0, Type: pp.DataMetadataExtensionMsgType, TotalSize: len(info)})
-			send(append(append([]byte{byte(pp.Extended), 1}, hdrB...), info...)) // their id for it: 1, as we named ours
-		}
-	})
-	return ln.Addr().String()
-}
-
 // Peers connected to a magnet's super-seed before it had the info heard
 // HaveNone; once the info arrives and the data on disk is found whole,
 // each gets its two offers, nothing advertised, no piece offered twice.
@@ -287,7 +236,7 @@ func TestSuperSeed_PeersConnectedBeforeTheInfo(t *testing.T) {
 	var once sync.Once
 	open := func() { once.Do(func() { close(gate) }) }
 	t.Cleanup(open)
-	meta := gatedMetadata(t, tor.InfoHash, tor.InfoBytes, gate)
+	meta := serveMetadataAfter(t, tor.InfoHash, tor.InfoBytes, gate)
 	s := testnet.StartSession(t, swarm.Config{})
 	ih, err := s.Add(t.Context(), swarm.AddOptions{Magnet: mag, Dir: src, SuperSeed: true, Peers: []string{meta}})
 	if err != nil {
