@@ -79,6 +79,14 @@ func TestInterop_Aria2DownloadsFromShoal(t *testing.T) {
 // only, and checks it; the files must match byte for byte. It returns
 // aria2's download folder.
 func aria2DownloadsFromShoal(t *testing.T, createArgs ...string) string {
+	out, _ := aria2DownloadsFromSeed(t, 60*time.Second, createArgs, nil)
+	return out
+}
+
+// aria2DownloadsFromSeed is aria2DownloadsFromShoal with seedArgs added to
+// `shoal seed` and aria2 given limit; it also returns the seed, for what
+// it logged.
+func aria2DownloadsFromSeed(t *testing.T, limit time.Duration, createArgs, seedArgs []string) (string, *proc) {
 	needTool(t, "aria2c")
 	announce := startTracker(t)
 	dir := t.TempDir()
@@ -86,19 +94,19 @@ func aria2DownloadsFromShoal(t *testing.T, createArgs ...string) string {
 	writeTree(t, data, interopTree)
 	tor := filepath.Join(dir, "dataset.torrent")
 	createTorrent(t, data, tor, append([]string{"--tracker", announce}, createArgs...)...)
-	seed := shoalStart(t, "seed", tor, "--data", dir, "--listen", "127.0.0.1:0", "--no-tui",
-		"--state-dir", filepath.Join(dir, "state"), "--progress-every", "100ms")
+	seed := shoalStart(t, append([]string{"seed", tor, "--data", dir, "--listen", "127.0.0.1:0", "--no-tui",
+		"--state-dir", filepath.Join(dir, "state"), "--progress-every", "100ms"}, seedArgs...)...)
 	seed.waitFor(t, ` seeding `, 30*time.Second)
 
 	out := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), limit)
 	defer cancel()
 	cmd := aria2(t, ctx, "--dir="+out, "--seed-time=0", "--check-integrity=true", tor)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("aria2c: %v\n%s\nshoal seed said:\n%s%s", err, b, seed.out.String(), seed.err.String())
 	}
 	sameTree(t, data, filepath.Join(out, "dataset"))
-	return out
+	return out, seed
 }
 
 func TestInterop_ShoalDownloadsFromAria2(t *testing.T) {

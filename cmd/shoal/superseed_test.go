@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,25 +38,7 @@ func TestSeedSuperSeed(t *testing.T) {
 // two pieces at a time), meeting it through the tracker only; the files
 // must match byte for byte.
 func TestInterop_Aria2DownloadsFromSuperSeed(t *testing.T) {
-	needTool(t, "aria2c")
-	announce := startTracker(t)
-	dir := t.TempDir()
-	data := filepath.Join(dir, "dataset")
-	writeTree(t, data, interopTree)
-	tor := filepath.Join(dir, "dataset.torrent")
-	createTorrent(t, data, tor, "--tracker", announce)
-	seed := shoalStart(t, "seed", tor, "--data", dir, "--super-seed", "--listen", "127.0.0.1:0", "--no-tui",
-		"--state-dir", filepath.Join(dir, "state"), "--progress-every", "100ms", "--log-level", "info")
-	seed.waitFor(t, ` seeding `, 30*time.Second)
-
-	out := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
-	defer cancel()
-	cmd := aria2(t, ctx, "--dir="+out, "--seed-time=0", "--check-integrity=true", tor)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("aria2c: %v\n%s\nshoal seed said:\n%s%s", err, b, seed.out.String(), seed.err.String())
-	}
-	sameTree(t, data, filepath.Join(out, "dataset"))
+	_, seed := aria2DownloadsFromSeed(t, 120*time.Second, nil, []string{"--super-seed", "--log-level", "info"})
 	if !strings.Contains(seed.err.String(), "Super-seeding: offering each peer") {
 		t.Errorf("the engine did not super-seed:\n%s", seed.err.String())
 	}
