@@ -189,6 +189,10 @@ func (t *torrent) announceLoop(ctx context.Context, url string, kick chan struct
 		res, err := t.announceAll(actx, cl, url, t.announceRequest(event, in))
 		cancel()
 		if ctx.Err() != nil {
+			// Cut off by shutdown: the tracker may have counted this
+			// announce without our hearing its reply, so it hears stopped
+			// (one it never counted is harmless).
+			started = true
 			break
 		}
 		snap.LastAnnounce = time.Now()
