@@ -125,7 +125,7 @@ func (s *Storage) Reopen(k int) {
 		delete(s.open, k)
 		h.stale = true
 		if h.refs == 0 {
-			h.f.Close()
+			h.close()
 		}
 	}
 }

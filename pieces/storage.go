@@ -49,6 +49,10 @@ type Storage struct {
 	// then takes no lock; nil when unguarded.
 	guardAt []atomic.Pointer[guardStamp]
 	closed  bool
+	// noDirect is set once the file system refuses O_DIRECT (tmpfs before
+	// Linux 6.6, some FUSE file systems): writes then all go through the
+	// page cache.
+	noDirect bool
 
 	part partState // skipped files' bytes in shared pieces (storage_part.go)
 }
@@ -69,6 +73,16 @@ type handle struct {
 	refs     int
 	used     uint64
 	stale    bool // replaced by a writable handle; close when idle
+	// direct is f opened again with O_DIRECT, for WriteBuffersDirect;
+	// nil until its first aligned write.
+	direct *os.File
+}
+
+func (h *handle) close() error {
+	if h.direct != nil {
+		h.direct.Close()
+	}
+	return h.f.Close()
 }
 
 // OpenStorage prepares storage for info under dir (which holds dir/Name). It

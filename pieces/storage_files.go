@@ -40,7 +40,7 @@ func (s *Storage) acquire(k int, write bool) (*handle, error) {
 	if old := s.open[k]; old != nil {
 		old.stale = true
 		if old.refs == 0 {
-			old.f.Close()
+			old.close()
 		}
 	}
 	h := &handle{f: f, fd: fdOf(f), writable: write, refs: 1, used: s.tick}
@@ -54,7 +54,7 @@ func (s *Storage) release(h *handle) {
 	defer s.mu.Unlock()
 	h.refs--
 	if h.refs == 0 && (h.stale || s.closed) {
-		h.f.Close()
+		h.close()
 	}
 }
 
@@ -71,7 +71,7 @@ func (s *Storage) evict() {
 		if victim < 0 {
 			return
 		}
-		s.open[victim].f.Close()
+		s.open[victim].close()
 		delete(s.open, victim)
 	}
 }
@@ -85,7 +85,7 @@ func (s *Storage) CloseIdle() {
 	defer s.mu.Unlock()
 	for k, h := range s.open {
 		if h.refs == 0 {
-			h.f.Close()
+			h.close()
 			delete(s.open, k)
 		}
 	}
@@ -217,7 +217,7 @@ func (s *Storage) Close() error {
 	}
 	for k, h := range s.open {
 		if h.refs == 0 {
-			if err := h.f.Close(); err != nil {
+			if err := h.close(); err != nil {
 				errs = append(errs, err)
 			}
 		}
