@@ -78,19 +78,20 @@ var maxPieceDigests = 1 << 17
 // contentEnv is what a torrent's content needs of the torrent and its
 // session, fixed at Add.
 type contentEnv struct {
-	ih          InfoHash
-	dir         string
-	log         *slog.Logger
-	stateDir    string // "" keeps no resume records
-	resumePath  string // see resumePathFor; "" without a state dir
-	bootID      string
-	hooks       *testHooks // the session's; zero in production
-	hashWorkers int
-	digestBytes int64             // Config.RestartDigestBytes
-	prios       []Priority        // AddOptions.Priorities: which files start skipped
-	sel         *pieces.Selection // AddOptions.Select
-	so          []int             // the magnet's so= (BEP 53)
-	reuse       ReuseOptions      // AddOptions.Reuse
+	ih             InfoHash
+	dir            string
+	log            *slog.Logger
+	stateDir       string // "" keeps no resume records
+	resumePath     string // see resumePathFor; "" without a state dir
+	bootID         string
+	hooks          *testHooks // the session's; zero in production
+	hashWorkers    int
+	digestBytes    int64             // Config.RestartDigestBytes
+	bufferedWrites bool              // Config.BufferedWrites
+	prios          []Priority        // AddOptions.Priorities: which files start skipped
+	sel            *pieces.Selection // AddOptions.Select
+	so             []int             // the magnet's so= (BEP 53)
+	reuse          ReuseOptions      // AddOptions.Reuse
 	// library lists the session's other torrents' complete files
 	// (Session.libraryFiles); safe on the open worker.
 	library func() []pieces.KnownFile
@@ -100,7 +101,8 @@ func (t *torrent) contentEnv() contentEnv {
 	return contentEnv{
 		ih: t.ih, dir: t.dir, log: t.log, stateDir: t.s.cfg.StateDir,
 		resumePath: resumePathFor(t.s.cfg.StateDir, t.ih, t.dir), bootID: t.s.bootID,
-		hooks: &t.s.hooks, hashWorkers: t.s.hashWorkers, digestBytes: t.s.cfg.RestartDigestBytes, prios: t.opts.Priorities,
+		hooks: &t.s.hooks, hashWorkers: t.s.hashWorkers, digestBytes: t.s.cfg.RestartDigestBytes,
+		bufferedWrites: t.s.cfg.BufferedWrites, prios: t.opts.Priorities,
 		sel: t.opts.Select, so: soOf(t.opts.Magnet), reuse: t.opts.Reuse,
 		library: func() []pieces.KnownFile { return t.s.libraryFiles(t) },
 	}

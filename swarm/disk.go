@@ -6,6 +6,7 @@ import (
 	"hash"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/shoal-bt/shoal/pieces"
 )
@@ -19,10 +20,21 @@ import (
 // the piece's BLAKE3 subtrees (pieces.PieceHasher), so a file downloaded
 // in this process is checked against its digest without reading it back
 // either. Notes of written blocks go to the torrent's goroutine in batches.
+//
+// Blocks of a piece hashed in order are written with O_DIRECT in runs of
+// up to 1 MiB (pieces.Storage.WriteBuffersDirect), unless
+// Config.BufferedWrites: such bytes are never read back, and filling new
+// page-cache pages was the leecher's largest kernel cost on a cold VM.
+// A run of them waits up to holdFor for its next block, since a short
+// O_DIRECT write costs more than a buffered one; a run under
+// minDirectRun goes through the cache.
 
 const (
-	diskShards = 2
-	maxRun     = 256 << 10 // bytes per coalesced write
+	diskShards   = 2
+	maxRun       = 256 << 10 // bytes per coalesced write
+	maxDirectRun = 1 << 20   // bytes per O_DIRECT write
+	minDirectRun = 256 << 10 // shorter direct-eligible runs are buffered
+	holdFor      = 3 * time.Millisecond
 )
 
 type diskBlock struct {
@@ -147,12 +159,16 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 	// per-call cost of 16 KiB writes dominates the copy.
 	var run []diskBlock
 	var runOff int64
+	var runDirect bool // no block of the run is in a piece that will be read back
 	var bufs [][]byte
+	hold := time.NewTimer(time.Hour)
+	hold.Stop()
+	var holdC <-chan time.Time
 	writeRun := func() bool {
 		if len(run) == 0 {
 			return true
 		}
-		err := c.writeRun(run, runOff, &bufs)
+		err := c.writeRun(run, runOff, &bufs, runDirect)
 		for _, d := range run {
 			putBlock(d.buf)
 			if err == nil {
@@ -172,11 +188,25 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			}
 		}
 		run = run[:0]
+		if holdC != nil {
+			hold.Stop()
+			holdC = nil
+		}
 		return true
 	}
 	for {
 		if len(in) == 0 {
-			if !writeRun() || !flush() {
+			if runDirect && !c.runEndsPiece(run) && len(run)*blockSize < maxDirectRun {
+				// Hold a direct run a moment for its next block: O_DIRECT
+				// writes cost per call far more than buffered ones.
+				if !flush() {
+					return
+				}
+				if holdC == nil {
+					hold.Reset(holdFor)
+					holdC = hold.C
+				}
+			} else if !writeRun() || !flush() {
 				return
 			}
 		}
@@ -184,6 +214,12 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		select {
 		case <-ctx.Done():
 			return
+		case <-holdC:
+			holdC = nil
+			if !writeRun() || !flush() {
+				return
+			}
+			continue
 		case i := <-req:
 			if !writeRun() { // a read-back must see every block
 				return
@@ -257,37 +293,25 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			rh.broken = true
 		}
 		off := c.info.PieceOffset(d.b.Piece) + int64(d.b.Begin)
-		if len(run) > 0 && (off != runOff+int64(len(run))*blockSize || len(run)*blockSize >= maxRun ||
+		limit := maxRun
+		if runDirect {
+			limit = maxDirectRun
+		}
+		if len(run) > 0 && (off != runOff+int64(len(run))*blockSize || len(run)*blockSize >= limit ||
 			run[len(run)-1].b.Length != blockSize) {
 			if !writeRun() {
 				return
 			}
 		}
 		if len(run) == 0 {
-			runOff = off
+			runOff, runDirect = off, !c.env.bufferedWrites
 		}
+		// A piece hashed as it came is never read back, so its bytes skip
+		// the page cache; one that will be read back keeps them there.
+		runDirect = runDirect && !rh.broken && (rh.h != nil || rh.leaves != nil)
 		run = append(run, d)
 		if len(batch) >= 64 && !flush() {
 			return
 		}
 	}
-}
-
-func (c *content) writeRun(run []diskBlock, off int64, bufs *[][]byte) error {
-	if hook := c.env.hooks.writeErr; hook != nil {
-		if err := hook(); err != nil {
-			return err
-		}
-	}
-	if len(run) == 1 {
-		_, err := c.storage.WriteAt((*run[0].buf)[:run[0].b.Length], off)
-		return err
-	}
-	*bufs = (*bufs)[:0]
-	for _, d := range run {
-		*bufs = append(*bufs, (*d.buf)[:d.b.Length])
-	}
-	_, err := c.storage.WriteBuffersAt(*bufs, off)
-	clear(*bufs) // the blocks go back to the pool
-	return err
 }

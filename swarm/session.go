@@ -75,6 +75,11 @@ type Config struct {
 	// its file stamps: files are checked smallest first, in the
 	// background, while this many bytes last. Default 1 GiB; -1 = off.
 	RestartDigestBytes int64
+	// BufferedWrites writes every downloaded block through the page cache.
+	// By default a block of a piece hashed as it arrives, which is never
+	// read back, is written with O_DIRECT where the file system allows
+	// (pieces.Storage.WriteBuffersDirect).
+	BufferedWrites bool
 	// MaxHandshakes bounds the incoming connections still handshaking,
 	// MaxHandshakesPerIP those of one address once half of them are taken
 	// (see accept.go). Zero means an eighth of the descriptor limit (64 to

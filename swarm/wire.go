@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	pp "github.com/anacrolix/torrent/peer_protocol"
+
+	"github.com/shoal-bt/shoal/pieces"
 )
 
 // The wire codec is hand-rolled for the hot path: a Piece message is read
@@ -82,8 +84,9 @@ func readPeerID(r io.Reader) (id [20]byte, err error) {
 	return id, err
 }
 
-// blockPool holds 16 KiB buffers for Piece payloads in both directions.
-var blockPool = sync.Pool{New: func() any { b := make([]byte, blockSize); return &b }}
+// blockPool holds 16 KiB buffers for Piece payloads in both directions,
+// page-aligned so the disk goroutines can write them with O_DIRECT.
+var blockPool = sync.Pool{New: func() any { b := pieces.AlignedBlock(blockSize); return &b }}
 
 const blockSize = 16 * 1024
 

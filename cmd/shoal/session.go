@@ -29,6 +29,7 @@ type sessionFlags struct {
 	lan           bool
 	lanIface      string
 	maxPeers      int
+	buffered      bool
 	dht           *dhtFlags
 	dhtState      string // names the routing-table file of this kind of command
 
@@ -53,6 +54,7 @@ func (f *sessionFlags) add(cmd *cobra.Command, dhtState string) {
 	fs.BoolVar(&f.lan, "lan", false, "find peers on the local network by multicast (BEP 14 local service discovery)")
 	fs.StringVar(&f.lanIface, "lan-iface", "", "network interface for --lan (default: the system's multicast route)")
 	fs.IntVar(&f.maxPeers, "max-peers", 0, "connected peers per torrent (default 80)")
+	fs.BoolVar(&f.buffered, "buffered-writes", false, "write downloaded pieces through the page cache (default: pieces hashed on arrival skip it with O_DIRECT where the file system allows)")
 }
 
 func defaultStateDir() string { return filepath.Join(xdg.DataHome, "shoal") }
@@ -71,7 +73,7 @@ func (f *sessionFlags) config(a *app) (swarm.Config, error) {
 		f.encryption = f.file.Encryption
 	}
 	cfg := swarm.Config{ListenAddr: f.listen, StateDir: f.stateDir, Logger: a.log, LSD: f.lan, LSDInterface: f.lanIface,
-		MaxPeersPerTorrent: f.maxPeers}
+		MaxPeersPerTorrent: f.maxPeers, BufferedWrites: f.buffered}
 	if cfg.StateDir == "" {
 		cfg.StateDir = defaultStateDir()
 	}

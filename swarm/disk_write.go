@@ -1,0 +1,37 @@
+package swarm
+
+// runEndsPiece reports whether run is empty or its last block is its
+// piece's last.
+func (c *content) runEndsPiece(run []diskBlock) bool {
+	if len(run) == 0 {
+		return true
+	}
+	b := run[len(run)-1].b
+	return int64(b.Begin+b.Length) >= c.info.PieceSize(b.Piece)
+}
+
+func (c *content) writeRun(run []diskBlock, off int64, bufs *[][]byte, direct bool) error {
+	if hook := c.env.hooks.writeErr; hook != nil {
+		if err := hook(); err != nil {
+			return err
+		}
+	}
+	if len(run) == 1 {
+		_, err := c.storage.WriteAt((*run[0].buf)[:run[0].b.Length], off)
+		return err
+	}
+	*bufs = (*bufs)[:0]
+	for _, d := range run {
+		*bufs = append(*bufs, (*d.buf)[:d.b.Length])
+	}
+	var err error
+	// Short direct writes cost more than buffered ones (dd here: 2.2 s of
+	// kernel CPU per GiB in 16 KiB writes, 0.2 s in 256 KiB ones).
+	if direct && len(run)*blockSize >= minDirectRun {
+		_, err = c.storage.WriteBuffersDirect(*bufs, off)
+	} else {
+		_, err = c.storage.WriteBuffersAt(*bufs, off)
+	}
+	clear(*bufs) // the blocks go back to the pool
+	return err
+}
