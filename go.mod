@@ -33,6 +33,7 @@ require (
 	golang.org/x/sys v0.48.0
 	golang.org/x/term v0.46.0
 	golang.org/x/time v0.14.0
+	lukechampine.com/blake3 v1.4.1
 )
 
 require (
@@ -90,10 +91,13 @@ require (
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
-	lukechampine.com/blake3 v1.4.1 // indirect
 	rsc.io/qr v0.2.0 // indirect
 )
 
 // anacrolix/log takes one process-wide mutex on every log call, before its
 // level filter: see third_party/anacrolix-log/SHOAL-PATCH.md.
 replace github.com/anacrolix/log => ./third_party/anacrolix-log
+
+// anacrolix/dht refreshed every non-full bucket every minute, not after
+// BEP 5's 15 quiet minutes: see third_party/anacrolix-dht/SHOAL-PATCH.md.
+replace github.com/anacrolix/dht/v2 => ./third_party/anacrolix-dht
