@@ -196,9 +196,9 @@ func (c *churn) join() *churnNode {
 // others; stragglers (a bootstrap node that was busy) keep retrying in the
 // background, as they would on a real network, and are counted at the end.
 // It fails when a batch stops making progress: on a shared machine a large
-// network may just be slow (every node's table maintainer refreshes a
-// bucket each minute, which at 10,000 nodes is thousands of queries a
-// second), so there is no deadline for the whole.
+// network may just be slow (every node's table maintainer pings its
+// questionable contacts each minute), so there is no deadline for the
+// whole.
 func (c *churn) grow(size int) {
 	const stuckFor = 3 * time.Minute
 	c.join()

@@ -290,11 +290,13 @@ func (n *Node) Run(ctx context.Context) error {
 	close(booted)
 	n.openLookups()
 	var wg sync.WaitGroup
-	// The library's maintainer pings questionable nodes, refreshes
-	// buckets and re-bootstraps every 30 minutes; it returns on Close. Its
-	// first round is a burst of ~100 queries, so it starts after a random
-	// 30-90s: nodes that start together (a LAN after a power cut, or a
-	// test) don't all burst at once, and bootstrapLoop covers the start.
+	// The library's maintainer pings questionable nodes each minute,
+	// refreshes buckets quiet for 15 minutes (BEP 5; our patch, see
+	// third_party/anacrolix-dht) and re-bootstraps every 30 minutes; it
+	// returns on Close. Its first round is a burst of queries, so it
+	// starts after a random 30-90s: nodes that start together (a LAN after
+	// a power cut, or a test) don't all burst at once, and bootstrapLoop
+	// covers the start.
 	wg.Go(func() {
 		select {
 		case <-ctx.Done():
