@@ -14,11 +14,13 @@ import (
 // Flags win over it; it wins over built-in defaults. Unknown keys are an
 // error, so a typo is not silently ignored.
 type fileConfig struct {
-	DHTBootstrap []string         `toml:"dht_bootstrap"`
-	Listen       string           `toml:"listen"`
-	StateDir     string           `toml:"state_dir"`
-	Encryption   string           `toml:"encryption"`
-	Daemon       daemonFileConfig `toml:"daemon"` // see cmd_daemon_config.go
+	DHTBootstrap []string `toml:"dht_bootstrap"`
+	Listen       string   `toml:"listen"`
+	StateDir     string   `toml:"state_dir"`
+	Encryption   string   `toml:"encryption"`
+	// BufferedWrites is --buffered-writes for every command.
+	BufferedWrites bool             `toml:"buffered_writes"`
+	Daemon         daemonFileConfig `toml:"daemon"` // see cmd_daemon_config.go
 }
 
 func configPath() string {

@@ -73,7 +73,7 @@ func (f *sessionFlags) config(a *app) (swarm.Config, error) {
 		f.encryption = f.file.Encryption
 	}
 	cfg := swarm.Config{ListenAddr: f.listen, StateDir: f.stateDir, Logger: a.log, LSD: f.lan, LSDInterface: f.lanIface,
-		MaxPeersPerTorrent: f.maxPeers, BufferedWrites: f.buffered}
+		MaxPeersPerTorrent: f.maxPeers, BufferedWrites: f.buffered || f.file.BufferedWrites}
 	if cfg.StateDir == "" {
 		cfg.StateDir = defaultStateDir()
 	}
