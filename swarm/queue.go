@@ -27,6 +27,10 @@ type depthIn struct {
 // that has sent nothing yet gets one request, not four.
 const crowdedPeers = 64
 
+// probationBurst bounds the requests a peer on probation gets at once: a
+// piece of up to 1 MiB.
+const probationBurst = 64
+
 // queueDepth is how many requests a peer may have outstanding. It is a
 // slow start, as TCP's: 4 requests, and three more for each block that
 // came in time (slowStart), so the queue quadruples every round trip
@@ -42,6 +46,10 @@ const crowdedPeers = 64
 //     round trip that would cost is worth more.
 //   - On probation, one piece (the picker confines it to one): a liar
 //     wastes that piece before it fails with the liar as its only sender.
+//     Outside a crowd that piece is asked for at once (up to
+//     probationBurst blocks), not grown to from 4: it is what a liar could
+//     waste anyway, and at 100 ms RTT growing to it took two round trips
+//     of a new peer's first second.
 //   - A peer that sent good data before (a reconnection after a reset)
 //     starts at the depth it had reached, not at 4.
 //   - Once the meter has seen a few seconds of it, two seconds of what it
@@ -53,6 +61,9 @@ func queueDepth(in depthIn) int {
 	d := max(4+3*in.grown, in.earned)
 	if in.grown == 0 && in.crowded {
 		d = max(1, in.earned)
+	}
+	if in.probation && !in.crowded {
+		d = max(d, min(in.perPiece, probationBurst))
 	}
 	if in.paced > 0 {
 		d = min(d, in.paced)

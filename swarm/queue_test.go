@@ -18,6 +18,8 @@ func TestQueueDepth(t *testing.T) {
 		{"in a crowd, one request until it sends a block", with(func(in *depthIn) { in.crowded = true }), 1},
 		{"in a crowd, then as anywhere", with(func(in *depthIn) { in.crowded, in.grown = true, 1 }), 7},
 		{"on probation, at most one piece", with(func(in *depthIn) { in.probation, in.grown = true, 100 }), 16},
+		{"on probation, that piece at once", with(func(in *depthIn) { in.probation = true }), 16},
+		{"on probation, at once no more than probationBurst", with(func(in *depthIn) { in.probation, in.perPiece = true, 1024 }), probationBurst},
 		{"on probation in a crowd, one request", with(func(in *depthIn) { in.probation, in.crowded = true, true }), 1},
 		{"trusted: three more per block delivered", with(func(in *depthIn) { in.grown = 16 }), 52},
 		{"earned depth from an earlier connection", with(func(in *depthIn) { in.earned = 3000 }), 3000},
