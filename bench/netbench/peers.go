@@ -104,10 +104,11 @@ func waitFor(cmd *exec.Cmd, want string, limit time.Duration) error {
 
 // leechResult is one 'shoal get' run.
 type leechResult struct {
-	wall  time.Duration // from start to its exit (everything verified)
-	cpu   time.Duration // user and system CPU time it used
-	err   error
-	peers map[string]int64 // bytes received, by peer address as the leecher saw it
+	wall    time.Duration // from start to its exit (everything verified)
+	started time.Time
+	cpu     time.Duration // user and system CPU time it used
+	err     error
+	peers   map[string]int64 // bytes received, by peer address as the leecher saw it
 }
 
 // leech runs n leechers at once to completion (or limit) and returns their
@@ -135,7 +136,7 @@ func (b *bench) leech(n int, limit time.Duration) []leechResult {
 			defer os.RemoveAll(out + "-state")
 			err := cmd.Wait()
 			timer.Stop()
-			res[i] = leechResult{wall: time.Since(start), err: err, peers: summaryPeers(stdout.String())}
+			res[i] = leechResult{wall: time.Since(start), started: start, err: err, peers: summaryPeers(stdout.String())}
 			if ps := cmd.ProcessState; ps != nil {
 				res[i].cpu = ps.UserTime() + ps.SystemTime()
 			}

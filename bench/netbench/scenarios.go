@@ -42,6 +42,8 @@ func (b *bench) oneSeedRTT() {
 	u.print(b.size, secPerGiB(flowCPU, b.size))
 	if os.Getenv("NETBENCH_DEBUG") != "" {
 		fmt.Printf("    proxy chunks: %d, %.1f KiB each on average\n", v.chunks, float64(v.total)/float64(max(1, v.chunks))/1024)
+		fmt.Printf("    leecher started %.2fs after the epoch; its first byte came %.3fs later, its last %.3fs after that; it exited %.3fs after its last byte\n",
+			res.started.Sub(epoch).Seconds(), v.first.Sub(res.started).Seconds(), data.Seconds(), res.started.Add(res.wall).Sub(v.last).Seconds())
 		timeline([]meterView{v}, 100*time.Millisecond)
 	}
 }
