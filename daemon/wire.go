@@ -75,7 +75,7 @@ type Row struct {
 	Labels      []string `json:"labels,omitempty"`
 	Sequential  bool     `json:"sequential,omitempty"` // downloading in order
 	// SuperSeeding: BEP 16 initial seeding, until every piece reached a peer.
-	SuperSeeding bool `json:"superSeeding,omitempty"`
+	SuperSeeding bool `json:"super_seeding,omitempty"`
 }
 
 // Detail is one torrent in full: the engine's snapshot of it, with its

@@ -71,6 +71,7 @@ function renderRows() {
     tr.append(el("td", r.id, "num"));
     const name = el("td", r.name || r.infohash, "name");
     for (const l of labelsOf(r)) name.append(el("span", l, "label"));
+    if (r.super_seeding) name.append(el("span", "super-seed", "label super"));
     const why = r.error || r.stalled;
     if (why) name.append(el("div", why, "why"));
     tr.append(name, el("td", r.state, "state"));
