@@ -1,11 +1,8 @@
 package pieces
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"sort"
-	"syscall"
 	"unsafe"
 )
 
@@ -40,37 +37,11 @@ func (s *Storage) WriteBuffersDirect(bufs [][]byte, off int64) (int, error) {
 		off+int64(total) > files[k].Offset+files[k].Length || (off-files[k].Offset)%DirectAlign != 0 {
 		return s.WriteBuffersAt(bufs, off)
 	}
-	s.part.mu.RLock()
-	if s.part.parted != nil && s.part.parted[k] {
-		s.part.mu.RUnlock()
+	n, ok, err := s.writevFile(k, bufs, off, total, true)
+	if !ok {
 		return s.WriteBuffersAt(bufs, off)
 	}
-	h, err := s.acquire(k, true)
-	if err != nil {
-		s.part.mu.RUnlock()
-		return 0, err
-	}
-	f := s.directFile(h)
-	if f == nil {
-		s.release(h)
-		s.part.mu.RUnlock()
-		return s.WriteBuffersAt(bufs, off)
-	}
-	n, err := writev(f, bufs, off-files[k].Offset)
-	s.release(h)
-	s.part.mu.RUnlock()
-	if n == 0 && errors.Is(err, syscall.EINVAL) {
-		// The file system wants a larger alignment, or takes O_DIRECT at
-		// open but not at write: never ask it again.
-		s.mu.Lock()
-		s.noDirect = true
-		s.mu.Unlock()
-		return s.WriteBuffersAt(bufs, off)
-	}
-	if err != nil {
-		return n, fmt.Errorf("%s: %w", s.rel[k], err)
-	}
-	return n, s.createEmpty(off, off+int64(total))
+	return n, err
 }
 
 // directFile returns h's O_DIRECT twin, opening it on first use; nil when

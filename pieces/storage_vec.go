@@ -1,8 +1,10 @@
 package pieces
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"syscall"
 )
 
 // WriteBuffersAt writes the concatenation of bufs at torrent offset off,
@@ -31,21 +33,50 @@ func (s *Storage) WriteBuffersAt(bufs [][]byte, off int64) (int, error) {
 		}
 		return done, nil
 	}
-	s.part.mu.RLock() // a file parted since the check above went through WriteAt
+	n, ok, err := s.writevFile(k, bufs, off, total, false)
+	if !ok {
+		return s.WriteBuffersAt(bufs, off) // a file parted since the check above goes through WriteAt
+	}
+	return n, err
+}
+
+// writevFile writes bufs, total bytes at torrent offset off inside file k,
+// with one pwritev: through the file's O_DIRECT twin when direct. ok is
+// false when nothing was written and the write must go through
+// WriteBuffersAt: the file was parted since the caller looked, or (direct)
+// the file system refuses O_DIRECT.
+func (s *Storage) writevFile(k int, bufs [][]byte, off int64, total int, direct bool) (n int, ok bool, err error) {
+	s.part.mu.RLock()
 	if s.part.parted != nil && s.part.parted[k] {
 		s.part.mu.RUnlock()
-		return s.WriteBuffersAt(bufs, off)
+		return 0, false, nil
 	}
 	h, err := s.acquire(k, true)
 	if err != nil {
 		s.part.mu.RUnlock()
-		return 0, err
+		return 0, true, err
 	}
-	n, err := writev(h.f, bufs, off-files[k].Offset)
+	f := h.f
+	if direct {
+		if f = s.directFile(h); f == nil {
+			s.release(h)
+			s.part.mu.RUnlock()
+			return 0, false, nil
+		}
+	}
+	n, err = writev(f, bufs, off-s.info.Files[k].Offset)
 	s.release(h)
 	s.part.mu.RUnlock()
-	if err != nil {
-		return n, fmt.Errorf("%s: %w", s.rel[k], err)
+	if direct && n == 0 && errors.Is(err, syscall.EINVAL) {
+		// The file system wants a larger alignment, or takes O_DIRECT at
+		// open but not at write: never ask it again.
+		s.mu.Lock()
+		s.noDirect = true
+		s.mu.Unlock()
+		return 0, false, nil
 	}
-	return n, s.createEmpty(off, off+int64(total))
+	if err != nil {
+		return n, true, fmt.Errorf("%s: %w", s.rel[k], err)
+	}
+	return n, true, s.createEmpty(off, off+int64(total))
 }
