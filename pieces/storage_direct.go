@@ -53,7 +53,7 @@ func (s *Storage) directFile(h *handle) *os.File {
 		return nil
 	}
 	if h.direct == nil {
-		f, err := reopenDirect(h.f)
+		f, err := openDirect(h.f)
 		if err != nil {
 			s.noDirect = true
 			return nil
@@ -62,6 +62,10 @@ func (s *Storage) directFile(h *handle) *os.File {
 	}
 	return h.direct
 }
+
+// openDirect is reopenDirect; tests stand in a file system that refuses
+// O_DIRECT.
+var openDirect = reopenDirect
 
 func aligned(b []byte) bool {
 	return len(b)%DirectAlign == 0 && (len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))%DirectAlign == 0)

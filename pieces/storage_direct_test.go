@@ -4,7 +4,9 @@ package pieces
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/shoal-bt/shoal/internal/pagecache"
@@ -106,5 +108,39 @@ func dropCache(t *testing.T, path string) {
 	}
 	if n := pagecache.Count(resident(t, path)); n != 0 {
 		t.Skipf("%s keeps %d pages in the page cache after fadvise DONTNEED", path, n)
+	}
+}
+
+// TestWriteBuffersDirect_Refused: where the file system refuses O_DIRECT
+// (tmpfs before Linux 6.6 says EINVAL at open), aligned runs go through
+// the page cache, every byte lands, and the storage stops asking.
+func TestWriteBuffersDirect_Refused(t *testing.T) {
+	opened := 0
+	openDirect = func(*os.File) (*os.File, error) { opened++; return nil, syscall.EINVAL }
+	t.Cleanup(func() { openDirect = reopenDirect })
+	info, stream := makeInfo(t, "root", 16384, []testFile{{"a.bin", 1 << 20}})
+	dir := filepath.Join(t.TempDir(), "dl")
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const run = 256 << 10
+	for off := 0; off < len(stream); off += run {
+		b := AlignedBlock(run)
+		copy(b, stream[off:])
+		if n, err := s.WriteBuffersDirect([][]byte{b}, int64(off)); err != nil || n != run {
+			t.Fatalf("WriteBuffersDirect at %d: %d, %v", off, n, err)
+		}
+	}
+	if opened != 1 {
+		t.Errorf("O_DIRECT asked for %d times; want once, then never again", opened)
+	}
+	if n := pagecache.Count(resident(t, filepath.Join(dir, "root", "a.bin"))); n != len(stream)/4096 {
+		t.Errorf("%d of %d pages in the page cache; want all, written through it", n, len(stream)/4096)
+	}
+	got := make([]byte, len(stream))
+	if _, err := s.ReadAt(got, 0); err != nil || !bytes.Equal(got, stream) {
+		t.Fatalf("read back differs: %v", err)
 	}
 }
