@@ -208,5 +208,5 @@ func (b *trBackend) FreeSpace(path string) (int64, error) {
 	if err := syscall.Statfs(real, &st); err != nil {
 		return 0, fmt.Errorf("free-space %s: %w", path, err)
 	}
-	return int64(st.Bavail) * st.Bsize, nil
+	return int64(st.Bavail) * int64(st.Bsize), nil // Bsize is uint32 on macOS, uint64 on FreeBSD
 }
