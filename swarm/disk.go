@@ -269,7 +269,14 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			running[d.b.Piece] = rh
 		}
 		k := d.b.Begin / blockSize
+		off := c.info.PieceOffset(d.b.Piece) + int64(d.b.Begin)
 		if k >= len(rh.written) || rh.written[k] || c.has(d.b.Piece) {
+			// The actor credits whichever copy it is told of first: the
+			// kept one, still in the run, must be written and noted before
+			// this one, or a piece that fails blames the wrong sender.
+			if len(run) > 0 && off >= runOff && off < runOff+int64(len(run))*blockSize && !writeRun() {
+				return
+			}
 			putBlock(d.buf)
 			batch = append(batch, blockNote{p: d.p, b: d.b}) // the actor counts it as wasted
 			continue
@@ -292,7 +299,6 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			// reading the piece back tells what the disk holds.
 			rh.broken = true
 		}
-		off := c.info.PieceOffset(d.b.Piece) + int64(d.b.Begin)
 		limit := maxRun
 		if runDirect {
 			limit = maxDirectRun
