@@ -55,3 +55,18 @@ func TestProxy_ResetCutsAtOnce(t *testing.T) {
 	}
 	t.Logf("reset seen after %v; %d bytes read after it; backlog about %d", time.Since(at), n, backlog)
 }
+
+// secondHalf measures from the bucket where half the bytes were in to the
+// last bucket with any.
+func TestMeterView_SecondHalf(t *testing.T) {
+	mib := int64(1 << 20)
+	v := meterView{buckets: []int64{0, mib, mib, 4 * mib, 4 * mib, 4 * mib, 0, 0}, total: 14 * mib}
+	// Half (7 MiB) is in by bucket 3 (cumulative 6, then 10); after it, 8 MiB in buckets 4-5.
+	want := 8.0 / (2 * bucket).Seconds()
+	if got := v.secondHalf(); got < want*0.999 || got > want*1.001 {
+		t.Errorf("secondHalf = %.2f MiB/s, want %.2f", got, want)
+	}
+	if got := (meterView{}).secondHalf(); got != 0 {
+		t.Errorf("an empty meter's secondHalf = %v, want 0", got)
+	}
+}

@@ -38,6 +38,8 @@ func (b *bench) oneSeedRTT() {
 		b.rtt, mibps(b.size, res.wall), res.wall.Seconds(), mibps(b.size, data), b.tag)
 	fmt.Printf("    one-flow limit %.1f MiB/s: shoal at %.0f%% (exit) / %.0f%% (bytes); goal >= 90%%\n",
 		flow/(1<<20), 100*mibps(b.size, res.wall)*(1<<20)/flow, 100*mibps(b.size, data)*(1<<20)/flow)
+	fmt.Printf("    steady: %.1f MiB/s over the second half of the bytes, %.0f%% of the one-flow limit\n",
+		v.secondHalf(), 100*v.secondHalf()*(1<<20)/flow)
 	fmt.Printf("    ramp, MiB/s in each second from the first byte: %s\n", ramp(v, v.first.Sub(epoch), 5))
 	u.print(b.size, secPerGiB(flowCPU, b.size))
 	if os.Getenv("NETBENCH_DEBUG") != "" {
