@@ -116,7 +116,7 @@ that can reach each other; with few of them it is slower than a normal seed.`,
 	toDaemon.add(cmd)
 	cf.add(cmd, false)
 	cmd.Flags().BoolVar(&super, "super-seed", false, "BEP 16 initial seeding: offer each peer two pieces nobody has at a time, "+
-		"so little more than one copy leaves this seed (not with --daemon)")
+		"so little more than one copy leaves this seed (with --daemon, the daemon super-seeds it)")
 	cmd.Flags().StringVar(&data, "data", ".", "for a .torrent: the directory that holds its top-level file or folder")
 	cmd.Flags().Int64Var(&checkMiB, "restart-check-mib", 1024, "after a restart that trusted file sizes and mtimes, check up to this many MiB "+
 		"of the smallest files against their BLAKE3 digests, in the background (0 = off)")
