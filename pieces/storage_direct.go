@@ -2,7 +2,6 @@ package pieces
 
 import (
 	"os"
-	"sort"
 	"unsafe"
 )
 
@@ -24,24 +23,7 @@ const DirectAlign = 4096
 // idle) against 0.13 s with O_DIRECT. Pieces that will be read back go
 // through the cache instead (the caller chooses).
 func (s *Storage) WriteBuffersDirect(bufs [][]byte, off int64) (int, error) {
-	files := s.info.Files
-	total := 0
-	for _, b := range bufs {
-		if !aligned(b) {
-			return s.WriteBuffersAt(bufs, off)
-		}
-		total += len(b)
-	}
-	k := sort.Search(len(files), func(k int) bool { return files[k].Offset+files[k].Length > off })
-	if !haveDirect || total == 0 || off < 0 || k == len(files) || files[k].Padding ||
-		off+int64(total) > files[k].Offset+files[k].Length || (off-files[k].Offset)%DirectAlign != 0 {
-		return s.WriteBuffersAt(bufs, off)
-	}
-	n, ok, err := s.writevFile(k, bufs, off, total, true)
-	if !ok {
-		return s.WriteBuffersAt(bufs, off)
-	}
-	return n, err
+	return s.writeBuffers(bufs, off, true)
 }
 
 // directFile returns h's O_DIRECT twin, opening it on first use; nil when

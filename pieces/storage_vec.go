@@ -11,17 +11,30 @@ import (
 // as WriteAt would. When the range lies in one file it is one pwritev (on
 // Linux), which spares the caller copying the pieces into one buffer.
 func (s *Storage) WriteBuffersAt(bufs [][]byte, off int64) (int, error) {
+	return s.writeBuffers(bufs, off, false)
+}
+
+// writeBuffers is WriteBuffersAt, or with direct WriteBuffersDirect: a run
+// inside one file, at an aligned file offset and in aligned buffers, first
+// tries the file's O_DIRECT twin.
+func (s *Storage) writeBuffers(bufs [][]byte, off int64, direct bool) (int, error) {
 	total := 0
 	for _, b := range bufs {
 		total += len(b)
+		direct = direct && aligned(b)
 	}
 	if off < 0 || off > s.info.Length-int64(total) {
 		return 0, fmt.Errorf("write %d bytes at %d: outside the torrent's %d bytes", total, off, s.info.Length)
 	}
 	files := s.info.Files
 	k := sort.Search(len(files), func(k int) bool { return files[k].Offset+files[k].Length > off })
-	if !haveWritev || len(bufs) == 1 || k == len(files) || files[k].Padding ||
-		off+int64(total) > files[k].Offset+files[k].Length || s.Parted(k) {
+	inOne := k < len(files) && !files[k].Padding && off+int64(total) <= files[k].Offset+files[k].Length
+	if direct && haveDirect && inOne && total > 0 && (off-files[k].Offset)%DirectAlign == 0 {
+		if n, ok, err := s.writevFile(k, bufs, off, total, true); ok {
+			return n, err
+		}
+	}
+	if !haveWritev || len(bufs) == 1 || !inOne || s.Parted(k) {
 		// Rare (a run across a file boundary) or unsupported: a write each.
 		done := 0
 		for _, b := range bufs {
@@ -35,7 +48,7 @@ func (s *Storage) WriteBuffersAt(bufs [][]byte, off int64) (int, error) {
 	}
 	n, ok, err := s.writevFile(k, bufs, off, total, false)
 	if !ok {
-		return s.WriteBuffersAt(bufs, off) // a file parted since the check above goes through WriteAt
+		return s.writeBuffers(bufs, off, false) // a file parted since the check above goes through WriteAt
 	}
 	return n, err
 }
