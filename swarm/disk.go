@@ -52,6 +52,10 @@ type runningHash struct {
 	written []bool              // blocks on disk in this attempt: the first copy wins
 }
 
+// inOrder reports whether the piece is being hashed as it is written, so
+// it is checked without reading it back.
+func (rh *runningHash) inOrder() bool { return !rh.broken && (rh.h != nil || rh.leaves != nil) }
+
 // blockNote tells the actor a block from p is on disk (or, for an endgame
 // duplicate, was discarded); notes keep the order of the writes, so the
 // actor credits the copy that was kept.
@@ -226,7 +230,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			}
 			rh := running[i]
 			delete(running, i)
-			if rh != nil && !rh.broken && int64(rh.next) == c.info.PieceSize(i) && (rh.h != nil || rh.leaves != nil) {
+			if rh != nil && rh.inOrder() && int64(rh.next) == c.info.PieceSize(i) {
 				var r hashResult
 				if rh.h != nil {
 					var sum [20]byte
@@ -314,7 +318,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		}
 		// A piece hashed as it came is never read back, so its bytes skip
 		// the page cache; one that will be read back keeps them there.
-		runDirect = runDirect && !rh.broken && (rh.h != nil || rh.leaves != nil)
+		runDirect = runDirect && rh.inOrder()
 		run = append(run, d)
 		if len(batch) >= 64 && !flush() {
 			return
