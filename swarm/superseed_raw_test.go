@@ -21,6 +21,20 @@ import (
 
 // Super-seeding on the raw wire: what a peer sees of a super-seed.
 
+// startSuperSeed starts a session super-seeding a payload of size bytes
+// (onePayload's seed and name) in pieces of hostilePieceLen.
+func startSuperSeed(t *testing.T, seed uint64, name string, size int, cfg swarm.Config) (*swarm.Session, swarm.InfoHash, *pieces.Torrent, []byte) {
+	t.Helper()
+	_, root, data := onePayload(t, seed, name, size)
+	tor := testnet.Create(t, root, hostilePieceLen)
+	s := testnet.StartSession(t, cfg)
+	ih, err := s.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: filepath.Dir(root), Trusted: true, SuperSeed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ih, tor, data
+}
+
 // superRaw connects a raw fast and extended peer to a super-seed, says it
 // has nothing, and reads up to the seed's second Have (its two offers go
 // out together): it returns the peer, the offered pieces, the types of
@@ -89,13 +103,7 @@ func (p *rawPeer) request(t *testing.T, i uint32) {
 // the offered ones, and offers another only once one of them was seen at
 // another peer.
 func TestSuperSeed_RawPeersTwoOffersAtATime(t *testing.T) {
-	_, root, data := onePayload(t, 163, "s.bin", 8*hostilePieceLen+100)
-	tor := testnet.Create(t, root, hostilePieceLen)
-	s := testnet.StartSession(t, swarm.Config{})
-	ih, err := s.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: filepath.Dir(root), Trusted: true, SuperSeed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ih, tor, data := startSuperSeed(t, 163, "s.bin", 8*hostilePieceLen+100, swarm.Config{})
 
 	a, offersA, before, unchoked := superRaw(t, s, ih, tor, data, "-XX0001-superrawAAAA")
 	for _, typ := range before {
@@ -203,13 +211,7 @@ func (p *rawPeer) metadataAsk(t *testing.T) {
 // pieces' spread; with 50 leechers the seed used 0.5 MB/s of an 8 MB/s
 // uplink.
 func TestSuperSeed_UnchokesEveryOfferedPeer(t *testing.T) {
-	_, root, data := onePayload(t, 165, "u.bin", 8*hostilePieceLen)
-	tor := testnet.Create(t, root, hostilePieceLen)
-	s := testnet.StartSession(t, swarm.Config{UploadSlots: 1})
-	ih, err := s.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: filepath.Dir(root), Trusted: true, SuperSeed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ih, tor, data := startSuperSeed(t, 165, "u.bin", 8*hostilePieceLen, swarm.Config{UploadSlots: 1})
 	for _, id := range []string{"-XX0001-superrawAAAA", "-XX0001-superrawBBBB", "-XX0001-superrawCCCC"} {
 		if _, offers, _, unchoked := superRaw(t, s, ih, tor, data, id); !unchoked {
 			t.Errorf("%s, offered %v, was left choked (one upload slot)", id, offers)
@@ -282,13 +284,7 @@ func TestSuperSeed_PeersConnectedBeforeTheInfo(t *testing.T) {
 func TestSuperSeed_UntakenOffersGoToOthers(t *testing.T) {
 	swarm.SetSuperPatience(200 * time.Millisecond)
 	t.Cleanup(func() { swarm.SetSuperPatience(30 * time.Second) })
-	_, root, data := onePayload(t, 169, "o.bin", 8*hostilePieceLen)
-	tor := testnet.Create(t, root, hostilePieceLen)
-	s := testnet.StartSession(t, swarm.Config{})
-	ih, err := s.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: filepath.Dir(root), Trusted: true, SuperSeed: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ih, tor, data := startSuperSeed(t, 169, "o.bin", 8*hostilePieceLen, swarm.Config{})
 	a, offersA, _, _ := superRaw(t, s, ih, tor, data, "-XX0001-superrawAAAA")
 	// A asks for its first piece (and says nothing when it has it).
 	a.request(t, offersA[0])
