@@ -28,7 +28,7 @@ func TestAllocs_ReadRequest(t *testing.T) {
 	allocs := testing.AllocsPerRun(500, func() {
 		if src.Len() == 0 {
 			src.Reset(msg)
-			m.r.Reset(src)
+			m.s.reset(src)
 		}
 		if _, err := m.read(); err != nil {
 			t.Fatal(err)

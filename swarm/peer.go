@@ -163,32 +163,16 @@ type peerEvent struct {
 }
 
 // readLoop reads messages until the connection fails. Piece payloads are
-// written to storage here, off the actor, and reported in batches.
+// handed to the disk goroutines from here, off the actor.
 func (p *peer) readLoop(ctx context.Context) {
 	h := p.host
 	mr := newMsgReader(p.nc.conn)
-	var batch []pieces.Block
+	defer mr.s.release()
 	emit := func(ev peerEvent) bool { return h.deliver(ctx, ev) }
-	flush := func() bool {
-		if len(batch) == 0 {
-			return true
-		}
-		ok := emit(peerEvent{p: p, blocks: batch})
-		batch = nil
-		return ok
-	}
-	fail := func(err error) {
-		flush()
-		emit(peerEvent{p: p, err: err})
-	}
+	fail := func(err error) { emit(peerEvent{p: p, err: err}) }
 	var kaStreak int
 	var kaSince time.Time
 	for {
-		if len(batch) > 0 && mr.r.Buffered() < 13 {
-			if !flush() {
-				return
-			}
-		}
 		p.nc.raw.SetReadDeadline(time.Now().Add(3 * time.Minute))
 		msg, err := mr.read()
 		if err != nil {
@@ -261,9 +245,6 @@ func (p *peer) readLoop(ctx context.Context) {
 		}
 		if msg.Keepalive {
 			continue
-		}
-		if !flush() {
-			return
 		}
 		msg.Payload = slices.Clone(msg.Payload)
 		if !emit(peerEvent{p: p, msg: msg}) {

@@ -1,7 +1,6 @@
 package swarm
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,8 +13,8 @@ import (
 )
 
 // The wire codec is hand-rolled for the hot path: a Piece message is read
-// straight from the connection's bufio.Reader into a pooled 16 KiB buffer,
-// with no per-message allocation. peer_protocol supplies the constants and
+// into a pooled 16 KiB buffer, by the kernel itself where it can
+// (wire_sock.go), with no per-message allocation. peer_protocol supplies the constants and
 // the bencoded extension messages.
 
 const (
@@ -108,15 +107,21 @@ type message struct {
 }
 
 type msgReader struct {
-	r       *bufio.Reader
+	s       sockReader
 	scratch []byte
 	// buf holds a message's fixed fields: on read's stack it escaped
-	// through io.ReadFull, two allocations per message.
+	// through the reader, two allocations per message.
 	buf [12]byte
+	// pieceRun counts down the messages since the last Piece; while it
+	// is above zero an empty buffer is refilled by a scatter read, on
+	// the guess that more Pieces follow.
+	pieceRun int
 }
 
 func newMsgReader(r io.Reader) *msgReader {
-	return &msgReader{r: bufio.NewReaderSize(r, 256<<10)}
+	m := &msgReader{}
+	m.s.reset(r)
+	return m
 }
 
 var errMessageTooLong = errors.New("message too long")
@@ -133,8 +138,30 @@ func violation(format string, args ...any) error {
 }
 
 func (m *msgReader) read() (message, error) {
+	msg, err := m.readOne()
+	if msg.Type == pp.Piece && !msg.Keepalive && err == nil {
+		m.pieceRun = 8
+	} else if m.pieceRun > 0 {
+		m.pieceRun--
+	}
+	return msg, err
+}
+
+func (m *msgReader) readOne() (message, error) {
+	s := &m.s
+	for {
+		if msg, ok, err := s.next(); ok || err != nil {
+			return msg, err
+		}
+		if s.r < s.w || s.readv == nil || m.pieceRun == 0 {
+			break
+		}
+		if _, err := s.scatter(nil); err != nil {
+			return message{}, err
+		}
+	}
 	buf := &m.buf
-	if _, err := io.ReadFull(m.r, buf[:4]); err != nil {
+	if err := s.readFull(buf[:4]); err != nil {
 		return message{}, err
 	}
 	n := binary.BigEndian.Uint32(buf[:4])
@@ -144,11 +171,10 @@ func (m *msgReader) read() (message, error) {
 	if n > maxMessageLen {
 		return message{}, fmt.Errorf("%w: %w", errMessageTooLong, violation("message of %d bytes", n))
 	}
-	t, err := m.r.ReadByte()
-	if err != nil {
+	if err := s.readFull(buf[:1]); err != nil {
 		return message{}, err
 	}
-	msg := message{Type: pp.MessageType(t)}
+	msg := message{Type: pp.MessageType(buf[0])}
 	n--
 	fixed := func(want uint32) error {
 		if n != want {
@@ -163,7 +189,7 @@ func (m *msgReader) read() (message, error) {
 		if err := fixed(4); err != nil {
 			return msg, err
 		}
-		if _, err := io.ReadFull(m.r, buf[:4]); err != nil {
+		if err := s.readFull(buf[:4]); err != nil {
 			return msg, err
 		}
 		msg.Index = binary.BigEndian.Uint32(buf[:4])
@@ -172,7 +198,7 @@ func (m *msgReader) read() (message, error) {
 		if err := fixed(12); err != nil {
 			return msg, err
 		}
-		if _, err := io.ReadFull(m.r, buf[:12]); err != nil {
+		if err := s.readFull(buf[:12]); err != nil {
 			return msg, err
 		}
 		msg.Index = binary.BigEndian.Uint32(buf[:4])
@@ -183,14 +209,14 @@ func (m *msgReader) read() (message, error) {
 		if n < 8 || n-8 > blockSize {
 			return msg, violation("piece message of %d bytes", n)
 		}
-		if _, err := io.ReadFull(m.r, buf[:8]); err != nil {
+		if err := s.readFull(buf[:8]); err != nil {
 			return msg, err
 		}
 		msg.Index = binary.BigEndian.Uint32(buf[:4])
 		msg.Begin = binary.BigEndian.Uint32(buf[4:8])
 		msg.Length = n - 8
 		b := getBlock()
-		if _, err := io.ReadFull(m.r, (*b)[:msg.Length]); err != nil {
+		if err := s.readPayload((*b)[:msg.Length]); err != nil {
 			putBlock(b)
 			return msg, err
 		}
@@ -200,7 +226,7 @@ func (m *msgReader) read() (message, error) {
 		if err := fixed(2); err != nil {
 			return msg, err
 		}
-		if _, err := io.ReadFull(m.r, buf[:2]); err != nil {
+		if err := s.readFull(buf[:2]); err != nil {
 			return msg, err
 		}
 		msg.Port = binary.BigEndian.Uint16(buf[:2])
@@ -211,7 +237,7 @@ func (m *msgReader) read() (message, error) {
 		m.scratch = make([]byte, n)
 	}
 	p := m.scratch[:n]
-	if _, err := io.ReadFull(m.r, p); err != nil {
+	if err := s.readFull(p); err != nil {
 		return msg, err
 	}
 	if msg.Type == pp.Extended {
