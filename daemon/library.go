@@ -46,7 +46,7 @@ type Entry struct {
 	Sequential bool `json:"sequential,omitempty"`
 	// SuperSeed: BEP 16 initial seeding (seed --daemon --super-seed); it
 	// holds until every piece reached a peer, in each run of the daemon.
-	SuperSeed bool `json:"superSeed,omitempty"`
+	SuperSeed bool `json:"super_seed,omitempty"`
 }
 
 func (l *Library) path() string { return filepath.Join(l.Dir, "library.json") }

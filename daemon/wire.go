@@ -10,7 +10,8 @@ import (
 
 // The control API's JSON shapes, shared by the server and Client. Field
 // names are snake_case and only ever added to, so older clients keep
-// working.
+// working. Two once went out in camelCase (superSeed, reuseLink); they
+// are still read (wire_compat.go).
 
 // AddRequest adds a torrent: Source (a magnet link, an http(s) URL of a
 // .torrent, or the path of a .torrent file the daemon can read) or
@@ -30,7 +31,7 @@ type AddRequest struct {
 	// SuperSeed makes a complete torrent an initial seed by BEP 16 (shoal
 	// seed --daemon --super-seed): it sends about one copy while its
 	// peers trade the rest.
-	SuperSeed bool `json:"superSeed,omitempty"`
+	SuperSeed bool `json:"super_seed,omitempty"`
 	// Trusted says the data in Dir was just hashed into Metainfo (shoal
 	// seed --daemon), so no piece needs checking. Only honoured from the
 	// Unix socket.
@@ -40,7 +41,7 @@ type AddRequest struct {
 	// daemon's own torrents (shoal add --reuse); ReuseLink allows hard
 	// links where a reflink cannot be made (--reuse-link).
 	Reuse     []string `json:"reuse,omitempty"`
-	ReuseLink bool     `json:"reuseLink,omitempty"`
+	ReuseLink bool     `json:"reuse_link,omitempty"`
 }
 
 // Added is the answer to an add.
