@@ -1,13 +1,13 @@
 package daemon
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/shoal-bt/shoal/internal/osutil"
 )
 
 // LockedError says another process holds the state dir.
@@ -33,9 +33,9 @@ func Lock(stateDir string) (release func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock state dir: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if taken, err := osutil.TryLock(f); !taken {
 		defer f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if err == nil {
 			b := make([]byte, 32)
 			n, _ := f.ReadAt(b, 0)
 			pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:n])))

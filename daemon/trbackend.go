@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"syscall"
 
 	"github.com/shoal-bt/shoal/daemon/transmission"
+	"github.com/shoal-bt/shoal/internal/osutil"
 	"github.com/shoal-bt/shoal/swarm"
 )
 
@@ -31,11 +31,11 @@ func (d *Daemon) TransmissionBackend() transmission.Backend {
 // openFileLimit is the process's soft limit on open files: with no peer
 // cap of its own across torrents, it is what bounds shoal's connections.
 func openFileLimit() int {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<30 {
+	n := osutil.OpenFileLimit()
+	if n == 0 || n > 1<<30 {
 		return 1 << 30
 	}
-	return int(lim.Cur)
+	return int(n)
 }
 
 // encryptionWord says swarm's encryption mode in Transmission's words;
@@ -204,9 +204,9 @@ func (b *trBackend) FreeSpace(path string) (int64, error) {
 	if !b.d.allowed(real) {
 		return 0, b.d.notAllowed(path, real)
 	}
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(real, &st); err != nil {
+	n, err := osutil.FreeBytes(real)
+	if err != nil {
 		return 0, fmt.Errorf("free-space %s: %w", path, err)
 	}
-	return int64(st.Bavail) * int64(st.Bsize), nil // Bsize is uint32 on macOS, uint64 on FreeBSD
+	return n, nil
 }

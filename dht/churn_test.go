@@ -1,3 +1,7 @@
+// The churn test reads rusage and raises RLIMIT_NOFILE with Linux's types.
+
+//go:build linux
+
 package dht
 
 import (

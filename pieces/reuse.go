@@ -5,10 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 
 	"github.com/zeebo/blake3"
 )
@@ -197,11 +195,7 @@ func sameIdentity(f File, id identity) bool {
 // symbolic link unless follow) and returns what like needs to be compared
 // with it: its BLAKE3 digest when like has one, else its root.
 func hashFile(ctx context.Context, path string, length int64, like File, follow bool) (identity, error) {
-	flags := os.O_RDONLY
-	if !follow {
-		flags |= syscall.O_NOFOLLOW
-	}
-	f, err := os.OpenFile(path, flags, 0)
+	f, err := openRead(path, follow)
 	if err != nil {
 		return identity{}, err
 	}

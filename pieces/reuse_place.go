@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"syscall"
 )
 
 // PlaceMethod is how PlaceFile put a file in place.
@@ -37,11 +36,7 @@ const copyChunk = 64 << 20
 // once whole, never replacing anything: a name taken meanwhile gives an
 // error wrapping fs.ErrExist, and the taker's file stays.
 func PlaceFile(ctx context.Context, dir, rel, src string, length int64, link, follow bool) (PlaceMethod, error) {
-	flags := os.O_RDONLY
-	if !follow {
-		flags |= syscall.O_NOFOLLOW
-	}
-	in, err := os.OpenFile(src, flags, 0)
+	in, err := openRead(src, follow)
 	if err != nil {
 		return 0, fmt.Errorf("place %s: %w", rel, err)
 	}

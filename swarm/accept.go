@@ -4,8 +4,9 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/shoal-bt/shoal/internal/osutil"
 )
 
 // Incoming connections that have not finished the handshake cost a
@@ -55,11 +56,11 @@ func newHandshakeGate(max, perIP int) *handshakeGate {
 }
 
 func defaultMaxHandshakes() int {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+	n := osutil.OpenFileLimit()
+	if n == 0 {
 		return 256
 	}
-	return int(min(max(lim.Cur/8, 64), 1024))
+	return int(min(max(n/8, 64), 1024))
 }
 
 // sourceKey is what the per-address cap counts: the address, or for IPv6

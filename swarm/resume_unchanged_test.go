@@ -3,7 +3,6 @@ package swarm_test
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,7 +29,7 @@ func TestResume_UnchangedSeedRecordNotRewritten(t *testing.T) {
 	if len(records) != 1 {
 		t.Fatalf("resume records after the first run: %v", records)
 	}
-	before := inodeOf(t, records[0])
+	before := fileOf(t, records[0])
 
 	s2, stop2 := testnet.StartStoppable(t, swarm.Config{StateDir: state})
 	if _, err := s2.Add(t.Context(), swarm.AddOptions{Torrent: tor, Dir: src}); err != nil {
@@ -48,11 +47,11 @@ func TestResume_UnchangedSeedRecordNotRewritten(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := inodeOf(t, records[0]); got != before {
+	if got := fileOf(t, records[0]); !os.SameFile(got, before) {
 		t.Fatalf("the unchanged record was rewritten while running (inode %d, was %d)", got, before)
 	}
 	stop2()
-	if got := inodeOf(t, records[0]); got != before {
+	if got := fileOf(t, records[0]); !os.SameFile(got, before) {
 		t.Fatalf("the unchanged record was rewritten at stop (inode %d, was %d)", got, before)
 	}
 
@@ -68,16 +67,18 @@ func TestResume_UnchangedSeedRecordNotRewritten(t *testing.T) {
 	}
 	testnet.WaitComplete(t, s3, ih, 10*time.Second)
 	stop3()
-	if got := inodeOf(t, records[0]); got == before {
+	if got := fileOf(t, records[0]); os.SameFile(got, before) {
 		t.Fatal("the record was not saved after its file changed")
 	}
 }
 
-func inodeOf(t *testing.T, path string) uint64 {
+// fileOf identifies the file at path (os.SameFile: its inode on Unix), so
+// a record rewritten by rename shows as another file.
+func fileOf(t *testing.T, path string) os.FileInfo {
 	t.Helper()
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fi.Sys().(*syscall.Stat_t).Ino
+	return fi
 }

@@ -5,7 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/shoal-bt/shoal/internal/osutil"
 )
 
 // claimStateFile picks the routing-table file this process will own: path
@@ -30,7 +31,7 @@ func claimStateFile(path string) (string, func(), error) {
 		if err != nil {
 			return "", nil, err
 		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if taken, _ := osutil.TryLock(f); !taken {
 			f.Close()
 			continue
 		}

@@ -7,8 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
@@ -105,7 +104,7 @@ func (c *outCheck) path(comps []string) error {
 		case last && !fi.Mode().IsRegular():
 			return withCode(exitConflict, fmt.Errorf("%s is not a regular file (%v): move it away, or download elsewhere with -o", p, fi.Mode().Type()))
 		case last:
-			if err := unix.Access(p, unix.W_OK); err != nil {
+			if err := canAccess(p, false); err != nil {
 				return cannotWrite(p, err)
 			}
 		default:
@@ -122,7 +121,7 @@ func (c *outCheck) writable(dir string) error {
 		if c.checked["w:"+dir] {
 			return nil
 		}
-		err := unix.Access(dir, unix.W_OK|unix.X_OK)
+		err := canAccess(dir, true)
 		if errors.Is(err, fs.ErrNotExist) && filepath.Dir(dir) != dir {
 			dir = filepath.Dir(dir)
 			continue
@@ -152,7 +151,7 @@ func linkOut(out, real, p string) error {
 
 // cannotWrite is a folder or file shoal may not write to.
 func cannotWrite(path string, err error) error {
-	var errno unix.Errno
+	var errno syscall.Errno
 	if errors.As(err, &errno) {
 		err = errno // "permission denied", not "access /x/y: permission denied"
 	}

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"syscall"
 
+	"github.com/shoal-bt/shoal/internal/osutil"
 	"github.com/shoal-bt/shoal/pieces"
 	"github.com/shoal-bt/shoal/swarm"
 )
@@ -141,9 +141,5 @@ func (b *sessionBackend) UpdateSettings(change func(*Settings)) error {
 }
 
 func (b *sessionBackend) FreeSpace(path string) (int64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(path, &st); err != nil {
-		return 0, err
-	}
-	return int64(st.Bavail) * int64(st.Bsize), nil
+	return osutil.FreeBytes(path)
 }
