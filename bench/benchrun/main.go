@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command benchrun measures shoal end to end as users run it: separate
 // processes on loopback, a generated payload, and the kernel's account of
 // CPU time and peak RSS for each process. 'make bench' runs it; it prints

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command manypeers measures shoal with 1,000 peers on one torrent: a seed
 // with 1,000 connected leechers (most idle, some downloading, one fast)
 // and a leecher connected to 1,000 seeds (one fast, the rest slow). It

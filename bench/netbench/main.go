@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command netbench measures shoal over emulated real networks: every peer
 // sits behind a Toxiproxy proxy on loopback that adds latency, caps
 // bandwidth or resets connections, and a static tracker hands out only the
