@@ -44,7 +44,7 @@ soak:
 # Figures, never assertions (bench/run.sh): 1 GiB over loopback cold (after
 # 15 s idle) and warm, v1/v2/hybrid creation and a v2-only download, the Toxiproxy real-network scenarios, the tracker,
 # and DHT lookups up to a 10,000-node churning DHT. Each figure names the
-# commit and its settle time. BENCH_MIB, BENCH_NET_MIB, BENCH_SWARM_MIB,
+# commit and its settle time. BENCH_ROUNDS, BENCH_MIB, BENCH_NET_MIB, BENCH_SWARM_MIB,
 # BENCH_DHT_NODES make a run smaller.
 bench: build
 	bash bench/run.sh

@@ -21,7 +21,7 @@ fi
 export SHOAL_BIN=${SHOAL_BIN:-bin/shoal}
 echo "== transfer and creation (separate processes on loopback)"
 go run ./bench/benchrun -shoal bin/shoal -size "${BENCH_MIB:-1024}" -settle "${BENCH_SETTLE:-15s}" -webseed -v2 \
-  -stream-mib "${BENCH_STREAM_MIB:-1024}" -stream-cap 20
+  -rounds "${BENCH_ROUNDS:-3}" -stream-mib "${BENCH_STREAM_MIB:-1024}" -stream-cap 20
 echo
 echo "== torrent creation by format: v1, v2 (BEP 52), hybrid; 64 MiB in the page cache (pieces BenchmarkCreate_Format)"
 go test ./pieces -run '^$' -bench 'BenchmarkCreate_Format' -benchtime 3x | grep -E '^Benchmark'

@@ -41,6 +41,7 @@ func main() {
 	streamCap := flag.Int64("stream-cap", 20, "the stream figure's seed upload cap, in MiB/s")
 	v2 := flag.Bool("v2", false, "measure creation as v1, v2 and hybrid, and a v2-only download next to v1 (BEP 52)")
 	reuse := flag.Bool("reuse", true, "measure get --reuse with the whole payload already in the named folder, no peer")
+	rounds := flag.Int("rounds", 1, "cold and warm downloads per seed count; above 1, a summary gives the slowest and the median of each")
 	flag.Parse()
 	dir := *work
 	if dir == "" {
@@ -72,7 +73,11 @@ func main() {
 	for _, n := range strings.Split(*seedCounts, ",") {
 		var count int
 		if _, err := fmt.Sscan(n, &count); err == nil {
-			b.transfer(torrent, payload, "", count, *sizeMiB, "cold", "warm")
+			var runs []string
+			for range max(*rounds, 1) {
+				runs = append(runs, "cold", "warm")
+			}
+			b.transfer(torrent, payload, "", count, *sizeMiB, runs...)
 		}
 	}
 	if v2Torrent != "" {
@@ -152,17 +157,24 @@ func (b *bench) transfer(torrent, payload, kind string, count int, sizeMiB int64
 			s.Wait()
 		}
 	}()
+	got := map[string][]figure{}
 	for _, run := range runs {
 		settled := time.Duration(0)
 		if run == "cold" {
 			settled = b.idle()
 		}
-		b.leech(torrent, kind, run, peers, seeds, sizeMiB, settled)
+		got[run] = append(got[run], b.leech(torrent, kind, run, peers, seeds, sizeMiB, settled))
+	}
+	for _, run := range []string{"cold", "warm"} {
+		if fs := got[run]; len(fs) > 1 {
+			fmt.Printf("    %d %s runs: %s\n", len(fs), run, summarize(fs))
+		}
 	}
 }
 
-// leech downloads once from the running seeds and prints the figures.
-func (b *bench) leech(torrent, kind, run string, peers []string, seeds []*exec.Cmd, sizeMiB int64, settled time.Duration) {
+// leech downloads once from the running seeds, prints the figures and
+// returns the download's.
+func (b *bench) leech(torrent, kind, run string, peers []string, seeds []*exec.Cmd, sizeMiB int64, settled time.Duration) figure {
 	name := fmt.Sprintf("%sleech%d-%s", kind, len(seeds), run)
 	out := filepath.Join(b.dir, name)
 	args := []string{"get", torrent, "-o", out, "--listen", "127.0.0.1:0", "--no-tui", "--no-dht", "--json",
@@ -189,9 +201,10 @@ func (b *bench) leech(torrent, kind, run string, peers []string, seeds []*exec.C
 	os.RemoveAll(out)
 	os.RemoveAll(out + "-state")
 	gib := float64(sizeMiB) / 1024
+	fig := figure{mibs: float64(sizeMiB) / wall.Seconds(), cpu: cpu(ru) / gib}
 	fmt.Printf("%-22s %8.1f MiB/s  (%s; %.2fs wall incl. start and verify, leecher %.2f CPU s/GiB, peak RSS %d MiB; seeds %.2f CPU s/GiB)  %s\n",
-		strings.TrimLeft(kind+" ", " ")+fmt.Sprintf("%d seed(s) -> 1 leecher:", len(seeds)), float64(sizeMiB)/wall.Seconds(), run, wall.Seconds(),
-		cpu(ru)/gib, ru.Maxrss>>10, seedCPU/gib, b.tag(settled))
+		strings.TrimLeft(kind+" ", " ")+fmt.Sprintf("%d seed(s) -> 1 leecher:", len(seeds)), fig.mibs, run, wall.Seconds(),
+		fig.cpu, ru.Maxrss>>10, seedCPU/gib, b.tag(settled))
 	var sum struct {
 		Type       string
 		Downloaded int64
@@ -206,13 +219,14 @@ func (b *bench) leech(torrent, kind, run string, peers []string, seeds []*exec.C
 		}
 	}
 	if len(seeds) < 2 {
-		return
+		return fig
 	}
 	for _, p := range sum.Peers {
 		if sum.Downloaded > 0 {
 			fmt.Printf("    seed %-21s sent %5.1f%%\n", p.Addr, 100*float64(p.Downloaded)/float64(sum.Downloaded))
 		}
 	}
+	return fig
 }
 
 // procCPU is a running process's user+system CPU seconds so far, from
