@@ -117,7 +117,10 @@
 // the torrent implements in peer_host.go; a peer's plain fields are the
 // loop's, reqOut, ramp, excused, ctl, serve, superOK and superAsked are under p.mu; amChoking and
 // dead are atomics only the loop writes (no plain copy beside them), and
-// the byte counters atomics the reader and writer add to.
+// the byte counters atomics the reader and writer add to. The reader's
+// msgReader (wire.go, wire_sock.go) and the blocks a scatter read placed
+// ahead are the reader goroutine's alone; a block leaves it with the
+// diskBlock that carries it to a disk goroutine.
 //
 // The session's Snapshot is assembled on demand from the torrents' snap
 // pointers: adds, removals, commands, events and the SampleEvery tick only
