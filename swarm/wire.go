@@ -83,8 +83,9 @@ func readPeerID(r io.Reader) (id [20]byte, err error) {
 	return id, err
 }
 
-// blockPool holds 16 KiB buffers for Piece payloads in both directions,
-// page-aligned so the disk goroutines can write them with O_DIRECT.
+// blockPool holds 16 KiB buffers for received Piece payloads (and web
+// seeds' blocks), page-aligned so the disk goroutines can write them with
+// O_DIRECT. Uploads read into runPool's buffers instead.
 var blockPool = sync.Pool{New: func() any { b := pieces.AlignedBlock(blockSize); return &b }}
 
 const blockSize = 16 * 1024
@@ -139,7 +140,7 @@ func violation(format string, args ...any) error {
 
 func (m *msgReader) read() (message, error) {
 	msg, err := m.readOne()
-	if msg.Type == pp.Piece && !msg.Keepalive && err == nil {
+	if err == nil && msg.Type == pp.Piece {
 		m.pieceRun = 8
 	} else if m.pieceRun > 0 {
 		m.pieceRun--

@@ -99,26 +99,28 @@ func (s *sockReader) readFull(p []byte) error {
 }
 
 // readPayload fills dst, the payload of a Piece message whose header was
-// read, straight from the socket where it can.
+// read, straight from the socket where it can. The message has begun, so
+// an end of the stream is unexpected.
 func (s *sockReader) readPayload(dst []byte) error {
+	err := s.fillPayload(dst)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (s *sockReader) fillPayload(dst []byte) error {
 	c := copy(dst, s.buf[s.r:s.w])
 	s.r += c
 	if s.readv == nil {
-		err := s.readFull(dst[c:])
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return err
+		return s.readFull(dst[c:])
 	}
 	for rest := dst[c:]; len(rest) > 0; {
 		n, err := s.scatter(rest)
-		rest = rest[n:]
 		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
 			return err
 		}
+		rest = rest[n:]
 	}
 	return nil
 }
