@@ -47,6 +47,14 @@
 // link). Reads follow symlinks the user placed, also to outside the
 // directory: seeding a folder shares what its links show.
 //
+// Writes past the page cache: WriteBuffersDirect writes an aligned run
+// through the file's O_DIRECT twin and waits for it; an AsyncDirect
+// (storage_async.go) queues such a run on an io_uring (internal/uring)
+// and its owner collects it later. While its write is in flight an
+// AsyncDirect holds the file's handle and the part lock for reading, so
+// Close and a file's parting wait for it; it belongs to one goroutine,
+// which finishes the write before any other call on the Storage.
+//
 // # Skipped files
 //
 // A file the user skipped is never created. A piece it shares with a
