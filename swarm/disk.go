@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"hash"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +34,7 @@ const (
 	maxDirectRun = 1 << 20   // bytes per O_DIRECT write
 	minDirectRun = 256 << 10 // shorter direct-eligible runs are buffered
 	holdFor      = 3 * time.Millisecond
+	reapAfter    = time.Millisecond // an idle disk goroutine collects its queued write
 )
 
 type diskBlock struct {
@@ -64,86 +64,6 @@ type blockNote struct {
 	b pieces.Block
 }
 
-// startDisk begins the content's disk work once the torrent runs: the
-// BLAKE3 check of a restarted seed (digest.go), which reads the disk and
-// must not start before the torrent does, and, unless the torrent is
-// complete, the disk goroutines and hashing pool (startWorkers).
-func (t *torrent) startDisk(ctx context.Context, c *content) {
-	if !t.completed {
-		t.startWorkers()
-	}
-	t.startDigestCheck(ctx, c)
-}
-
-// startWorkers starts the content's disk goroutines and hashing pool the
-// first time the torrent wants data (see request): a complete seed writes
-// and hashes nothing, and 10,000 seeds kept 40,000 idle goroutines.
-// Blocks only come after our requests, so none waits for them.
-//
-// Their channels are made here too (20 KiB and more a torrent, which
-// 10,000 seeds held for nothing): peers' readers reach c.disk only for a
-// block they find in reqOut under p.mu, which request fills after this.
-func (t *torrent) startWorkers() {
-	c := t.data.Load()
-	if !t.running || c == nil || t.ctx.Err() != nil {
-		return
-	}
-	t.ensureEvents() // the disk goroutines report on it
-	c.startWorkers(t.ctx, &t.wg, t.events, &t.xfer.wasted)
-}
-
-// startWorkers makes the disk and hashing channels and starts the disk
-// goroutines, which report written blocks on notes and count discarded
-// ones in wasted, and the hashing pool, once; they run until ctx ends and
-// wg counts them.
-func (c *content) startWorkers(ctx context.Context, wg *sync.WaitGroup, notes chan<- peerEvent, wasted *atomic.Int64) {
-	if c.workers {
-		return
-	}
-	c.workers = true
-	n := c.info.NumPieces()
-	for k := range diskShards {
-		c.disk[k] = make(chan diskBlock, 256)
-		c.hashReq[k] = make(chan int, n)
-	}
-	c.hashJobs = make(chan int, n)
-	c.hashed = make(chan hashResult, n)
-	for range c.env.hashWorkers {
-		wg.Go(func() { c.hashLoop(ctx) })
-	}
-	for k := range diskShards {
-		ch, req := c.disk[k], c.hashReq[k]
-		wg.Go(func() { c.diskLoop(ctx, ch, req, notes, wasted) })
-	}
-}
-
-// hashLoop is one of the hashing pool's goroutines: it reads pieces back
-// and answers on hashed.
-func (c *content) hashLoop(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case i := <-c.hashJobs:
-			ok, d, err := pieces.PieceOKDigest(c.storage, c.tor, i)
-			c.hashed <- hashResult{piece: i, ok: ok, err: err, readback: true, digest: d}
-		}
-	}
-}
-
-func (c *content) diskShard(piece int) chan diskBlock { return c.disk[piece%diskShards] }
-
-// verify asks for piece i to be hashed; the loop calls it once it has
-// noted every block, which the disk goroutine has therefore written.
-func (t *torrent) verify(i int) {
-	t.startWorkers() // they run already once blocks came; a nil channel would block the loop for good
-	if c := t.data.Load(); c.hashReq[0] != nil {
-		c.verify(i)
-	}
-}
-
-func (c *content) verify(i int) { c.hashReq[i%diskShards] <- i }
-
 func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int, notes chan<- peerEvent, wasted *atomic.Int64) {
 	running := map[int]*runningHash{}
 	var batch []blockNote
@@ -168,11 +88,75 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 	hold := time.NewTimer(time.Hour)
 	hold.Stop()
 	var holdC <-chan time.Time
+	// A direct run goes to the device through async, which returns once
+	// the write is queued; flying is that run until it is finished, and a
+	// reap timer collects it when no block comes to do so.
+	var async *pieces.AsyncDirect
+	asyncTried := false
+	var flying []diskBlock
+	var flyBufs [][]byte
+	reap := time.NewTimer(time.Hour)
+	reap.Stop()
+	var reapC <-chan time.Time
+	defer func() {
+		if async != nil {
+			async.Close()
+		}
+	}()
+	var settle func([]diskBlock, error) bool
+	finish := func() bool {
+		if reapC != nil {
+			reap.Stop()
+			reapC = nil
+		}
+		if async == nil || !async.Pending() {
+			return true
+		}
+		_, err := async.Finish()
+		clear(flyBufs)
+		ok := settle(flying, err)
+		clear(flying)
+		flying = flying[:0]
+		return ok
+	}
 	writeRun := func() bool {
+		if !finish() {
+			return false
+		}
 		if len(run) == 0 {
 			return true
 		}
+		if runDirect && c.asyncEligible(run) {
+			if !asyncTried {
+				asyncTried = true
+				async = c.storage.NewAsyncDirect()
+			}
+			if async != nil {
+				flyBufs = flyBufs[:0]
+				for _, d := range run {
+					flyBufs = append(flyBufs, (*d.buf)[:d.b.Length])
+				}
+				if async.Start(flyBufs, runOff) {
+					flying, run = run, flying[:0]
+					if holdC != nil {
+						hold.Stop()
+						holdC = nil
+					}
+					return true
+				}
+				clear(flyBufs)
+			}
+		}
 		err := c.writeRun(run, runOff, &bufs, runDirect)
+		ok := settle(run, err)
+		run = run[:0]
+		if holdC != nil {
+			hold.Stop()
+			holdC = nil
+		}
+		return ok
+	}
+	settle = func(run []diskBlock, err error) bool {
 		for _, d := range run {
 			putBlock(d.buf)
 			if err == nil {
@@ -191,11 +175,6 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 				return false
 			}
 		}
-		run = run[:0]
-		if holdC != nil {
-			hold.Stop()
-			holdC = nil
-		}
 		return true
 	}
 	for {
@@ -213,11 +192,27 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			} else if !writeRun() || !flush() {
 				return
 			}
+			if async != nil && async.Pending() {
+				if !async.Busy() {
+					if !finish() || !flush() {
+						return
+					}
+				} else if reapC == nil {
+					reap.Reset(reapAfter)
+					reapC = reap.C
+				}
+			}
 		}
 		var d diskBlock
 		select {
 		case <-ctx.Done():
 			return
+		case <-reapC:
+			reapC = nil
+			if !finish() || !flush() {
+				return
+			}
+			continue
 		case <-holdC:
 			holdC = nil
 			if !writeRun() || !flush() {
@@ -248,10 +243,20 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 					return
 				}
 			} else {
+				// A read-back must see every block, so the run writeRun
+				// may just have queued is finished too (the actor asks
+				// only once it was told of each block of i, so that run
+				// should hold none of them).
+				if !finish() {
+					return
+				}
 				c.hashJobs <- i // read back on the hashing pool
 			}
 			continue
 		case d = <-in:
+		}
+		if async != nil && async.Pending() && !async.Busy() && !finish() {
+			return
 		}
 		data := (*d.buf)[:d.b.Length]
 		if d.p.dead.Load() {
@@ -278,7 +283,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			// The actor credits whichever copy it is told of first: the
 			// kept one, still in the run, must be written and noted before
 			// this one, or a piece that fails blames the wrong sender.
-			if len(run) > 0 && off >= runOff && off < runOff+int64(len(run))*blockSize && !writeRun() {
+			if len(run) > 0 && off >= runOff && off < runOff+int64(len(run))*blockSize && !writeRun() || !finish() {
 				return
 			}
 			putBlock(d.buf)

@@ -35,3 +35,10 @@ func (c *content) writeRun(run []diskBlock, off int64, bufs *[][]byte, direct bo
 	clear(*bufs) // the blocks go back to the pool
 	return err
 }
+
+// asyncEligible reports whether run may go to the device without waiting
+// for it (pieces.AsyncDirect): long enough to go direct at all, and no
+// test hook that fails writes, which the synchronous path applies.
+func (c *content) asyncEligible(run []diskBlock) bool {
+	return len(run) > 1 && len(run)*blockSize >= minDirectRun && c.env.hooks.writeErr == nil
+}
