@@ -21,9 +21,9 @@ import (
 // Finish it before any other call on the Storage.
 type AsyncDirect struct {
 	s    *Storage
-	w    *uring.Writer
-	busy bool // a write was started and not finished
-	done bool // the kernel has reported it
+	w    *uring.Write // the write in flight
+	busy bool         // a write was started and not finished
+	done bool         // the kernel has reported it
 	n    int
 	err  error
 
@@ -38,14 +38,10 @@ type AsyncDirect struct {
 // or no O_DIRECT on this system); the caller then writes with
 // WriteBuffersDirect.
 func (s *Storage) NewAsyncDirect() *AsyncDirect {
-	if !haveDirect {
+	if !haveDirect || !uring.Available() {
 		return nil
 	}
-	w, err := uring.NewWriter()
-	if err != nil {
-		return nil
-	}
-	return &AsyncDirect{s: s, w: w}
+	return &AsyncDirect{s: s}
 }
 
 // Start begins writing bufs at torrent offset off. It returns false, having
@@ -86,18 +82,18 @@ func (a *AsyncDirect) Start(bufs [][]byte, off int64) bool {
 		return false
 	}
 	f := s.directFile(h)
-	var serr error = errors.ErrUnsupported
+	var w *uring.Write
 	if f != nil {
-		if rc, cerr := f.SyscallConn(); cerr == nil {
-			rc.Control(func(fd uintptr) { serr = a.w.Start(fd, bufs, off-files[k].Offset) })
+		if rc, err := f.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { w, _ = uring.Start(fd, bufs, off-files[k].Offset) })
 		}
 	}
-	if serr != nil {
+	if w == nil { // no O_DIRECT here, or every ring busy
 		s.release(h)
 		s.part.mu.RUnlock()
 		return false
 	}
-	*a = AsyncDirect{s: s, w: a.w, busy: true, h: h, k: k, bufs: bufs, off: off, total: total}
+	*a = AsyncDirect{s: s, w: w, busy: true, h: h, k: k, bufs: bufs, off: off, total: total}
 	return true
 }
 
@@ -129,7 +125,7 @@ func (a *AsyncDirect) Finish() (int, error) {
 	s.release(a.h)
 	s.part.mu.RUnlock()
 	bufs, off, total, k := a.bufs, a.off, a.total, a.k
-	*a = AsyncDirect{s: s, w: a.w}
+	*a = AsyncDirect{s: s}
 	switch {
 	case n == 0 && errors.Is(err, syscall.EINVAL):
 		s.mu.Lock()
@@ -145,10 +141,10 @@ func (a *AsyncDirect) Finish() (int, error) {
 	return n, s.createEmpty(off, off+int64(total))
 }
 
-// Close finishes a write in flight and frees the ring.
+// Close finishes a write in flight.
 func (a *AsyncDirect) Close() error {
 	_, err := a.Finish()
-	return errors.Join(err, a.w.Close())
+	return err
 }
 
 // trimFront returns bufs without their first n bytes.

@@ -12,18 +12,26 @@
 // memory with none, and a goroutine that must wait for it parks on an
 // eventfd the runtime's poller watches.
 //
-// Only the one operation shoal needs is here (IORING_OP_WRITEV), one
-// write at a time per Writer, each Writer with a ring of its own (two
-// descriptors). Where io_uring is missing or forbidden (old kernels,
-// seccomp, kernel.io_uring_disabled) NewWriter says ErrUnsupported and
-// the caller writes with pwritev(2).
+// Only the one operation shoal needs is here (IORING_OP_WRITEV). Each
+// write borrows a ring of its own from a pool of at most maxRings, made as
+// needed and kept for the life of the process (two descriptors each), so
+// a daemon with thousands of torrents holds only as many rings as it has
+// writes in flight at once. Where io_uring is missing or forbidden (old
+// kernels, seccomp, kernel.io_uring_disabled) Start says ErrUnsupported,
+// and when every ring is busy ErrBusy; the caller then writes with
+// pwritev(2).
 //
-// Ownership: a Writer belongs to the goroutine that made it; so do the
-// ring's memory and the buffers of the write in flight, which the kernel
-// reads until Done or Wait reports the write.
+// Ownership: a free ring belongs to the pool. Start hands one to a Write,
+// which belongs to the goroutine that started it, as do the buffers of
+// the write; the kernel reads them until Done or Wait reports the write,
+// which puts the ring back.
 package uring
 
 import "errors"
 
-// ErrUnsupported is returned when no ring can be had on this system.
-var ErrUnsupported = errors.New("uring: io_uring not available")
+var (
+	// ErrUnsupported is returned when no ring can be had on this system.
+	ErrUnsupported = errors.New("uring: io_uring not available")
+	// ErrBusy is returned when every ring has a write in flight.
+	ErrBusy = errors.New("uring: every ring is busy")
+)

@@ -1,11 +1,13 @@
 package uring
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -71,31 +73,76 @@ type ring struct {
 	iov      []syscall.Iovec // heap: the kernel reads it after Enter returns
 }
 
-// A Writer has at most one write in flight, on a ring of its own.
-type Writer struct {
+// A Write is one write in flight on a ring borrowed from the pool; the
+// ring goes back once Done or Wait has reported the write.
+type Write struct {
 	r    *ring
-	busy bool
 	bufs [][]byte // the write's buffers, kept reachable until it completes
 }
 
-// NewWriter makes a Writer; ErrUnsupported when io_uring cannot be used.
-func NewWriter() (*Writer, error) {
+// maxRings bounds the rings, made as writes need them and kept for the
+// life of the process: a daemon holding thousands of torrents has as many
+// as it has writes in flight at once, at most this many.
+const maxRings = 8
+
+var pool struct {
+	free   chan *ring
+	made   atomic.Int32
+	broken atomic.Bool // a ring could not be made: io_uring is not for us
+}
+
+func init() { pool.free = make(chan *ring, maxRings) }
+
+// take returns a free ring, or makes one.
+func take() (*ring, error) {
+	select {
+	case r := <-pool.free:
+		return r, nil
+	default:
+	}
+	if pool.broken.Load() {
+		return nil, ErrUnsupported
+	}
+	if pool.made.Add(1) > maxRings {
+		pool.made.Add(-1)
+		return nil, ErrBusy
+	}
 	r, err := newRing()
 	if err != nil {
+		pool.broken.Store(true)
+		pool.made.Add(-1)
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
-	return &Writer{r: r}, nil
+	return r, nil
+}
+
+// Available reports whether writes can go through io_uring here.
+func Available() bool {
+	r, err := take()
+	if r != nil {
+		pool.free <- r
+	}
+	return err == nil || errors.Is(err, ErrBusy)
 }
 
 // Start queues one writev(2) of bufs at offset off of fd (-1: the file's
 // position) and returns without waiting for it. fd need only stay open
 // during the call; bufs must not change until Done or Wait reports the
-// write. A Writer takes one write at a time.
-func (w *Writer) Start(fd uintptr, bufs [][]byte, off int64) error {
-	if w.busy {
-		panic("uring: Start with a write in flight")
+// write. ErrBusy: every ring has a write in flight; ErrUnsupported: no
+// io_uring here. Either way nothing was written.
+func Start(fd uintptr, bufs [][]byte, off int64) (*Write, error) {
+	r, err := take()
+	if err != nil {
+		return nil, err
 	}
-	r := w.r
+	if err := r.start(fd, bufs, off); err != nil {
+		pool.free <- r
+		return nil, err
+	}
+	return &Write{r: r, bufs: bufs}, nil
+}
+
+func (r *ring) start(fd uintptr, bufs [][]byte, off int64) error {
 	r.iov = r.iov[:0]
 	for _, b := range bufs {
 		if len(b) > 0 {
@@ -126,19 +173,17 @@ func (w *Writer) Start(fd uintptr, bufs [][]byte, off int64) error {
 			atomic.StoreUint32(r.sqTail, tail)
 			return fmt.Errorf("uring: io_uring_enter took %d entries, not 1", n)
 		}
-		break
+		return nil
 	}
-	w.busy, w.bufs = true, bufs
-	return nil
 }
 
-// Done reports the write in flight: ok is false while the kernel still
-// has it. It makes no syscall.
-func (w *Writer) Done() (n int, err error, ok bool) {
-	if !w.busy {
-		return 0, nil, true
-	}
+// Done reports the write: ok is false while the kernel still has it. It
+// makes no syscall. Once ok, w is spent.
+func (w *Write) Done() (n int, err error, ok bool) {
 	r := w.r
+	if r == nil {
+		panic("uring: Done on a spent Write")
+	}
 	head := *r.cqHead
 	if head == atomic.LoadUint32(r.cqTail) {
 		return 0, nil, false
@@ -146,16 +191,17 @@ func (w *Writer) Done() (n int, err error, ok bool) {
 	res := (*cqe)(unsafe.Add(r.cqes, cqeSize*uintptr(head&r.cqMask))).res
 	atomic.StoreUint32(r.cqHead, head+1)
 	runtime.KeepAlive(w.bufs)
-	w.busy, w.bufs = false, nil
+	w.r, w.bufs = nil, nil
+	pool.free <- r
 	if res < 0 {
 		return 0, syscall.Errno(-res), true
 	}
 	return int(res), nil, true
 }
 
-// Wait waits for the write in flight, parking the goroutine, and reports
-// it as Done does.
-func (w *Writer) Wait() (int, error) {
+// Wait waits for the write, parking the goroutine on the ring's eventfd,
+// and reports it as Done does.
+func (w *Write) Wait() (int, error) {
 	for {
 		if n, err, ok := w.Done(); ok {
 			return n, err
@@ -170,19 +216,12 @@ func (w *Writer) Wait() (int, error) {
 		_, err := r.ev.Read(r.evBuf[:])
 		atomic.StoreUint32(r.cqFlags, cqEventfdDisabled)
 		if err != nil {
-			return 0, fmt.Errorf("uring: eventfd: %w", err)
+			// Cannot happen to an eventfd nobody closes; but the write,
+			// its buffers and the ring are the kernel's until it reports,
+			// so look again in a while rather than give up on it.
+			time.Sleep(time.Millisecond)
 		}
 	}
-}
-
-// Close waits for a write in flight and frees the ring.
-func (w *Writer) Close() error {
-	var err error
-	if w.busy {
-		_, err = w.Wait()
-	}
-	w.r.close()
-	return err
 }
 
 func newRing() (r *ring, err error) {

@@ -16,33 +16,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func newWriter(t *testing.T) *Writer {
+func availableOrSkip(t *testing.T) {
 	t.Helper()
-	w, err := NewWriter()
-	if errors.Is(err, ErrUnsupported) {
-		t.Skipf("io_uring is not available here (%v); shoal writes with pwritev then", err)
+	if !Available() {
+		t.Skip("io_uring is not available here (old kernel, seccomp or kernel.io_uring_disabled); shoal writes with pwritev then")
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
 }
 
-func start(w *Writer, f *os.File, bufs [][]byte, off int64) error {
+func start(f *os.File, bufs [][]byte, off int64) (*Write, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var w *Write
 	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = w.Start(fd, bufs, off) }); err != nil {
-		return err
+	if err := rc.Control(func(fd uintptr) { w, serr = Start(fd, bufs, off) }); err != nil {
+		return nil, err
 	}
-	return serr
+	return w, serr
 }
 
-func TestWriter_BytesLandAtTheOffset(t *testing.T) {
-	w := newWriter(t)
-	defer w.Close()
+func TestWrite_BytesLandAtTheOffset(t *testing.T) {
+	availableOrSkip(t)
 	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
 	if err != nil {
 		t.Fatal(err)
@@ -62,14 +57,12 @@ func TestWriter_BytesLandAtTheOffset(t *testing.T) {
 		if len(bufs) == 1 {
 			off += 1 << 19
 		}
-		if err := start(w, f, bufs, off); err != nil {
+		w, err := start(f, bufs, off)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if n, err := w.Wait(); err != nil || n != 1<<19 {
 			t.Fatalf("write at %d: %d, %v; want %d, nil", off, n, err, 1<<19)
-		}
-		if n, err, ok := w.Done(); n != 0 || err != nil || !ok {
-			t.Fatalf("Done with nothing in flight: %d, %v, %v", n, err, ok)
 		}
 	}
 	got := make([]byte, len(want)+4096)
@@ -81,9 +74,8 @@ func TestWriter_BytesLandAtTheOffset(t *testing.T) {
 	}
 }
 
-func TestWriter_ErrorIsTheKernels(t *testing.T) {
-	w := newWriter(t)
-	defer w.Close()
+func TestWrite_ErrorIsTheKernels(t *testing.T) {
+	availableOrSkip(t)
 	path := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -93,37 +85,41 @@ func TestWriter_ErrorIsTheKernels(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if err := start(w, ro, [][]byte{[]byte("x")}, 0); err != nil {
+	w, err := start(ro, [][]byte{[]byte("x")}, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if n, err := w.Wait(); n != 0 || !errors.Is(err, syscall.EBADF) {
 		t.Fatalf("write to a read-only file: %d, %v; want 0, EBADF", n, err)
 	}
-	if err := start(w, ro, nil, 0); err == nil {
+	if _, err := start(ro, nil, 0); err == nil {
 		t.Fatal("Start with nothing to write: no error")
 	}
-	// The ring that carried the failure still works.
+	// The rings that carried the failures still work.
 	rw, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rw.Close()
-	if err := start(w, rw, [][]byte{[]byte("ok")}, 0); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := w.Wait(); n != 2 || err != nil {
-		t.Fatalf("write after a failure: %d, %v", n, err)
+	for range 2 * maxRings {
+		w, err := start(rw, [][]byte{[]byte("ok")}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.Wait(); n != 2 || err != nil {
+			t.Fatalf("write after a failure: %d, %v", n, err)
+		}
 	}
 }
 
 // A write the kernel cannot start (into a full pipe) leaves Start at once, shows as not done, and completes through Wait's eventfd once a
 // reader drains the pipe.
-func TestWriter_LateCompletion(t *testing.T) {
-	w := newWriter(t)
-	defer w.Close()
+func TestWrite_LateCompletion(t *testing.T) {
+	availableOrSkip(t)
 	pr, pw, fill := fullPipe(t)
 	data := bytes.Repeat([]byte("shoal"), 200_000)
-	if err := start(w, pw, [][]byte{data}, -1); err != nil { // -1: the pipe's own position
+	w, err := start(pw, [][]byte{data}, -1) // -1: the pipe's own position
+	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
@@ -145,7 +141,7 @@ func TestWriter_LateCompletion(t *testing.T) {
 		if written += n; written == len(data) {
 			break
 		}
-		if err := start(w, pw, [][]byte{data[written:]}, -1); err != nil {
+		if w, err = start(pw, [][]byte{data[written:]}, -1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -154,25 +150,46 @@ func TestWriter_LateCompletion(t *testing.T) {
 	}
 }
 
-// Close waits for a write in flight before it frees the ring, whose
-// buffers the kernel would otherwise still read.
-func TestWriter_CloseWaits(t *testing.T) {
-	w := newWriter(t)
-	pr, pw, _ := fullPipe(t)
-	data := bytes.Repeat([]byte{7}, 100_000)
-	if err := start(w, pw, [][]byte{data}, -1); err != nil {
+// Rings are borrowed per write: with each one's write stuck in a full
+// pipe, Start says ErrBusy, and a ring comes back once its write is done.
+func TestStart_BusyWhenEveryRingIsInFlight(t *testing.T) {
+	availableOrSkip(t)
+	var readers []*os.File
+	var writes []*Write
+	for range maxRings + 1 {
+		pr, pw, _ := fullPipe(t)
+		w, err := start(pw, [][]byte{[]byte("late")}, -1)
+		if len(writes) == maxRings {
+			if !errors.Is(err, ErrBusy) {
+				t.Fatalf("Start with %d writes in flight: %v; want ErrBusy", maxRings, err)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("write %d: %v", len(writes), err)
+		}
+		readers, writes = append(readers, pr), append(writes, w)
+	}
+	for i, w := range writes {
+		go io.Copy(io.Discard, readers[i])
+		if n, err := w.Wait(); n != 4 || err != nil {
+			t.Fatalf("write %d: %d, %v", i, n, err)
+		}
+	}
+	if m := pool.made.Load(); m > maxRings {
+		t.Fatalf("%d rings made; at most %d", m, maxRings)
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	closed := make(chan error)
-	go func() { closed <- w.Close() }()
-	select {
-	case err := <-closed:
-		t.Fatalf("Close returned (%v) with the write still in the kernel", err)
-	case <-time.After(50 * time.Millisecond):
+	defer f.Close()
+	w, err := start(f, [][]byte{[]byte("again")}, 0)
+	if err != nil {
+		t.Fatalf("Start once the rings came back: %v", err)
 	}
-	go io.Copy(io.Discard, pr)
-	if err := <-closed; err != nil {
-		t.Fatalf("Close: %v", err)
+	if n, err := w.Wait(); n != 5 || err != nil {
+		t.Fatalf("write: %d, %v", n, err)
 	}
 }
 
