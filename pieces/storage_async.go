@@ -1,7 +1,6 @@
 package pieces
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"syscall"
@@ -9,24 +8,29 @@ import (
 	"github.com/shoal-bt/shoal/internal/uring"
 )
 
-// An AsyncDirect writes one run at a time past the page cache, as
-// WriteBuffersDirect does, but returns once the write is queued: the
-// caller goes on hashing what came next while the device works, and
-// collects the write later. Its goroutine never waits in a blocking
-// syscall, which on the 2-core VM cost the runtime a thread hand-off and
-// a burst of sysmon polling per write (internal/uring says how much).
+// An AsyncDirect writes runs past the page cache, as WriteBuffersDirect
+// does, but returns once a write is queued: the caller goes on hashing
+// what came next while the device works, and collects its writes later,
+// oldest first. Its goroutine never waits in a blocking syscall, which on
+// the 2-core VM cost the runtime a thread hand-off and a burst of sysmon
+// polling per write (internal/uring says how much), and with several
+// writes in flight it does not wait for each before queueing the next:
+// a 1 MiB direct write took 1.4 ms there, hashing the next MiB 0.6.
 //
-// An AsyncDirect belongs to one goroutine. While a write is in flight it
-// holds its file open and the part lock for reading, so its owner must
-// Finish it before any other call on the Storage.
+// An AsyncDirect belongs to one goroutine. Each write in flight holds its
+// file open and the part lock for reading, so the owner must finish them
+// all before any other call on the Storage; Start never waits for that
+// lock (a Close or a parting waiting for it would wait for us in turn).
 type AsyncDirect struct {
-	s    *Storage
-	w    *uring.Write // the write in flight
-	busy bool         // a write was started and not finished
-	done bool         // the kernel has reported it
-	n    int
-	err  error
+	s *Storage
+	q []flight // oldest first
+}
 
+type flight struct {
+	w     *uring.Write
+	done  bool // the kernel has reported it: n, err
+	n     int
+	err   error
 	h     *handle
 	k     int
 	bufs  [][]byte
@@ -44,16 +48,14 @@ func (s *Storage) NewAsyncDirect() *AsyncDirect {
 	return &AsyncDirect{s: s}
 }
 
-// Start begins writing bufs at torrent offset off. It returns false, having
-// done nothing, when the run cannot be written directly and at once (not
-// inside one file, unaligned, a parted file, a file system that refuses
-// O_DIRECT, or any error opening the file): the caller then writes it with
-// WriteBuffersDirect, which falls back or reports the error. A write
-// in flight must be finished first.
+// Start queues a write of bufs at torrent offset off. It returns false,
+// having done nothing, when the run cannot be written directly and at once
+// (not inside one file, unaligned, a parted file, a file system that
+// refuses O_DIRECT, an error opening the file, every ring busy, or the
+// part lock wanted by a writer): the caller then finishes the writes in
+// flight and writes the run with WriteBuffersDirect, which falls back or
+// reports the error.
 func (a *AsyncDirect) Start(bufs [][]byte, off int64) bool {
-	if a.busy {
-		panic("pieces: AsyncDirect.Start with a write in flight")
-	}
 	s := a.s
 	total := 0
 	for _, b := range bufs {
@@ -71,80 +73,94 @@ func (a *AsyncDirect) Start(bufs [][]byte, off int64) bool {
 		(off-files[k].Offset)%DirectAlign != 0 {
 		return false
 	}
-	s.part.mu.RLock()
+	if !s.part.mu.TryRLock() {
+		return false
+	}
 	if s.part.parted != nil && s.part.parted[k] {
 		s.part.mu.RUnlock()
 		return false
 	}
-	h, herr := s.acquire(k, true)
-	if herr != nil {
+	h, err := s.acquire(k, true)
+	if err != nil {
 		s.part.mu.RUnlock()
 		return false
 	}
-	f := s.directFile(h)
 	var w *uring.Write
-	if f != nil {
+	if f := s.directFile(h); f != nil {
 		if rc, err := f.SyscallConn(); err == nil {
 			rc.Control(func(fd uintptr) { w, _ = uring.Start(fd, bufs, off-files[k].Offset) })
 		}
 	}
-	if w == nil { // no O_DIRECT here, or every ring busy
+	if w == nil {
 		s.release(h)
 		s.part.mu.RUnlock()
 		return false
 	}
-	*a = AsyncDirect{s: s, w: w, busy: true, h: h, k: k, bufs: bufs, off: off, total: total}
+	a.q = append(a.q, flight{w: w, h: h, k: k, bufs: bufs, off: off, total: total})
 	return true
 }
 
-// Busy reports whether a write is in flight and the kernel has not yet
-// reported it. It makes no syscall.
-func (a *AsyncDirect) Busy() bool {
-	if !a.busy || a.done {
+// Pending is the number of writes queued and not yet finished.
+func (a *AsyncDirect) Pending() int { return len(a.q) }
+
+// OldestDone reports whether the kernel has reported the oldest write in
+// flight, which Finish then returns at once. It makes no syscall.
+func (a *AsyncDirect) OldestDone() bool {
+	if len(a.q) == 0 {
 		return false
 	}
-	a.n, a.err, a.done = a.w.Done()
-	return !a.done
+	f := &a.q[0]
+	if !f.done {
+		f.n, f.err, f.done = f.w.Done()
+	}
+	return f.done
 }
 
-// Pending reports whether a started write is not yet finished.
-func (a *AsyncDirect) Pending() bool { return a.busy }
-
-// Finish waits for the write in flight and returns what WriteBuffersDirect
-// would have: the bytes written and the first error. A write the kernel
-// cut short is completed, and one the file system refused (EINVAL) is
-// done again through the page cache, as WriteBuffersDirect does.
+// Finish waits for the oldest write in flight and returns what
+// WriteBuffersDirect would have: the bytes written and the first error.
+// A write the kernel cut short is completed, and one the file system
+// refused (EINVAL) is done again through the page cache, as
+// WriteBuffersDirect does.
 func (a *AsyncDirect) Finish() (int, error) {
-	if !a.busy {
+	if len(a.q) == 0 {
 		return 0, nil
 	}
-	if !a.done {
-		a.n, a.err = a.w.Wait()
+	f := a.q[0]
+	a.q[0] = flight{}
+	a.q = a.q[1:]
+	if len(a.q) == 0 {
+		a.q = a.q[:0:0] // let the drained slice's array go
 	}
-	s, n, err := a.s, a.n, a.err
-	s.release(a.h)
+	if !f.done {
+		f.n, f.err = f.w.Wait()
+	}
+	s := a.s
+	s.release(f.h)
 	s.part.mu.RUnlock()
-	bufs, off, total, k := a.bufs, a.off, a.total, a.k
-	*a = AsyncDirect{s: s}
 	switch {
-	case n == 0 && errors.Is(err, syscall.EINVAL):
+	case f.n == 0 && f.err == syscall.EINVAL:
 		s.mu.Lock()
 		s.noDirect = true
 		s.mu.Unlock()
-		return s.WriteBuffersAt(bufs, off)
-	case err != nil:
-		return n, fmt.Errorf("%s: pwritev: %w", s.rel[k], err)
-	case n < total:
-		m, err := s.WriteBuffersAt(trimFront(bufs, n), off+int64(n))
-		return n + m, err
+		return s.WriteBuffersAt(f.bufs, f.off)
+	case f.err != nil:
+		return f.n, fmt.Errorf("%s: pwritev: %w", s.rel[f.k], f.err)
+	case f.n < f.total:
+		m, err := s.WriteBuffersAt(trimFront(f.bufs, f.n), f.off+int64(f.n))
+		return f.n + m, err
 	}
-	return n, s.createEmpty(off, off+int64(total))
+	return f.n, s.createEmpty(f.off, f.off+int64(f.total))
 }
 
-// Close finishes a write in flight.
+// Close finishes every write in flight and returns the first error.
 func (a *AsyncDirect) Close() error {
-	_, err := a.Finish()
-	return err
+	var first error
+	for len(a.q) > 0 {
+		if _, err := a.Finish(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // trimFront returns bufs without their first n bytes.

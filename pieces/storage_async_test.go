@@ -54,22 +54,24 @@ func TestAsyncDirect(t *testing.T) {
 	}
 	a := asyncOrSkip(t, s)
 	dropCache(t, filepath.Join(dir, "root", "a.bin"))
-	const run = 256 << 10
-	for off := 0; off < aLen; off += run {
-		if !a.Start(alignedRun(stream, off, run), int64(off)) {
-			t.Fatalf("an aligned run at %d was not started", off)
+	// Four writes in flight at a time, finished oldest first.
+	const run = 128 << 10
+	for off := 0; off < aLen; off += 4 * run {
+		for i := range 4 {
+			if !a.Start(alignedRun(stream, off+i*run, run), int64(off+i*run)) {
+				t.Fatalf("an aligned run at %d was not started", off+i*run)
+			}
 		}
-		if !a.Pending() {
-			t.Fatal("a started write is not pending")
+		if a.Pending() != 4 {
+			t.Fatalf("%d writes pending; want the 4 started", a.Pending())
 		}
-		for a.Busy() {
-			time.Sleep(100 * time.Microsecond)
-		}
-		if n, err := a.Finish(); err != nil || n != run {
-			t.Fatalf("Finish at %d: %d, %v; want %d, nil", off, n, err, run)
-		}
-		if a.Pending() {
-			t.Fatal("a finished write is still pending")
+		for a.Pending() > 0 {
+			for !a.OldestDone() {
+				time.Sleep(100 * time.Microsecond)
+			}
+			if n, err := a.Finish(); err != nil || n != run {
+				t.Fatalf("Finish: %d, %v; want %d, nil", n, err, run)
+			}
 		}
 	}
 	if n := pagecache.Count(resident(t, filepath.Join(dir, "root", "a.bin"))); n != 0 {
@@ -83,7 +85,7 @@ func TestAsyncDirect(t *testing.T) {
 		"past the end":             func() bool { return a.Start(alignedRun(make([]byte, 1<<20), 0, 32768), info.Length-100) },
 	} {
 		if start() {
-			a.Finish()
+			a.Close()
 			t.Errorf("a run %s was started", name)
 		}
 	}
@@ -138,7 +140,7 @@ func TestAsyncDirect_Errors(t *testing.T) {
 		t.Fatalf("Finish of a refused write: %d, %v; want it written through the cache", n, err)
 	}
 	if a.Start(alignedRun(stream, 65536, 65536), 65536) {
-		a.Finish()
+		a.Close()
 		t.Fatal("started a direct write after the file system refused one")
 	}
 	if asked != 1 {
@@ -147,5 +149,43 @@ func TestAsyncDirect_Errors(t *testing.T) {
 	got := make([]byte, 65536)
 	if _, err := s.ReadAt(got, 0); err != nil || !bytes.Equal(got, stream[:65536]) {
 		t.Fatalf("the refused run's bytes are not on disk: %v", err)
+	}
+}
+
+// TestAsyncDirect_NeverWaitsForThePartLock: with a write in flight holding
+// the part lock for reading, a Close (which wants it for writing) waits;
+// Start must then refuse rather than queue behind the Close, which waits
+// for the write Start's caller would never finish.
+func TestAsyncDirect_NeverWaitsForThePartLock(t *testing.T) {
+	info, stream := makeInfo(t, "root", 16384, []testFile{{"a.bin", 1 << 20}})
+	s, err := OpenStorage(filepath.Join(t.TempDir(), "dl"), info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := asyncOrSkip(t, s)
+	if !a.Start(alignedRun(stream, 0, 65536), 0) {
+		t.Skip("the file system refuses O_DIRECT")
+	}
+	closed := make(chan error)
+	go func() { closed <- s.Close() }()
+	for s.part.mu.TryRLock() { // until Close is waiting for the lock
+		s.part.mu.RUnlock()
+		time.Sleep(time.Millisecond)
+	}
+	started := make(chan bool)
+	go func() { started <- a.Start(alignedRun(stream, 65536, 65536), 65536) }()
+	select {
+	case ok := <-started:
+		if ok {
+			t.Fatal("Start queued a write while Close waited for the part lock")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Start waits for the part lock behind Close: a deadlock")
+	}
+	if n, err := a.Finish(); err != nil || n != 65536 {
+		t.Fatalf("Finish: %d, %v", n, err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
 	}
 }

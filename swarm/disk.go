@@ -88,64 +88,65 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 	hold := time.NewTimer(time.Hour)
 	hold.Stop()
 	var holdC <-chan time.Time
-	// A direct run goes to the device through async, which returns once
-	// the write is queued; flying is that run until it is finished, and a
-	// reap timer collects it when no block comes to do so.
-	var async *pieces.AsyncDirect
-	asyncTried := false
-	var flying []diskBlock
-	var flyBufs [][]byte
+	// A direct run goes to the device through flights, which return once
+	// the write is queued; a reap timer collects them when no block comes
+	// to do so.
+	var fl diskFlights
+	defer fl.close()
 	reap := time.NewTimer(time.Hour)
 	reap.Stop()
 	var reapC <-chan time.Time
-	defer func() {
-		if async != nil {
-			async.Close()
-		}
-	}()
 	var settle func([]diskBlock, error) bool
-	finish := func() bool {
+	finishOne := func() bool {
+		done, err := fl.finish()
+		ok := settle(done, err)
+		fl.recycle(done)
+		return ok
+	}
+	// finishAll comes before any other storage call and before a note
+	// that must follow every write (a duplicate's, a read-back's).
+	finishAll := func() bool {
 		if reapC != nil {
 			reap.Stop()
 			reapC = nil
 		}
-		if async == nil || !async.Pending() {
-			return true
+		for fl.pending() > 0 {
+			if !finishOne() {
+				return false
+			}
 		}
-		_, err := async.Finish()
-		clear(flyBufs)
-		ok := settle(flying, err)
-		clear(flying)
-		flying = flying[:0]
-		return ok
+		return true
+	}
+	reapDone := func() bool {
+		for fl.oldestDone() {
+			if !finishOne() {
+				return false
+			}
+		}
+		return true
 	}
 	writeRun := func() bool {
-		if !finish() {
+		if !reapDone() {
 			return false
 		}
 		if len(run) == 0 {
 			return true
 		}
 		if runDirect && c.asyncEligible(run) {
-			if !asyncTried {
-				asyncTried = true
-				async = c.storage.NewAsyncDirect()
+			if fl.pending() == maxFlights && !finishOne() {
+				return false
 			}
-			if async != nil {
-				flyBufs = flyBufs[:0]
-				for _, d := range run {
-					flyBufs = append(flyBufs, (*d.buf)[:d.b.Length])
+			if fl.start(c, run, runOff) {
+				run = run[:0]
+				if holdC != nil {
+					hold.Stop()
+					holdC = nil
 				}
-				if async.Start(flyBufs, runOff) {
-					flying, run = run, flying[:0]
-					if holdC != nil {
-						hold.Stop()
-						holdC = nil
-					}
-					return true
-				}
-				clear(flyBufs)
+				return true
 			}
+		}
+		if !finishAll() {
+			return false
 		}
 		err := c.writeRun(run, runOff, &bufs, runDirect)
 		ok := settle(run, err)
@@ -192,15 +193,12 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			} else if !writeRun() || !flush() {
 				return
 			}
-			if async != nil && async.Pending() {
-				if !async.Busy() {
-					if !finish() || !flush() {
-						return
-					}
-				} else if reapC == nil {
-					reap.Reset(reapAfter)
-					reapC = reap.C
-				}
+			if !reapDone() || !flush() {
+				return
+			}
+			if fl.pending() > 0 && reapC == nil {
+				reap.Reset(reapAfter)
+				reapC = reap.C
 			}
 		}
 		var d diskBlock
@@ -209,7 +207,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			return
 		case <-reapC:
 			reapC = nil
-			if !finish() || !flush() {
+			if !finishAll() || !flush() {
 				return
 			}
 			continue
@@ -247,7 +245,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 				// may just have queued is finished too (the actor asks
 				// only once it was told of each block of i, so that run
 				// should hold none of them).
-				if !finish() {
+				if !finishAll() {
 					return
 				}
 				c.hashJobs <- i // read back on the hashing pool
@@ -255,7 +253,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			continue
 		case d = <-in:
 		}
-		if async != nil && async.Pending() && !async.Busy() && !finish() {
+		if !reapDone() {
 			return
 		}
 		data := (*d.buf)[:d.b.Length]
@@ -283,7 +281,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			// The actor credits whichever copy it is told of first: the
 			// kept one, still in the run, must be written and noted before
 			// this one, or a piece that fails blames the wrong sender.
-			if len(run) > 0 && off >= runOff && off < runOff+int64(len(run))*blockSize && !writeRun() || !finish() {
+			if len(run) > 0 && off >= runOff && off < runOff+int64(len(run))*blockSize && !writeRun() || !finishAll() {
 				return
 			}
 			putBlock(d.buf)

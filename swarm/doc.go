@@ -21,9 +21,10 @@
 // without reading them back; only pieces verified before a restart are
 // read for it. The disk
 // goroutine queues a run of an in-order piece's blocks for an O_DIRECT
-// write (pieces.AsyncDirect) and hashes what comes next while the device
-// writes it, so it never waits in a blocking syscall; it collects the
-// write when a block comes, before any other write, or after reapAfter
+// write (pieces.AsyncDirect, up to maxFlights at once) and hashes what
+// comes next while the device writes it, so it never waits in a blocking
+// syscall; it collects finished writes, oldest first, as blocks come, and
+// all of them before any other write or read-back, or after reapAfter
 // idle. It reports written blocks to the torrent goroutine in batches, in
 // write order, and the first copy of a block wins: an endgame duplicate
 // never overwrites bytes already on disk. Requests from peers are served
@@ -125,9 +126,9 @@
 // msgReader (wire.go, wire_sock.go) and the blocks a scatter read placed
 // ahead are the reader goroutine's alone; a block leaves it with the
 // diskBlock that carries it to a disk goroutine. A disk goroutine owns its
-// pieces.AsyncDirect, the run it has in flight (flying) and that run's
-// blocks until it finishes the write; it closes the AsyncDirect when it
-// ends, after the write in flight completes.
+// diskFlights (disk_async.go): the pieces.AsyncDirect and the runs in
+// flight with their blocks, until it finishes each write; when it ends it
+// waits for those still in flight.
 //
 // The session's Snapshot is assembled on demand from the torrents' snap
 // pointers: adds, removals, commands, events and the SampleEvery tick only

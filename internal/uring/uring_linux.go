@@ -83,7 +83,10 @@ type Write struct {
 // maxRings bounds the rings, made as writes need them and kept for the
 // life of the process: a daemon holding thousands of torrents has as many
 // as it has writes in flight at once, at most this many.
-const maxRings = 8
+const maxRings = 32
+
+// wakeBound is the longest Wait sleeps without looking at the ring.
+const wakeBound = 10 * time.Millisecond
 
 var pool struct {
 	free   chan *ring
@@ -209,17 +212,23 @@ func (w *Write) Wait() (int, error) {
 		r := w.r
 		atomic.StoreUint32(r.cqFlags, 0)
 		// A completion between Done and the store above signalled no one.
-		if n, err, ok := w.Done(); ok {
+		// Look without taking it: Done gives the ring back to the pool,
+		// whose next user's eventfd this flag must then not touch.
+		if *r.cqHead != atomic.LoadUint32(r.cqTail) {
 			atomic.StoreUint32(r.cqFlags, cqEventfdDisabled)
-			return n, err
+			continue
 		}
+		// The deadline bounds a lost wake-up: the kernel stores the tail
+		// and then reads the flag, this goroutine the other way round,
+		// and nothing here proves the kernel orders the two.
+		r.ev.SetReadDeadline(time.Now().Add(wakeBound))
 		_, err := r.ev.Read(r.evBuf[:])
 		atomic.StoreUint32(r.cqFlags, cqEventfdDisabled)
-		if err != nil {
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			// Cannot happen to an eventfd nobody closes; but the write,
 			// its buffers and the ring are the kernel's until it reports,
 			// so look again in a while rather than give up on it.
-			time.Sleep(time.Millisecond)
+			time.Sleep(wakeBound)
 		}
 	}
 }
