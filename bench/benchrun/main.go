@@ -58,6 +58,9 @@ func main() {
 	fmt.Printf("shoal commit %s; cold runs follow %s of idle, warm runs follow the previous run at once\n", b.commit, *settle)
 	payload := filepath.Join(dir, "payload")
 	check(genPayload(payload, *sizeMiB<<20))
+	// The payload's pages are dirty; the kernel would write them back about
+	// 30 s later, in the middle of whichever download runs then.
+	syscall.Sync()
 	fmt.Printf("payload: %d MiB in 4 files under %s\n\n", *sizeMiB, dir)
 
 	torrent := filepath.Join(dir, "payload.torrent")
