@@ -40,18 +40,7 @@ func alignedRun(stream []byte, off, n int) [][]byte {
 func TestAsyncDirect(t *testing.T) {
 	const aLen = 1 << 20
 	info, stream := makeInfo(t, "root", 16384, []testFile{{"a.bin", aLen}, {"b.bin", 300_000}})
-	dir := filepath.Join(t.TempDir(), "dl")
-	s, err := OpenStorage(dir, info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.WriteAt(stream[:1], 0); err != nil { // makes dir, to probe it
-		t.Fatal(err)
-	}
-	if !pagecache.DirectSupported(dir) {
-		t.Skipf("the file system of %s refuses O_DIRECT", dir)
-	}
+	s, dir := directStorage(t, info, stream)
 	a := asyncOrSkip(t, s)
 	dropCache(t, filepath.Join(dir, "root", "a.bin"))
 	// Four writes in flight at a time, finished oldest first.

@@ -19,18 +19,7 @@ import (
 func TestWriteBuffersDirect(t *testing.T) {
 	const aLen = 1<<20 + 5000
 	info, stream := makeInfo(t, "root", 16384, []testFile{{"a.bin", aLen}, {"b.bin", 300_000}})
-	dir := filepath.Join(t.TempDir(), "dl")
-	s, err := OpenStorage(dir, info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.WriteAt(stream[:1], 0); err != nil { // makes dir, to probe it
-		t.Fatal(err)
-	}
-	if !pagecache.DirectSupported(dir) {
-		t.Skipf("the file system of %s refuses O_DIRECT", dir)
-	}
+	s, dir := directStorage(t, info, stream)
 	const run = 64 << 10
 	for off := 0; off < len(stream); off += run {
 		end := min(off+run, len(stream))
@@ -90,6 +79,25 @@ func TestWriteBuffersDirect(t *testing.T) {
 	if _, err := s.ReadAt(got, 0); err != nil || !bytes.Equal(got, stream) {
 		t.Fatalf("read back after the second pass differs: %v", err)
 	}
+}
+
+// directStorage opens storage for info in a new folder, and skips the
+// test where its file system refuses O_DIRECT. Its first byte is written.
+func directStorage(t *testing.T, info *Info, stream []byte) (*Storage, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "dl")
+	s, err := OpenStorage(dir, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.WriteAt(stream[:1], 0); err != nil { // makes dir, to probe it
+		t.Fatal(err)
+	}
+	if !pagecache.DirectSupported(dir) {
+		t.Skipf("the file system of %s refuses O_DIRECT", dir)
+	}
+	return s, dir
 }
 
 func resident(t *testing.T, path string) []bool {
