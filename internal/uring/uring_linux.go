@@ -112,8 +112,11 @@ func take() (*ring, error) {
 	}
 	r, err := newRing()
 	if err != nil {
-		pool.broken.Store(true)
 		pool.made.Add(-1)
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOMEM) {
+			return nil, ErrBusy // out of descriptors or locked memory for now
+		}
+		pool.broken.Store(true)
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}
 	return r, nil
