@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/shoal-bt/shoal/internal/pagecache"
+	"github.com/shoal-bt/shoal/pieces"
 )
 
 // TestDirectWrites_InOrderPiecesSkipThePageCache: a piece hashed as it
@@ -52,5 +54,72 @@ func TestDirectWrites_InOrderPiecesSkipThePageCache(t *testing.T) {
 				t.Errorf("piece %d, blocks in order: %d of %d pages in the page cache; want most not", i, n, per)
 			}
 		}
+	}
+}
+
+// TestDirectWrites_InterleavedPiecesSkipThePageCache: two peers' pieces
+// whose blocks alternate in one disk goroutine's queue (pieces 0 and 2
+// share a shard) are each built into runs of their own and written with
+// O_DIRECT; built one run at a time, every run was one block long and
+// went through the page cache.
+func TestDirectWrites_InterleavedPiecesSkipThePageCache(t *testing.T) {
+	const pieceLen = 1 << 20
+	r := newDiskRig(t, []int{3 * pieceLen}, pieceLen)
+	c := r.c
+	dir := c.storage.Dir()
+	if !pagecache.DirectSupported(dir) {
+		t.Skipf("the file system of %s refuses O_DIRECT", dir)
+	}
+	if c.diskShard(0) != c.diskShard(2) {
+		t.Fatal("pieces 0 and 2 no longer share a disk goroutine; pick two that do")
+	}
+	p, q := &peer{}, &peer{}
+	for b := 0; b < pieceLen; b += blockSize {
+		for _, i := range []int{0, 2} {
+			buf := getBlock()
+			off := c.info.PieceOffset(i) + int64(b)
+			copy(*buf, r.src[off:off+blockSize])
+			from := p
+			if i == 2 {
+				from = q
+			}
+			c.diskShard(i) <- diskBlock{p: from, b: pieces.Block{Piece: i, Begin: b, Length: blockSize}, buf: buf}
+		}
+	}
+	timeout := time.After(30 * time.Second)
+	for noted := 0; noted < 2*pieceLen/blockSize; {
+		select {
+		case ev := <-r.notes:
+			if ev.diskErr != nil {
+				t.Fatal(ev.diskErr)
+			}
+			noted += len(ev.notes)
+		case <-timeout:
+			t.Fatal("blocks not written in 30s")
+		}
+	}
+	path := filepath.Join(dir, "payload", "a.bin")
+	res, err := pagecache.Resident(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := pieceLen / os.Getpagesize()
+	for _, i := range []int{0, 2} {
+		c.verify(i)
+		select {
+		case h := <-c.hashed:
+			if !h.ok || h.readback {
+				t.Fatalf("piece %d: %+v; want it verified from the hash kept as it was written", i, h)
+			}
+		case <-timeout:
+			t.Fatalf("piece %d: no hash in 30s", i)
+		}
+		if n := pagecache.Count(res[i*per : (i+1)*per]); n > per/4 {
+			t.Errorf("piece %d, its blocks interleaved with piece %d's: %d of %d pages in the page cache; want few", i, 2-i, n, per)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got[:pieceLen], r.src[:pieceLen]) || !bytes.Equal(got[2*pieceLen:], r.src[2*pieceLen:]) {
+		t.Fatalf("the pieces' bytes differ from the torrent's: %v", err)
 	}
 }

@@ -21,12 +21,14 @@ import (
 // either. Notes of written blocks go to the torrent's goroutine in batches.
 //
 // Blocks of a piece hashed in order are written with O_DIRECT in runs of
-// up to 1 MiB (pieces.Storage.WriteBuffersDirect), unless
-// Config.BufferedWrites: such bytes are never read back, and filling new
-// page-cache pages was the leecher's largest kernel cost on a cold VM.
-// A run of them waits up to holdFor for its next block, since a short
-// O_DIRECT write costs more than a buffered one; a run under
-// minDirectRun goes through the cache.
+// up to 1 MiB (pieces.AsyncDirect, or Storage.WriteBuffersDirect where
+// writes cannot be queued), unless Config.BufferedWrites: such bytes are
+// never read back, and filling new page-cache pages was the leecher's
+// largest kernel cost on a cold VM. Each piece whose blocks come gets a
+// run of its own (up to maxOpenRuns), so peers' interleaved pieces do not
+// cut each other's runs short. A run waits up to holdFor for its next
+// block, since a short O_DIRECT write costs more than a buffered one; a
+// run under minDirectRun goes through the cache.
 
 const (
 	diskShards   = 2
@@ -80,10 +82,10 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		return true
 	}
 	// Contiguous blocks are written with one pwritev: on this kernel the
-	// per-call cost of 16 KiB writes dominates the copy.
-	var run []diskBlock
-	var runOff int64
-	var runDirect bool // no block of the run is in a piece that will be read back
+	// per-call cost of 16 KiB writes dominates the copy. A run is built
+	// for each piece whose blocks come (disk_runs.go).
+	var open []*diskRun
+	var spareRuns []*diskRun
 	var bufs [][]byte
 	hold := time.NewTimer(time.Hour)
 	hold.Stop()
@@ -125,37 +127,44 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		}
 		return true
 	}
-	writeRun := func() bool {
+	// writeRun writes open[i] and drops it from open.
+	writeRun := func(i int) bool {
+		r := open[i]
+		open = append(open[:i], open[i+1:]...)
+		open[len(open):cap(open)][0] = nil
+		defer func() {
+			clear(r.blocks)
+			r.blocks = r.blocks[:0]
+			spareRuns = append(spareRuns, r)
+			if len(open) == 0 && holdC != nil {
+				hold.Stop()
+				holdC = nil
+			}
+		}()
 		if !reapDone() {
 			return false
 		}
-		if len(run) == 0 {
-			return true
-		}
-		if runDirect && c.asyncEligible(run) {
+		if r.direct && c.asyncEligible(r.blocks) {
 			if fl.pending() == maxFlights && !finishOne() {
 				return false
 			}
-			if fl.start(c, run, runOff) {
-				run = run[:0]
-				if holdC != nil {
-					hold.Stop()
-					holdC = nil
-				}
+			if fl.start(c, r.blocks, r.off) {
 				return true
 			}
 		}
 		if !finishAll() {
 			return false
 		}
-		err := c.writeRun(run, runOff, &bufs, runDirect)
-		ok := settle(run, err)
-		run = run[:0]
-		if holdC != nil {
-			hold.Stop()
-			holdC = nil
+		err := c.writeRun(r.blocks, r.off, &bufs, r.direct)
+		return settle(r.blocks, err)
+	}
+	writeAll := func() bool {
+		for len(open) > 0 {
+			if !writeRun(0) {
+				return false
+			}
 		}
-		return ok
+		return true
 	}
 	settle = func(run []diskBlock, err error) bool {
 		for _, d := range run {
@@ -180,18 +189,20 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 	}
 	for {
 		if len(in) == 0 {
-			if runDirect && !c.runEndsPiece(run) && len(run)*blockSize < maxDirectRun {
-				// Hold a direct run a moment for its next block: O_DIRECT
-				// writes cost per call far more than buffered ones.
-				if !flush() {
+			// Hold a direct run a moment for its next block: O_DIRECT
+			// writes cost per call far more than buffered ones.
+			held := false
+			for i := 0; i < len(open); {
+				if c.held(open[i]) {
+					held = true
+					i++
+				} else if !writeRun(i) {
 					return
 				}
-				if holdC == nil {
-					hold.Reset(holdFor)
-					holdC = hold.C
-				}
-			} else if !writeRun() || !flush() {
-				return
+			}
+			if held && holdC == nil {
+				hold.Reset(holdFor)
+				holdC = hold.C
 			}
 			if !reapDone() || !flush() {
 				return
@@ -213,14 +224,11 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			continue
 		case <-holdC:
 			holdC = nil
-			if !writeRun() || !flush() {
+			if !writeAll() || !flush() {
 				return
 			}
 			continue
 		case i := <-req:
-			if !writeRun() { // a read-back must see every block
-				return
-			}
 			rh := running[i]
 			delete(running, i)
 			if rh != nil && rh.inOrder() && int64(rh.next) == c.info.PieceSize(i) {
@@ -241,11 +249,11 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 					return
 				}
 			} else {
-				// A read-back must see every block, so the run writeRun
-				// may just have queued is finished too (the actor asks
-				// only once it was told of each block of i, so that run
-				// should hold none of them).
-				if !finishAll() {
+				// A read-back must see every block. The actor asks only
+				// once it was told of each block of i, so no open run or
+				// write in flight should hold one; write and finish them
+				// all the same.
+				if !writeAll() || !finishAll() {
 					return
 				}
 				c.hashJobs <- i // read back on the hashing pool
@@ -281,7 +289,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			// The actor credits whichever copy it is told of first: the
 			// kept one, still in the run, must be written and noted before
 			// this one, or a piece that fails blames the wrong sender.
-			if len(run) > 0 && off >= runOff && off < runOff+int64(len(run))*blockSize && !writeRun() || !finishAll() {
+			if i := runOf(open, d.b.Piece); i >= 0 && off >= open[i].off && off < open[i].end() && !writeRun(i) || !finishAll() {
 				return
 			}
 			putBlock(d.buf)
@@ -306,23 +314,33 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 			// reading the piece back tells what the disk holds.
 			rh.broken = true
 		}
-		limit := maxRun
-		if runDirect {
-			limit = maxDirectRun
-		}
-		if len(run) > 0 && (off != runOff+int64(len(run))*blockSize || len(run)*blockSize >= limit ||
-			run[len(run)-1].b.Length != blockSize) {
-			if !writeRun() {
+		i := runOf(open, d.b.Piece)
+		if i >= 0 && open[i].full(off) {
+			if !writeRun(i) {
 				return
 			}
+			i = -1
 		}
-		if len(run) == 0 {
-			runOff, runDirect = off, !c.env.bufferedWrites
+		if i < 0 {
+			if len(open) == maxOpenRuns && !writeRun(0) {
+				return
+			}
+			r := &diskRun{}
+			if n := len(spareRuns); n > 0 {
+				r, spareRuns = spareRuns[n-1], spareRuns[:n-1]
+			}
+			r.off, r.direct = off, !c.env.bufferedWrites
+			open = append(open, r)
+			i = len(open) - 1
 		}
+		r := open[i]
 		// A piece hashed as it came is never read back, so its bytes skip
 		// the page cache; one that will be read back keeps them there.
-		runDirect = runDirect && rh.inOrder()
-		run = append(run, d)
+		r.direct = r.direct && rh.inOrder()
+		r.blocks = append(r.blocks, d)
+		if c.runEndsPiece(r.blocks) && !writeRun(i) { // nothing more will join it
+			return
+		}
 		if len(batch) >= 64 && !flush() {
 			return
 		}

@@ -126,7 +126,7 @@
 // msgReader (wire.go, wire_sock.go) and the blocks a scatter read placed
 // ahead are the reader goroutine's alone; a block leaves it with the
 // diskBlock that carries it to a disk goroutine. A disk goroutine owns its
-// diskFlights (disk_async.go): the pieces.AsyncDirect and the runs in
+// open runs (disk_runs.go) and its diskFlights (disk_async.go): the pieces.AsyncDirect and the runs in
 // flight with their blocks, until it finishes each write; when it ends it
 // waits for those still in flight.
 //
