@@ -2,7 +2,6 @@ package pieces
 
 import (
 	"fmt"
-	"sort"
 	"syscall"
 
 	"github.com/shoal-bt/shoal/internal/uring"
@@ -57,22 +56,11 @@ func (s *Storage) NewAsyncDirect() *AsyncDirect {
 // reports the error.
 func (a *AsyncDirect) Start(bufs [][]byte, off int64) bool {
 	s := a.s
-	total := 0
-	for _, b := range bufs {
-		if !aligned(b) {
-			return false
-		}
-		total += len(b)
-	}
-	files := s.info.Files
-	if total == 0 || off < 0 || off > s.info.Length-int64(total) {
+	p, err := s.place(bufs, off)
+	if err != nil || !p.direct {
 		return false
 	}
-	k := sort.Search(len(files), func(k int) bool { return files[k].Offset+files[k].Length > off })
-	if k == len(files) || files[k].Padding || off+int64(total) > files[k].Offset+files[k].Length ||
-		(off-files[k].Offset)%DirectAlign != 0 {
-		return false
-	}
+	k, total := p.k, p.total
 	if !s.part.mu.TryRLock() {
 		return false
 	}
@@ -88,7 +76,7 @@ func (a *AsyncDirect) Start(bufs [][]byte, off int64) bool {
 	var w *uring.Write
 	if f := s.directFile(h); f != nil {
 		if rc, err := f.SyscallConn(); err == nil {
-			rc.Control(func(fd uintptr) { w, _ = uring.Start(fd, bufs, off-files[k].Offset) })
+			rc.Control(func(fd uintptr) { w, _ = uring.Start(fd, bufs, off-s.info.Files[k].Offset) })
 		}
 	}
 	if w == nil {
@@ -139,9 +127,7 @@ func (a *AsyncDirect) Finish() (int, error) {
 	s.part.mu.RUnlock()
 	switch {
 	case f.n == 0 && f.err == syscall.EINVAL:
-		s.mu.Lock()
-		s.noDirect = true
-		s.mu.Unlock()
+		s.refuseDirect()
 		return s.WriteBuffersAt(f.bufs, f.off)
 	case f.err != nil:
 		return f.n, fmt.Errorf("%s: pwritev: %w", s.rel[f.k], f.err)

@@ -18,23 +18,17 @@ func (s *Storage) WriteBuffersAt(bufs [][]byte, off int64) (int, error) {
 // inside one file, at an aligned file offset and in aligned buffers, first
 // tries the file's O_DIRECT twin.
 func (s *Storage) writeBuffers(bufs [][]byte, off int64, direct bool) (int, error) {
-	total := 0
-	for _, b := range bufs {
-		total += len(b)
-		direct = direct && aligned(b)
+	p, err := s.place(bufs, off)
+	if err != nil {
+		return 0, err
 	}
-	if off < 0 || off > s.info.Length-int64(total) {
-		return 0, fmt.Errorf("write %d bytes at %d: outside the torrent's %d bytes", total, off, s.info.Length)
-	}
-	files := s.info.Files
-	k := sort.Search(len(files), func(k int) bool { return files[k].Offset+files[k].Length > off })
-	inOne := k < len(files) && !files[k].Padding && off+int64(total) <= files[k].Offset+files[k].Length
-	if direct && haveDirect && inOne && total > 0 && (off-files[k].Offset)%DirectAlign == 0 {
+	k, total := p.k, p.total
+	if direct && haveDirect && p.direct {
 		if n, ok, err := s.writevFile(k, bufs, off, total, true); ok {
 			return n, err
 		}
 	}
-	if !haveWritev || len(bufs) == 1 || !inOne || s.Parted(k) {
+	if !haveWritev || len(bufs) == 1 || !p.inOne || s.Parted(k) {
 		// Rare (a run across a file boundary) or unsupported: a write each.
 		done := 0
 		for _, b := range bufs {
@@ -81,15 +75,46 @@ func (s *Storage) writevFile(k int, bufs [][]byte, off int64, total int, direct 
 	s.release(h)
 	s.part.mu.RUnlock()
 	if direct && n == 0 && errors.Is(err, syscall.EINVAL) {
-		// The file system wants a larger alignment, or takes O_DIRECT at
-		// open but not at write: never ask it again.
-		s.mu.Lock()
-		s.noDirect = true
-		s.mu.Unlock()
+		s.refuseDirect()
 		return 0, false, nil
 	}
 	if err != nil {
 		return n, true, fmt.Errorf("%s: %w", s.rel[k], err)
 	}
 	return n, true, s.createEmpty(off, off+int64(total))
+}
+
+// runPlace is where a run of buffers falls in the torrent.
+type runPlace struct {
+	total  int
+	k      int  // the file holding the run's first byte
+	inOne  bool // the run lies inside file k, which is not padding
+	direct bool // and may go through O_DIRECT: buffers and file offset aligned
+}
+
+// place says where bufs, written at torrent offset off, would land; an
+// error when the run leaves the torrent.
+func (s *Storage) place(bufs [][]byte, off int64) (runPlace, error) {
+	var p runPlace
+	alignedBufs := true
+	for _, b := range bufs {
+		p.total += len(b)
+		alignedBufs = alignedBufs && aligned(b)
+	}
+	if off < 0 || off > s.info.Length-int64(p.total) {
+		return p, fmt.Errorf("write %d bytes at %d: outside the torrent's %d bytes", p.total, off, s.info.Length)
+	}
+	files := s.info.Files
+	p.k = sort.Search(len(files), func(k int) bool { return files[k].Offset+files[k].Length > off })
+	p.inOne = p.k < len(files) && !files[p.k].Padding && off+int64(p.total) <= files[p.k].Offset+files[p.k].Length
+	p.direct = alignedBufs && p.inOne && p.total > 0 && (off-files[p.k].Offset)%DirectAlign == 0
+	return p, nil
+}
+
+// refuseDirect records that the file system wants a larger alignment, or
+// takes O_DIRECT at open but not at write: it is never asked again.
+func (s *Storage) refuseDirect() {
+	s.mu.Lock()
+	s.noDirect = true
+	s.mu.Unlock()
 }
