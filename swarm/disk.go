@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"hash"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -98,7 +99,29 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 	reap := time.NewTimer(time.Hour)
 	reap.Stop()
 	var reapC <-chan time.Time
-	var settle func([]diskBlock, error) bool
+	// settle returns a written (or failed) run's blocks to the pool and
+	// tells the actor of each.
+	settle := func(run []diskBlock, err error) bool {
+		for _, d := range run {
+			putBlock(d.buf)
+			if err == nil {
+				batch = append(batch, blockNote{p: d.p, b: d.b})
+				continue
+			}
+			rh := running[d.b.Piece]
+			rh.broken = true
+			rh.written[d.b.Begin/blockSize] = false
+			if !flush() {
+				return false
+			}
+			select {
+			case notes <- peerEvent{p: d.p, blocks: []pieces.Block{d.b}, diskErr: err}:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		return true
+	}
 	finishOne := func() bool {
 		done, err := fl.finish()
 		ok := settle(done, err)
@@ -130,8 +153,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 	// writeRun writes open[i] and drops it from open.
 	writeRun := func(i int) bool {
 		r := open[i]
-		open = append(open[:i], open[i+1:]...)
-		open[len(open):cap(open)][0] = nil
+		open = slices.Delete(open, i, i+1)
 		defer func() {
 			clear(r.blocks)
 			r.blocks = r.blocks[:0]
@@ -161,27 +183,6 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 	writeAll := func() bool {
 		for len(open) > 0 {
 			if !writeRun(0) {
-				return false
-			}
-		}
-		return true
-	}
-	settle = func(run []diskBlock, err error) bool {
-		for _, d := range run {
-			putBlock(d.buf)
-			if err == nil {
-				batch = append(batch, blockNote{p: d.p, b: d.b})
-				continue
-			}
-			rh := running[d.b.Piece]
-			rh.broken = true
-			rh.written[d.b.Begin/blockSize] = false
-			if !flush() {
-				return false
-			}
-			select {
-			case notes <- peerEvent{p: d.p, blocks: []pieces.Block{d.b}, diskErr: err}:
-			case <-ctx.Done():
 				return false
 			}
 		}

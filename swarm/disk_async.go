@@ -15,7 +15,6 @@ type diskFlights struct {
 	async *pieces.AsyncDirect // nil until the first direct run, or where writes cannot go async
 	tried bool
 	runs  [][]diskBlock // each write's blocks, oldest first
-	bufs  [][][]byte    // each write's buffers, which the kernel reads
 	spare [][]diskBlock // finished runs' slices, for reuse
 }
 
@@ -40,8 +39,7 @@ func (f *diskFlights) start(c *content, run []diskBlock, off int64) bool {
 	if n := len(f.spare); n > 0 {
 		mine, f.spare = f.spare[n-1][:0], f.spare[:n-1]
 	}
-	f.runs = append(f.runs, append(mine, run...))
-	f.bufs = append(f.bufs, bufs)
+	f.runs = append(f.runs, append(mine, run...)) // AsyncDirect keeps bufs until the write is finished
 	return true
 }
 
@@ -55,8 +53,8 @@ func (f *diskFlights) oldestDone() bool { return len(f.runs) > 0 && f.async.Olde
 func (f *diskFlights) finish() ([]diskBlock, error) {
 	_, err := f.async.Finish()
 	run := f.runs[0]
-	f.runs[0], f.bufs[0] = nil, nil
-	f.runs, f.bufs = f.runs[1:], f.bufs[1:]
+	f.runs[0] = nil
+	f.runs = f.runs[1:]
 	return run, err
 }
 
@@ -70,5 +68,5 @@ func (f *diskFlights) close() {
 	if f.async != nil {
 		f.async.Close()
 	}
-	f.runs, f.bufs = nil, nil
+	f.runs = nil
 }
