@@ -166,6 +166,9 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		if !reapDone() {
 			return false
 		}
+		if err := c.hookErr(); err != nil {
+			return finishAll() && settle(r.blocks, err)
+		}
 		if r.direct && c.asyncEligible(r.blocks) {
 			if fl.pending() == maxFlights && !finishOne() {
 				return false

@@ -10,12 +10,16 @@ func (c *content) runEndsPiece(run []diskBlock) bool {
 	return int64(b.Begin+b.Length) >= c.info.PieceSize(b.Piece)
 }
 
-func (c *content) writeRun(run []diskBlock, off int64, bufs *[][]byte, direct bool) error {
+// hookErr is the test hook's error for the next write (Session hooks'
+// writeErr), applied before a run takes either path.
+func (c *content) hookErr() error {
 	if hook := c.env.hooks.writeErr; hook != nil {
-		if err := hook(); err != nil {
-			return err
-		}
+		return hook()
 	}
+	return nil
+}
+
+func (c *content) writeRun(run []diskBlock, off int64, bufs *[][]byte, direct bool) error {
 	if len(run) == 1 {
 		_, err := c.storage.WriteAt((*run[0].buf)[:run[0].b.Length], off)
 		return err
@@ -37,8 +41,7 @@ func (c *content) writeRun(run []diskBlock, off int64, bufs *[][]byte, direct bo
 }
 
 // asyncEligible reports whether run may go to the device without waiting
-// for it (pieces.AsyncDirect): long enough to go direct at all, and no
-// test hook that fails writes, which the synchronous path applies.
+// for it (pieces.AsyncDirect): long enough to go direct at all.
 func (c *content) asyncEligible(run []diskBlock) bool {
-	return len(run) > 1 && len(run)*blockSize >= minDirectRun && c.env.hooks.writeErr == nil
+	return len(run) > 1 && len(run)*blockSize >= minDirectRun
 }
