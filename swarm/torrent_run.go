@@ -331,6 +331,14 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	tot.live = p
 	p.earned = tot.earned
 	t.sendInitial(p)
+	if t.completed && t.superSeeding() == nil && t.choker.admits(t.unchokedCount()) {
+		// A seed unchokes a newcomer with its bitfield while a slot is
+		// free, not once it says Interested: a peer that connects to a
+		// seed wants its data, and waiting cost a round trip before the
+		// first request (100 ms of a 256 MiB download at 100 ms RTT). One
+		// that turns out not interested is choked at the next rechoke.
+		t.unchoke(p)
+	}
 	t.askLayers(p) // after our bitfield and extended handshake
 	t.superJoined(p)
 	t.wg.Go(func() { p.readLoop(ctx) })
@@ -339,7 +347,6 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 	if t.picker != nil {
 		t.picker.HandleChoke(pieces.Peer(p.id), false)
 	}
-	// Unchoke at once when a slot is free rather than wait for the rechoke.
 }
 
 func (t *torrent) sendInitial(p *peer) {
