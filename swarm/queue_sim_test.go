@@ -34,7 +34,7 @@ type simReq struct{ asked, arrives time.Duration }
 var epoch = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 
 func (s *queueSim) topUp() {
-	target := queueDepth(depthIn{perPiece: 16, grown: s.ramp.grown, paced: s.ramp.cap(), cap: maxQueue})
+	target := queueDepth(depthIn{perPiece: 16, grown: s.ramp.grown, paced: s.ramp.cap(), burst: s.ramp.burst(), cap: maxQueue})
 	want := target - len(s.inFlight)
 	if want < target/4 && len(s.inFlight) > 0 {
 		return
@@ -99,7 +99,9 @@ func TestQueueDepth_GrowsToTheBDPAndNoFurther(t *testing.T) {
 		d       time.Duration // simulated (3 s if 0: then the rate meter settles, and its cap joins slowStart's)
 		stall   time.Duration // the peer stalls this long 250 ms in
 	}{
-		{"400 MiB/s at 100 ms RTT", 400 << 6, 50 * time.Millisecond, 800 * time.Millisecond, 300 * time.Millisecond, 0, 0},
+		// Slow start alone reached it after 524 ms; the first 16-block
+		// train's rate opens it at once.
+		{"400 MiB/s at 100 ms RTT", 400 << 6, 50 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond, 0, 0},
 		{"8 MB/s at 50 ms RTT", 8e6 / blockSize, 25 * time.Millisecond, 300 * time.Millisecond, 200 * time.Millisecond, 0, 0},
 		{"1 MB/s at 50 ms RTT", 1e6 / blockSize, 25 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond, 0, 0},
 		{"50 KB/s at 200 ms RTT", 50e3 / blockSize, 100 * time.Millisecond, 2 * time.Second, 2 * time.Second, 10 * time.Second, 0},
@@ -107,7 +109,7 @@ func TestQueueDepth_GrowsToTheBDPAndNoFurther(t *testing.T) {
 		// A stall while the queue opens must not stop its growth for
 		// good: capped from the first late block on, it reached the
 		// BDP after 1.66 s, and the peer idled 8% of the second half.
-		{"400 MiB/s at 100 ms RTT, a 150 ms stall", 400 << 6, 50 * time.Millisecond, time.Second, 300 * time.Millisecond, 0, 150 * time.Millisecond},
+		{"400 MiB/s at 100 ms RTT, a 150 ms stall", 400 << 6, 50 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond, 0, 150 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &queueSim{rate: tc.rate, oneWay: tc.oneWay, stallAt: 250 * time.Millisecond, stall: tc.stall}

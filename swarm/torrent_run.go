@@ -429,13 +429,14 @@ func (t *torrent) request(p *peer) {
 		return
 	}
 	p.mu.Lock()
-	grown, paced := p.ramp.grown, p.ramp.cap()
+	grown, paced, burst := p.ramp.grown, p.ramp.cap(), p.ramp.burst()
 	p.mu.Unlock()
 	target := queueDepth(depthIn{
 		perPiece:  max(1, int(t.data.Load().info.PieceLength/blockSize)),
 		probation: probation,
 		grown:     grown,
 		paced:     paced,
+		burst:     burst,
 		earned:    p.earned,
 		settled:   time.Since(latest(p.connectedAt, p.unchokedAt)) > 3*time.Second,
 		rate:      p.downRate.rate / blockSize,
