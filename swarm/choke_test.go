@@ -161,3 +161,33 @@ func TestChoke_LateFastLeecherIsUnchokedSoon(t *testing.T) {
 		}
 	}
 }
+
+// A seed unchokes a newcomer with its bitfield while a slot is free, a
+// round trip before the newcomer could say Interested (at 100 ms RTT,
+// 100 ms before its first request could go out). One that never says it
+// is choked again at the next rechoke, so the slot is not held for
+// nothing.
+func TestChoke_SeedUnchokesANewcomerAtOnce(t *testing.T) {
+	t.Parallel()
+	src, root, data := onePayload(t, 62, "u.bin", 1<<20)
+	tor := testnet.Create(t, root, 16<<10)
+	s, ih := seed(t, src, tor, swarm.Config{UploadSlots: 1})
+	testnet.WaitFor(t, s, ih, 30*time.Second, "seeding", func(ts swarm.TorrentSnapshot) bool {
+		return ts.State == swarm.StateSeeding
+	})
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	w := watchChokes(t, &wg, s.Addr().String(), ih, &rawPeer{tor: tor, data: data}, "-XX0001-newcomer0001", 0, 0)
+	select {
+	case <-w.unchoked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the seed did not unchoke a newcomer before it said Interested, with its upload slot free")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for w.chokes.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a newcomer that never said Interested kept its unchoke for 10 s, past the 2 s rechoke")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -145,12 +145,14 @@
 // AddOptions.Sequential or SetSequential, inside a window of 16 MiB of pieces, 8 to 64,
 // after the first missing one); endgame duplicates at most 8 requests per peer and 2
 // askers per block, and cancels the rest when a block arrives. Pipelines
-// (queue.go) hold one piece while a peer is on probation, then grow as
-// TCP's slow start, quadrupling each round trip up to the bandwidth-delay
-// product (at most 4096 blocks, and the peer's reqq), and settle at two
-// seconds of the peer's rate; a peer reconnecting after a reset starts at
-// the depth it had reached. A connection that carried data is dialled
-// again at once when it drops; failed dials back off from 1 s to 5 min.
+// (queue.go) hold one piece while a peer is on probation, then open to
+// twice the bandwidth-delay product the rate of its last train of
+// back-to-back blocks shows, else grow as TCP's slow start, quadrupling
+// each round trip (at most 4096 blocks, and the peer's reqq), and settle
+// at two seconds of the peer's rate; a peer reconnecting after a reset
+// starts at the depth it had reached. A connection that carried data is
+// dialled again at once when it drops; failed dials back off from 1 s to
+// 5 min.
 //
 // Choking (choker.go, a pure policy, asked every 2 s): every 10 s the
 // interested peers are ranked by rate (from them while leeching, to them
@@ -163,6 +165,10 @@
 // 64). Anti-snubbing: while leeching, a peer that snubs us (unchoked us,
 // sent nothing for 30 s) gets no regular slot; while seeding, one that
 // held a slot for a round and took nothing yields it to one that waits.
+// Between decisions, a peer that says Interested is unchoked at once
+// while a slot is free, and a seed unchokes a newcomer with its bitfield
+// (a round trip sooner; one that is not interested is choked at the next
+// decision).
 //
 // Super-seeding (BEP 16, AddOptions.SuperSeed, superseed.go), for an
 // initial seed: it advertises nothing, offers each peer by Haves two
