@@ -300,6 +300,18 @@ func (c *choker) adapt(now time.Time, sent int64, peers []chokePeer) {
 	}
 }
 
+// trialNow starts the trial slot for a peer that just said Interested and
+// was never unchoked on this connection, if the slot is free, rather than
+// at the next decision: up to chokeTick (2 s) sooner. It says whether it
+// did; decide holds the trial for trialFor from now as any other.
+func (c *choker) trialNow(now time.Time, id int) bool {
+	if c.trial != 0 || c.super != nil {
+		return false
+	}
+	c.trial, c.trialAt = id, now
+	return true
+}
+
 // admits says whether a newly interested peer may be unchoked at once,
 // between decisions: a free slot is better used now than at the next.
 func (c *choker) admits(unchoked int) bool { return unchoked < c.slots }

@@ -266,3 +266,35 @@ func TestChoker_FreeSlotFilledBetweenRankings(t *testing.T) {
 		t.Errorf("after b lost interest: unchoked %v, want [a c d]", got)
 	}
 }
+
+// With every slot held, a newcomer that says Interested takes a free
+// trial slot at once (trialNow), not at the next decision; a second one
+// waits for it, and decide ends the trial trialFor after it began.
+func TestChoker_TrialAtOnce(t *testing.T) {
+	peers := []*fakePeer{tried("a", 0, 300e3), tried("b", 0, 200e3)}
+	c := newChoker(2, first)
+	decideNames(&c, t0, true, 0, peers)
+	n1 := &fakePeer{"n1", chokePeer{interested: true, interestedAt: t0.Add(time.Second)}}
+	n2 := &fakePeer{"n2", chokePeer{interested: true, interestedAt: t0.Add(1500 * time.Millisecond)}}
+	peers = append(peers, n1, n2) // ids 3 and 4
+	if !c.trialNow(n1.interestedAt, 3) {
+		t.Fatal("trialNow refused the free trial slot")
+	}
+	n1.unchoked, n1.unchokedAt = true, n1.interestedAt
+	if c.trialNow(n2.interestedAt, 4) {
+		t.Fatal("trialNow gave a second peer the trial slot n1 holds")
+	}
+	if got := decideNames(&c, t0.Add(2*time.Second), true, 0, peers); !equalSet(got, []string{"a", "b", "n1"}) {
+		t.Errorf("the next decision: unchoked %v, want [a b n1]: n1's trial goes on", got)
+	}
+	// 4.5 s after it began, n1's trial is over; n2, the newest untried,
+	// takes the slot.
+	if got := decideNames(&c, t0.Add(5500*time.Millisecond), true, 0, peers); !equalSet(got, []string{"a", "b", "n2"}) {
+		t.Errorf("after n1's trial: unchoked %v, want [a b n2]", got)
+	}
+	c.super = &superSeed{}
+	c.trial = 0
+	if c.trialNow(t0.Add(6*time.Second), 5) {
+		t.Error("trialNow started a trial while super-seeding, whose offers decide the unchokes")
+	}
+}

@@ -166,7 +166,8 @@
 // sent nothing for 30 s) gets no regular slot; while seeding, one that
 // held a slot for a round and took nothing yields it to one that waits.
 // Between decisions, a peer that says Interested is unchoked at once
-// while a slot is free, and a seed unchokes a newcomer with its bitfield
+// while a slot is free (else a newcomer takes the trial slot at once if it
+// is free), and a seed unchokes a newcomer with its bitfield
 // (a round trip sooner; one that is not interested is choked at the next
 // decision).
 //

@@ -145,7 +145,10 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		p.peerInterested = true
 		p.interestedAt = time.Now()
 		// A super-seed unchokes every peer it offered a piece (choke.go).
-		if p.amChoking.Load() && (t.choker.admits(t.unchokedCount()) || t.superSeeding() != nil) {
+		// With every slot taken, a newcomer takes the trial slot now if
+		// it is free, not at the next rechoke.
+		if p.amChoking.Load() && (t.choker.admits(t.unchokedCount()) || t.superSeeding() != nil ||
+			p.servedSince.IsZero() && t.choker.trialNow(p.interestedAt, int(p.id))) {
 			t.unchoke(p)
 		}
 	case pp.NotInterested:
