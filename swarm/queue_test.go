@@ -28,9 +28,10 @@ func TestQueueDepth(t *testing.T) {
 		{"settled: two seconds of its rate", with(func(in *depthIn) { in.grown, in.settled, in.rate = 1e6, true, 100 }), 200},
 		{"settled and slow: at least 1", with(func(in *depthIn) { in.grown, in.settled, in.rate = 1e6, true, 0.2 }), 1},
 		{"snubbing: its cap", with(func(in *depthIn) { in.grown, in.cap = 1e6, 2 }), 2},
-		{"a train's bandwidth-delay product at once", with(func(in *depthIn) { in.grown, in.burst = 16, 3000 }), 3000},
+		{"a train's bandwidth-delay product at once", with(func(in *depthIn) { in.grown, in.burst = 200, 3000 }), 3000},
+		{"up to burstTrust times what came in time", with(func(in *depthIn) { in.grown, in.burst = 64, 3000 }), 64 * burstTrust},
 		{"a train does not lift probation", with(func(in *depthIn) { in.probation, in.burst = true, 3000 }), 16},
-		{"nor the cap of late blocks", with(func(in *depthIn) { in.grown, in.burst, in.paced = 16, 3000, 500 }), 500},
+		{"nor the cap of late blocks", with(func(in *depthIn) { in.grown, in.burst, in.paced = 200, 3000, 500 }), 500},
 		{"earned does not lift probation", with(func(in *depthIn) { in.probation, in.earned = true, 3000 }), 16},
 	} {
 		if got := queueDepth(tt.in); got != tt.want {
