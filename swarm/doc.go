@@ -147,7 +147,8 @@
 // askers per block, and cancels the rest when a block arrives. Pipelines
 // (queue.go) hold one piece while a peer is on probation, then open to
 // twice the bandwidth-delay product the rate of its last train of
-// back-to-back blocks shows, else grow as TCP's slow start, quadrupling
+// back-to-back blocks shows (at most 16 times the blocks that came in
+// time), else grow as TCP's slow start, quadrupling
 // each round trip (at most 4096 blocks, and the peer's reqq), and settle
 // at two seconds of the peer's rate; a peer reconnecting after a reset
 // starts at the depth it had reached. A connection that carried data is
