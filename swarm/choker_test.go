@@ -269,7 +269,7 @@ func TestChoker_FreeSlotFilledBetweenRankings(t *testing.T) {
 
 // With every slot held, a newcomer that says Interested takes a free
 // trial slot at once (trialNow), not at the next decision; a second one
-// waits for it, and decide ends the trial trialFor after it began.
+// waits for it, and cuts it short once it has run trialMin, being newer.
 func TestChoker_TrialAtOnce(t *testing.T) {
 	peers := []*fakePeer{tried("a", 0, 300e3), tried("b", 0, 200e3)}
 	c := newChoker(2, first)
@@ -284,13 +284,14 @@ func TestChoker_TrialAtOnce(t *testing.T) {
 	if c.trialNow(n2.interestedAt, 4) {
 		t.Fatal("trialNow gave a second peer the trial slot n1 holds")
 	}
-	if got := decideNames(&c, t0.Add(2*time.Second), true, 0, peers); !equalSet(got, []string{"a", "b", "n1"}) {
-		t.Errorf("the next decision: unchoked %v, want [a b n1]: n1's trial goes on", got)
+	if got := decideNames(&c, t0.Add(1800*time.Millisecond), true, 0, peers); !equalSet(got, []string{"a", "b", "n1"}) {
+		t.Errorf("0.8 s into n1's trial: unchoked %v, want [a b n1]: a trial lasts trialMin at least", got)
 	}
-	// 4.5 s after it began, n1's trial is over; n2, the newest untried,
-	// takes the slot.
-	if got := decideNames(&c, t0.Add(5500*time.Millisecond), true, 0, peers); !equalSet(got, []string{"a", "b", "n2"}) {
-		t.Errorf("after n1's trial: unchoked %v, want [a b n2]", got)
+	if got := decideNames(&c, t0.Add(2200*time.Millisecond), true, 0, peers); !equalSet(got, []string{"a", "b", "n2"}) {
+		t.Errorf("1.2 s into n1's trial: unchoked %v, want [a b n2]: n2 came later and takes the slot", got)
+	}
+	if got := decideNames(&c, t0.Add(5*time.Second), true, 0, peers); !equalSet(got, []string{"a", "b", "n2"}) {
+		t.Errorf("2.8 s into n2's trial: unchoked %v, want [a b n2]: nobody newer waits", got)
 	}
 	c.super = &superSeed{}
 	c.trial = 0

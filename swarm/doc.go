@@ -160,8 +160,8 @@
 // while seeding) and the best take the regular slots, plus one optimistic
 // unchoke that moves to another peer every 30 s (untried peers weigh
 // three times in its draw). A trial slot unchokes the newest peer never
-// unchoked for 4 s, which then keeps a slot if it outran the weakest
-// holder. Slots start at UploadSlots and open one a round while each one
+// unchoked for 4 s (cut short after 1 s by one newer still), which then
+// keeps a slot if it outran the weakest holder. Slots start at UploadSlots and open one a round while each one
 // opened raises the total upload, closing again when it does not (at most
 // 64). Anti-snubbing: while leeching, a peer that snubs us (unchoked us,
 // sent nothing for 30 s) gets no regular slot; while seeding, one that
