@@ -49,7 +49,7 @@ func (t *torrent) request(p *peer) {
 		rate:      p.downRate.rate / blockSize,
 		cap:       p.queueTarget,
 		reqq:      p.reqq,
-		crowded:   len(t.peers) > crowdedPeers,
+		crowded:   len(t.peers) > crowdedPeers || len(t.known.addrs) > crowdedPeers,
 	})
 	p.depth = target
 	want := target - t.picker.Outstanding(pr)
