@@ -61,16 +61,8 @@ func (a *AsyncDirect) Start(bufs [][]byte, off int64) bool {
 		return false
 	}
 	k, total := p.k, p.total
-	if !s.part.mu.TryRLock() {
-		return false
-	}
-	if s.part.parted != nil && s.part.parted[k] {
-		s.part.mu.RUnlock()
-		return false
-	}
-	h, err := s.acquire(k, true)
-	if err != nil {
-		s.part.mu.RUnlock()
+	h, ok, err := s.holdForWrite(k, false)
+	if !ok || err != nil {
 		return false
 	}
 	var w *uring.Write
@@ -80,8 +72,7 @@ func (a *AsyncDirect) Start(bufs [][]byte, off int64) bool {
 		}
 	}
 	if w == nil {
-		s.release(h)
-		s.part.mu.RUnlock()
+		s.unhold(h)
 		return false
 	}
 	a.q = append(a.q, flight{w: w, h: h, k: k, bufs: bufs, off: off, total: total})
@@ -123,8 +114,7 @@ func (a *AsyncDirect) Finish() (int, error) {
 		f.n, f.err = f.w.Wait()
 	}
 	s := a.s
-	s.release(f.h)
-	s.part.mu.RUnlock()
+	s.unhold(f.h)
 	switch {
 	case f.n == 0 && f.err == syscall.EINVAL:
 		s.refuseDirect()

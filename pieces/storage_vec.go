@@ -53,27 +53,19 @@ func (s *Storage) writeBuffers(bufs [][]byte, off int64, direct bool) (int, erro
 // WriteBuffersAt: the file was parted since the caller looked, or (direct)
 // the file system refuses O_DIRECT.
 func (s *Storage) writevFile(k int, bufs [][]byte, off int64, total int, direct bool) (n int, ok bool, err error) {
-	s.part.mu.RLock()
-	if s.part.parted != nil && s.part.parted[k] {
-		s.part.mu.RUnlock()
-		return 0, false, nil
-	}
-	h, err := s.acquire(k, true)
-	if err != nil {
-		s.part.mu.RUnlock()
-		return 0, true, err
+	h, ok, err := s.holdForWrite(k, true)
+	if !ok || err != nil {
+		return 0, ok, err
 	}
 	f := h.f
 	if direct {
 		if f = s.directFile(h); f == nil {
-			s.release(h)
-			s.part.mu.RUnlock()
+			s.unhold(h)
 			return 0, false, nil
 		}
 	}
 	n, err = writev(f, bufs, off-s.info.Files[k].Offset)
-	s.release(h)
-	s.part.mu.RUnlock()
+	s.unhold(h)
 	if direct && n == 0 && errors.Is(err, syscall.EINVAL) {
 		s.refuseDirect()
 		return 0, false, nil
@@ -82,6 +74,33 @@ func (s *Storage) writevFile(k int, bufs [][]byte, off int64, total int, direct 
 		return n, true, fmt.Errorf("%s: %w", s.rel[k], err)
 	}
 	return n, true, s.createEmpty(off, off+int64(total))
+}
+
+// holdForWrite takes the part lock for reading (only if free at once,
+// unless wait) and file k's handle for writing, for a write that must not
+// race a parting of the file. ok is false, with nothing held, when the
+// file is parted or the lock was not free; err, with nothing held, when
+// the file cannot be opened. unhold gives back what it took.
+func (s *Storage) holdForWrite(k int, wait bool) (h *handle, ok bool, err error) {
+	if wait {
+		s.part.mu.RLock()
+	} else if !s.part.mu.TryRLock() {
+		return nil, false, nil
+	}
+	if s.part.parted != nil && s.part.parted[k] {
+		s.part.mu.RUnlock()
+		return nil, false, nil
+	}
+	if h, err = s.acquire(k, true); err != nil {
+		s.part.mu.RUnlock()
+		return nil, true, err
+	}
+	return h, true, nil
+}
+
+func (s *Storage) unhold(h *handle) {
+	s.release(h)
+	s.part.mu.RUnlock()
 }
 
 // runPlace is where a run of buffers falls in the torrent.
