@@ -169,7 +169,7 @@ func (c *content) diskLoop(ctx context.Context, in chan diskBlock, req chan int,
 		if err := c.hookErr(); err != nil {
 			return finishAll() && settle(r.blocks, err)
 		}
-		if r.direct && c.asyncEligible(r.blocks) {
+		if r.direct && longEnoughForDirect(r.blocks) {
 			if fl.pending() == maxFlights && !finishOne() {
 				return false
 			}

@@ -28,10 +28,7 @@ func (f *diskFlights) start(c *content, run []diskBlock, off int64) bool {
 	if f.async == nil {
 		return false
 	}
-	bufs := make([][]byte, len(run))
-	for i, d := range run {
-		bufs[i] = (*d.buf)[:d.b.Length]
-	}
+	bufs := payloads(make([][]byte, 0, len(run)), run) // the flight's own: AsyncDirect keeps it
 	if !f.async.Start(bufs, off) {
 		return false
 	}
