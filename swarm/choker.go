@@ -256,7 +256,7 @@ func (c *choker) startTrial(now time.Time, peers []chokePeer, unchoke []bool, en
 	}
 	best := -1
 	for i, p := range peers {
-		if p.interested && !unchoke[i] && i != ended && p.unchokedAt.IsZero() && !p.unchoked &&
+		if untried(p) && !unchoke[i] && i != ended &&
 			(best < 0 || p.interestedAt.After(peers[best].interestedAt)) {
 			best = i
 		}
@@ -323,12 +323,16 @@ func (c *choker) trialNow(now time.Time, id int) bool {
 // holder do not cut it short.
 func newerUntried(peers []chokePeer, since time.Time) bool {
 	for _, p := range peers {
-		if p.interested && p.unchokedAt.IsZero() && !p.unchoked && p.interestedAt.After(since) {
+		if untried(p) && p.interestedAt.After(since) {
 			return true
 		}
 	}
 	return false
 }
+
+// untried: p wants our data and was never unchoked on this connection,
+// so it has no rate to be ranked by; the trial slot is for it.
+func untried(p chokePeer) bool { return p.interested && p.unchokedAt.IsZero() && !p.unchoked }
 
 // admits says whether a newly interested peer may be unchoked at once,
 // between decisions: a free slot is better used now than at the next.
