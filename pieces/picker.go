@@ -52,10 +52,11 @@ type Picker struct {
 	avail   []int  // peers holding a piece, not counting have-all peers
 	seeds   int    // have-all peers
 	missing int    // wanted pieces not yet verified
+	fresh   bitset // wanted and not started: what pickNew may start
 
 	peers   map[Peer]*pickPeer
-	partial map[Index]*partialPiece
-	order   []Index // partial pieces, oldest first
+	partial []*partialPiece // by piece; nil when not started
+	order   []Index         // partial pieces, oldest first
 	rnd     *rand.Rand
 
 	// lastFailed is the per-block senders of the piece HandleFailed last
@@ -75,7 +76,7 @@ const (
 )
 
 type pickPeer struct {
-	has    []bool
+	has    bitset
 	all    bool
 	choked bool
 	fast   map[Index]bool
@@ -116,9 +117,13 @@ func NewPicker(numPieces int, pieceLen, totalLen int64, seed uint64) *Picker {
 		avail:      make([]int, numPieces),
 		missing:    numPieces,
 		peers:      make(map[Peer]*pickPeer),
-		partial:    make(map[Index]*partialPiece),
+		partial:    make([]*partialPiece, numPieces),
 		rnd:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		lastFailed: failedPiece{piece: -1},
+		fresh:      newBitset(numPieces),
+	}
+	for i := range numPieces {
+		p.fresh.set(i)
 	}
 	return p
 }
@@ -141,11 +146,16 @@ func (p *Picker) block(i Index, b int) Block {
 
 func (p *Picker) wanted(i Index) bool { return !p.have[i] && p.prio[i] >= 0 }
 
+// refresh puts piece i in fresh or takes it out, after a change to what
+// fresh depends on.
+func (p *Picker) refresh(i Index) { p.fresh.put(i, p.wanted(i) && p.partial[i] == nil) }
+
 // SetPriority sets piece i's priority: -1 skips it, higher goes first.
 func (p *Picker) SetPriority(i Index, prio int8) {
 	was := p.wanted(i)
 	p.prio[i] = prio
 	p.seqBack(i)
+	p.refresh(i)
 	if now := p.wanted(i); was != now {
 		if now {
 			p.missing++
@@ -168,6 +178,7 @@ func (p *Picker) SetHave(i Index) {
 	}
 	p.have[i] = true
 	p.dropPartial(i)
+	p.refresh(i)
 }
 
 // Have reports whether piece i is verified.
@@ -183,6 +194,7 @@ func (p *Picker) Unhave(i Index) {
 	if p.wanted(i) {
 		p.missing++
 	}
+	p.refresh(i)
 }
 
 // Done reports whether every wanted piece is verified.
@@ -195,12 +207,21 @@ func (p *Picker) Missing() int { return p.missing }
 func (p *Picker) Availability(i Index) int { return p.avail[i] + p.seeds }
 
 // InFlight reports whether piece i has blocks requested or received.
-func (p *Picker) InFlight(i Index) bool { return p.partial[i] != nil }
+func (p *Picker) InFlight(i Index) bool { return p.started(i) != nil }
+
+// started is piece i's partial state, nil when it is not started or i is
+// out of range (callers pass indexes from the network).
+func (p *Picker) started(i Index) *partialPiece {
+	if uint(i) < uint(len(p.partial)) {
+		return p.partial[i]
+	}
+	return nil
+}
 
 func (p *Picker) peer(pr Peer) *pickPeer {
 	pp := p.peers[pr]
 	if pp == nil {
-		pp = &pickPeer{has: make([]bool, p.numPieces), choked: true, reqs: make(map[Block]struct{}), piece: -1}
+		pp = &pickPeer{has: newBitset(p.numPieces), choked: true, reqs: make(map[Block]struct{}), piece: -1}
 		p.peers[pr] = pp
 	}
 	return pp
@@ -209,10 +230,10 @@ func (p *Picker) peer(pr Peer) *pickPeer {
 // HandleHave records that peer holds piece i.
 func (p *Picker) HandleHave(pr Peer, i Index) {
 	pp := p.peer(pr)
-	if pp.all || pp.has[i] {
+	if pp.all || pp.has.has(i) {
 		return
 	}
-	pp.has[i] = true
+	pp.has.set(i)
 	p.avail[i]++
 }
 
@@ -231,12 +252,8 @@ func (p *Picker) HandleHaveAll(pr Peer) {
 	if pp.all {
 		return
 	}
-	for i, h := range pp.has {
-		if h {
-			p.avail[i]--
-			pp.has[i] = false
-		}
-	}
+	pp.has.each(nil, 0, func(i Index) { p.avail[i]-- })
+	clear(pp.has)
 	pp.all = true
 	p.seeds++
 }
@@ -244,7 +261,7 @@ func (p *Picker) HandleHaveAll(pr Peer) {
 // PeerHas reports whether peer holds piece i.
 func (p *Picker) PeerHas(pr Peer, i Index) bool {
 	pp := p.peers[pr]
-	return pp != nil && (pp.all || pp.has[i])
+	return pp != nil && (pp.all || pp.has.has(i))
 }
 
 // Interesting reports whether peer holds a wanted piece we lack.
@@ -254,7 +271,7 @@ func (p *Picker) Interesting(pr Peer) bool {
 		return false
 	}
 	for i := range p.numPieces {
-		if p.wanted(i) && (pp.all || pp.has[i]) {
+		if p.wanted(i) && (pp.all || pp.has.has(i)) {
 			return true
 		}
 	}
@@ -313,11 +330,7 @@ func (p *Picker) HandleDisconnect(pr Peer) []Block {
 	if pp.all {
 		p.seeds--
 	} else {
-		for i, h := range pp.has {
-			if h {
-				p.avail[i]--
-			}
-		}
+		pp.has.each(nil, 0, func(i Index) { p.avail[i]-- })
 	}
 	p.disown(pr, pp)
 	delete(p.peers, pr)
@@ -344,7 +357,7 @@ func (p *Picker) Requested(pr Peer, b Block) bool {
 
 func (p *Picker) unask(pr Peer, pp *pickPeer, b Block) {
 	delete(pp.reqs, b)
-	pc := p.partial[b.Piece]
+	pc := p.started(b.Piece)
 	if pc == nil {
 		return
 	}

@@ -3,7 +3,7 @@ package pieces
 import "slices"
 
 func (p *Picker) dropPartial(i Index) {
-	pc := p.partial[i]
+	pc := p.started(i)
 	if pc == nil {
 		return
 	}
@@ -14,7 +14,8 @@ func (p *Picker) dropPartial(i Index) {
 			}
 		}
 	}
-	delete(p.partial, i)
+	p.partial[i] = nil
+	p.refresh(i)
 	for _, pp := range p.peers {
 		if pp.piece == i {
 			pp.piece = -1
@@ -29,13 +30,14 @@ func (p *Picker) startPartial(i Index) *partialPiece {
 	n := p.numBlocks(i)
 	pc := &partialPiece{blocks: make([]blockState, n), unrequested: n, owner: NoPeer}
 	p.partial[i] = pc
+	p.fresh.clear(i)
 	p.order = append(p.order, i)
 	return pc
 }
 
 // canAsk reports whether peer may be asked for blocks of piece i now.
 func (pp *pickPeer) canAsk(i Index) bool {
-	if !pp.all && !pp.has[i] {
+	if !pp.all && !pp.has.has(i) {
 		return false
 	}
 	return !pp.choked || pp.fast[i]
@@ -125,13 +127,13 @@ func (p *Picker) pickNew(pp *pickPeer) Index {
 	if p.numPieces > 0 {
 		start = p.rnd.IntN(p.numPieces)
 	}
-	for k := range p.numPieces {
-		i := start + k
-		if i >= p.numPieces {
-			i -= p.numPieces
-		}
-		if !p.wanted(i) || p.partial[i] != nil || !pp.canAsk(i) {
-			continue
+	var has bitset
+	if !pp.all {
+		has = pp.has
+	}
+	p.fresh.each(has, start, func(i Index) {
+		if !pp.canAsk(i) {
+			return
 		}
 		pr, av := p.prio[i], p.avail[i]
 		switch {
@@ -144,7 +146,7 @@ func (p *Picker) pickNew(pp *pickPeer) Index {
 				best = i
 			}
 		}
-	}
+	})
 	return best
 }
 
@@ -175,7 +177,7 @@ func (p *Picker) HandleBlock(pr Peer, b Block) (useful bool, cancels []Cancel, c
 	if pp := p.peers[pr]; pp != nil {
 		delete(pp.reqs, b)
 	}
-	pc := p.partial[b.Piece]
+	pc := p.started(b.Piece)
 	if pc == nil || b.Begin%BlockSize != 0 || b.Begin/BlockSize >= len(pc.blocks) {
 		return false, nil, false
 	}
@@ -215,7 +217,7 @@ func (p *Picker) unaskOnly(pr Peer, bs *blockState) {
 // Senders returns the distinct peers that sent blocks of piece i, for
 // blaming them if the piece fails its hash.
 func (p *Picker) Senders(i Index) []Peer {
-	pc := p.partial[i]
+	pc := p.started(i)
 	if pc == nil {
 		return nil
 	}
@@ -236,7 +238,7 @@ func (p *Picker) HandleVerified(i Index) { p.SetHave(i) }
 // next HandleFailed.
 func (p *Picker) HandleFailed(i Index) {
 	p.lastFailed = failedPiece{piece: -1}
-	if pc := p.partial[i]; pc != nil {
+	if pc := p.started(i); pc != nil {
 		from := make([]Peer, len(pc.blocks))
 		for b, bs := range pc.blocks {
 			from[b] = NoPeer
@@ -252,7 +254,7 @@ func (p *Picker) HandleFailed(i Index) {
 // BlockSenders returns the sender of each block of piece i (NoPeer where
 // none arrived yet), nil when the piece is not started.
 func (p *Picker) BlockSenders(i Index) []Peer {
-	pc := p.partial[i]
+	pc := p.started(i)
 	if pc == nil {
 		return nil
 	}
@@ -271,7 +273,7 @@ func (p *Picker) BlockSenders(i Index) []Peer {
 // again, from anyone, and the piece's other blocks are kept. (HandleFailed
 // wants every block again.)
 func (p *Picker) HandleBadBlocks(i Index, bad []int) {
-	pc := p.partial[i]
+	pc := p.started(i)
 	if pc == nil {
 		return
 	}

@@ -165,7 +165,7 @@ func FuzzPicker(f *testing.F) {
 		for k := 0; k+1 < len(ops); k += 2 {
 			pr := Peer(ops[k+1] % 3)
 			i := Index(ops[k+1]/3) % n
-			switch ops[k] % 14 {
+			switch ops[k] % 15 {
 			case 0:
 				p.HandleHave(pr, i)
 			case 1:
@@ -194,7 +194,7 @@ func FuzzPicker(f *testing.F) {
 				}
 				for _, b := range got {
 					if _, _, complete := p.HandleBlock(pr, b); complete {
-						if ops[k]%14 == 5 {
+						if ops[k]%15 == 5 {
 							p.HandleVerified(b.Piece)
 						} else {
 							p.HandleFailed(b.Piece)
@@ -204,7 +204,7 @@ func FuzzPicker(f *testing.F) {
 			case 7:
 				p.HandleHaveAll(pr)
 			case 8, 9:
-				p.SetProbation(pr, ops[k]%14 == 8)
+				p.SetProbation(pr, ops[k]%15 == 8)
 			case 10:
 				dropped, _ := p.DropFrom(pr)
 				for _, d := range dropped {
@@ -224,7 +224,10 @@ func FuzzPicker(f *testing.F) {
 				p.SetDeadline(i, int(ops[k+1]%4)-1)
 			case 13:
 				p.SetSequential(int(ops[k+1] % 3))
+			case 14:
+				p.Unhave(i)
 			}
+			p.checkFresh(t)
 		}
 	})
 }
