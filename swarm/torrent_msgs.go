@@ -170,10 +170,15 @@ func (t *torrent) handleMessage(p *peer, m message) error {
 		if t.picker != nil {
 			t.picker.HandleHave(pr, i)
 			t.superNoticed(p, i)
-			if !p.amInterested && t.picker.Priority(i) >= 0 && !t.picker.Have(i) {
-				t.setInterested(p, true)
+			if t.picker.Priority(i) >= 0 && !t.picker.Have(i) {
+				if !p.amInterested {
+					t.setInterested(p, true)
+				}
+				// Only a piece we want gives p something new to send.
+				// In a swarm of leechers most Haves are of pieces held,
+				// and each pick scans every piece.
+				t.request(p)
 			}
-			t.request(p)
 		} else {
 			p.pendingHave = append(p.pendingHave, i)
 		}
