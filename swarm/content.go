@@ -51,6 +51,8 @@ type content struct {
 	stamps stampWatch  // a complete torrent's files, watched for edits (housekeeping.go)
 	// workers: the disk goroutines and hashing pool run (startWorkers).
 	workers bool
+	// haves: Haves of verified pieces waiting to be written (haves.go).
+	haves haveBatch
 	// writeFailed: when a write last failed (ENOSPC, or another error the
 	// loop retries after as for a full disk); zero otherwise.
 	writeFailed time.Time

@@ -97,7 +97,7 @@
 //	                                                             loop reads
 //	checked                                   checks add         tests read
 //	res stamps workers digestsOK writeFailed  the loop, only     -
-//	  digestFiles
+//	  digestFiles haves
 //	                                          through content's
 //	                                          methods
 //	digests (pieces' BLAKE3 parts, hashed     the loop, in       the BLAKE3 pass gets a copy

@@ -329,15 +329,7 @@ func (t *torrent) handleHashed(r hashResult) {
 	c.pieceVerified(i, r.digest)
 	t.streams.verified()
 	t.creditVerified(senders)
-	n := c.info.NumPieces()
-	for _, p := range t.peers {
-		if p.hasAll || p.haveCount == n {
-			// A seed has no use for it, and with 1,000 seeds connected
-			// a write to each per piece was most of the leecher's CPU.
-			continue
-		}
-		p.send(func(b []byte) []byte { return appendIndex(b, pp.Have, uint32(i)) })
-	}
+	t.announceHave(c, i)
 	if t.picker.Done() && !t.completed {
 		t.complete()
 	}

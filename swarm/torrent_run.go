@@ -117,6 +117,9 @@ func (t *torrent) run() {
 		case <-slow.C:
 			timer = true
 			t.housekeeping()
+		case <-t.havesC():
+			timer = true
+			t.flushHaves()
 		}
 		if !timer {
 			t.pub.stale = true
