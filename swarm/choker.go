@@ -248,25 +248,6 @@ func (c *choker) rank(now time.Time, seeding bool, peers []chokePeer, rate func(
 	c.optimistic, c.optimisticAt = peers[i].id, now
 }
 
-// startTrial gives a free trial slot to the newest interested peer never
-// unchoked on this connection.
-func (c *choker) startTrial(now time.Time, peers []chokePeer, unchoke []bool, ended int) {
-	if c.trial != 0 {
-		return
-	}
-	best := -1
-	for i, p := range peers {
-		if untried(p) && !unchoke[i] && i != ended &&
-			(best < 0 || p.interestedAt.After(peers[best].interestedAt)) {
-			best = i
-		}
-	}
-	if best >= 0 {
-		unchoke[best] = true
-		c.trial, c.trialAt = peers[best].id, now
-	}
-}
-
 // adapt moves the slot count by the round's total upload (see the
 // package comment above).
 func (c *choker) adapt(now time.Time, sent int64, peers []chokePeer) {
@@ -301,38 +282,6 @@ func (c *choker) adapt(now time.Time, sent int64, peers []chokePeer) {
 		c.slots, c.probing = max(c.floor, demand), false
 	}
 }
-
-// trialNow starts the trial slot for a peer that just said Interested and
-// was never unchoked on this connection, if the slot is free, rather than
-// at the next decision: up to chokeTick (2 s) sooner. It says whether it
-// did; decide holds the trial for trialFor from now as any other.
-func (c *choker) trialNow(now time.Time, id int) bool {
-	if c.trial != 0 || c.super != nil {
-		return false
-	}
-	c.trial, c.trialAt = id, now
-	return true
-}
-
-// newerUntried reports whether an interested peer never unchoked on this
-// connection became interested after since: a trial held for trialMin
-// then ends at the next decision, judged as one that ran its course. With
-// 49 slow peers waiting for trials 4 s each, a fast one that came later
-// waited up to 6 s for the running one (2.7-4.9 s in bench/manypeers);
-// each trial still lasts trialMin, and the peers waiting before the
-// holder do not cut it short.
-func newerUntried(peers []chokePeer, since time.Time) bool {
-	for _, p := range peers {
-		if untried(p) && p.interestedAt.After(since) {
-			return true
-		}
-	}
-	return false
-}
-
-// untried: p wants our data and was never unchoked on this connection,
-// so it has no rate to be ranked by; the trial slot is for it.
-func untried(p chokePeer) bool { return p.interested && p.unchokedAt.IsZero() && !p.unchoked }
 
 // admits says whether a newly interested peer may be unchoked at once,
 // between decisions: a free slot is better used now than at the next.
