@@ -298,6 +298,7 @@ func (p *peer) writeLoop(ctx context.Context) {
 	if io.ReadWriter(p.nc.raw) == p.nc.conn {
 		out.direct = p.nc.raw // no MSE layer: blocks go out with writev (peer_send.go)
 	}
+	var deadline time.Time
 	keepalive := time.NewTicker(90 * time.Second)
 	defer keepalive.Stop()
 	for {
@@ -311,7 +312,13 @@ func (p *peer) writeLoop(ctx context.Context) {
 			continue
 		case <-p.wake:
 		}
-		p.nc.raw.SetWriteDeadline(time.Now().Add(2 * time.Minute))
+		// A write stuck 2 minutes means a dead peer. Moving the deadline
+		// is a timer change in the runtime, so it moves only once the old
+		// one is 10 s stale: a peer writer wakes for every few messages.
+		if now := time.Now(); deadline.Sub(now) < writeTimeout-10*time.Second {
+			deadline = now.Add(writeTimeout)
+			p.nc.raw.SetWriteDeadline(deadline)
+		}
 		for {
 			p.mu.Lock()
 			ctl, p.ctl = p.ctl, ctl[:0]
@@ -336,6 +343,9 @@ func (p *peer) writeLoop(ctx context.Context) {
 }
 
 const maxServeRun = 256 << 10
+
+// writeTimeout: a write that takes longer hangs up on the peer.
+const writeTimeout = 2 * time.Minute
 
 var runPool = sync.Pool{New: func() any { b := make([]byte, maxServeRun); return &b }}
 
