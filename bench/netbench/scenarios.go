@@ -210,8 +210,10 @@ func (b *bench) swarm(n int, super bool) {
 	began := time.Now()
 	res := b.leech(n, b.leechLimit(float64(seedNet.Uplink)/float64(n)))
 	var walls []time.Duration
+	var cpu time.Duration
 	failed := 0
 	for _, r := range res {
+		cpu += r.cpu
 		if r.err != nil {
 			failed++
 			fmt.Printf("    %v\n", r.err)
@@ -228,6 +230,10 @@ func (b *bench) swarm(n int, super bool) {
 		fmt.Printf("    leechers done after %.2fs (first), %.2fs (median), %.2fs (last); %d failed; one copy at the seed's uplink takes %.2fs\n",
 			walls[0].Seconds(), walls[len(walls)/2].Seconds(), walls[len(walls)-1].Seconds(), failed, oneCopy.Seconds())
 	}
+	// The swarm's work per byte, which the VM's load moves far less than
+	// the time: what a change to the exchange between leechers costs.
+	fmt.Printf("    the leechers used %.1f CPU s in all, %.1f CPU s per GiB they received\n",
+		cpu.Seconds(), cpu.Seconds()/(float64(int64(n)*b.size)/(1<<30)))
 	fmt.Printf("    %s\n", copyTimeline(v, b.size, began.Sub(epoch)))
 }
 
