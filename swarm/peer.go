@@ -351,8 +351,8 @@ func (p *peer) writeLoop(ctx context.Context) {
 const maxServeRun = 256 << 10
 
 // writeTimeout: a write that takes longer hangs up on the peer;
-// readTimeout: so does a peer silent for longer (keep-alives come every
-// 90 s).
+// readTimeout: so does a peer silent for longer (clients send keep-alives
+// every 2 minutes at most; ours go every 90 s).
 const (
 	writeTimeout = 2 * time.Minute
 	readTimeout  = 3 * time.Minute
