@@ -86,3 +86,8 @@ func SetUploadHook(s *Session, f func(piece, begin, n int)) { s.hooks.uploaded =
 
 // SetSuperPatience sets how long a super-seed's offer waits (superseed.go).
 func SetSuperPatience(d time.Duration) { superPatience = d }
+
+// DiskShards is how many disk goroutines a torrent's blocks are spread
+// over, by piece: blocks of pieces in one shard are noted in the order
+// they were read.
+const DiskShards = diskShards
