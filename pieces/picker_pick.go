@@ -35,6 +35,15 @@ func (p *Picker) startPartial(i Index) *partialPiece {
 	return pc
 }
 
+// pieces is the set a scan of fresh is narrowed by: the peer's, or nil
+// for a peer that has every piece.
+func (pp *pickPeer) pieces() bitset {
+	if pp.all {
+		return nil
+	}
+	return pp.has
+}
+
 // canAsk reports whether peer may be asked for blocks of piece i now.
 func (pp *pickPeer) canAsk(i Index) bool {
 	if !pp.all && !pp.has.has(i) {
@@ -127,11 +136,7 @@ func (p *Picker) pickNew(pp *pickPeer) Index {
 	if p.numPieces > 0 {
 		start = p.rnd.IntN(p.numPieces)
 	}
-	var has bitset
-	if !pp.all {
-		has = pp.has
-	}
-	p.fresh.each(has, start, func(i Index) {
+	p.fresh.each(pp.pieces(), start, func(i Index) {
 		if !pp.canAsk(i) {
 			return
 		}

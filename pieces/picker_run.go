@@ -20,7 +20,7 @@ func (p *Picker) PickRun(pr Peer, n int) []Block {
 		if i < 0 {
 			break
 		}
-		for ; i < p.numPieces && p.wanted(i) && p.partial[i] == nil && pp.canAsk(i); i++ {
+		for ; i < p.numPieces && p.fresh.has(i) && pp.canAsk(i); i++ {
 			if len(out) > 0 && len(out)+p.numBlocks(i) > n {
 				return out
 			}

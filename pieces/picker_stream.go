@@ -158,9 +158,9 @@ func (p *Picker) seqBack(i Index) {
 // pickSequential is pickNew in sequential mode.
 func (p *Picker) pickSequential(pp *pickPeer) Index {
 	best, bestPrio, bestIn, bestAvail, ties := -1, int8(0), false, 0, 0
-	for i := range p.numPieces {
-		if !p.wanted(i) || p.partial[i] != nil || !pp.canAsk(i) {
-			continue
+	p.fresh.each(pp.pieces(), 0, func(i Index) {
+		if !pp.canAsk(i) {
+			return
 		}
 		pr, in, av := p.prio[i], p.inWindow(i), p.avail[i]
 		switch {
@@ -175,6 +175,6 @@ func (p *Picker) pickSequential(pp *pickPeer) Index {
 		}
 		// Outside the window the lowest index wins: the scan is in order,
 		// so a later piece never replaces an earlier one of equal rank.
-	}
+	})
 	return best
 }
