@@ -172,14 +172,10 @@ func (p *peer) readLoop(ctx context.Context) {
 	fail := func(err error) { emit(peerEvent{p: p, err: err}) }
 	var kaStreak int
 	var kaSince time.Time
-	var deadline time.Time
+	var deadline staleDeadline
+	setDeadline := p.nc.raw.SetReadDeadline
 	for {
-		// As the writer's (writeLoop): a deadline moved for every block
-		// was 1% of a fast download's CPU.
-		if now := time.Now(); deadline.Sub(now) < readTimeout-10*time.Second {
-			deadline = now.Add(readTimeout)
-			p.nc.raw.SetReadDeadline(deadline)
-		}
+		deadline.extend(setDeadline, readTimeout)
 		msg, err := mr.read()
 		if err != nil {
 			fail(err)
@@ -304,7 +300,8 @@ func (p *peer) writeLoop(ctx context.Context) {
 	if io.ReadWriter(p.nc.raw) == p.nc.conn {
 		out.direct = p.nc.raw // no MSE layer: blocks go out with writev (peer_send.go)
 	}
-	var deadline time.Time
+	var deadline staleDeadline
+	setDeadline := p.nc.raw.SetWriteDeadline
 	keepalive := time.NewTicker(90 * time.Second)
 	defer keepalive.Stop()
 	for {
@@ -318,13 +315,7 @@ func (p *peer) writeLoop(ctx context.Context) {
 			continue
 		case <-p.wake:
 		}
-		// A write stuck 2 minutes means a dead peer. Moving the deadline
-		// is a timer change in the runtime, so it moves only once the old
-		// one is 10 s stale: a peer writer wakes for every few messages.
-		if now := time.Now(); deadline.Sub(now) < writeTimeout-10*time.Second {
-			deadline = now.Add(writeTimeout)
-			p.nc.raw.SetWriteDeadline(deadline)
-		}
+		deadline.extend(setDeadline, writeTimeout)
 		for {
 			p.mu.Lock()
 			ctl, p.ctl = p.ctl, ctl[:0]
@@ -357,6 +348,23 @@ const (
 	writeTimeout = 2 * time.Minute
 	readTimeout  = 3 * time.Minute
 )
+
+// staleDeadline is a connection's read or write deadline, moved only once
+// it is deadlineSlack stale: moving it is a timer change in the runtime,
+// and the reader set one for every block (1% of a fast download's CPU),
+// the writer for every wake, every few messages. An operation then gets
+// between its timeout less deadlineSlack and its timeout. Each belongs to
+// the one goroutine that reads, or writes.
+type staleDeadline struct{ at time.Time }
+
+const deadlineSlack = 10 * time.Second
+
+func (d *staleDeadline) extend(set func(time.Time) error, timeout time.Duration) {
+	if now := time.Now(); d.at.Sub(now) < timeout-deadlineSlack {
+		d.at = now.Add(timeout)
+		set(d.at)
+	}
+}
 
 var runPool = sync.Pool{New: func() any { b := make([]byte, maxServeRun); return &b }}
 
