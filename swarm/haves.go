@@ -45,13 +45,22 @@ func (t *torrent) announceHave(c *content, i int) {
 	}
 }
 
-// flushHaves wakes every peer's writer: those with Haves waiting write them.
+// flushHaves wakes the writers with messages waiting: the Haves queued
+// since the last flush that no other message took along. Seeds get no
+// Haves, and with 1,000 of them connected waking every writer each 50 ms
+// would be 20,000 wake-ups a second for nothing. (Anything else queued
+// woke its writer when it was queued.)
 func (t *torrent) flushHaves() {
 	if c := t.data.Load(); c != nil {
 		c.haves.due = false
 	}
 	for _, p := range t.peers {
-		p.signal()
+		p.mu.Lock()
+		waiting := len(p.ctl) > 0
+		p.mu.Unlock()
+		if waiting {
+			p.signal()
+		}
 	}
 }
 
