@@ -148,9 +148,11 @@
 // (queue.go) hold one piece while a peer is on probation, then open to
 // twice the bandwidth-delay product the rate of its last train of
 // back-to-back blocks shows (at most 16 times the blocks that came in
-// time), else grow as TCP's slow start, quadrupling
-// each round trip (at most 4096 blocks, and the peer's reqq), and settle
-// at two seconds of the peer's rate; a peer reconnecting after a reset
+// time, unless the train's first block came as soon as the handshake's
+// round trip said it could and the torrent has few peers), else grow as
+// TCP's slow start, quadrupling each round trip (at most 8192 blocks,
+// 4096 for a peer that does not say its reqq, and the peer's reqq), and
+// settle at two seconds of the peer's rate; a peer reconnecting after a reset
 // starts at the depth it had reached. A connection that carried data is
 // dialled again at once when it drops; failed dials back off from 1 s to
 // 5 min.

@@ -81,13 +81,20 @@ func (s *Session) dialOnce(ctx context.Context, a netip.AddrPort, ih InfoHash, v
 		return nil, err
 	}
 	c.SetDeadline(time.Now().Add(20 * time.Second))
+	sent := time.Now()
 	conn, h, enc, err := s.initiateHandshake(c, ih, v2, encrypt)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
 	c.SetDeadline(time.Time{})
-	return &newConn{conn: conn, raw: c, addr: a, reserved: h.Reserved, peerID: h.PeerID, encrypted: enc}, nil
+	nc := &newConn{conn: conn, raw: c, addr: a, reserved: h.Reserved, peerID: h.PeerID, encrypted: enc}
+	if !encrypt {
+		// One round trip, our handshake out and the peer's back; MSE's
+		// takes two and is not timed.
+		nc.handshakeRTT = time.Since(sent)
+	}
+	return nc, nil
 }
 
 // initiateHandshake sends our handshake for ih (inside MSE when encrypt)

@@ -31,6 +31,9 @@ type newConn struct {
 	// v2: the peer takes BEP 52 hash messages on this connection
 	// (torrent.v2Conn).
 	v2 bool
+	// handshakeRTT is how long our plaintext handshake took to be
+	// answered, on a connection we dialled; 0 when not timed.
+	handshakeRTT time.Duration
 }
 
 // peerHost is what a peer's reader and writer goroutines call up to; they

@@ -35,6 +35,7 @@ func (t *torrent) addPeer(ctx context.Context, nc *newConn) {
 		peerChoking: true,
 		connectedAt: time.Now(),
 		queueTarget: maxQueue,
+		ramp:        slowStart{handshake: nc.handshakeRTT},
 		reqOut:      make(map[pieces.Block]time.Time),
 		wake:        make(chan struct{}, 1),
 		closed:      make(chan struct{}),

@@ -26,6 +26,7 @@ type depthIn struct {
 	grown     int     // blocks it sent in time (slowStart)
 	paced     int     // slowStart.cap: the queue its round trips and rate call for; 0 if none yet
 	burst     int     // slowStart.burst: the bandwidth-delay product its trains of blocks show; 0 if none yet
+	burstSure bool    // slowStart.sure, with at most surePeers peers
 	earned    int     // the depth its address reached on an earlier connection
 	settled   bool    // the rate meter has watched it unchoking us for a few seconds
 	rate      float64 // blocks per second it delivered over the last rate window
@@ -50,8 +51,20 @@ const crowdedPeers = 64
 // 0.1 s of its 0.9 (32 cost as much). Without it, a 1 MB/s peer whose
 // probation piece our stalled reader found waiting in its socket was
 // asked for 64 MiB, 64 s of its data, which the end of the download
-// then waits on: endgame takes duplicates two at a time.
+// then waits on: endgame takes duplicates two at a time. A train whose
+// first block came as soon as the handshake's round trip says it could
+// (slowStart.sure) was not held in our socket, and is not bounded while
+// the torrent has at most surePeers peers.
 const burstTrust = 16
+
+// surePeers is how many peers (connected, and known) a torrent may have
+// for a sure train to open a queue unbounded. With a few peers, each
+// one's first round trips are the download's ramp. With many, the others
+// fill those round trips, and a sure train is a poor measure: in netbench
+// (4) the leechers, each on a share of two busy cores, answered
+// handshakes after as long as 330 ms, so almost any first block came in
+// time, and queues to them opened to 4,288 blocks after 20 had come.
+const surePeers = 4
 
 // probationBurst bounds the requests a peer on probation gets at once: a
 // piece of up to 1 MiB.
@@ -84,8 +97,11 @@ const probationBurst = 64
 //     trips, 0.4 s of a 256 MiB download's 1.35 s. It opens at most to
 //     burstTrust times the blocks that came in time: a first train read
 //     together after our reader stalled looks as fast as any, and there
-//     is no earlier round trip yet to tell the stall by (slowStart.observe
-//     tells it by later).
+//     is no earlier block's round trip yet to tell the stall by
+//     (slowStart.observe tells it by later). The handshake's round trip,
+//     where we timed it, tells it at once (slowStart.sure): then the
+//     queue opens to the train's product unbounded, a round trip sooner
+//     (0.1 s of netbench (1)'s 0.9 at 256 MiB).
 //   - A peer that sent good data before (a reconnection after a reset)
 //     starts at the depth it had reached, not at 4.
 //   - Once the meter has seen a few seconds of it, two seconds of what it
@@ -94,7 +110,11 @@ const probationBurst = 64
 //     every block of a 64 MiB torrent was asked of someone within seconds,
 //     and the endgame duplicates came twice (96 MiB received).
 func queueDepth(in depthIn) int {
-	d := max(4+3*in.grown, in.earned, min(in.burst, burstTrust*in.grown))
+	burst := in.burst
+	if !in.burstSure {
+		burst = min(burst, burstTrust*in.grown)
+	}
+	d := max(4+3*in.grown, in.earned, burst)
 	if in.grown == 0 && in.crowded {
 		d = max(1, in.earned)
 	}
@@ -142,9 +162,10 @@ func queueDepth(in depthIn) int {
 // stall of the peer (or of our reader, on a loaded machine) while the
 // queue opened made it open by the cap instead, at half the pace or less.
 type slowStart struct {
-	minRTT time.Duration
-	grown  int
-	late   bool // blocks come late and the rate stopped growing: the queue is capped
+	minRTT    time.Duration
+	handshake time.Duration // newConn.handshakeRTT: 0 when not timed
+	grown     int
+	late      bool // blocks come late and the rate stopped growing: the queue is capped
 
 	round      time.Time // when the current round began
 	roundLen   time.Duration
@@ -161,6 +182,7 @@ type slowStart struct {
 	trainN             int
 	trainFirst         time.Duration // how long its first block took
 	trainRate          float64       // blocks a second of the last train of trainMin blocks or more
+	trainSure          bool          // trainRate's train began on time (sure)
 }
 
 // trainMin is the train that shows a rate: 256 KiB. A shorter one is
@@ -206,6 +228,7 @@ func (s *slowStart) observe(asked, now time.Time) {
 		// the path's pace: the train may have taken that much longer.
 		span := now.Sub(s.trainAt) + s.trainFirst - s.minRTT
 		s.trainRate = float64(s.trainN-1) / max(span, trainSpan).Seconds()
+		s.trainSure = s.handshake > 0 && s.trainFirst <= s.handshake+s.handshake/8+onTimeSlack
 	}
 	// Rounds of inTime: the rate of one is what a queue of inTime's worth
 	// of requests delivered, when the path and not the queue was the limit.
@@ -248,6 +271,19 @@ func (s *slowStart) cap() int {
 	}
 	return max(4, int(1.5*best*s.inTime().Seconds()))
 }
+
+// onTimeSlack is how much later than the handshake's round trip a train's
+// first block may come and the train still be sure: the peer's own time
+// to answer, and the scheduler's. A stall of ours that short hides at most
+// that much of a slow peer's train: a peer whose train of trainMin blocks
+// took under 10 ms sends 25 MiB/s or more, and is asked for at most two
+// seconds of it.
+const onTimeSlack = 5 * time.Millisecond
+
+// sure reports whether the last long train began as soon as the handshake
+// said it could: its first block was not held in our socket by a stalled
+// reader, so the train's rate is the path's, not an artefact of the stall.
+func (s *slowStart) sure() bool { return s.trainSure }
 
 // burst is the queue the last long train calls for (0: none yet): twice
 // the bandwidth-delay product of its rate and the round trip. The train

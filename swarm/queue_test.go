@@ -31,6 +31,8 @@ func TestQueueDepth(t *testing.T) {
 		{"snubbing: its cap", with(func(in *depthIn) { in.grown, in.cap = 1e6, 2 }), 2},
 		{"a train's bandwidth-delay product at once", with(func(in *depthIn) { in.grown, in.burst = 200, 3000 }), 3000},
 		{"up to burstTrust times what came in time", with(func(in *depthIn) { in.grown, in.burst = 64, 3000 }), 64 * burstTrust},
+		{"a sure train's product, however little came", with(func(in *depthIn) { in.grown, in.burst, in.burstSure = 16, 3000, true }), 3000},
+		{"a sure train does not lift probation", with(func(in *depthIn) { in.probation, in.burst, in.burstSure = true, 3000, true }), 16},
 		{"a train does not lift probation", with(func(in *depthIn) { in.probation, in.burst = true, 3000 }), 16},
 		{"nor the cap of late blocks", with(func(in *depthIn) { in.grown, in.burst, in.paced = 200, 3000, 500 }), 500},
 		{"earned does not lift probation", with(func(in *depthIn) { in.probation, in.earned = true, 3000 }), 16},

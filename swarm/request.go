@@ -36,7 +36,7 @@ func (t *torrent) request(p *peer) {
 		return
 	}
 	p.mu.Lock()
-	grown, paced, burst := p.ramp.grown, p.ramp.cap(), p.ramp.burst()
+	grown, paced, burst, sure := p.ramp.grown, p.ramp.cap(), p.ramp.burst(), p.ramp.sure()
 	p.mu.Unlock()
 	target := queueDepth(depthIn{
 		perPiece:  max(1, int(t.data.Load().info.PieceLength/blockSize)),
@@ -44,6 +44,7 @@ func (t *torrent) request(p *peer) {
 		grown:     grown,
 		paced:     paced,
 		burst:     burst,
+		burstSure: sure && len(t.peers) <= surePeers && len(t.known.addrs) <= surePeers,
 		earned:    p.earned,
 		settled:   time.Since(latest(p.connectedAt, p.unchokedAt)) > 3*time.Second,
 		rate:      p.downRate.rate / blockSize,
