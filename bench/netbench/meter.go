@@ -28,6 +28,8 @@ type meter struct {
 	flowing []time.Time // per connection: when it passed 256 KiB
 	links   int         // connections started
 	open    map[int]bool
+	sent    map[uint64]bool // blocks sent, by index and begin (blockTap)
+	fresh   []int64         // per bucket: payload of blocks sent for the first time
 }
 
 const flowingBytes = 256 << 10
@@ -38,6 +40,7 @@ func (m *meter) Pipe(stub *toxics.ToxicStub) {
 	id := m.opened()
 	defer m.closed(id)
 	var passed int64
+	var tap blockTap
 	for {
 		select {
 		case <-stub.Interrupt:
@@ -51,6 +54,7 @@ func (m *meter) Pipe(stub *toxics.ToxicStub) {
 			before := passed
 			passed += int64(len(c.Data))
 			m.add(now, len(c.Data), before < flowingBytes && passed >= flowingBytes)
+			tap.feed(c.Data, func(index, begin uint32, n int) { m.block(now, index, begin, n) })
 			stub.Output <- c
 		}
 	}
@@ -111,6 +115,25 @@ func (m *meter) add(now time.Time, n int, flowing bool) {
 	}
 }
 
+// block counts a block the tap saw leave, if it never left before.
+func (m *meter) block(now time.Time, index, begin uint32, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := uint64(index)<<32 | uint64(begin)
+	if m.sent[k] {
+		return
+	}
+	if m.sent == nil {
+		m.sent = make(map[uint64]bool)
+	}
+	m.sent[k] = true
+	i := max(int(now.Sub(m.epoch)/bucket), 0)
+	for len(m.fresh) <= i {
+		m.fresh = append(m.fresh, 0)
+	}
+	m.fresh[i] += int64(n)
+}
+
 // meterView is a copy of a meter's counts.
 type meterView struct {
 	total       int64
@@ -118,12 +141,14 @@ type meterView struct {
 	buckets     []int64
 	first, last time.Time
 	flowing     []time.Time
+	fresh       []int64
 }
 
 func (m *meter) view() meterView {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return meterView{m.total, m.chunks, append([]int64(nil), m.buckets...), m.first, m.last, append([]time.Time(nil), m.flowing...)}
+	return meterView{m.total, m.chunks, append([]int64(nil), m.buckets...), m.first, m.last,
+		append([]time.Time(nil), m.flowing...), append([]int64(nil), m.fresh...)}
 }
 
 // rate is the MiB/s in [from, to) since the epoch.

@@ -244,14 +244,24 @@ func (b *bench) swarm(n int, super bool) {
 	fmt.Printf("    %s\n", copyTimeline(v, b.size, began.Sub(epoch)))
 }
 
-// copyTimeline says when the seed's bytes reached one copy of the payload
-// and what it sent in each 10 s from start (the leechers' start).
+// copyTimeline says when the seed's bytes reached one copy of the payload,
+// how much of that copy was blocks it sent for the first time, when every
+// block had left it once, and what it sent in each 10 s from start (the
+// leechers' start).
 func copyTimeline(v meterView, size int64, start time.Duration) string {
-	var sum int64
-	one := "never"
+	var sum, fresh, freshAtOne int64
+	one, all := "never", "never"
 	for i, n := range v.buckets {
+		before := fresh
+		if i < len(v.fresh) {
+			fresh += v.fresh[i]
+		}
+		at := fmt.Sprintf("%.1fs", (time.Duration(i+1)*bucket - start).Seconds())
 		if sum < size && sum+n >= size {
-			one = fmt.Sprintf("%.1fs", (time.Duration(i+1)*bucket - start).Seconds())
+			one, freshAtOne = at, fresh
+		}
+		if before < size && fresh >= size {
+			all = at
 		}
 		sum += n
 	}
@@ -259,7 +269,8 @@ func copyTimeline(v meterView, size int64, start time.Duration) string {
 	for from := start; from < time.Duration(len(v.buckets))*bucket; from += 10 * time.Second {
 		per = append(per, fmt.Sprintf("%.2f", v.rate(from, from+10*time.Second)*10*(1<<20)/float64(size)))
 	}
-	return fmt.Sprintf("the seed's bytes reached one copy after %s; copies it sent in each 10 s: %s", one, strings.Join(per, ", "))
+	return fmt.Sprintf("the seed's bytes reached one copy after %s, %.0f%% of it blocks sent for the first time; every block had left it after %s; copies it sent in each 10 s: %s",
+		one, 100*float64(freshAtOne)/float64(size), all, strings.Join(per, ", "))
 }
 
 // ramp lists the MiB/s in each of the first n seconds after from.
