@@ -37,7 +37,8 @@ type Cancel struct {
 //
 // Policy: pieces a reader waits for first (SetDeadline), then pieces
 // already started are finished (fewer partial pieces on disk and in
-// memory), then new pieces are chosen by priority, then rarest first with
+// memory; of a seed, only those no other peer has), then new pieces are
+// chosen by priority, then rarest first with
 // a random tie-break (inside a sliding window in sequential mode, see
 // picker_stream.go). Once every missing block has been
 // asked of someone, endgame duplicates requests (at most maxDup askers per

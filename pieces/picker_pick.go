@@ -68,11 +68,13 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 		out = p.takeFrom(pr, pp, i, pc, n, out)
 	}
 	// Finish what is started: fewer half-written pieces, sooner HAVEs.
+	// But a seed's upload is for what only seeds have: a piece other
+	// peers hold waits until nothing new is left to ask of it.
 	for _, i := range p.order {
 		if len(out) >= n {
 			return out
 		}
-		if pc := p.partial[i]; pc.unrequested > 0 && !pc.frozen && !p.reserved(pc, pr) && p.wanted(i) && pp.canAsk(i) {
+		if pc := p.partial[i]; p.finish(pr, pp, i, pc) && !(pp.all && p.avail[i] > 0) {
 			takeFrom(i, pc)
 		}
 	}
@@ -82,6 +84,14 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 			break
 		}
 		takeFrom(i, p.startPartial(i))
+	}
+	for _, i := range p.order {
+		if len(out) >= n || !pp.all {
+			break
+		}
+		if pc := p.partial[i]; p.finish(pr, pp, i, pc) && p.avail[i] > 0 {
+			takeFrom(i, pc)
+		}
 	}
 	// Nothing else left: help the peers on probation with their pieces
 	// rather than let a slow one hold up the end.
@@ -94,6 +104,11 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 		}
 	}
 	return p.pickDuplicates(pr, pp, n, -1, out)
+}
+
+// finish reports whether pr may be asked for the rest of started piece i.
+func (p *Picker) finish(pr Peer, pp *pickPeer, i Index, pc *partialPiece) bool {
+	return pc.unrequested > 0 && !pc.frozen && !p.reserved(pc, pr) && p.wanted(i) && pp.canAsk(i)
 }
 
 func (p *Picker) ask(pr Peer, pp *pickPeer, i Index, pc *partialPiece, b int, out []Block) []Block {
