@@ -140,8 +140,9 @@
 // # Policy
 //
 // Pieces: those a Reader waits for first (stream.go: the pieces under
-// its offset and its readahead, nearest first), then partial pieces, then
-// priority, then rarest first with a random tie-break (with
+// its offset and its readahead, nearest first), then partial pieces (of a
+// seed, those no other peer holds: the rest only once it has nothing new
+// to give), then priority, then rarest first with a random tie-break (with
 // AddOptions.Sequential or SetSequential, inside a window of 16 MiB of pieces, 8 to 64,
 // after the first missing one); endgame duplicates at most 8 requests per peer and 2
 // askers per block, and cancels the rest when a block arrives. Pipelines
