@@ -85,12 +85,14 @@ func (p *Picker) PickFor(pr Peer, n int) []Block {
 		}
 		takeFrom(i, p.startPartial(i))
 	}
-	for _, i := range p.order {
-		if len(out) >= n || !pp.all {
-			break
-		}
-		if pc := p.partial[i]; p.finish(pr, pp, i, pc) && p.avail[i] > 0 {
-			takeFrom(i, pc)
+	if pp.all {
+		for _, i := range p.order {
+			if len(out) >= n {
+				break
+			}
+			if pc := p.partial[i]; p.finish(pr, pp, i, pc) && p.avail[i] > 0 {
+				takeFrom(i, pc)
+			}
 		}
 	}
 	// Nothing else left: help the peers on probation with their pieces
