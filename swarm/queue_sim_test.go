@@ -42,9 +42,6 @@ type simReq struct{ asked, arrives time.Duration }
 var epoch = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 
 func (s *queueSim) topUp() {
-	if s.timed {
-		s.ramp.handshake = 2 * s.oneWay
-	}
 	target := queueDepth(depthIn{perPiece: 16, probation: s.probation && s.got < 16, grown: s.ramp.grown,
 		paced: s.ramp.cap(), burst: s.ramp.burst(), burstSure: s.ramp.sure(), cap: maxQueue})
 	want := target - len(s.inFlight)
@@ -82,6 +79,9 @@ func (s *queueSim) countIdle(a, b time.Duration) {
 // peer spent sending (1: our queue never let it idle).
 func (s *queueSim) run(d time.Duration) float64 {
 	s.from, s.to = d/2, d
+	if s.timed {
+		s.ramp.handshake = 2 * s.oneWay
+	}
 	s.topUp()
 	for s.now < d && len(s.inFlight) > 0 {
 		r := s.inFlight[0]
