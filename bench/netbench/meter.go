@@ -99,11 +99,7 @@ func (m *meter) anyOpen(n int) bool {
 func (m *meter) add(now time.Time, n int, flowing bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	i := int(now.Sub(m.epoch) / bucket)
-	for len(m.buckets) <= i {
-		m.buckets = append(m.buckets, 0)
-	}
-	m.buckets[max(i, 0)] += int64(n)
+	m.buckets = m.addAt(m.buckets, now, n)
 	m.total += int64(n)
 	m.chunks++
 	if m.first.IsZero() {
@@ -127,11 +123,17 @@ func (m *meter) block(now time.Time, index, begin uint32, n int) {
 		m.sent = make(map[uint64]bool)
 	}
 	m.sent[k] = true
+	m.fresh = m.addAt(m.fresh, now, n)
+}
+
+// addAt adds n to now's bucket of buckets, growing it to reach there.
+func (m *meter) addAt(buckets []int64, now time.Time, n int) []int64 {
 	i := max(int(now.Sub(m.epoch)/bucket), 0)
-	for len(m.fresh) <= i {
-		m.fresh = append(m.fresh, 0)
+	for len(buckets) <= i {
+		buckets = append(buckets, 0)
 	}
-	m.fresh[i] += int64(n)
+	buckets[i] += int64(n)
+	return buckets
 }
 
 // meterView is a copy of a meter's counts.
